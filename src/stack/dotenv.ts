@@ -1,0 +1,123 @@
+/**
+ * `.env` and `env_file` content, read the way Docker Compose reads it.
+ *
+ * Written here rather than taken from the `dotenv` package because Compose files need two
+ * things it lacks: `${VAR}` interpolation that sees earlier lines of the same file, and the
+ * line of every problem, so that all of a file's mistakes are reported at once with a place.
+ */
+
+import { InterpolationError, substitute, type Lookup } from './interpolate.js';
+
+export interface DotenvError {
+  /** 1-based line where the offending entry starts. */
+  line: number;
+  message: string;
+}
+
+export interface DotenvResult {
+  values: Record<string, string>;
+  errors: DotenvError[];
+}
+
+// Wider than a shell name on purpose: Compose accepts dots and dashes in env_file keys.
+const KEY = /^[A-Za-z0-9_.-]+$/;
+
+/**
+ * Parses `content`; `lookup` supplies variables for interpolation and for bare `KEY` lines.
+ * Interpolation sees values defined earlier in the same file before `lookup`. `file` names
+ * the file in messages, which may be shown without their line.
+ */
+export function parseDotenv(content: string, lookup: Lookup, file: string): DotenvResult {
+  const values = new Map<string, string>();
+  const errors: DotenvError[] = [];
+  const seen: Lookup = (name) => (values.has(name) ? values.get(name) : lookup(name));
+  const lines = content.replace(/^\uFEFF/, '').split(/\r?\n/);
+
+  for (let i = 0; i < lines.length; i++) {
+    const line = i + 1;
+    let text = (lines[i] ?? '').trim();
+    if (text === '' || text.startsWith('#')) continue;
+    if (/^export\s/.test(text)) text = text.slice('export'.length).trimStart();
+
+    const eq = text.indexOf('=');
+    const key = (eq < 0 ? text : text.slice(0, eq)).trim();
+    if (!KEY.test(key)) {
+      errors.push({ line, message: `invalid variable name ${JSON.stringify(key)} in ${file}` });
+      continue;
+    }
+    if (eq < 0) {
+      // A bare name passes the caller's variable through, and only when it is set.
+      const inherited = lookup(key);
+      if (inherited !== undefined) values.set(key, inherited);
+      continue;
+    }
+
+    const afterEq = text.slice(eq + 1);
+    const quote = afterEq.trimStart().charAt(0);
+    let raw: string;
+    let interpolate = true;
+
+    if (quote === '"' || quote === "'") {
+      // A quoted value may run over several lines: keep adding lines until its quote closes.
+      let buffer = afterEq.trimStart();
+      let close = closingQuote(buffer, quote);
+      while (close < 0 && i + 1 < lines.length) {
+        buffer += '\n' + (lines[++i] ?? '');
+        close = closingQuote(buffer, quote);
+      }
+      if (close < 0) {
+        errors.push({ line, message: `unterminated quoted value for ${key} in ${file}` });
+        continue;
+      }
+      const trailing = buffer.slice(close + 1).trim();
+      if (trailing !== '' && !trailing.startsWith('#')) {
+        errors.push({ line, message: `unexpected text after the quoted value of ${key} in ${file}` });
+        continue;
+      }
+      raw = buffer.slice(1, close);
+      if (quote === "'") interpolate = false;
+      else raw = unescape(raw);
+    } else {
+      // `#` starts a comment only after whitespace, so `a#b` and `#fff` stay values.
+      const comment = afterEq.search(/\s#/);
+      raw = (comment < 0 ? afterEq : afterEq.slice(0, comment)).trim();
+    }
+
+    if (!interpolate) {
+      values.set(key, raw);
+      continue;
+    }
+    try {
+      values.set(key, substitute(raw, seen));
+    } catch (err) {
+      if (!(err instanceof InterpolationError)) throw err;
+      const message =
+        err.kind === 'required'
+          ? `error while interpolating ${key} in ${file}: ${err.message}`
+          : `invalid interpolation format for ${key} in ${file}: ${JSON.stringify(err.template)}; escape any $ with another $`;
+      errors.push({ line, message });
+    }
+  }
+
+  return { values: Object.fromEntries(values), errors };
+}
+
+/** Index of the quote closing `text` (which starts with it), or -1. Only `"` honours backslashes. */
+function closingQuote(text: string, quote: '"' | "'"): number {
+  for (let i = 1; i < text.length; i++) {
+    const c = text.charAt(i);
+    if (c === quote) return i;
+    if (c === '\\' && quote === '"') i++;
+  }
+  return -1;
+}
+
+const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', '"': '"' };
+
+/**
+ * Double-quoted escapes. `\$` becomes `$$` so that interpolation, which runs next, yields a
+ * literal `$`. Any other backslash is kept as written, so a path like `C:\Users` survives.
+ */
+function unescape(raw: string): string {
+  return raw.replace(/\\(.)/gs, (match, c: string) => (c === '$' ? '$$' : (ESCAPES[c] ?? match)));
+}
