@@ -1,0 +1,314 @@
+/**
+ * The loading pipeline, front to back:
+ *   discover → .env → per file: read, interpolate, validate, canonical shapes, include,
+ *   extends → merge files → normalise → semantic checks → Project.
+ * Each stage reports every problem it finds; the pipeline stops after a stage that found
+ * any, so later stages only ever see input of the shape they expect.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { StackFileError, StackInvalidError, type Diagnostic } from '../errors.js';
+import { activeProfiles, defaultEnvFiles, discoverFiles, resolveProjectName } from './discover.js';
+import { parseDotenv } from './dotenv.js';
+import { interpolateTree, interpolationMessage, type Lookup } from './interpolate.js';
+import { fileLocator, projectLocator, type Locator } from './locate.js';
+import { mergeDocs } from './merge.js';
+import type { Project } from './model.js';
+import { normalise } from './normalise.js';
+import { formatPath, pathKey, type Path } from './path.js';
+import { resolveDocPaths, resolveHostPath, resolveServicePaths } from './paths.js';
+import { decodeText, parseStackText, readStackFile, type ParsedFile } from './read.js';
+import { checkProject } from './semantic.js';
+import { canonicalFile, isDict } from './shapes.js';
+import { validateDocument } from './validate.js';
+
+type Dict = Record<string, unknown>;
+
+export interface LoadOptions {
+  /** Directory to start discovery from; defaults to process.cwd(). */
+  cwd?: string;
+  /** `-f` files in order; `-` reads stdin. Empty: COMPOSE_FILE, else discovery. */
+  files?: string[];
+  /** `--project-directory`: where relative paths and `.env` resolve; default: the first file's directory. */
+  projectDirectory?: string;
+  /** `-p`; beats COMPOSE_PROJECT_NAME and the top-level `name:`. */
+  projectName?: string;
+  /** `--env-file`, repeatable; replaces the default `.env`. */
+  envFiles?: string[];
+  /** `--profile`, repeatable; added to COMPOSE_PROFILES. */
+  profiles?: string[];
+  /** The process environment; defaults to process.env. */
+  env?: Record<string, string | undefined>;
+  /** Content for `-f -`; defaults to reading process.stdin. */
+  readStdin?: () => Promise<string>;
+  /** Warnings (unset variables, orphan keys...), one call each. */
+  onWarning?: (d: Diagnostic) => void;
+  /** Host CPU count for the `cpus` warning; skipped when absent. */
+  hostCpus?: number;
+}
+
+/** One loaded file: its canonical document and where it came from. */
+interface LoadedDoc {
+  parsed: ParsedFile;
+  doc: Dict;
+}
+
+export async function loadProject(opts: LoadOptions = {}): Promise<Project> {
+  const env = opts.env ?? process.env;
+  const cwd = path.resolve(opts.cwd ?? process.cwd());
+  const found = discoverFiles({ cwd, files: opts.files, projectDirectory: opts.projectDirectory, env });
+  const envFiles = opts.envFiles?.length ? opts.envFiles.map((f) => path.resolve(cwd, f)) : defaultEnvFiles(found.projectDir);
+  const vars = readEnvFiles(envFiles, env, opts.envFiles?.length ? 'required' : 'optional');
+  // The environment tug runs in beats values from .env files.
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) vars[k] = v;
+  const loader = new Loader((name) => vars[name], opts.onWarning);
+
+  const loaded: LoadedDoc[] = [];
+  for (const file of found.files) {
+    const text = file === '-' ? await (opts.readStdin ?? readAllStdin)() : undefined;
+    const name = file === '-' ? '<stdin>' : file;
+    const one = await loader.loadFile(name, text, file === '-' ? found.projectDir : path.dirname(file), true);
+    if (one) loaded.push(one);
+  }
+  loader.stopIfProblems();
+
+  let merged: Dict = {};
+  for (const { doc, parsed } of loaded) merged = mergeDocs(merged, doc, parsed);
+  const locate = projectLocator(loader.parsedFiles);
+  merged = resolveDocPaths(merged, found.projectDir);
+
+  const projectName = resolveProjectName({
+    flag: opts.projectName,
+    env: vars,
+    fromFile: typeof merged.name === 'string' ? merged.name : undefined,
+    projectDir: found.projectDir,
+  });
+  const { project, problems } = normalise({
+    doc: merged,
+    name: projectName,
+    workingDir: found.projectDir,
+    configFiles: found.files.map((f) => (f === '-' ? '<stdin>' : f)),
+    profiles: activeProfiles(opts.profiles, vars),
+    lookup: (n) => vars[n],
+    locate,
+  });
+  loader.problems.push(...problems);
+  loader.stopIfProblems();
+  const checked = checkProject(project, locate, opts.hostCpus);
+  for (const w of checked.warnings) opts.onWarning?.(w);
+  loader.problems.push(...checked.problems);
+  loader.stopIfProblems();
+  return project;
+}
+
+function readEnvFiles(files: string[], env: Record<string, string | undefined>, mode: 'required' | 'optional'): Record<string, string> {
+  const vars: Record<string, string> = {};
+  const problems: Diagnostic[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = decodeText(file, readFileSync(file));
+    } catch (err) {
+      if (err instanceof StackFileError) throw err;
+      if (mode === 'optional') continue;
+      throw new StackFileError('env_file_not_found', `env file not found: ${file}`, { file, line: 0, col: 0 });
+    }
+    // Later lines and files see earlier values; the process environment still wins for lookups.
+    const result = parseDotenv(text, (n) => env[n] ?? vars[n], file);
+    for (const e of result.errors) problems.push({ code: 'invalid_env_file', message: e.message, location: { file, line: e.line, col: 1 } });
+    Object.assign(vars, result.values);
+  }
+  if (problems.length) throw new StackInvalidError(problems);
+  return vars;
+}
+
+async function readAllStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return decodeText('<stdin>', Buffer.concat(chunks));
+}
+
+class Loader {
+  readonly problems: Diagnostic[] = [];
+  readonly parsedFiles: ParsedFile[] = [];
+  private readonly warned = new Set<string>();
+  /** Files reached through include/extends, loaded once each. */
+  private readonly cache = new Map<string, LoadedDoc | undefined>();
+
+  constructor(
+    private readonly lookup: Lookup,
+    private readonly onWarning?: (d: Diagnostic) => void,
+  ) {}
+
+  stopIfProblems(): void {
+    if (this.problems.length > 0) throw new StackInvalidError(this.problems);
+  }
+
+  async loadFile(file: string, text: string | undefined, dir: string, top: boolean, chain: string[] = []): Promise<LoadedDoc | undefined> {
+    if (chain.includes(file)) {
+      this.problems.push({ code: 'include_cycle', message: `include cycle: ${[...chain, file].join(' -> ')}`, location: { file, line: 0, col: 0 } });
+      return undefined;
+    }
+    const parsed = await readStackFile(file, text);
+    this.parsedFiles.push(parsed);
+    const locate = fileLocator(parsed);
+    for (const w of parsed.warnings) this.warn({ code: 'yaml_warning', message: w.message, location: { file, ...w.position } });
+
+    const before = this.problems.length;
+    const value = interpolateTree(parsed.value, this.lookup, {
+      onUnset: (name, p) => {
+        if (this.warned.has(name)) return;
+        this.warned.add(name);
+        this.warn({ code: 'unset_variable', message: `the "${name}" variable is not set: using an empty string`, location: locate(p), path: formatPath(p) });
+      },
+      onError: (err, p) => {
+        this.problems.push({
+          code: err.kind === 'required' ? 'required_variable' : 'invalid_interpolation',
+          message: interpolationMessage(err, p),
+          location: locate(p),
+          path: formatPath(p),
+          hint: err.kind === 'syntax' ? 'write $$ for a literal $' : `set ${err.variable ?? 'the variable'} in the environment or in .env`,
+        });
+      },
+    }) as Dict;
+    if (this.problems.length > before) return undefined;
+    const schemaProblems = validateDocument(value, locate);
+    if (schemaProblems.length > 0) {
+      this.problems.push(...schemaProblems);
+      return undefined;
+    }
+    let doc = canonicalFile(value);
+    // Files other than the top-level ones resolve paths against their own directory.
+    if (!top) doc = resolveDocPaths(doc, dir);
+    doc = await this.applyIncludes(doc, file, dir, locate, [...chain, file]);
+    doc = await this.applyExtends(doc, file, dir, locate);
+    return { parsed, doc };
+  }
+
+  private warn(d: Diagnostic): void {
+    this.onWarning?.(d);
+  }
+
+  private async applyIncludes(doc: Dict, file: string, dir: string, locate: Locator, chain: string[]): Promise<Dict> {
+    if (!Array.isArray(doc.include)) return doc;
+    let out: Dict = { ...doc };
+    delete out.include;
+    for (const [i, entry] of doc.include.entries()) {
+      const spec: Dict = isDict(entry) ? entry : { path: entry };
+      const paths = (Array.isArray(spec.path) ? spec.path : [spec.path]).map((p) => resolveHostPath(String(p), dir));
+      const at: Path = ['include', i];
+      let included: Dict = {};
+      for (const p of paths) {
+        let one: LoadedDoc | undefined;
+        try {
+          one = await this.loadFile(p, undefined, typeof spec.project_directory === 'string' ? resolveHostPath(spec.project_directory, dir) : path.dirname(p), false, chain);
+        } catch (err) {
+          if (err instanceof StackFileError) {
+            this.problems.push({ code: err.code, message: `included file: ${err.message}`, location: locate(at), hint: err.hint });
+            continue;
+          }
+          throw err;
+        }
+        if (one) included = mergeDocs(included, one.doc, one.parsed);
+      }
+      out = this.mergeInclude(out, included, at, locate);
+    }
+    return out;
+  }
+
+  /** Included resources join the including file; defining the same one twice is an error, as in Compose. */
+  private mergeInclude(doc: Dict, included: Dict, at: Path, locate: Locator): Dict {
+    const out: Dict = { ...doc };
+    for (const kind of ['services', 'networks', 'volumes', 'configs', 'secrets', 'models']) {
+      const inc = included[kind];
+      if (!isDict(inc)) continue;
+      const mine = isDict(out[kind]) ? { ...(out[kind] as Dict) } : {};
+      for (const [name, value] of Object.entries(inc)) {
+        if (name in mine && kind === 'services') {
+          this.problems.push({
+            code: 'include_conflict',
+            message: `service "${name}" is defined both here and in an included file`,
+            location: locate(['services', name]),
+            hint: 'rename one of them, or use extends to build on the included service',
+          });
+          continue;
+        }
+        if (!(name in mine)) mine[name] = value;
+      }
+      out[kind] = mine;
+    }
+    return out;
+  }
+
+  private async applyExtends(doc: Dict, file: string, dir: string, locate: Locator): Promise<Dict> {
+    if (!isDict(doc.services)) return doc;
+    const services = { ...doc.services } as Dict;
+    const resolving = new Set<string>();
+    const resolve = async (name: string, fromFile: string, all: Dict, loc: Locator): Promise<Dict | undefined> => {
+      const svc = all[name];
+      if (!isDict(svc)) return undefined;
+      if (svc.extends === undefined) return svc;
+      const id = `${fromFile}#${name}`;
+      if (resolving.has(id)) {
+        this.problems.push({ code: 'extends_cycle', message: `extends cycle through service "${name}"`, location: loc(['services', name, 'extends']) });
+        return undefined;
+      }
+      resolving.add(id);
+      try {
+        const ext = isDict(svc.extends) ? svc.extends : { service: svc.extends };
+        const baseName = String(ext.service);
+        let base: Dict | undefined;
+        if (typeof ext.file === 'string') {
+          const other = await this.loadCached(ext.file, loc(['services', name, 'extends']));
+          if (!other) return undefined;
+          const otherServices = isDict(other.doc.services) ? (other.doc.services as Dict) : {};
+          base = await resolve(baseName, ext.file, otherServices, fileLocator(other.parsed));
+          if (base) base = resolveServicePaths(base, path.dirname(ext.file));
+          if (!base && !(baseName in otherServices)) {
+            this.problems.push({
+              code: 'extends_unknown', message: `service "${name}" extends "${baseName}", which is not defined in ${ext.file}`,
+              location: loc(['services', name, 'extends']), path: formatPath(['services', name, 'extends']),
+            });
+          }
+        } else {
+          if (!(baseName in all)) {
+            this.problems.push({
+              code: 'extends_unknown', message: `service "${name}" extends "${baseName}", which is not defined`,
+              location: loc(['services', name, 'extends']), path: formatPath(['services', name, 'extends']),
+            });
+            return undefined;
+          }
+          base = await resolve(baseName, fromFile, all, loc);
+        }
+        if (!base) return undefined;
+        const local = { ...svc };
+        delete local.extends;
+        const merged = mergeDocs({ services: { [name]: base } }, { services: { [name]: local } });
+        return (merged.services as Dict)[name] as Dict;
+      } finally {
+        resolving.delete(id);
+      }
+    };
+    for (const name of Object.keys(services)) {
+      const r = await resolve(name, file, doc.services as Dict, locate);
+      if (r) services[name] = r;
+    }
+    void dir;
+    return { ...doc, services };
+  }
+
+  private async loadCached(file: string, at: ReturnType<Locator>): Promise<LoadedDoc | undefined> {
+    if (this.cache.has(file)) return this.cache.get(file);
+    let one: LoadedDoc | undefined;
+    try {
+      one = await this.loadFile(file, undefined, path.dirname(file), false);
+    } catch (err) {
+      if (!(err instanceof StackFileError)) throw err;
+      this.problems.push({ code: err.code, message: `extended file: ${err.message}`, location: at, hint: err.hint });
+    }
+    this.cache.set(file, one);
+    return one;
+  }
+}
+
+export { pathKey };

@@ -1,0 +1,35 @@
+/**
+ * From a model path back to the line a user wrote. Later files win (they are the ones that
+ * set the value after merging); a path with no position of its own — a value produced by a
+ * default or an alias — falls back to its nearest written ancestor.
+ */
+import type { SourceLocation } from '../errors.js';
+import { pathKey, type Path } from './path.js';
+import type { ParsedFile } from './read.js';
+
+export type Locator = (path: Path) => SourceLocation | undefined;
+
+export function fileLocator(file: Pick<ParsedFile, 'file' | 'positions'>): Locator {
+  return (path) => {
+    for (let n = path.length; n >= 0; n--) {
+      const p = file.positions.get(pathKey(path.slice(0, n)));
+      if (p) return { file: file.file, ...p };
+    }
+    return { file: file.file, line: 0, col: 0 };
+  };
+}
+
+/** Across several files: the latest file with an exact position, else the nearest ancestor in any. */
+export function projectLocator(files: Pick<ParsedFile, 'file' | 'positions'>[]): Locator {
+  return (path) => {
+    for (let n = path.length; n >= 0; n--) {
+      const k = pathKey(path.slice(0, n));
+      for (let i = files.length - 1; i >= 0; i--) {
+        const p = files[i]!.positions.get(k);
+        if (p) return { file: files[i]!.file, ...p };
+      }
+    }
+    const last = files[files.length - 1];
+    return last ? { file: last.file, line: 0, col: 0 } : undefined;
+  };
+}

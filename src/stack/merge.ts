@@ -1,0 +1,135 @@
+/**
+ * Merging canonical-shaped documents by the Compose Specification's rules: mappings merge
+ * deeply, scalars and unlisted sequences are replaced, some sequences are unions, and some
+ * are keyed (a port by its binding, a volume by its target). `!reset` removes what earlier
+ * files said, `!override` replaces instead of merging. `extends` uses the same rules.
+ */
+import { isDict } from './shapes.js';
+import { pathKey, type Path } from './path.js';
+
+type Dict = Record<string, unknown>;
+type Rule = 'replace' | 'union' | { key: (item: Dict) => string; deep?: boolean } | 'logging';
+
+const byTarget = { key: (v: Dict) => String(v.target) };
+const portKey = {
+  key: (p: Dict) => `${String(p.host_ip ?? '')}|${String(p.published ?? '')}|${String(p.target)}|${String(p.protocol ?? 'tcp')}`,
+};
+
+const SERVICE_RULES: Record<string, Rule> = {
+  command: 'replace',
+  entrypoint: 'replace',
+  'healthcheck.test': 'replace',
+  ports: portKey,
+  volumes: byTarget,
+  secrets: byTarget,
+  configs: byTarget,
+  'build.secrets': byTarget,
+  env_file: { key: (e) => String(e.path) },
+  'ulimits.*': 'replace',
+  'build.ulimits.*': 'replace',
+  logging: 'logging',
+  'extra_hosts.*': 'union',
+  'build.extra_hosts.*': 'union',
+  'networks.*.aliases': 'union',
+  'networks.*.link_local_ips': 'union',
+  'build.tags': 'union',
+  'build.platforms': 'union',
+  'build.cache_from': 'union',
+  'build.cache_to': 'union',
+  'build.ssh': 'union',
+};
+for (const k of [
+  'cap_add', 'cap_drop', 'devices', 'dns', 'dns_opt', 'dns_search', 'tmpfs', 'profiles', 'security_opt', 'expose',
+  'links', 'external_links', 'volumes_from', 'group_add', 'device_cgroup_rules', 'label_file',
+]) SERVICE_RULES[k] = 'union';
+
+const TOP_RULES: Record<string, Rule> = {
+  'networks.*.ipam.config': { key: (c) => String(c.subnet ?? JSON.stringify(c)), deep: true },
+};
+
+function ruleFor(path: Path): Rule | undefined {
+  const segs = path.map(String);
+  if (segs[0] === 'services' && segs.length > 2) {
+    const rest = segs.slice(2);
+    return SERVICE_RULES[rest.join('.')] ?? SERVICE_RULES[[...rest.slice(0, -1), '*'].join('.')] ??
+      (rest.length === 3 ? SERVICE_RULES[[rest[0], '*', rest[2]].join('.')] : undefined);
+  }
+  if (segs.length === 4) return TOP_RULES[[segs[0], '*', segs[2], segs[3]].join('.')];
+  return undefined;
+}
+
+export interface MergeTags {
+  resets: Set<string>;
+  overrides: Set<string>;
+}
+
+const NO_TAGS: MergeTags = { resets: new Set(), overrides: new Set() };
+
+/** `over` applied on top of `base`; neither is modified. Paths are relative to the document root. */
+export function mergeDocs(base: Dict, over: Dict, tags: MergeTags = NO_TAGS, root: Path = []): Dict {
+  const merged = mergeValue(base, over, [...root], tags) as Dict;
+  for (const reset of tags.resets) {
+    const segs = reset.split('\u001f').slice(root.length);
+    if (segs.length > 0) deletePath(merged, segs);
+  }
+  return merged;
+}
+
+function mergeValue(base: unknown, over: unknown, path: (string | number)[], tags: MergeTags): unknown {
+  if (over === undefined) return base;
+  if (tags.overrides.has(pathKey(path))) return over;
+  if (over === null) return isDict(base) ? base : over;
+  const rule = ruleFor(path);
+  if (rule === 'replace') return over;
+  if (rule === 'logging' && isDict(base) && isDict(over)) {
+    if (over.driver !== undefined && base.driver !== undefined && over.driver !== base.driver) return over;
+  }
+  if (Array.isArray(base) && Array.isArray(over)) {
+    if (rule === 'union') {
+      const seen = new Set(base.map((x) => JSON.stringify(x)));
+      return [...base, ...over.filter((x) => !seen.has(JSON.stringify(x)) && seen.add(JSON.stringify(x)))];
+    }
+    if (rule && typeof rule === 'object') return mergeKeyed(base, over, rule, path, tags);
+    return over;
+  }
+  if (isDict(base) && isDict(over)) {
+    const out: Dict = { ...base };
+    for (const [k, v] of Object.entries(over)) out[k] = mergeValue(base[k], v, [...path, k], tags);
+    return out;
+  }
+  return over;
+}
+
+function mergeKeyed(
+  base: unknown[],
+  over: unknown[],
+  rule: { key: (item: Dict) => string; deep?: boolean },
+  path: (string | number)[],
+  tags: MergeTags,
+): unknown[] {
+  const keyOf = (x: unknown) => (isDict(x) ? rule.key(x) : JSON.stringify(x));
+  const out = [...base];
+  const index = new Map(out.map((x, i) => [keyOf(x), i]));
+  for (const item of over) {
+    const k = keyOf(item);
+    const at = index.get(k);
+    if (at === undefined) {
+      index.set(k, out.length);
+      out.push(item);
+    } else {
+      out[at] = rule.deep ? mergeValue(out[at], item, [...path, at], tags) : item;
+    }
+  }
+  return out;
+}
+
+function deletePath(doc: Dict, segs: string[]): void {
+  let cur: unknown = doc;
+  for (const seg of segs.slice(0, -1)) {
+    if (isDict(cur)) cur = cur[seg];
+    else if (Array.isArray(cur)) cur = cur[Number(seg)];
+    else return;
+  }
+  const last = segs[segs.length - 1]!;
+  if (isDict(cur)) delete cur[last];
+}

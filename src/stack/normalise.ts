@@ -1,0 +1,450 @@
+/**
+ * The merged, canonical-shaped document becomes a typed Project: strings parsed into numbers,
+ * sizes and durations, defaults filled in, resources named, env_file contents read. Every
+ * value that cannot be parsed is reported at its line instead of being dropped.
+ */
+import { readFileSync } from 'node:fs';
+import { split as shellSplit } from 'shlex';
+import type { Diagnostic } from '../errors.js';
+import { parseDotenv } from './dotenv.js';
+import type { Lookup } from './interpolate.js';
+import type { Locator } from './locate.js';
+import type {
+  DependsOn, FileObject, FileReference, Healthcheck, Network, PortMapping, Project, Service, ServiceVolume, Volume,
+} from './model.js';
+import { formatPath, type Path } from './path.js';
+import { isDict, listOrDict } from './shapes.js';
+import { formatDuration, parseBytes, parseCpus, parseDuration } from './units.js';
+
+type Dict = Record<string, unknown>;
+
+export interface NormaliseInput {
+  doc: Dict;
+  name: string;
+  workingDir: string;
+  configFiles: string[];
+  profiles: string[];
+  lookup: Lookup;
+  locate: Locator;
+}
+
+export interface NormaliseResult {
+  project: Project;
+  problems: Diagnostic[];
+}
+
+const RESTART = /^(no|always|unless-stopped|on-failure(:\d+)?)$/;
+
+export function normalise(input: NormaliseInput): NormaliseResult {
+  return new Normaliser(input).run();
+}
+
+class Normaliser {
+  readonly problems: Diagnostic[] = [];
+  constructor(private readonly input: NormaliseInput) {}
+
+  problem(path: Path, code: string, message: string, hint?: string): void {
+    this.problems.push({ code, message, path: formatPath(path), location: this.input.locate(path), hint });
+  }
+
+  run(): NormaliseResult {
+    const { doc, name } = this.input;
+    const services: Record<string, Service> = {};
+    const disabled: Record<string, Service> = {};
+    const active = new Set(this.input.profiles);
+    for (const [svcName, raw] of Object.entries(isDict(doc.services) ? doc.services : {})) {
+      if (svcName.startsWith('x-')) continue;
+      const svc = this.service(svcName, isDict(raw) ? raw : {});
+      const enabled = !svc.profiles?.length || svc.profiles.some((p) => active.has(p) || p === '*') || active.has('*');
+      (enabled ? services : disabled)[svcName] = svc;
+    }
+    const project: Project = {
+      name,
+      working_dir: this.input.workingDir,
+      config_files: this.input.configFiles,
+      services,
+      disabled_services: disabled,
+      networks: this.resources('networks', (key, r) => this.network(key, r)),
+      volumes: this.resources('volumes', (key, r) => this.volume(key, r)),
+      configs: this.resources('configs', (key, r) => this.fileObject(key, r, 'configs')),
+      secrets: this.resources('secrets', (key, r) => this.fileObject(key, r, 'secrets')),
+      profiles: [...active],
+    };
+    if (isDict(doc.models)) project.models = doc.models as Project['models'];
+    const ext = extensions(doc);
+    if (ext) project.extensions = ext;
+    const usesDefault = Object.values(services).some((s) => s.network_mode === undefined && 'default' in s.networks);
+    if (usesDefault && !project.networks.default) project.networks.default = { name: `${name}_default` };
+    return { project, problems: this.problems };
+  }
+
+  private resources<T>(kind: string, make: (key: string, raw: Dict) => T): Record<string, T> {
+    const all = this.input.doc[kind];
+    const out: Record<string, T> = {};
+    if (!isDict(all)) return out;
+    for (const [key, raw] of Object.entries(all)) if (!key.startsWith('x-')) out[key] = make(key, isDict(raw) ? raw : {});
+    return out;
+  }
+
+  private named(key: string, raw: Dict): { name: string; external?: boolean } {
+    // Legacy `external: {name: x}` still appears in real files.
+    const legacy = isDict(raw.external) ? raw.external.name : undefined;
+    const external = raw.external === undefined ? undefined : isDict(raw.external) || truthy(raw.external);
+    const explicit = typeof raw.name === 'string' ? raw.name : typeof legacy === 'string' ? legacy : undefined;
+    const name = explicit ?? (external ? key : `${this.input.name}_${key}`);
+    return external === undefined ? { name } : { name, external };
+  }
+
+  private network(key: string, raw: Dict): Network {
+    const n: Network = { ...(strip(raw, ['name', 'external']) as Partial<Network>), ...this.named(key, raw) };
+    for (const flag of ['internal', 'attachable', 'enable_ipv4', 'enable_ipv6'] as const) {
+      if (raw[flag] !== undefined) n[flag] = this.bool(['networks', key, flag], raw[flag]);
+    }
+    if (raw.driver_opts !== undefined) n.driver_opts = stringMap(raw.driver_opts);
+    return withExtensions(n, raw);
+  }
+
+  private volume(key: string, raw: Dict): Volume {
+    const v: Volume = { ...(strip(raw, ['name', 'external']) as Partial<Volume>), ...this.named(key, raw) };
+    if (raw.driver_opts !== undefined) v.driver_opts = stringMap(raw.driver_opts);
+    return withExtensions(v, raw);
+  }
+
+  private fileObject(key: string, raw: Dict, kind: string): FileObject {
+    const f: FileObject = { ...(strip(raw, ['name', 'external']) as Partial<FileObject>), ...this.named(key, raw) };
+    if (!f.external && f.file === undefined && f.environment === undefined && f.content === undefined) {
+      this.problem([kind, key], 'missing_source', `${kind.slice(0, -1)} "${key}" needs one of file, environment, content or external`);
+    }
+    return withExtensions(f, raw);
+  }
+
+  private service(name: string, raw: Dict): Service {
+    const at = (...rest: (string | number)[]): Path => ['services', name, ...rest];
+    const s: Service = {
+      ...(strip(raw, ['env_file', 'extends']) as Partial<Service>),
+      name,
+      scale: 1,
+      environment: this.environment(name, raw),
+      labels: (raw.labels as Record<string, string>) ?? {},
+      ports: this.ports(name, raw.ports),
+      volumes: this.volumes(name, raw.volumes),
+      depends_on: this.dependsOn(name, raw.depends_on),
+      networks: {},
+    };
+    const ext = extensions(raw);
+    for (const k of Object.keys(raw)) if (k.startsWith('x-')) delete (s as unknown as Dict)[k];
+    if (ext) s.extensions = ext;
+    if (raw.network_mode === undefined) s.networks = (raw.networks as Service['networks']) ?? { default: null };
+    else if (raw.networks !== undefined) {
+      this.problem(at('networks'), 'network_mode_conflict', `service "${name}" sets both network_mode and networks`, 'keep one of them');
+    }
+    for (const k of ['command', 'entrypoint'] as const) if (raw[k] !== undefined) s[k] = this.commandLine(at(k), raw[k]);
+    for (const k of ['init', 'tty', 'stdin_open', 'privileged', 'read_only', 'oom_kill_disable', 'attach'] as const) {
+      if (raw[k] !== undefined) s[k] = this.bool(at(k), raw[k]);
+    }
+    for (const k of ['cpu_shares', 'cpu_period', 'cpu_quota', 'pids_limit', 'oom_score_adj', 'mem_swappiness', 'cpu_count', 'cpu_percent'] as const) {
+      if (raw[k] !== undefined) s[k] = this.int(at(k), raw[k]);
+    }
+    for (const k of ['mem_limit', 'mem_reservation', 'memswap_limit', 'shm_size'] as const) {
+      if (raw[k] !== undefined) s[k] = this.bytes(at(k), raw[k], k === 'memswap_limit');
+    }
+    if (raw.cpus !== undefined) s.cpus = this.cpus(at('cpus'), raw.cpus);
+    if (raw.stop_grace_period !== undefined) s.stop_grace_period = this.duration(at('stop_grace_period'), raw.stop_grace_period);
+    if (raw.healthcheck !== undefined) s.healthcheck = this.healthcheck(name, raw.healthcheck as Dict);
+    if (raw.restart !== undefined) {
+      const r = String(raw.restart);
+      if (!RESTART.test(r)) {
+        this.problem(at('restart'), 'invalid_restart', `services.${name}.restart: invalid value "${r}"`, 'expected no, always, on-failure[:N] or unless-stopped');
+      }
+      s.restart = r;
+    }
+    if (raw.sysctls !== undefined) s.sysctls = stringMap(raw.sysctls);
+    if (raw.storage_opt !== undefined) s.storage_opt = stringMap(raw.storage_opt);
+    if (raw.secrets !== undefined) s.secrets = this.refs(name, 'secrets', raw.secrets);
+    if (raw.configs !== undefined) s.configs = this.refs(name, 'configs', raw.configs);
+    if (raw.ulimits !== undefined) s.ulimits = this.ulimits(at('ulimits'), raw.ulimits as Dict);
+    if (raw.devices !== undefined) s.devices = (raw.devices as unknown[]).map((d) => device(d));
+    if (raw.expose !== undefined) s.expose = (raw.expose as unknown[]).map(String);
+    if (isDict(raw.logging) && isDict(raw.logging.options)) s.logging = { ...raw.logging, options: stringMap(raw.logging.options) };
+    if (isDict(raw.build)) s.build = this.build(name, raw.build);
+    if (raw.pid === null) s.pid = null;
+    this.resourcesAndScale(name, raw, s);
+    return s;
+  }
+
+  private environment(name: string, raw: Dict): Record<string, string | null> {
+    const env: Record<string, string | null> = {};
+    const files = Array.isArray(raw.env_file) ? (raw.env_file as Dict[]) : [];
+    files.forEach((f, i) => {
+      const file = String(f.path);
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        if (truthy(f.required ?? true)) {
+          this.problem(['services', name, 'env_file', i], 'env_file_not_found', `env file ${file} not found`,
+            'create it, or mark it `required: false`');
+        }
+        return;
+      }
+      const parsed = parseDotenv(text, this.input.lookup, file);
+      for (const e of parsed.errors) this.problems.push({ code: 'invalid_env_file', message: e.message, location: { file, line: e.line, col: 1 } });
+      Object.assign(env, parsed.values);
+    });
+    for (const [k, v] of Object.entries((raw.environment as Record<string, string | null>) ?? {})) {
+      // `- NAME` with no value takes the variable from the environment tug runs in, when set.
+      env[k] = v === null ? this.input.lookup(k) ?? null : v;
+    }
+    return env;
+  }
+
+  private ports(name: string, raw: unknown): PortMapping[] {
+    if (!Array.isArray(raw)) return [];
+    const out: PortMapping[] = [];
+    raw.forEach((p: Dict, i) => {
+      const path: Path = ['services', name, 'ports', i];
+      if (p.invalid !== undefined) {
+        this.problem(['services', name, 'ports'], 'invalid_port', `services.${name}.ports: invalid port "${String(p.invalid)}"`,
+          'expected [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL], e.g. "8080:80"');
+        return;
+      }
+      const target = Number(p.target);
+      if (!Number.isInteger(target) || target < 1 || target > 65535) {
+        this.problem(path, 'invalid_port', `services.${name}.ports: invalid container port "${String(p.target)}"`);
+        return;
+      }
+      const protocol = String(p.protocol ?? 'tcp').toLowerCase();
+      if (!['tcp', 'udp', 'sctp'].includes(protocol)) {
+        this.problem(path, 'invalid_port', `services.${name}.ports: invalid protocol "${protocol}"`, 'expected tcp, udp or sctp');
+        return;
+      }
+      const m: PortMapping = { target, protocol: protocol as PortMapping['protocol'], mode: p.mode === 'host' ? 'host' : 'ingress' };
+      if (p.published !== undefined && p.published !== '') m.published = String(p.published);
+      for (const k of ['host_ip', 'name', 'app_protocol'] as const) if (typeof p[k] === 'string') m[k] = p[k] as string;
+      out.push(m);
+    });
+    return out;
+  }
+
+  private volumes(name: string, raw: unknown): ServiceVolume[] {
+    if (!Array.isArray(raw)) return [];
+    const declared = isDict(this.input.doc.volumes) ? this.input.doc.volumes : {};
+    return raw.flatMap((v: Dict, i): ServiceVolume[] => {
+      const path: Path = ['services', name, 'volumes', i];
+      if (v.mode !== undefined) {
+        this.problem(path, 'invalid_volume', `services.${name}.volumes: unknown volume option "${String(v.mode)}"`,
+          'expected ro, rw, z, Z, nocopy or a propagation mode');
+      }
+      const vol = { ...v } as unknown as ServiceVolume & Dict;
+      delete vol.mode;
+      if (vol.type === 'volume' && typeof vol.source === 'string' && vol.source !== '' && !(vol.source in declared)) {
+        this.problem(path, 'undefined_volume', `service "${name}" uses volume "${vol.source}", which is not declared under the top-level volumes:`,
+          `add it: volumes:\n    ${vol.source}: {}`);
+      }
+      if (vol.type === 'volume' && vol.source === '') delete vol.source;
+      if (isDict(vol.tmpfs) && vol.tmpfs.size !== undefined) {
+        vol.tmpfs = { ...vol.tmpfs, size: this.bytes([...path, 'tmpfs', 'size'], vol.tmpfs.size, false) };
+      }
+      if (vol.read_only !== undefined) vol.read_only = this.bool([...path, 'read_only'], vol.read_only);
+      return [vol];
+    });
+  }
+
+  private dependsOn(name: string, raw: unknown): Record<string, DependsOn> {
+    const out: Record<string, DependsOn> = {};
+    for (const [dep, d] of Object.entries(isDict(raw) ? raw : {})) {
+      const dd = d as Dict;
+      const at: Path = ['services', name, 'depends_on', dep];
+      out[dep] = {
+        condition: dd.condition as DependsOn['condition'],
+        required: this.bool([...at, 'required'], dd.required ?? true),
+        restart: this.bool([...at, 'restart'], dd.restart ?? false),
+      };
+    }
+    return out;
+  }
+
+  private refs(name: string, kind: 'secrets' | 'configs', raw: unknown): FileReference[] {
+    const declared = isDict(this.input.doc[kind]) ? (this.input.doc[kind] as Dict) : {};
+    return (raw as Dict[]).map((r, i) => {
+      if (!(String(r.source) in declared)) {
+        this.problem(['services', name, kind, i], `undefined_${kind.slice(0, -1)}`,
+          `service "${name}" uses ${kind.slice(0, -1)} "${String(r.source)}", which is not declared under the top-level ${kind}:`);
+      }
+      const ref: FileReference = { source: String(r.source) };
+      if (r.target !== undefined) ref.target = String(r.target);
+      if (r.uid !== undefined) ref.uid = String(r.uid);
+      if (r.gid !== undefined) ref.gid = String(r.gid);
+      if (r.mode !== undefined) ref.mode = typeof r.mode === 'string' ? parseInt(r.mode, 8) : Number(r.mode);
+      return ref;
+    });
+  }
+
+  private healthcheck(name: string, raw: Dict): Healthcheck {
+    const at = (k: string): Path => ['services', name, 'healthcheck', k];
+    const h: Healthcheck = {};
+    if (Array.isArray(raw.test)) h.test = raw.test.map(String);
+    for (const k of ['interval', 'timeout', 'start_period', 'start_interval'] as const) {
+      if (raw[k] !== undefined) h[k] = this.duration(at(k), raw[k]);
+    }
+    if (raw.retries !== undefined) h.retries = this.int(at('retries'), raw.retries);
+    const disabled = raw.disable !== undefined && this.bool(at('disable'), raw.disable);
+    if (disabled || h.test?.[0] === 'NONE') {
+      h.disable = true;
+      delete h.test;
+    }
+    return h;
+  }
+
+  private build(name: string, raw: Dict): Service['build'] {
+    const b = { ...raw } as NonNullable<Service['build']> & Dict;
+    if (raw.shm_size !== undefined) b.shm_size = this.bytes(['services', name, 'build', 'shm_size'], raw.shm_size, false);
+    if (raw.ulimits !== undefined) b.ulimits = this.ulimits(['services', name, 'build', 'ulimits'], raw.ulimits as Dict);
+    for (const k of ['no_cache', 'pull', 'privileged'] as const) {
+      if (raw[k] !== undefined) b[k] = this.bool(['services', name, 'build', k], raw[k]);
+    }
+    return b;
+  }
+
+  private ulimits(path: Path, raw: Dict): Record<string, { soft: number; hard: number }> {
+    const out: Record<string, { soft: number; hard: number }> = {};
+    for (const [k, v] of Object.entries(raw)) {
+      const d = v as Dict;
+      const soft = this.int([...path, k, 'soft'], d.soft ?? d.hard);
+      const hard = this.int([...path, k, 'hard'], d.hard ?? d.soft);
+      if (soft > hard) this.problem([...path, k], 'invalid_ulimit', `${formatPath([...path, k])}: soft limit ${soft} is above the hard limit ${hard}`);
+      out[k] = { soft, hard };
+    }
+    return out;
+  }
+
+  /** The flat keys and deploy.resources say the same thing twice: both may be set only if they agree. */
+  private resourcesAndScale(name: string, raw: Dict, s: Service): void {
+    const at = (...rest: string[]): Path => ['services', name, ...rest];
+    const deploy = isDict(raw.deploy) ? { ...(raw.deploy as Dict) } : undefined;
+    if (deploy) {
+      const res = isDict(deploy.resources) ? deploy.resources : {};
+      const limits = isDict(res.limits) ? res.limits : {};
+      const reserv = isDict(res.reservations) ? res.reservations : {};
+      const parse = (section: string, src: Dict) => {
+        const out: Dict = { ...src };
+        if (src.cpus !== undefined) out.cpus = this.cpus(at('deploy', 'resources', section, 'cpus'), src.cpus);
+        if (src.memory !== undefined) out.memory = this.bytes(at('deploy', 'resources', section, 'memory'), src.memory, false);
+        if (src.pids !== undefined) out.pids = this.int(at('deploy', 'resources', section, 'pids'), src.pids);
+        return out;
+      };
+      const L = parse('limits', limits);
+      const R = parse('reservations', reserv);
+      const pairs: [keyof Service, Dict, string, string][] = [
+        ['cpus', L, 'cpus', 'limits'], ['mem_limit', L, 'memory', 'limits'], ['pids_limit', L, 'pids', 'limits'],
+        ['mem_reservation', R, 'memory', 'reservations'],
+      ];
+      for (const [flat, sec, key, section] of pairs) {
+        const dv = sec[key] as number | undefined;
+        if (dv === undefined) continue;
+        const fv = s[flat] as number | undefined;
+        if (fv !== undefined && fv !== dv) {
+          this.problem(at(flat), 'conflicting_limits',
+            `service "${name}": ${flat} (${fv}) and deploy.resources.${section}.${key} (${dv}) disagree`, 'set only one of them');
+        }
+        (s as unknown as Dict)[flat] = dv;
+      }
+      if (Object.keys(limits).length || Object.keys(reserv).length) deploy.resources = { ...res, limits: L, reservations: R };
+      if (deploy.replicas !== undefined) deploy.replicas = this.int(at('deploy', 'replicas'), deploy.replicas);
+      if (isDict(deploy.restart_policy)) {
+        const rp = { ...deploy.restart_policy };
+        for (const k of ['delay', 'window']) if (rp[k] !== undefined) rp[k] = this.duration(at('deploy', 'restart_policy', k), rp[k]);
+        deploy.restart_policy = rp;
+      }
+      s.deploy = deploy as Service['deploy'];
+    }
+    const scale = raw.scale === undefined ? undefined : this.int(at('scale'), raw.scale);
+    const replicas = s.deploy?.replicas;
+    if (scale !== undefined && replicas !== undefined && scale !== replicas) {
+      this.problem(at('scale'), 'conflicting_scale', `service "${name}": scale (${scale}) and deploy.replicas (${replicas}) disagree`, 'set only one of them');
+    }
+    s.scale = scale ?? replicas ?? 1;
+  }
+
+  private commandLine(path: Path, v: unknown): string[] | null {
+    if (v === null) return null;
+    if (Array.isArray(v)) return v.map(String);
+    try {
+      return shellSplit(String(v));
+    } catch {
+      this.problem(path, 'invalid_command', `${formatPath(path)}: cannot split ${JSON.stringify(v)} into arguments (unbalanced quotes?)`,
+        'use the list form, e.g. ["sh", "-c", "..."]');
+      return [String(v)];
+    }
+  }
+
+  private bool(path: Path, v: unknown): boolean {
+    if (typeof v === 'boolean') return v;
+    const s = String(v).toLowerCase();
+    if (['true', 'yes', 'on', '1', 'y'].includes(s)) return true;
+    if (['false', 'no', 'off', '0', 'n', ''].includes(s)) return false;
+    this.problem(path, 'invalid_boolean', `${formatPath(path)}: invalid value ${JSON.stringify(v)}: expected true or false`);
+    return false;
+  }
+
+  private int(path: Path, v: unknown): number {
+    const n = typeof v === 'number' ? v : /^[-+]?\d+$/.test(String(v).trim()) ? Number(v) : NaN;
+    if (!Number.isInteger(n)) this.problem(path, 'invalid_integer', `${formatPath(path)}: invalid value ${JSON.stringify(v)}: expected a whole number`);
+    return Number.isInteger(n) ? n : 0;
+  }
+
+  private bytes(path: Path, v: unknown, allowMinusOne: boolean): number {
+    if (allowMinusOne && (v === -1 || v === '-1')) return -1;
+    const n = parseBytes(v as string | number);
+    if (n === undefined) this.problem(path, 'invalid_byte_size', `${formatPath(path)}: invalid value ${JSON.stringify(v)}: expected a size like 512m or 1g`);
+    return n ?? 0;
+  }
+
+  private cpus(path: Path, v: unknown): number {
+    const n = parseCpus(v as string | number);
+    if (n === undefined) this.problem(path, 'invalid_cpus', `${formatPath(path)}: invalid value ${JSON.stringify(v)}: expected a number of CPUs like 0.5 or 2`);
+    return n ?? 0;
+  }
+
+  private duration(path: Path, v: unknown): string {
+    const ns = parseDuration(v as string | number);
+    if (ns === undefined) {
+      this.problem(path, 'invalid_duration', `${formatPath(path)}: invalid value ${JSON.stringify(v)}: expected a duration like 30s or 1m30s`);
+      return String(v);
+    }
+    return formatDuration(ns);
+  }
+}
+
+function truthy(v: unknown): boolean {
+  return v === true || ['true', 'yes', '1'].includes(String(v).toLowerCase());
+}
+
+function strip(raw: Dict, keys: string[]): Dict {
+  const out: Dict = {};
+  for (const [k, v] of Object.entries(raw)) if (!keys.includes(k) && !k.startsWith('x-')) out[k] = v;
+  return out;
+}
+
+function extensions(raw: Dict): Record<string, unknown> | undefined {
+  const ext = Object.entries(raw).filter(([k]) => k.startsWith('x-'));
+  return ext.length ? Object.fromEntries(ext) : undefined;
+}
+
+function withExtensions<T extends { extensions?: Record<string, unknown> }>(obj: T, raw: Dict): T {
+  const ext = extensions(raw);
+  if (ext) obj.extensions = ext;
+  return obj;
+}
+
+function stringMap(v: unknown): Record<string, string> {
+  return listOrDict(v, '') as Record<string, string>;
+}
+
+function device(d: unknown): { source: string; target: string; permissions: string } {
+  if (isDict(d)) {
+    return { source: String(d.source), target: String(d.target ?? d.source), permissions: String(d.permissions ?? 'rwm') };
+  }
+  const [source = '', target, permissions] = String(d).split(':');
+  return { source, target: target || source, permissions: permissions || 'rwm' };
+}

@@ -1,0 +1,210 @@
+/**
+ * Reading one stack file: bytes → YAML document → plain values, keeping the source position
+ * of every key and item so that errors found much later (schema, semantics) still point at
+ * a line. Aliases and `<<` merge keys are expanded here, under a budget, because the yaml
+ * library's own limit only applies to its toJS() and we walk the AST ourselves.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node as YamlNode,
+} from 'yaml';
+import { StackFileError } from '../errors.js';
+import { pathKey, type Path } from './path.js';
+
+/** Bigger than any real stack file; protects memory before parsing starts. */
+export const MAX_FILE_BYTES = 8 * 1024 * 1024;
+/** Nodes an expansion may produce; an alias bomb hits this long before memory runs out. */
+export const MAX_EXPANDED_NODES = 500_000;
+/** Nesting deeper than this is not a stack file, and recursion stays far from the stack limit. */
+export const MAX_DEPTH = 200;
+
+export interface Position {
+  line: number;
+  col: number;
+}
+
+export interface ParsedFile {
+  file: string;
+  value: Record<string, unknown>;
+  /** Position of every path: a mapping entry's key, or a sequence item. */
+  positions: Map<string, Position>;
+  /** Paths tagged `!reset`: removed from what earlier files said. */
+  resets: Set<string>;
+  /** Paths tagged `!override`: replace what earlier files said instead of merging. */
+  overrides: Set<string>;
+  warnings: { message: string; position: Position }[];
+}
+
+export async function readStackFile(file: string, content?: string): Promise<ParsedFile> {
+  const text = content ?? (await readText(file));
+  return parseStackText(file, text);
+}
+
+async function readText(file: string): Promise<string> {
+  const at = { file, line: 0, col: 0 };
+  let bytes: Buffer;
+  try {
+    const st = await stat(file);
+    if (st.isDirectory()) {
+      throw new StackFileError('file_is_directory', `${file} is a directory, not a stack file`, at,
+        'pass the compose file itself, e.g. -f ' + file.replace(/\/$/, '') + '/compose.yaml');
+    }
+    if (st.size > MAX_FILE_BYTES) {
+      throw new StackFileError('file_too_large', `${file} is ${st.size} bytes; stack files are limited to ${MAX_FILE_BYTES}`, at);
+    }
+    bytes = await readFile(file);
+  } catch (err) {
+    if (err instanceof StackFileError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new StackFileError('file_not_found', `stack file not found: ${file}`, at);
+    if (code === 'EACCES' || code === 'EPERM') throw new StackFileError('file_unreadable', `cannot read ${file}: permission denied`, at);
+    throw new StackFileError('file_unreadable', `cannot read ${file}: ${(err as Error).message}`, at);
+  }
+  return decodeText(file, bytes);
+}
+
+export function decodeText(file: string, bytes: Uint8Array): string {
+  const at = { file, line: 0, col: 0 };
+  if (bytes.includes(0)) {
+    throw new StackFileError('file_binary', `${file} is not a text file (it contains NUL bytes)`, at, 'stack files are YAML text');
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new StackFileError('file_binary', `${file} is not valid UTF-8 text`, at, 'stack files are YAML text encoded as UTF-8');
+  }
+}
+
+export function parseStackText(file: string, text: string): ParsedFile {
+  if (text.length > MAX_FILE_BYTES) {
+    throw new StackFileError('file_too_large', `${file} is larger than ${MAX_FILE_BYTES} bytes`, { file, line: 0, col: 0 });
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: false, strict: true });
+  const pos = (offset: number | undefined): Position => {
+    const p = lineCounter.linePos(offset ?? 0);
+    return { line: p.line, col: p.col };
+  };
+  const firstError = doc.errors[0];
+  if (firstError) {
+    const p = pos(firstError.pos[0]);
+    const message = firstError.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new StackFileError('yaml_syntax', `invalid YAML: ${message}`, { file, ...p },
+      'check the indentation and quoting on this line and the one before it');
+  }
+  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+    throw new StackFileError('file_empty', `${file} is empty`, { file, line: 0, col: 0 },
+      'a stack file needs at least a `services:` mapping');
+  }
+  if (!isMap(doc.contents)) {
+    throw new StackFileError('top_level_not_mapping', 'the top level of a stack file must be a mapping (services:, networks:, ...)',
+      { file, ...pos(doc.contents.range?.[0]) });
+  }
+  const walker = new Walker(file, doc, pos);
+  const value = walker.walk(doc.contents, [], 0) as Record<string, unknown>;
+  for (const w of doc.warnings) {
+    if (/Unresolved tag: !(reset|override)\b/.test(w.message)) continue;
+    walker.warnings.push({ message: w.message.split('\n')[0]!, position: pos(w.pos[0]) });
+  }
+  return { file, value, positions: walker.positions, resets: walker.resets, overrides: walker.overrides, warnings: walker.warnings };
+}
+
+class Walker {
+  readonly positions = new Map<string, Position>();
+  readonly resets = new Set<string>();
+  readonly overrides = new Set<string>();
+  readonly warnings: { message: string; position: Position }[] = [];
+  private produced = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly doc: Document,
+    private readonly pos: (offset: number | undefined) => Position,
+  ) {}
+
+  walk(node: unknown, path: Path, depth: number): unknown {
+    if (++this.produced > MAX_EXPANDED_NODES) {
+      throw new StackFileError('yaml_alias_bomb',
+        `YAML aliases expand to more than ${MAX_EXPANDED_NODES} nodes: refusing what looks like an alias bomb`,
+        { file: this.file, line: 0, col: 0 }, 'reduce the nesting of anchors and aliases');
+    }
+    if (depth > MAX_DEPTH) {
+      throw new StackFileError('yaml_too_deep', `YAML nesting is deeper than ${MAX_DEPTH} levels`,
+        { file: this.file, ...this.pos((node as YamlNode).range?.[0]) });
+    }
+    if (isAlias(node)) {
+      const target = node.resolve(this.doc);
+      if (target === undefined) {
+        throw new StackFileError('yaml_syntax', `invalid YAML: unknown alias *${node.source}`, { file: this.file, ...this.pos(node.range?.[0]) });
+      }
+      return this.walk(target, path, depth + 1);
+    }
+    if (isScalar(node)) return node.value;
+    if (isSeq(node)) {
+      const out: unknown[] = [];
+      node.items.forEach((item, i) => {
+        const p = [...path, i];
+        this.note(p, item as YamlNode | null);
+        out.push(this.walk(item, p, depth + 1));
+      });
+      return out;
+    }
+    if (isMap(node)) return this.walkMap(node, path, depth);
+    if (node === null || node === undefined) return null;
+    return null;
+  }
+
+  private walkMap(node: import('yaml').YAMLMap, path: Path, depth: number): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    const merged: unknown[] = [];
+    for (const pair of node.items) {
+      const rawKey = isScalar(pair.key) ? pair.key.value : pair.key;
+      if (typeof rawKey === 'symbol' || rawKey === '<<') {
+        merged.push(pair.value);
+        continue;
+      }
+      const key = keyString(rawKey);
+      const p = [...path, key];
+      this.note(p, pair.key as YamlNode | null);
+      const valueNode = pair.value as YamlNode | null;
+      const tag = valueNode && 'tag' in valueNode ? valueNode.tag : undefined;
+      if (tag === '!reset') {
+        this.resets.add(pathKey(p));
+        continue;
+      }
+      if (tag === '!override') this.overrides.add(pathKey(p));
+      out[key] = this.walk(valueNode, p, depth + 1);
+    }
+    // Explicit keys win over merged ones, and earlier merge sources over later ones (YAML merge spec).
+    for (const source of merged) {
+      const sources = isSeq(source) ? source.items : [source];
+      for (const s of sources) {
+        const resolved = this.walk(s, path, depth + 1);
+        if (resolved === null || typeof resolved !== 'object' || Array.isArray(resolved)) {
+          throw new StackFileError('yaml_syntax', 'invalid YAML: a `<<` merge key must refer to a mapping',
+            { file: this.file, ...this.pos((s as YamlNode).range?.[0]) });
+        }
+        for (const [k, v] of Object.entries(resolved)) if (!(k in out)) out[k] = v;
+      }
+    }
+    return out;
+  }
+
+  private note(path: Path, node: YamlNode | null | undefined): void {
+    const offset = node?.range?.[0];
+    if (offset !== undefined) this.positions.set(pathKey(path), this.pos(offset));
+  }
+}
+
+function keyString(key: unknown): string {
+  if (key === null || key === undefined) return '';
+  if (typeof key === 'object') return JSON.stringify(key);
+  return String(key);
+}

@@ -1,0 +1,268 @@
+/**
+ * Canonical shapes: every short syntax expanded to its long form, every list-or-map turned
+ * into a map. Applied to each file right after schema validation, so that merging files,
+ * `extends` and the final normalisation all work on one shape and compare entries by key
+ * (a port by its binding, a volume by its target) whatever syntax each file used.
+ *
+ * Input is schema-valid, so shapes are trusted here; values are not parsed (units, paths)
+ * until normalise().
+ */
+
+type Dict = Record<string, unknown>;
+
+export function isDict(v: unknown): v is Dict {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function scalarString(v: unknown): string {
+  return typeof v === 'string' ? v : String(v);
+}
+
+/** `[K=V, K]` or `{K: V}` → `{K: V|null}`; numbers and booleans become strings. */
+export function listOrDict(v: unknown, nullAs: null | '' = null): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  if (Array.isArray(v)) {
+    for (const item of v) {
+      const s = scalarString(item);
+      const eq = s.indexOf('=');
+      if (eq < 0) out[s] = nullAs;
+      else out[s.slice(0, eq)] = s.slice(eq + 1);
+    }
+  } else if (isDict(v)) {
+    for (const [k, val] of Object.entries(v)) out[k] = val === null || val === undefined ? nullAs : scalarString(val);
+  }
+  return out;
+}
+
+export function stringOrList(v: unknown): string[] {
+  if (v === null || v === undefined) return [];
+  return Array.isArray(v) ? v.map(scalarString) : [scalarString(v)];
+}
+
+/** `host=ip`, legacy `host:ip`, or `{host: ip | [ip...]}` → `{host: [ip...]}`. */
+export function extraHosts(v: unknown): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  const add = (host: string, ip: string) => {
+    const list = (out[host] ??= []);
+    if (!list.includes(ip)) list.push(ip);
+  };
+  if (Array.isArray(v)) {
+    for (const item of v) {
+      const s = scalarString(item);
+      const sep = s.includes('=') ? s.indexOf('=') : s.indexOf(':');
+      if (sep < 0) add(s, '');
+      else add(s.slice(0, sep), s.slice(sep + 1).replace(/^\[(.*)\]$/, '$1'));
+    }
+  } else if (isDict(v)) {
+    for (const [host, ips] of Object.entries(v)) for (const ip of stringOrList(ips)) add(host, ip);
+  }
+  return out;
+}
+
+export interface RawPort {
+  target: number | string;
+  published?: string;
+  host_ip?: string;
+  protocol?: string;
+  mode?: string;
+  name?: string;
+  app_protocol?: string;
+}
+
+/**
+ * Short port syntax `[host_ip:][published:]target[/protocol]`; a target range expands to one
+ * entry per port, as Compose does, so that two files publishing the same port meet by key.
+ * Returns undefined when the string cannot be a port spec (reported by normalise).
+ */
+export function parsePortShort(spec: string | number): RawPort[] | undefined {
+  if (typeof spec === 'number') return [{ target: spec, protocol: 'tcp', mode: 'ingress' }];
+  let rest = spec.trim();
+  let protocol = 'tcp';
+  const slash = rest.lastIndexOf('/');
+  if (slash >= 0) {
+    protocol = rest.slice(slash + 1).toLowerCase();
+    rest = rest.slice(0, slash);
+  }
+  let hostIp: string | undefined;
+  const v6 = /^\[([^\]]+)\]:(.*)$/.exec(rest);
+  if (v6) {
+    hostIp = v6[1];
+    rest = v6[2]!;
+  }
+  const parts = rest.split(':');
+  if (!hostIp && parts.length === 3) hostIp = parts.shift();
+  if (parts.length > 2 || parts.some((p) => p === '' && parts.length === 1)) return undefined;
+  const targetSpec = parts.length === 2 ? parts[1]! : parts[0]!;
+  const publishedSpec = parts.length === 2 ? parts[0]! : undefined;
+  const target = parseRange(targetSpec);
+  if (!target) return undefined;
+  const published = publishedSpec === undefined || publishedSpec === '' ? undefined : parseRange(publishedSpec);
+  if (publishedSpec && !published) return undefined;
+  const base = { protocol, mode: 'ingress', ...(hostIp ? { host_ip: hostIp } : {}) };
+  const count = target[1] - target[0] + 1;
+  if (count === 1) {
+    return [{ ...base, target: target[0], ...(published ? { published: rangeString(published) } : {}) }];
+  }
+  if (published && published[1] - published[0] + 1 !== count) return undefined;
+  const out: RawPort[] = [];
+  for (let i = 0; i < count; i++) {
+    out.push({ ...base, target: target[0] + i, ...(published ? { published: String(published[0] + i) } : {}) });
+  }
+  return out;
+}
+
+function parseRange(s: string): [number, number] | undefined {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(s);
+  if (!m) return undefined;
+  const lo = Number(m[1]);
+  const hi = m[2] === undefined ? lo : Number(m[2]);
+  return hi >= lo ? [lo, hi] : undefined;
+}
+
+function rangeString([lo, hi]: [number, number]): string {
+  return lo === hi ? String(lo) : `${lo}-${hi}`;
+}
+
+export interface RawVolume {
+  type: string;
+  source?: string;
+  target: string;
+  read_only?: boolean;
+  bind?: Dict;
+  volume?: Dict;
+  tmpfs?: Dict;
+  consistency?: string;
+  [k: string]: unknown;
+}
+
+const PROPAGATION = new Set(['shared', 'rshared', 'slave', 'rslave', 'private', 'rprivate']);
+const CONSISTENCY = new Set(['consistent', 'cached', 'delegated']);
+
+/** Short volume syntax `[source:]target[:mode,...]`; source starting with `.`, `/` or `~` is a bind. */
+export function parseVolumeShort(spec: string): RawVolume {
+  const parts = splitVolumeSpec(spec);
+  if (parts.length === 1) return { type: 'volume', target: parts[0]! };
+  const [source, target, modes] = parts as [string, string, string | undefined];
+  const isBind = /^[./~]/.test(source) || /^[A-Za-z]:[\\/]/.test(source);
+  const vol: RawVolume = { type: isBind ? 'bind' : 'volume', source, target };
+  for (const mode of (modes ?? '').split(',').filter(Boolean)) {
+    if (mode === 'ro') vol.read_only = true;
+    else if (mode === 'rw') vol.read_only = false;
+    else if (mode === 'nocopy') vol.volume = { ...vol.volume, nocopy: true };
+    else if (mode === 'z' || mode === 'Z') vol.bind = { ...vol.bind, selinux: mode };
+    else if (PROPAGATION.has(mode)) vol.bind = { ...vol.bind, propagation: mode };
+    else if (CONSISTENCY.has(mode)) vol.consistency = mode;
+    else vol.mode = mode; // kept so normalise can name the unknown mode
+  }
+  if (isBind) vol.bind = { create_host_path: true, ...vol.bind };
+  return vol;
+}
+
+function splitVolumeSpec(spec: string): string[] {
+  // A Windows drive letter (`C:\data:/data`) is part of the source, not a separator.
+  const drive = /^[A-Za-z]:[\\/]/.test(spec) ? spec.slice(0, 2) : '';
+  const parts = spec.slice(drive.length).split(':');
+  parts[0] = drive + parts[0];
+  return parts.length > 3 ? [parts.slice(0, parts.length - 2).join(':'), ...parts.slice(-2)] : parts;
+}
+
+export function fileReference(v: unknown, kind: 'secrets' | 'configs'): Dict {
+  const ref: Dict = isDict(v) ? { ...v } : { source: scalarString(v) };
+  if (ref.target === undefined) ref.target = kind === 'secrets' ? `/run/secrets/${String(ref.source)}` : `/${String(ref.source)}`;
+  else if (kind === 'secrets' && typeof ref.target === 'string' && !ref.target.startsWith('/')) ref.target = `/run/secrets/${ref.target}`;
+  return ref;
+}
+
+function mapOf(v: unknown): Dict {
+  if (Array.isArray(v)) return Object.fromEntries(v.map((k) => [scalarString(k), null]));
+  return isDict(v) ? { ...v } : {};
+}
+
+function healthTest(v: unknown): unknown {
+  return typeof v === 'string' ? ['CMD-SHELL', v] : v;
+}
+
+const SERVICE_UNIONS = [
+  'cap_add', 'cap_drop', 'devices', 'dns', 'dns_opt', 'dns_search', 'tmpfs', 'profiles', 'security_opt', 'expose',
+  'links', 'external_links', 'volumes_from', 'group_add', 'device_cgroup_rules', 'label_file',
+];
+
+/** A service dict, schema-valid, in canonical shape. */
+export function canonicalService(raw: Dict): Dict {
+  const s: Dict = { ...raw };
+  for (const key of ['environment', 'annotations', 'sysctls']) if (key in s) s[key] = listOrDict(s[key]);
+  if ('labels' in s) s.labels = listOrDict(s.labels, '');
+  if ('extra_hosts' in s) s.extra_hosts = extraHosts(s.extra_hosts);
+  for (const key of SERVICE_UNIONS) if (key in s) s[key] = stringOrList(s[key]);
+  if ('env_file' in s) {
+    const files = s.env_file === null ? [] : Array.isArray(s.env_file) ? s.env_file : [s.env_file];
+    s.env_file = files.map((e) => (isDict(e) ? { required: true, ...e } : { path: scalarString(e), required: true }));
+  }
+  if ('ports' in s && Array.isArray(s.ports)) {
+    s.ports = s.ports.flatMap((p): unknown[] => {
+      if (isDict(p)) return [{ protocol: 'tcp', mode: 'ingress', ...p, ...(p.published !== undefined ? { published: scalarString(p.published) } : {}) }];
+      return parsePortShort(p as string | number) ?? [{ invalid: scalarString(p) }];
+    });
+  }
+  if ('volumes' in s && Array.isArray(s.volumes)) {
+    s.volumes = s.volumes.map((v) => (isDict(v) ? { ...v } : parseVolumeShort(scalarString(v))));
+  }
+  for (const kind of ['secrets', 'configs'] as const) {
+    if (kind in s && Array.isArray(s[kind])) s[kind] = (s[kind] as unknown[]).map((r) => fileReference(r, kind));
+  }
+  if ('depends_on' in s) {
+    const deps: Dict = {};
+    if (Array.isArray(s.depends_on)) {
+      for (const name of s.depends_on) deps[scalarString(name)] = { condition: 'service_started', required: true };
+    } else if (isDict(s.depends_on)) {
+      for (const [name, d] of Object.entries(s.depends_on)) deps[name] = { condition: 'service_started', required: true, ...(isDict(d) ? d : {}) };
+    }
+    s.depends_on = deps;
+  }
+  if ('networks' in s) s.networks = mapOf(s.networks);
+  if ('models' in s) s.models = mapOf(s.models);
+  if (isDict(s.healthcheck) && 'test' in s.healthcheck) s.healthcheck = { ...s.healthcheck, test: healthTest(s.healthcheck.test) };
+  if (isDict(s.ulimits)) {
+    s.ulimits = Object.fromEntries(
+      Object.entries(s.ulimits).map(([k, v]) => [k, isDict(v) ? { ...v } : { soft: v, hard: v }]),
+    );
+  }
+  if ('build' in s) s.build = canonicalBuild(s.build);
+  if (isDict(s.deploy) && 'labels' in s.deploy) s.deploy = { ...s.deploy, labels: listOrDict(s.deploy.labels, '') };
+  return s;
+}
+
+function canonicalBuild(v: unknown): Dict {
+  if (!isDict(v)) return { context: scalarString(v) };
+  const b: Dict = { ...v };
+  if ('args' in b) b.args = listOrDict(b.args);
+  if ('labels' in b) b.labels = listOrDict(b.labels, '');
+  if ('additional_contexts' in b) b.additional_contexts = listOrDict(b.additional_contexts, '');
+  if ('extra_hosts' in b) b.extra_hosts = extraHosts(b.extra_hosts);
+  for (const key of ['tags', 'platforms', 'cache_from', 'cache_to', 'ssh']) if (key in b) b[key] = stringOrList(b[key]);
+  if (Array.isArray(b.secrets)) b.secrets = b.secrets.map((r) => fileReference(r, 'secrets'));
+  return b;
+}
+
+/** Top-level networks/volumes/configs/secrets entries: labels as maps, `null` as `{}`. */
+export function canonicalResource(v: unknown): Dict {
+  const r: Dict = isDict(v) ? { ...v } : {};
+  if ('labels' in r) r.labels = listOrDict(r.labels, '');
+  return r;
+}
+
+/** A whole file (after interpolation and schema validation) in canonical shape. */
+export function canonicalFile(doc: Dict): Dict {
+  const out: Dict = { ...doc };
+  if (isDict(doc.services)) {
+    out.services = Object.fromEntries(
+      Object.entries(doc.services).map(([name, svc]) => [name, canonicalService(isDict(svc) ? svc : {})]),
+    );
+  }
+  for (const key of ['networks', 'volumes', 'configs', 'secrets']) {
+    if (isDict(doc[key])) {
+      out[key] = Object.fromEntries(Object.entries(doc[key] as Dict).map(([n, r]) => [n, canonicalResource(r)]));
+    }
+  }
+  return out;
+}
