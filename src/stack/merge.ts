@@ -10,52 +10,36 @@ import { pathKey, type Path } from './path.js';
 type Dict = Record<string, unknown>;
 type Rule = 'replace' | 'union' | { key: (item: Dict) => string; deep?: boolean } | 'logging';
 
+
 const byTarget = { key: (v: Dict) => String(v.target) };
 const portKey = {
   key: (p: Dict) => `${String(p.host_ip ?? '')}|${String(p.published ?? '')}|${String(p.target)}|${String(p.protocol ?? 'tcp')}`,
 };
 
-const SERVICE_RULES: Record<string, Rule> = {
-  command: 'replace',
-  entrypoint: 'replace',
-  'healthcheck.test': 'replace',
-  ports: portKey,
-  volumes: byTarget,
-  secrets: byTarget,
-  configs: byTarget,
-  'build.secrets': byTarget,
-  env_file: { key: (e) => String(e.path) },
-  'ulimits.*': 'replace',
-  'build.ulimits.*': 'replace',
-  logging: 'logging',
-  'extra_hosts.*': 'union',
-  'build.extra_hosts.*': 'union',
-  'networks.*.aliases': 'union',
-  'networks.*.link_local_ips': 'union',
-  'build.tags': 'union',
-  'build.platforms': 'union',
-  'build.cache_from': 'union',
-  'build.cache_to': 'union',
-  'build.ssh': 'union',
-};
-for (const k of [
-  'cap_add', 'cap_drop', 'devices', 'dns', 'dns_opt', 'dns_search', 'tmpfs', 'profiles', 'security_opt', 'expose',
-  'links', 'external_links', 'volumes_from', 'group_add', 'device_cgroup_rules', 'label_file',
-]) SERVICE_RULES[k] = 'union';
+// Sequences not listed here append the new entries (the Specification's default rule).
+const RULES: [string, Rule][] = [
+  ['services.*.command', 'replace'],
+  ['services.*.entrypoint', 'replace'],
+  ['services.*.healthcheck.test', 'replace'],
+  ['services.*.ports', portKey],
+  ['services.*.volumes', byTarget],
+  ['services.*.secrets', byTarget],
+  ['services.*.configs', byTarget],
+  ['services.*.build.secrets', byTarget],
+  ['services.*.env_file', { key: (e) => String(e.path) }],
+  ['services.*.ulimits.*', 'replace'],
+  ['services.*.build.ulimits.*', 'replace'],
+  ['services.*.logging', 'logging'],
+  ['networks.*.ipam.config', { key: (c) => String(c.subnet ?? JSON.stringify(c)), deep: true }],
+  ['models.*.runtime_flags', 'replace'],
+];
+const RULE_PATTERNS = RULES.map(([p, r]) => [p.split('.'), r] as const);
 
-const TOP_RULES: Record<string, Rule> = {
-  'networks.*.ipam.config': { key: (c) => String(c.subnet ?? JSON.stringify(c)), deep: true },
-};
-
-function ruleFor(path: Path): Rule | undefined {
-  const segs = path.map(String);
-  if (segs[0] === 'services' && segs.length > 2) {
-    const rest = segs.slice(2);
-    return SERVICE_RULES[rest.join('.')] ?? SERVICE_RULES[[...rest.slice(0, -1), '*'].join('.')] ??
-      (rest.length === 3 ? SERVICE_RULES[[rest[0], '*', rest[2]].join('.')] : undefined);
+function ruleFor(path: Path): Rule {
+  for (const [pattern, rule] of RULE_PATTERNS) {
+    if (pattern.length === path.length && pattern.every((seg, i) => seg === '*' || seg === String(path[i]))) return rule;
   }
-  if (segs.length === 4) return TOP_RULES[[segs[0], '*', segs[2], segs[3]].join('.')];
-  return undefined;
+  return 'union';
 }
 
 export interface MergeTags {
@@ -89,7 +73,7 @@ function mergeValue(base: unknown, over: unknown, path: (string | number)[], tag
       const seen = new Set(base.map((x) => JSON.stringify(x)));
       return [...base, ...over.filter((x) => !seen.has(JSON.stringify(x)) && seen.add(JSON.stringify(x)))];
     }
-    if (rule && typeof rule === 'object') return mergeKeyed(base, over, rule, path, tags);
+    if (typeof rule === 'object') return mergeKeyed(base, over, rule, path, tags);
     return over;
   }
   if (isDict(base) && isDict(over)) {
