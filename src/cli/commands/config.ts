@@ -1,0 +1,69 @@
+import type { Argv, ArgumentsCamelCase, CommandModule } from 'yargs';
+import type { Project } from '../../stack/model.js';
+import { loadStack, type GlobalArgs } from '../options.js';
+
+const LISTS = ['services', 'volumes', 'networks', 'profiles'] as const;
+
+const options = {
+  format: { choices: ['yaml', 'json'] as const, default: 'yaml' as const, describe: 'Output format' },
+  services: { type: 'boolean', describe: 'Print the service names, one per line' },
+  volumes: { type: 'boolean', describe: 'Print the volume names, one per line' },
+  networks: { type: 'boolean', describe: 'Print the network names, one per line' },
+  profiles: { type: 'boolean', describe: 'Print the profile names used by the file, one per line' },
+  quiet: { alias: 'q', type: 'boolean', describe: 'Only validate, print nothing' },
+} as const;
+
+type ConfigArgs = GlobalArgs & { format: 'yaml' | 'json'; quiet?: boolean } & Partial<Record<(typeof LISTS)[number], boolean>>;
+
+function lines(names: Iterable<string>, sort = true): string {
+  const list = sort ? [...names].sort() : [...names];
+  return list.length ? `${list.join('\n')}\n` : '';
+}
+
+// Dependencies first, ties by name, so the list is stable however the file is ordered.
+async function serviceOrder(project: Project): Promise<string[]> {
+  const { CycleError, DependencyGraph } = await import('../../graph/graph.js');
+  const byName = Object.fromEntries(Object.entries(project.services).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  try {
+    return DependencyGraph.fromServices(byName).topoOrder();
+  } catch (err) {
+    if (err instanceof CycleError) return Object.keys(byName);
+    throw err;
+  }
+}
+
+async function listing(project: Project, which: (typeof LISTS)[number]): Promise<string> {
+  switch (which) {
+    case 'services':
+      return lines(await serviceOrder(project), false);
+    case 'volumes':
+      return lines(Object.keys(project.volumes));
+    case 'networks':
+      return lines(Object.keys(project.networks));
+    case 'profiles': {
+      // A profile can only be named by services, including those it currently disables.
+      const all = [...Object.values(project.services), ...Object.values(project.disabled_services)];
+      return lines(new Set(all.flatMap((s) => s.profiles ?? [])));
+    }
+  }
+}
+
+export const configCommand: CommandModule<GlobalArgs, ConfigArgs> = {
+  command: 'config',
+  describe: 'Parse, resolve and print the stack in canonical form',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .options(options)
+      .conflicts({ services: ['volumes', 'networks', 'profiles'], volumes: ['networks', 'profiles'], networks: 'profiles' }) as unknown as Argv<ConfigArgs>,
+  handler: async (args: ArgumentsCamelCase<ConfigArgs>) => {
+    const project = await loadStack(args);
+    if (args.quiet) return;
+    const list = LISTS.find((l) => args[l]);
+    if (list) {
+      process.stdout.write(await listing(project, list));
+      return;
+    }
+    const { toJson, toYaml } = await import('../../stack/serialise.js');
+    process.stdout.write(args.format === 'json' ? toJson(project) : toYaml(project));
+  },
+};

@@ -1,0 +1,19 @@
+import type { Argv, CommandModule } from 'yargs';
+import type { GraphFormat } from '../../graph/render.js';
+import { loadStack, type GlobalArgs } from '../options.js';
+
+const FORMATS = ['text', 'dot', 'mermaid'] as const satisfies readonly GraphFormat[];
+
+type GraphArgs = GlobalArgs & { format: GraphFormat };
+
+export const graphCommand: CommandModule<GlobalArgs, GraphArgs> = {
+  command: 'graph',
+  describe: 'Print the service dependency graph',
+  builder: (y: Argv<GlobalArgs>) => y.option('format', { choices: FORMATS, default: 'text' as const, describe: 'Output format' }),
+  handler: async (args) => {
+    const project = await loadStack(args);
+    const [{ DependencyGraph }, { renderGraph }] = await Promise.all([import('../../graph/graph.js'), import('../../graph/render.js')]);
+    const out = renderGraph(DependencyGraph.fromServices(project.services), args.format);
+    process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
+  },
+};

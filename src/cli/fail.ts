@@ -1,0 +1,34 @@
+import type { ChalkInstance } from 'chalk';
+import { ExitCode, TugError, UsageError, formatDiagnostic, type Diagnostic } from '../errors.js';
+import { stderrStyle, type AnsiMode } from './style.js';
+
+/**
+ * The one place that turns failures into stderr text and exit codes, so every verb reports
+ * the same way and no stack trace reaches a user unless they asked with --debug.
+ */
+let style: ChalkInstance = stderrStyle('auto');
+let debug = false;
+
+export function configureReporting(opts: { ansi: AnsiMode; debug: boolean }): void {
+  style = stderrStyle(opts.ansi);
+  debug = opts.debug;
+}
+
+export function printWarning(d: Diagnostic): void {
+  process.stderr.write(`${style.yellow.bold('warning:')} ${formatDiagnostic(d)}\n`);
+}
+
+export function reportError(err: unknown): void {
+  if (err instanceof TugError) {
+    for (const d of err.diagnostics()) process.stderr.write(`${style.red.bold('error:')} ${formatDiagnostic(d)}\n`);
+    if (err instanceof UsageError) process.stderr.write(`Run 'tug --help' for usage.\n`);
+    if (debug && err.stack) process.stderr.write(style.dim(`${err.stack}\n`));
+    process.exitCode = err.exitCode;
+    return;
+  }
+  const message = (err instanceof Error ? err.message : String(err)).split('\n', 1)[0] ?? '';
+  const more = debug ? '' : ' (rerun with --debug for details)';
+  process.stderr.write(`tug: internal error: ${message}${more}\n`);
+  if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  process.exitCode = ExitCode.internal;
+}

@@ -1,0 +1,68 @@
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { ExitCode, UsageError } from '../errors.js';
+import { configCommand } from './commands/config.js';
+import { graphCommand } from './commands/graph.js';
+import { validateCommand } from './commands/validate.js';
+import { configureReporting, reportError } from './fail.js';
+import { globalOptions, type GlobalArgs } from './options.js';
+import { ansiFromArgv, type AnsiMode } from './style.js';
+import { suggestFlag } from './suggest.js';
+import { tugVersion } from './version.js';
+
+const argv = hideBin(process.argv);
+const debugFromEnv = process.env.TUG_DEBUG === '1';
+// Set before parsing so that usage errors already honour --ansi and --debug.
+configureReporting({ ansi: ansiFromArgv(argv), debug: debugFromEnv || argv.includes('--debug') });
+
+// `tug config | head` closes the pipe early; that is the reader's choice, not a failure.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? ExitCode.ok);
+  reportError(err);
+});
+
+function knownFlags(parser: Argv): string[] {
+  const opts = (parser as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions();
+  return Object.keys(opts.key);
+}
+
+function buildParser(args: string[]): Argv<GlobalArgs> {
+  let hint: string | undefined;
+  const parser: Argv<GlobalArgs> = yargs(args)
+    .scriptName('tug')
+    .locale('en')
+    // Options are read by their dashed names; camelCase twins would double every unknown-flag report.
+    .parserConfiguration({ 'camel-case-expansion': false })
+    .usage('$0 [options] <command>\n\nRun a multi-container stack described by a Compose file.')
+    .options(globalOptions)
+    .middleware((a) => configureReporting({ ansi: a.ansi as AnsiMode, debug: debugFromEnv || a.debug === true }))
+    .command(configCommand)
+    .command(validateCommand)
+    .command(graphCommand)
+    .completion('completion', 'Print a shell completion script (bash, zsh)')
+    .demandCommand(1, 'Missing command')
+    .strict()
+    .recommendCommands()
+    .version(tugVersion())
+    .help()
+    .alias('help', 'h')
+    .wrap(Math.min(100, process.stdout.columns || 80))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      if (err) throw err;
+      // recommendCommands reports its suggestion first, then strict mode the actual error.
+      if (msg?.startsWith('Did you mean')) {
+        hint = msg;
+        return;
+      }
+      const message = msg ?? 'invalid usage';
+      throw new UsageError(message, hint ?? suggestFlag(message, args, knownFlags(parser)));
+    }) as unknown as Argv<GlobalArgs>;
+  return parser;
+}
+
+try {
+  await buildParser(argv).parseAsync();
+} catch (err) {
+  reportError(err);
+}

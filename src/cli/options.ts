@@ -1,0 +1,57 @@
+import { availableParallelism } from 'node:os';
+import type { Options } from 'yargs';
+import type { LoadOptions } from '../stack/load.js';
+import type { Project } from '../stack/model.js';
+import { printWarning } from './fail.js';
+import { ANSI_MODES } from './style.js';
+
+export const PROGRESS_MODES = ['auto', 'tty', 'plain', 'json', 'quiet'] as const;
+
+// yargs' `array: true` is greedy (`-f a.yaml config` would swallow the verb), so repeatable
+// options take one value each and are collected into an array here.
+const repeatable = (v: string | string[]): string[] => [v].flat();
+
+/** The options every verb accepts, named as in `docker compose`. */
+export const globalOptions = {
+  file: {
+    alias: 'f',
+    type: 'string',
+    nargs: 1,
+    coerce: repeatable,
+    describe: 'Stack file, repeatable, merged in order ("-" reads stdin)',
+  },
+  'project-name': { alias: 'p', type: 'string', requiresArg: true, describe: 'Project name' },
+  'project-directory': { type: 'string', requiresArg: true, describe: 'Directory to look for stack files in' },
+  'env-file': { type: 'string', nargs: 1, coerce: repeatable, describe: 'Environment file, repeatable' },
+  profile: { type: 'string', nargs: 1, coerce: repeatable, describe: 'Profile to enable, repeatable' },
+  ansi: { choices: ANSI_MODES, default: 'auto', describe: 'When to print ANSI control characters' },
+  progress: { choices: PROGRESS_MODES, default: 'auto', describe: 'Progress output type' },
+  debug: { type: 'boolean', default: false, describe: 'Show stack traces of internal errors (also TUG_DEBUG=1)' },
+} as const satisfies Record<string, Options>;
+
+export interface GlobalArgs {
+  file?: string[];
+  'project-name'?: string;
+  'project-directory'?: string;
+  'env-file'?: string[];
+  profile?: string[];
+}
+
+export function loadOptions(args: GlobalArgs): LoadOptions {
+  return {
+    cwd: args['project-directory'],
+    files: args.file,
+    projectName: args['project-name'],
+    envFiles: args['env-file'],
+    profiles: args.profile,
+    onWarning: printWarning,
+    hostCpus: availableParallelism(),
+  };
+}
+
+/** Loads the stack the global options describe. The loader (YAML parser, schema validator) is
+ * imported here, on first use, so that --help, --version and usage errors never pay for it. */
+export async function loadStack(args: GlobalArgs): Promise<Project> {
+  const { loadProject } = await import('../stack/load.js');
+  return loadProject(loadOptions(args));
+}

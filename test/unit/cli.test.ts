@@ -1,0 +1,117 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+// @ts-expect-error: a plain .mjs build script, without type declarations.
+import { bundleCli } from '../../scripts/build.mjs';
+import { TugError } from '../../src/errors.js';
+import { configureReporting, reportError } from '../../src/cli/fail.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const bin = join(root, 'bin/tug.js');
+const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+const STACK_TRACE = /^\s+at .+:\d+:\d+\)?$/m;
+
+let work: string;
+
+function tug(args: string[], cwd = work) {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', TUG_DEBUG: '', COMPOSE_FILE: '', COMPOSE_PROJECT_NAME: '', COMPOSE_PROFILES: '' },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(async () => {
+  // The tests exercise the shipped bundle, so build it from the current sources first.
+  await bundleCli();
+  work = mkdtempSync(join(tmpdir(), 'tug-cli-'));
+});
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('tug (built CLI)', () => {
+  it('--version prints the package version', () => {
+    const r = tug(['--version']);
+    expect(r).toMatchObject({ code: 0, stdout: `${version}\n` });
+  });
+
+  it('--help lists the verbs', () => {
+    const r = tug(['--help']);
+    expect(r.code).toBe(0);
+    for (const verb of ['config', 'validate', 'graph', 'completion']) expect(r.stdout).toMatch(new RegExp(`tug ${verb}\\b`));
+  });
+
+  it('a mistyped verb is a usage error with a suggestion', () => {
+    const r = tug(['confg']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: .*confg/);
+    expect(r.stderr).toContain('Did you mean config?');
+    expect(r.stderr).not.toMatch(STACK_TRACE);
+  });
+
+  it('an unknown flag is a usage error, with a suggestion when one is close', () => {
+    const r = tug(['config', '--bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: Unknown argument: bogus/);
+    const typo = tug(['config', '--fromat', 'json']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('Did you mean --format?');
+  });
+
+  it('no command at all is a usage error', () => {
+    expect(tug([]).code).toBe(2);
+  });
+
+  it('a directory without a stack file is an invalid stack (3), without a stack trace', () => {
+    const r = tug(['config']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^error: /);
+    expect(r.stderr).not.toMatch(STACK_TRACE);
+    expect(r.stdout).toBe('');
+  });
+
+  it('prints a valid stack, and its service names', () => {
+    const dir = mkdtempSync(join(work, 'ok-'));
+    writeFileSync(join(dir, 'compose.yaml'), 'name: demo\nservices:\n  web:\n    image: nginx\n    depends_on: [db]\n  db:\n    image: postgres\n');
+    const r = tug(['config'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^name: demo\nservices:\n {2}db:\n/);
+    expect(tug(['config', '--services'], dir).stdout).toBe('db\nweb\n');
+    expect(tug(['validate'], dir)).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+});
+
+describe('reportError', () => {
+  beforeAll(() => configureReporting({ ansi: 'never', debug: false }));
+
+  function capture(err: unknown): string {
+    let text = '';
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      text += String(chunk);
+      return true;
+    });
+    const before = process.exitCode;
+    try {
+      reportError(err);
+      return text;
+    } finally {
+      spy.mockRestore();
+      process.exitCode = before;
+    }
+  }
+
+  it('reports a bug as one line, without the stack', () => {
+    const text = capture(new TypeError('x is not a function\nmore'));
+    expect(text).toBe('tug: internal error: x is not a function (rerun with --debug for details)\n');
+  });
+
+  it('prints each diagnostic of a TugError', () => {
+    const text = capture(new TugError('bad', 'it broke', { location: { file: 'compose.yaml', line: 2, col: 3 }, hint: 'fix it' }));
+    expect(text).toMatch(/^error: compose\.yaml:2:3: it broke\n {2}hint: fix it\n$/);
+  });
+});
