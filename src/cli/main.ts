@@ -2,6 +2,9 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ExitCode, UsageError } from '../errors.js';
 import { configCommand } from './commands/config.js';
+import { downCommand } from './commands/down.js';
+import { psCommand } from './commands/ps.js';
+import { upCommand } from './commands/up.js';
 import { graphCommand } from './commands/graph.js';
 import { validateCommand } from './commands/validate.js';
 import { configureReporting, reportError } from './fail.js';
@@ -36,6 +39,9 @@ function buildParser(args: string[]): Argv<GlobalArgs> {
     .usage('$0 [options] <command>\n\nRun a multi-container stack described by a Compose file.')
     .options(globalOptions)
     .middleware((a) => configureReporting({ ansi: a.ansi as AnsiMode, debug: debugFromEnv || a.debug === true }))
+    .command(upCommand)
+    .command(downCommand)
+    .command(psCommand)
     .command(configCommand)
     .command(validateCommand)
     .command(graphCommand)

@@ -21,7 +21,7 @@ export const globalOptions = {
     describe: 'Stack file, repeatable, merged in order ("-" reads stdin)',
   },
   'project-name': { alias: 'p', type: 'string', requiresArg: true, describe: 'Project name' },
-  'project-directory': { type: 'string', requiresArg: true, describe: 'Directory to look for stack files in' },
+  'project-directory': { type: 'string', requiresArg: true, describe: 'Directory that relative paths and .env resolve against (default: the first file\'s directory)' },
   'env-file': { type: 'string', nargs: 1, coerce: repeatable, describe: 'Environment file, repeatable' },
   profile: { type: 'string', nargs: 1, coerce: repeatable, describe: 'Profile to enable, repeatable' },
   ansi: { choices: ANSI_MODES, default: 'auto', describe: 'When to print ANSI control characters' },
@@ -35,11 +35,12 @@ export interface GlobalArgs {
   'project-directory'?: string;
   'env-file'?: string[];
   profile?: string[];
+  progress?: string;
 }
 
 export function loadOptions(args: GlobalArgs): LoadOptions {
   return {
-    cwd: args['project-directory'],
+    projectDirectory: args['project-directory'],
     files: args.file,
     projectName: args['project-name'],
     envFiles: args['env-file'],

@@ -33,7 +33,8 @@ export function discoverFiles(opts: {
     const projectDir = opts.projectDirectory ? path.resolve(cwd, opts.projectDirectory) : first ? path.dirname(first) : cwd;
     return { files: abs, projectDir };
   }
-  for (let dir = cwd; ; dir = path.dirname(dir)) {
+  const start = opts.projectDirectory ? path.resolve(cwd, opts.projectDirectory) : cwd;
+  for (let dir = start; ; dir = path.dirname(dir)) {
     const found = DEFAULT_FILES.map((f) => path.join(dir, f)).filter(isFile);
     if (found.length > 0) {
       const main = found[0]!;
@@ -47,8 +48,8 @@ export function discoverFiles(opts: {
     if (path.dirname(dir) === dir) break;
   }
   throw new StackFileError('no_stack_file',
-    `no stack file found in ${cwd} or its parents (looked for ${DEFAULT_FILES.join(', ')})`,
-    { file: cwd, line: 0, col: 0 }, 'create compose.yaml, or name the file with -f');
+    `no stack file found in ${start} or its parents (looked for ${DEFAULT_FILES.join(', ')})`,
+    { file: start, line: 0, col: 0 }, 'create compose.yaml, or name the file with -f');
 }
 
 function isFile(p: string): boolean {

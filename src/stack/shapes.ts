@@ -183,7 +183,7 @@ function healthTest(v: unknown): unknown {
 }
 
 const SERVICE_UNIONS = [
-  'cap_add', 'cap_drop', 'devices', 'dns', 'dns_opt', 'dns_search', 'tmpfs', 'profiles', 'security_opt', 'expose',
+  'cap_add', 'cap_drop', 'dns', 'dns_opt', 'dns_search', 'tmpfs', 'profiles', 'security_opt', 'expose',
   'links', 'external_links', 'volumes_from', 'group_add', 'device_cgroup_rules', 'label_file',
 ];
 
@@ -222,14 +222,17 @@ export function canonicalService(raw: Dict): Dict {
   if ('networks' in s) s.networks = mapOf(s.networks);
   if ('models' in s) s.models = mapOf(s.models);
   if (isDict(s.healthcheck) && 'test' in s.healthcheck) s.healthcheck = { ...s.healthcheck, test: healthTest(s.healthcheck.test) };
-  if (isDict(s.ulimits)) {
-    s.ulimits = Object.fromEntries(
-      Object.entries(s.ulimits).map(([k, v]) => [k, isDict(v) ? { ...v } : { soft: v, hard: v }]),
-    );
-  }
+  if (isDict(s.ulimits)) s.ulimits = ulimits(s.ulimits);
+  // Devices may be `src:dst:perm` strings or {source, target, permissions} objects: keep each as written.
+  if ('devices' in s && !Array.isArray(s.devices)) s.devices = stringOrList(s.devices);
   if ('build' in s) s.build = canonicalBuild(s.build);
   if (isDict(s.deploy) && 'labels' in s.deploy) s.deploy = { ...s.deploy, labels: listOrDict(s.deploy.labels, '') };
   return s;
+}
+
+/** `nofile: 65535` is shorthand for the same soft and hard limit. */
+function ulimits(v: Dict): Dict {
+  return Object.fromEntries(Object.entries(v).map(([k, u]) => [k, isDict(u) ? { ...u } : { soft: u, hard: u }]));
 }
 
 function canonicalBuild(v: unknown): Dict {
@@ -240,6 +243,7 @@ function canonicalBuild(v: unknown): Dict {
   if ('additional_contexts' in b) b.additional_contexts = listOrDict(b.additional_contexts, '');
   if ('extra_hosts' in b) b.extra_hosts = extraHosts(b.extra_hosts);
   for (const key of ['tags', 'platforms', 'cache_from', 'cache_to', 'ssh']) if (key in b) b[key] = stringOrList(b[key]);
+  if (isDict(b.ulimits)) b.ulimits = ulimits(b.ulimits);
   if (Array.isArray(b.secrets)) b.secrets = b.secrets.map((r) => fileReference(r, 'secrets'));
   return b;
 }

@@ -1,0 +1,32 @@
+import type { Argv, CommandModule } from 'yargs';
+import { connectEngine } from '../engine.js';
+import { loadStack, type GlobalArgs } from '../options.js';
+import { progressFor } from '../run-context.js';
+
+interface DownArgs extends GlobalArgs {
+  volumes?: boolean;
+  'remove-orphans'?: boolean;
+  rmi?: 'local' | 'all';
+  timeout?: number;
+}
+
+export const downCommand: CommandModule<GlobalArgs, DownArgs> = {
+  command: 'down',
+  describe: 'Stop and remove the stack\'s containers and networks (volumes with -v)',
+  builder: (y: Argv<GlobalArgs>) =>
+    y.options({
+      volumes: { alias: 'v', type: 'boolean', describe: 'Also remove named volumes and anonymous volumes' },
+      'remove-orphans': { type: 'boolean', describe: 'Remove containers of services no longer in the file' },
+      rmi: { choices: ['local', 'all'] as const, describe: 'Remove images: local (built by tug) or all' },
+      timeout: { alias: 't', type: 'number', describe: 'Seconds to wait for each container to stop' },
+    }) as unknown as Argv<DownArgs>,
+  handler: async (args) => {
+    const project = await loadStack(args);
+    const engine = await connectEngine();
+    const { down } = await import('../../run/down.js');
+    await down(engine, project.name, project, {
+      volumes: args.volumes, removeOrphans: args['remove-orphans'], rmi: args.rmi, timeout: args.timeout,
+      onProgress: progressFor(args),
+    });
+  },
+};

@@ -1,0 +1,57 @@
+import type { Argv, CommandModule } from 'yargs';
+import type { ContainerSummary } from '../../engine/engine.js';
+import { connectEngine } from '../engine.js';
+import { loadStack, type GlobalArgs } from '../options.js';
+
+interface PsArgs extends GlobalArgs {
+  services?: string[];
+  all?: boolean;
+  quiet?: boolean;
+  'list-services'?: boolean;
+  format?: 'table' | 'json';
+  status?: string[];
+}
+
+function ports(c: ContainerSummary): string {
+  return c.ports
+    .map((p) => (p.publicPort ? `${p.ip ?? '0.0.0.0'}:${p.publicPort}->${p.privatePort}/${p.type}` : `${p.privatePort}/${p.type}`))
+    .filter((v, i, a) => a.indexOf(v) === i)
+    .join(', ');
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n') + '\n';
+}
+
+export const psCommand: CommandModule<GlobalArgs, PsArgs> = {
+  command: 'ps [services..]',
+  describe: 'List the stack\'s containers',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .positional('services', { type: 'string', array: true })
+      .options({
+        all: { alias: 'a', type: 'boolean', describe: 'Include stopped containers' },
+        quiet: { alias: 'q', type: 'boolean', describe: 'Only print container ids' },
+        'list-services': { type: 'boolean', describe: 'Print the services that have containers' },
+        format: { choices: ['table', 'json'] as const, default: 'table' as const },
+        status: { type: 'string', nargs: 1, coerce: (v: string | string[]) => [v].flat(), describe: 'Filter by state (running, exited, ...), repeatable' },
+      }) as unknown as Argv<PsArgs>,
+  handler: async (args) => {
+    const project = await loadStack(args);
+    const engine = await connectEngine();
+    let list = await engine.listContainers({ project: project.name, all: args.all || !!args.status?.length });
+    if (args.services?.length) list = list.filter((c) => args.services!.includes(c.service));
+    if (args.status?.length) list = list.filter((c) => args.status!.includes(c.state));
+    list.sort((a, b) => a.service.localeCompare(b.service) || a.number - b.number);
+    if (args.quiet) return void process.stdout.write(list.map((c) => `${c.id}\n`).join(''));
+    if (args['list-services']) return void process.stdout.write([...new Set(list.map((c) => c.service))].map((s) => `${s}\n`).join(''));
+    if (args.format === 'json') {
+      const rows = list.map((c) => ({ id: c.id, name: c.name, service: c.service, number: c.number, state: c.state, health: c.health, status: c.status, image: c.image, ports: c.ports }));
+      return void process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    }
+    const rows = [['NAME', 'SERVICE', 'STATE', 'HEALTH', 'PORTS', 'STATUS']];
+    for (const c of list) rows.push([c.name, c.service, c.state, c.health === 'none' ? '' : c.health, ports(c), c.status]);
+    process.stdout.write(table(rows));
+  },
+};

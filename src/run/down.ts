@@ -1,0 +1,105 @@
+/**
+ * Taking a project down: containers stop in reverse dependency order (each as soon as its
+ * dependents have stopped, independent ones concurrently), then containers, networks and —
+ * only when asked — volumes and images are removed. Only resources carrying the project's
+ * label are ever touched: another project's containers, and anything made by hand, survive.
+ */
+import type { ContainerSummary, Engine } from '../engine/engine.js';
+import { planStop } from '../plan/down.js';
+import type { Project } from '../stack/model.js';
+import { parseDuration } from '../stack/units.js';
+import { imageOf } from './images.js';
+import { Pool, runDag } from './pool.js';
+import { step, type ProgressListener } from './progress.js';
+
+export interface DownOptions {
+  /** Also remove named volumes declared by the project and anonymous volumes of its containers. */
+  volumes?: boolean;
+  removeOrphans?: boolean;
+  rmi?: 'local' | 'all';
+  /** Seconds to wait for each container to stop before it is killed (`-t`). */
+  timeout?: number;
+  parallel?: number;
+  onProgress?: ProgressListener;
+}
+
+export interface DownResult {
+  removedContainers: string[];
+  removedNetworks: string[];
+  removedVolumes: string[];
+  removedImages: string[];
+}
+
+export async function down(engine: Engine, projectName: string, project: Project | undefined, opts: DownOptions = {}): Promise<DownResult> {
+  const emit = opts.onProgress ?? (() => {});
+  const pool = new Pool(opts.parallel ?? 16);
+  const all = await engine.listContainers({ project: projectName, all: true });
+  const known = project ? new Set([...Object.keys(project.services), ...Object.keys(project.disabled_services)]) : undefined;
+  const containers = all.filter((c) => !known || known.has(c.service) || opts.removeOrphans);
+  for (const c of all) {
+    if (!containers.includes(c)) {
+      emit({ resource: 'container', name: c.name, service: c.service, action: 'orphan', state: 'warning', time: Date.now(),
+        message: `container ${c.name} belongs to no service of this project; remove it with --remove-orphans` });
+    }
+  }
+  await stopInOrder(engine, project, containers, opts, emit, pool);
+  await Promise.all(containers.map((c) =>
+    step(emit, { resource: 'container', name: c.name, service: c.service, action: 'remove' }, () =>
+      pool.run(() => engine.removeContainer(c.id, { force: true, volumes: opts.volumes === true })))));
+
+  const networks = await engine.listNetworks({ project: projectName });
+  await Promise.all(networks.map((n) =>
+    step(emit, { resource: 'network', name: n.name, action: 'remove' }, () => pool.run(() => engine.removeNetwork(n.id)))));
+
+  const volumes = opts.volumes ? await engine.listVolumes({ project: projectName }) : [];
+  await Promise.all(volumes.map((v) =>
+    step(emit, { resource: 'volume', name: v.name, action: 'remove' }, () => pool.run(() => engine.removeVolume(v.name)))));
+
+  const images = opts.rmi && project ? imagesToRemove(project, opts.rmi) : [];
+  const removedImages: string[] = [];
+  await Promise.all(images.map(async (ref) => {
+    if (!(await engine.imageId(ref))) return;
+    await step(emit, { resource: 'image', name: ref, action: 'remove' }, () => pool.run(() => engine.removeImage(ref)));
+    removedImages.push(ref);
+  }));
+  return {
+    removedContainers: containers.map((c) => c.name),
+    removedNetworks: networks.map((n) => n.name),
+    removedVolumes: volumes.map((v) => v.name),
+    removedImages,
+  };
+}
+
+/** Stops containers, dependents before their dependencies, concurrently where the graph allows. */
+export async function stopInOrder(
+  engine: Engine,
+  project: Project | undefined,
+  containers: ContainerSummary[],
+  opts: { timeout?: number },
+  emit: ProgressListener,
+  pool: Pool,
+): Promise<void> {
+  const running = containers.filter((c) => c.state === 'running' || c.state === 'restarting' || c.state === 'paused');
+  const steps = planStop(running);
+  await runDag(steps.map((s) => ({ key: s.container.id, after: s.after })), async (id) => {
+    const c = running.find((x) => x.id === id)!;
+    await step(emit, { resource: 'container', name: c.name, service: c.service, action: 'stop' }, () =>
+      pool.run(() => engine.stopContainer(c.id, stopTimeout(project, c.service, opts.timeout))));
+  });
+}
+
+function stopTimeout(project: Project | undefined, service: string, flag?: number): number | undefined {
+  if (flag !== undefined) return flag;
+  const grace = project?.services[service]?.stop_grace_period;
+  const ns = grace ? parseDuration(grace) : undefined;
+  return ns === undefined ? undefined : Math.ceil(ns / 1e9);
+}
+
+function imagesToRemove(project: Project, mode: 'local' | 'all'): string[] {
+  const refs = new Set<string>();
+  for (const svc of Object.values(project.services)) {
+    // "local": only images tug named itself (build-only services), never one the user tagged.
+    if (mode === 'all' || !svc.image) refs.add(imageOf(project, svc));
+  }
+  return [...refs];
+}

@@ -1,0 +1,63 @@
+/**
+ * Making sure each image a container needs is present: pulled or built according to the
+ * service's pull_policy (or `--pull`), once per image however many services share it.
+ */
+import type { Engine } from '../engine/engine.js';
+import { TugError } from '../errors.js';
+import type { Project, Service } from '../stack/model.js';
+import type { Pool } from './pool.js';
+import { step, type ProgressListener } from './progress.js';
+
+/** The image a service runs: its `image`, or `<project>-<service>` for a build-only service. */
+export function imageOf(project: Project, svc: Service): string {
+  return svc.image ?? `${project.name}-${svc.name}`;
+}
+
+export async function ensureImages(
+  engine: Engine,
+  project: Project,
+  services: string[],
+  opts: { pull?: string; build?: boolean; signal?: AbortSignal },
+  emit: ProgressListener,
+  pool: Pool,
+): Promise<void> {
+  const jobs = new Map<string, Promise<void>>();
+  await Promise.all(services.map((name) => {
+    const svc = project.services[name]!;
+    const ref = imageOf(project, svc);
+    let job = jobs.get(ref);
+    if (!job) {
+      job = ensureOne(engine, project, svc, ref, opts, emit, pool);
+      jobs.set(ref, job);
+    }
+    return job;
+  }));
+}
+
+async function ensureOne(
+  engine: Engine, project: Project, svc: Service, ref: string,
+  opts: { pull?: string; build?: boolean; signal?: AbortSignal }, emit: ProgressListener, pool: Pool,
+): Promise<void> {
+  const policy = opts.pull ?? svc.pull_policy ?? 'missing';
+  const build = async () => {
+    const b = svc.build!;
+    await step(emit, { resource: 'image', name: ref, service: svc.name, action: 'build' }, () =>
+      pool.run(() => engine.buildImage({
+        context: b.context, dockerfile: b.dockerfile, tags: [ref, ...(b.tags ?? [])], target: b.target, labels: b.labels,
+        args: Object.fromEntries(Object.entries(b.args ?? {}).filter((e): e is [string, string] => e[1] !== null)),
+        noCache: b.no_cache, pull: b.pull, signal: opts.signal,
+      })));
+  };
+  const pull = () => step(emit, { resource: 'image', name: ref, service: svc.name, action: 'pull' }, () =>
+    pool.run(() => engine.pullImage(ref, undefined, opts.signal)));
+  if (svc.build && (opts.build || policy === 'build')) return build();
+  if (policy === 'always') return pull();
+  const present = await pool.run(() => engine.imageId(ref));
+  if (present) return;
+  if (policy === 'never') {
+    throw new TugError('image_missing', `image ${ref} for service "${svc.name}" is not present and pull_policy is never`, {
+      exitCode: 5, hint: `pull it first (docker pull ${ref}), or change pull_policy`,
+    });
+  }
+  return svc.build ? build() : pull();
+}

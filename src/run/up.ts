@@ -1,0 +1,331 @@
+/**
+ * Executing an up plan. Everything that does not wait on a dependency happens at once, within
+ * the pool's bound: networks and volumes, images, and the creation of every container (a
+ * replacement is created beside the container it replaces). Only starting waits: each service
+ * starts the moment every dependency meets its condition, as reported by the event stream.
+ */
+import type { ContainerSummary, Engine } from '../engine/engine.js';
+import { configHash, containerName, containerSpec, networkSpec, volumeSpec } from '../engine/spec.js';
+import { ServiceFailedError, TugError } from '../errors.js';
+import { DependencyGraph } from '../graph/graph.js';
+import { planUp, type ReplicaAction, type UpPlan, type UpPlanOptions } from '../plan/up.js';
+import type { Project, Service } from '../stack/model.js';
+import { parseDuration } from '../stack/units.js';
+import { describeFailure } from './failure.js';
+import { ensureImages, imageOf } from './images.js';
+import { Pool } from './pool.js';
+import { step, type ProgressListener } from './progress.js';
+import { ConditionFailed, ContainerWatch, type Condition } from './watch.js';
+
+export interface UpOptions extends UpPlanOptions {
+  removeOrphans?: boolean;
+  noStart?: boolean;
+  /** Wait for every service to be running and healthy (or done, for one-shot jobs). */
+  wait?: boolean;
+  waitTimeoutSeconds?: number;
+  /** Engine calls in flight at once. */
+  parallel?: number;
+  /** `--pull`: always | missing | never | build; overrides each service's pull_policy. */
+  pull?: string;
+  build?: boolean;
+  /** Seconds to wait for a replaced or removed container to stop. */
+  stopTimeout?: number;
+  signal?: AbortSignal;
+  onProgress?: ProgressListener;
+  /** The engine-side version label; tug's version. */
+  version?: string;
+}
+
+export interface UpResult {
+  plan: UpPlan;
+  /** Container ids by service, in replica order. */
+  containers: Record<string, { id: string; name: string; number: number }[]>;
+  /** True when nothing needed to be created, recreated, started or removed. */
+  unchanged: boolean;
+}
+
+const COND: Record<string, Condition> = {
+  service_started: 'started',
+  service_healthy: 'healthy',
+  service_completed_successfully: 'completed',
+};
+
+export async function up(engine: Engine, project: Project, opts: UpOptions = {}): Promise<UpResult> {
+  const emit: ProgressListener = opts.onProgress ?? (() => {});
+  const graph = DependencyGraph.fromServices(project.services);
+  for (const t of opts.targets ?? []) {
+    if (!project.services[t]) throw new TugError('unknown_service', `no such service: ${t}`, { exitCode: 2 });
+  }
+  const apiVersion = await engine.apiVersion();
+  const cancel = new AbortController();
+  const onOuterAbort = () => cancel.abort(opts.signal?.reason);
+  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  // Subscribe before anything starts or is inspected, so that no transition is missed.
+  const watch = await ContainerWatch.open(engine, project.name, cancel.signal);
+  try {
+    const observed = {
+      containers: await engine.listContainers({ project: project.name, all: true }),
+      networks: await engine.listNetworks({ project: project.name }),
+      volumes: await engine.listVolumes({ project: project.name }),
+    };
+    const hashes = new Map(Object.entries(project.services).map(([n, s]) => [n, configHash(s)]));
+    const plan = planUp(project, graph, observed, (s) => hashes.get(s)!, opts);
+    const run = new UpRun(engine, project, graph, plan, opts, emit, watch, cancel.signal, apiVersion, observed.containers);
+    return await run.execute();
+  } catch (err) {
+    cancel.abort(err);
+    throw err;
+  } finally {
+    opts.signal?.removeEventListener('abort', onOuterAbort);
+    watch.close();
+  }
+}
+
+class UpRun {
+  private readonly pool: Pool;
+  /** Per service: resolves with its containers once they exist (created or kept). */
+  private readonly created = new Map<string, Promise<{ id: string; name: string; number: number }[]>>();
+  /** Per service: resolves once its replicas are started (or were already running). */
+  private readonly started = new Map<string, Promise<void>>();
+  private changed = false;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly project: Project,
+    private readonly graph: DependencyGraph,
+    private readonly plan: UpPlan,
+    private readonly opts: UpOptions,
+    private readonly emit: ProgressListener,
+    private readonly watch: ContainerWatch,
+    private readonly signal: AbortSignal,
+    private readonly apiVersion: string,
+    private readonly existing: ContainerSummary[],
+  ) {
+    this.pool = new Pool(opts.parallel ?? 16);
+  }
+
+  async execute(): Promise<UpResult> {
+    const { plan, project } = this;
+    this.handleOrphans();
+    // Containers that exist already may have moved on before we subscribed: seed them now.
+    await Promise.all(
+      plan.services.flatMap((s) => s.replicas).filter((r) => r.kind === 'keep' || r.kind === 'start').map((r) =>
+        this.pool.run(async () => this.watch.seed(await this.engine.inspectContainer((r as { container: ContainerSummary }).container.id))),
+      ),
+    );
+    await Promise.all([
+      ...plan.networks.map((k) => this.ensureNetwork(k)),
+      ...plan.volumes.map((k) => this.ensureVolume(k)),
+      this.checkExternal(),
+      ...plan.services.flatMap((s) => s.remove.map((c) => this.removeContainer(c, 'scale down'))),
+    ]);
+    const needImage = plan.services.filter((s) => s.replicas.some((r) => r.kind === 'create' || r.kind === 'recreate'));
+    await ensureImages(this.engine, project, needImage.map((s) => s.service), this.opts, this.emit, this.pool);
+    this.changed ||= plan.networks.length + plan.volumes.length > 0 || plan.services.some((s) => s.remove.length > 0);
+
+    const services = plan.services.map((s) => s.service);
+    for (const name of services) this.created.set(name, this.createService(name));
+    if (!this.opts.noStart) for (const name of services) this.started.set(name, this.startService(name));
+    const all = [...this.created.values(), ...this.started.values()];
+    const settled = await Promise.allSettled(all);
+    const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) throw failure.reason;
+    if (this.opts.wait && !this.opts.noStart) await this.waitAll(services);
+    const containers: UpResult['containers'] = {};
+    for (const name of services) containers[name] = await this.created.get(name)!;
+    return { plan, containers, unchanged: !this.changed };
+  }
+
+  private handleOrphans(): void {
+    for (const c of this.plan.orphans) {
+      if (this.opts.removeOrphans) void this.removeContainer(c, 'orphan');
+      else {
+        this.emit({
+          resource: 'container', name: c.name, service: c.service, action: 'orphan', state: 'warning', time: Date.now(),
+          message: `container ${c.name} belongs to no service of this project (service "${c.service}"); remove it with --remove-orphans`,
+        });
+      }
+    }
+  }
+
+  private async ensureNetwork(key: string): Promise<void> {
+    const body = networkSpec(this.project, key);
+    await step(this.emit, { resource: 'network', name: body.Name, action: 'create' }, () => this.pool.run(() => this.engine.createNetwork(body)));
+  }
+
+  private async ensureVolume(key: string): Promise<void> {
+    const body = volumeSpec(this.project, key);
+    await step(this.emit, { resource: 'volume', name: body.Name, action: 'create' }, () => this.pool.run(() => this.engine.createVolume(body)));
+  }
+
+  /** External resources are the user's: tug checks they exist and never creates them. */
+  private async checkExternal(): Promise<void> {
+    const used = this.plan.services.map((s) => this.project.services[s.service]!);
+    const nets = new Set(used.flatMap((s) => Object.keys(s.networks)));
+    const vols = new Set(used.flatMap((s) => s.volumes.filter((v) => v.type === 'volume' && v.source).map((v) => v.source!)));
+    for (const k of nets) {
+      const n = this.project.networks[k];
+      if (n?.external && !(await this.engine.inspectNetwork(n.name))) {
+        throw new TugError('external_missing', `network ${n.name} is declared external but does not exist`, { exitCode: 3, hint: `create it with: docker network create ${n.name}` });
+      }
+    }
+    for (const k of vols) {
+      const v = this.project.volumes[k];
+      if (v?.external && !(await this.engine.inspectVolume(v.name))) {
+        throw new TugError('external_missing', `volume ${v.name} is declared external but does not exist`, { exitCode: 3, hint: `create it with: docker volume create ${v.name}` });
+      }
+    }
+  }
+
+  /** Name of replica 1 of a service, for network_mode/volumes_from/ipc/pid references. */
+  private resolveContainer = (service: string): string => {
+    const svc = this.project.services[service];
+    return svc ? containerName(this.project, svc, 1) : service;
+  };
+
+  private async createService(name: string): Promise<{ id: string; name: string; number: number }[]> {
+    const plan = this.plan.services.find((s) => s.service === name)!;
+    const svc = this.project.services[name]!;
+    // A container that joins another's namespaces or volumes needs that container to exist.
+    const refs = this.graph.edgesFrom(name).filter((e) => e.kind !== 'depends_on' && e.kind !== 'links').map((e) => e.to);
+    await Promise.all(refs.map((r) => this.created.get(r)).filter(Boolean));
+    const out = await Promise.all(plan.replicas.map((r) => this.createReplica(svc, plan.hash, r)));
+    return out.sort((a, b) => a.number - b.number);
+  }
+
+  private async createReplica(svc: Service, hash: string, r: ReplicaAction): Promise<{ id: string; name: string; number: number }> {
+    if (r.kind === 'keep' || r.kind === 'start' || r.kind === 'restart') {
+      return { id: r.container.id, name: r.container.name, number: r.number };
+    }
+    this.changed = true;
+    let anonymousVolumes: Record<string, string> | undefined;
+    if (r.kind === 'recreate') {
+      const old = await this.pool.run(() => this.engine.inspectContainer(r.container.id));
+      anonymousVolumes = anonymousMounts(old.mounts, svc);
+      // The replacement takes the name; the old one keeps running until the new one may start.
+      await this.pool.run(() => this.engine.renameContainer(r.container.id, `${r.container.id.slice(0, 12)}_${r.container.name}`));
+    }
+    const runnable = svc.image ? svc : { ...svc, image: imageOf(this.project, svc) };
+    const spec = containerSpec(this.project, runnable, {
+      number: r.number, apiVersion: this.apiVersion, hash, anonymousVolumes,
+      resolveContainer: this.resolveContainer, version: this.opts.version ?? 'tug',
+    });
+    const id = await step(this.emit, { resource: 'container', name: spec.name, service: svc.name, action: r.kind === 'recreate' ? 'recreate' : 'create' },
+      () => this.pool.run(async () => {
+        const id = await this.engine.createContainer(spec.name, spec.body);
+        for (const n of spec.networks) await this.engine.connectNetwork(n.name, id, n.endpoint);
+        return id;
+      }));
+    return { id, name: spec.name, number: r.number };
+  }
+
+  private async startService(name: string): Promise<void> {
+    const containers = await this.created.get(name)!;
+    const plan = this.plan.services.find((s) => s.service === name)!;
+    // Running and up to date: nothing waits, nothing to report.
+    if (plan.replicas.every((r) => r.kind === 'keep')) return;
+    await this.gates(name);
+    const svc = this.project.services[name]!;
+    await Promise.all(plan.replicas.map(async (r, i) => {
+      const c = containers[i]!;
+      if (r.kind === 'keep') return;
+      if (this.signal.aborted) throw this.signal.reason;
+      this.changed = true;
+      if (r.kind === 'recreate') await this.removeContainer(r.container, 'replaced');
+      if (r.kind === 'restart') {
+        await step(this.emit, { resource: 'container', name: c.name, service: name, action: 'restart' }, () =>
+          this.pool.run(async () => {
+            await this.engine.stopContainer(c.id, this.stopTimeout(svc));
+            this.watch.reset(c.id);
+            await this.engine.startContainer(c.id);
+          }));
+      } else {
+        this.watch.reset(c.id);
+        await step(this.emit, { resource: 'container', name: c.name, service: name, action: 'start' }, () =>
+          this.pool.run(() => this.engine.startContainer(c.id)));
+      }
+      this.watch.markStarted(c.id);
+      if (svc.healthcheck && !svc.healthcheck.disable) this.watch.expectHealth(c.id);
+    }));
+  }
+
+  /** Waits until every dependency of `name` meets its condition; fails fast when one cannot. */
+  private async gates(name: string): Promise<void> {
+    const edges = this.graph.edgesFrom(name).filter((e) => this.started.has(e.to) || this.created.has(e.to));
+    await Promise.all(edges.map(async (edge) => {
+      const depContainers = await this.created.get(edge.to)!;
+      await this.started.get(edge.to);
+      const condition = COND[edge.condition] ?? 'started';
+      const dep = this.project.services[edge.to]!;
+      if (condition === 'healthy' && (!dep.healthcheck || dep.healthcheck.disable)) {
+        const details = await this.engine.inspectContainer(depContainers[0]!.id);
+        if (!(details.config as { Healthcheck?: { Test?: string[] } }).Healthcheck?.Test?.length) {
+          throw new ServiceFailedError('dependency_no_healthcheck',
+            `service "${name}" waits for "${edge.to}" to be healthy, but "${edge.to}" has no healthcheck`,
+            `add a healthcheck to "${edge.to}", or use condition: service_started`);
+        }
+        this.watch.expectHealth(depContainers[0]!.id);
+      }
+      await step(this.emit, { resource: 'service', name, service: name, action: 'wait', message: `waiting for ${edge.to} (${edge.condition})` }, async () => {
+        try {
+          await Promise.all(depContainers.map((c) => this.watch.waitFor(c.id, condition, this.signal)));
+        } catch (err) {
+          if (!(err instanceof ConditionFailed)) throw err;
+          if (!edge.required) {
+            this.emit({ resource: 'service', name, service: name, action: 'wait', state: 'warning', time: Date.now(),
+              message: `optional dependency "${edge.to}" ${err.message}: starting "${name}" anyway` });
+            return;
+          }
+          throw await describeFailure(this.engine, { dependent: name, dependency: edge.to, failure: err, condition: edge.condition });
+        }
+      });
+    }));
+  }
+
+  private async waitAll(services: string[]): Promise<void> {
+    const deadline = this.opts.waitTimeoutSeconds ? AbortSignal.timeout(this.opts.waitTimeoutSeconds * 1000) : undefined;
+    const signal = deadline ? AbortSignal.any([this.signal, deadline]) : this.signal;
+    await Promise.all(services.map(async (name) => {
+      const containers = await this.created.get(name)!;
+      await step(this.emit, { resource: 'service', name, service: name, action: 'healthy' }, async () => {
+        try {
+          await Promise.all(containers.map((c) => this.watch.waitFor(c.id, 'running-or-done', signal)));
+        } catch (err) {
+          if (err instanceof ConditionFailed) throw await describeFailure(this.engine, { dependency: name, failure: err });
+          if (deadline?.aborted) {
+            throw new ServiceFailedError('wait_timeout', `service "${name}" was not healthy within ${this.opts.waitTimeoutSeconds}s`,
+              'raise --wait-timeout, or check its healthcheck with `tug logs`');
+          }
+          throw err;
+        }
+      });
+    }));
+  }
+
+  private stopTimeout(svc: Service | undefined): number | undefined {
+    if (this.opts.stopTimeout !== undefined) return this.opts.stopTimeout;
+    const g = svc?.stop_grace_period;
+    const ns = g ? parseDuration(g) : undefined;
+    return ns === undefined ? undefined : Math.ceil(ns / 1e9);
+  }
+
+  private async removeContainer(c: ContainerSummary, why: string): Promise<void> {
+    this.changed = true;
+    await step(this.emit, { resource: 'container', name: c.name, service: c.service, action: 'remove', message: why }, () =>
+      this.pool.run(async () => {
+        if (c.state === 'running' || c.state === 'restarting' || c.state === 'paused') {
+          await this.engine.stopContainer(c.id, this.stopTimeout(this.project.services[c.service]));
+        }
+        await this.engine.removeContainer(c.id, { force: true });
+      }));
+  }
+}
+
+/** Anonymous volumes of the old container by target, so the replacement keeps their data. */
+function anonymousMounts(mounts: { type: string; name?: string; destination: string }[], svc: Service): Record<string, string> {
+  const anonymousTargets = new Set(svc.volumes.filter((v) => v.type === 'volume' && !v.source).map((v) => v.target));
+  const out: Record<string, string> = {};
+  for (const m of mounts) if (m.type === 'volume' && m.name && anonymousTargets.has(m.destination)) out[m.destination] = m.name;
+  return out;
+}
+
