@@ -106,7 +106,6 @@ class UpRun {
 
   async execute(): Promise<UpResult> {
     const { plan, project } = this;
-    this.handleOrphans();
     // Containers that exist already may have moved on before we subscribed: seed them now.
     await Promise.all(
       plan.services.flatMap((s) => s.replicas).filter((r) => r.kind === 'keep' || r.kind === 'start').map((r) =>
@@ -118,6 +117,8 @@ class UpRun {
       ...plan.volumes.map((k) => this.ensureVolume(k)),
       this.checkExternal(),
       ...plan.services.flatMap((s) => s.remove.map((c) => this.removeContainer(c, 'scale down'))),
+      // Awaited like any other removal: up must not resolve (or lose a failure) while one is in flight.
+      ...this.handleOrphans(),
     ]);
     const needImage = plan.services.filter((s) => s.replicas.some((r) => r.kind === 'create' || r.kind === 'recreate'));
     await ensureImages(this.engine, project, needImage.map((s) => s.service), this.opts, this.emit, this.pool);
@@ -136,9 +137,10 @@ class UpRun {
     return { plan, containers, unchanged: !this.changed };
   }
 
-  private handleOrphans(): void {
+  private handleOrphans(): Promise<void>[] {
+    const removals: Promise<void>[] = [];
     for (const c of this.plan.orphans) {
-      if (this.opts.removeOrphans) void this.removeContainer(c, 'orphan');
+      if (this.opts.removeOrphans) removals.push(this.removeContainer(c, 'orphan'));
       else {
         this.emit({
           resource: 'container', name: c.name, service: c.service, action: 'orphan', state: 'warning', time: Date.now(),
@@ -146,6 +148,7 @@ class UpRun {
         });
       }
     }
+    return removals;
   }
 
   private async ensureNetwork(key: string): Promise<void> {
