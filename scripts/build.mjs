@@ -42,6 +42,21 @@ export async function generateValidator() {
 }
 
 /**
+ * Ajv's `equal` (fast-deep-equal, used by uniqueItems) calls an object's own `toString` or
+ * `valueOf` when it differs from Object.prototype's, so a YAML key named `toString` made it
+ * throw. Validated data is plain JSON-like values: own keys and primitives are all to compare.
+ */
+const JSON_EQUAL = `function equal(a, b) {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return a !== a && b !== b;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (!Object.prototype.hasOwnProperty.call(b, k) || !equal(a[k], b[k])) return false;
+  return true;
+}`;
+
+/**
  * Even in ESM mode Ajv emits `require("ajv/dist/runtime/x")` for its runtime helpers, which
  * fails in a real ES module. Turn each into an import; under Node's CJS interop (which esbuild
  * follows for "type": "module" packages) the default import is `module.exports`.
@@ -55,8 +70,10 @@ function esmRuntimeImports(code) {
   // Vitest (and other loaders) hand the CJS `exports.default` to a default import when the module
   // sets __esModule; rewrap it so `.default` works under either interop.
   const imports = [...specs].map(([spec, id]) =>
-    `import ${id}_ from ${JSON.stringify(/\.[cm]?js$/.test(spec) ? spec : `${spec}.js`)};\n` +
-    `const ${id} = ${id}_ && ${id}_.__esModule ? ${id}_ : { default: ${id}_ };`);
+    spec === 'ajv/dist/runtime/equal'
+      ? `const ${id} = { default: ${JSON_EQUAL} };`
+      : `import ${id}_ from ${JSON.stringify(/\.[cm]?js$/.test(spec) ? spec : `${spec}.js`)};\n` +
+        `const ${id} = ${id}_ && ${id}_.__esModule ? ${id}_ : { default: ${id}_ };`);
   return body.replace(/^"use strict";/, `"use strict";\n${imports.join("\n")}\n`);
 }
 

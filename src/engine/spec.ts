@@ -55,7 +55,6 @@ const REFUSALS: Record<string, { why: string; hint: string }> = {
     why: 'it needs legacy links to containers outside the project',
     hint: 'attach the service to an external network (networks: { x: { external: true } }) and use the container name',
   },
-  develop: { why: 'file watching is not implemented', hint: 'remove the develop section, or use `docker compose watch` for it' },
   models: { why: 'it needs Docker Model Runner', hint: 'run the model as an ordinary service and pass its URL in environment' },
   post_start: { why: 'lifecycle hooks are not implemented yet', hint: 'run the command from the entrypoint instead' },
   pre_stop: { why: 'lifecycle hooks are not implemented yet', hint: 'handle the stop signal in the container instead' },

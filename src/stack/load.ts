@@ -102,7 +102,8 @@ export async function loadProject(opts: LoadOptions = {}): Promise<Project> {
 }
 
 function readEnvFiles(files: string[], env: Record<string, string | undefined>, mode: 'required' | 'optional'): Record<string, string> {
-  const vars: Record<string, string> = {};
+  // No prototype: `${constructor}` must be an unset variable, not Object's member.
+  const vars: Record<string, string> = Object.create(null) as Record<string, string>;
   const problems: Diagnostic[] = [];
   for (const file of files) {
     let text: string;
@@ -114,7 +115,7 @@ function readEnvFiles(files: string[], env: Record<string, string | undefined>, 
       throw new StackFileError('env_file_not_found', `env file not found: ${file}`, { file, line: 0, col: 0 });
     }
     // Later lines and files see earlier values; the process environment still wins for lookups.
-    const result = parseDotenv(text, (n) => env[n] ?? vars[n], file);
+    const result = parseDotenv(text, (n) => (Object.hasOwn(env, n) ? env[n] : undefined) ?? vars[n], file);
     for (const e of result.errors) problems.push({ code: 'invalid_env_file', message: e.message, location: { file, line: e.line, col: 1 } });
     Object.assign(vars, result.values);
   }
@@ -224,7 +225,7 @@ class Loader {
       if (!isDict(inc)) continue;
       const mine = isDict(out[kind]) ? { ...(out[kind] as Dict) } : {};
       for (const [name, value] of Object.entries(inc)) {
-        if (name in mine && kind === 'services') {
+        if (Object.hasOwn(mine, name) && kind === 'services') {
           this.problems.push({
             code: 'include_conflict',
             message: `service "${name}" is defined both here and in an included file`,
@@ -233,7 +234,7 @@ class Loader {
           });
           continue;
         }
-        if (!(name in mine)) mine[name] = value;
+        if (!Object.hasOwn(mine, name)) mine[name] = value;
       }
       out[kind] = mine;
     }
@@ -245,7 +246,7 @@ class Loader {
     const services = { ...doc.services } as Dict;
     const resolving = new Set<string>();
     const resolve = async (name: string, fromFile: string, all: Dict, loc: Locator): Promise<Dict | undefined> => {
-      const svc = all[name];
+      const svc = Object.hasOwn(all, name) ? all[name] : undefined;
       if (!isDict(svc)) return undefined;
       if (svc.extends === undefined) return svc;
       const id = `${fromFile}#${name}`;
@@ -259,19 +260,21 @@ class Loader {
         const baseName = String(ext.service);
         let base: Dict | undefined;
         if (typeof ext.file === 'string') {
-          const other = await this.loadCached(ext.file, loc(['services', name, 'extends']));
+          // Relative to the file that says `extends` (already absolute in included/extended files).
+          const extFile = resolveHostPath(ext.file, dir);
+          const other = await this.loadCached(extFile, loc(['services', name, 'extends']));
           if (!other) return undefined;
           const otherServices = isDict(other.doc.services) ? (other.doc.services as Dict) : {};
-          base = await resolve(baseName, ext.file, otherServices, fileLocator(other.parsed));
-          if (base) base = resolveServicePaths(base, path.dirname(ext.file));
-          if (!base && !(baseName in otherServices)) {
+          base = await resolve(baseName, extFile, otherServices, fileLocator(other.parsed));
+          if (base) base = resolveServicePaths(base, path.dirname(extFile));
+          if (!base && !Object.hasOwn(otherServices, baseName)) {
             this.problems.push({
-              code: 'extends_unknown', message: `service "${name}" extends "${baseName}", which is not defined in ${ext.file}`,
+              code: 'extends_unknown', message: `service "${name}" extends "${baseName}", which is not defined in ${extFile}`,
               location: loc(['services', name, 'extends']), path: formatPath(['services', name, 'extends']),
             });
           }
         } else {
-          if (!(baseName in all)) {
+          if (!Object.hasOwn(all, baseName)) {
             this.problems.push({
               code: 'extends_unknown', message: `service "${name}" extends "${baseName}", which is not defined`,
               location: loc(['services', name, 'extends']), path: formatPath(['services', name, 'extends']),
@@ -293,7 +296,6 @@ class Loader {
       const r = await resolve(name, file, doc.services as Dict, locate);
       if (r) services[name] = r;
     }
-    void dir;
     return { ...doc, services };
   }
 

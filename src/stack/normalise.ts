@@ -237,7 +237,7 @@ class Normaliser {
       }
       const vol = { ...v } as unknown as ServiceVolume & Dict;
       delete vol.mode;
-      if (vol.type === 'volume' && typeof vol.source === 'string' && vol.source !== '' && !(vol.source in declared)) {
+      if (vol.type === 'volume' && typeof vol.source === 'string' && vol.source !== '' && !Object.hasOwn(declared, vol.source)) {
         this.problem(path, 'undefined_volume', `service "${name}" uses volume "${vol.source}", which is not declared under the top-level volumes:`,
           `add it: volumes:\n    ${vol.source}: {}`);
       }
@@ -267,7 +267,7 @@ class Normaliser {
   private refs(name: string, kind: 'secrets' | 'configs', raw: unknown): FileReference[] {
     const declared = isDict(this.input.doc[kind]) ? (this.input.doc[kind] as Dict) : {};
     return (raw as Dict[]).map((r, i) => {
-      if (!(String(r.source) in declared)) {
+      if (!Object.hasOwn(declared, String(r.source))) {
         this.problem(['services', name, kind, i], `undefined_${kind.slice(0, -1)}`,
           `service "${name}" uses ${kind.slice(0, -1)} "${String(r.source)}", which is not declared under the top-level ${kind}:`);
       }

@@ -146,12 +146,18 @@ class Walker {
       }
       return this.walk(target, path, depth + 1);
     }
-    if (isScalar(node)) return node.value;
+    if (isScalar(node)) return scalarValue(node);
     if (isSeq(node)) {
       const out: unknown[] = [];
       node.items.forEach((item, i) => {
         const p = [...path, i];
         this.note(p, item as YamlNode | null);
+        // A list such as `depends_on: [db]` or `networks: [front]` becomes a mapping keyed by
+        // the item; its position under that key lets later errors point at the item's line.
+        if (isScalar(item) && (typeof item.value === 'string' || typeof item.value === 'number')) {
+          const byValue = pathKey([...path, String(item.value)]);
+          if (!this.positions.has(byValue)) this.note([...path, String(item.value)], item);
+        }
         out.push(this.walk(item, p, depth + 1));
       });
       return out;
@@ -165,12 +171,24 @@ class Walker {
     const out: Record<string, unknown> = {};
     const merged: unknown[] = [];
     for (const pair of node.items) {
-      const rawKey = isScalar(pair.key) ? pair.key.value : pair.key;
+      // An alias key stands for its (scalar) target; a mapping or list as a key has no meaning
+      // in a stack file, and turning one into a string would expand its aliases unbudgeted.
+      const keyNode = isAlias(pair.key) ? pair.key.resolve(this.doc) : pair.key;
+      if (keyNode !== null && keyNode !== undefined ? !isScalar(keyNode) : isAlias(pair.key)) {
+        throw new StackFileError('invalid_key', 'invalid YAML: a key must be a plain value, not a mapping or a list',
+          { file: this.file, ...this.pos((pair.key as YamlNode | null)?.range?.[0]) });
+      }
+      const rawKey = isScalar(keyNode) ? keyNode.value : keyNode;
       if (typeof rawKey === 'symbol' || rawKey === '<<') {
         merged.push(pair.value);
         continue;
       }
       const key = keyString(rawKey);
+      if (key === '__proto__') {
+        // Assigning it would replace the object's prototype and silently drop the entry.
+        throw new StackFileError('unsupported_key', 'the key "__proto__" is not supported in a stack file',
+          { file: this.file, ...this.pos((pair.key as YamlNode | null)?.range?.[0]) }, 'rename it');
+      }
       const p = [...path, key];
       this.note(p, pair.key as YamlNode | null);
       const valueNode = pair.value as YamlNode | null;
@@ -201,6 +219,18 @@ class Walker {
     const offset = node?.range?.[0];
     if (offset !== undefined) this.positions.set(pathKey(path), this.pos(offset));
   }
+}
+
+/**
+ * Compose reads YAML with go-yaml v3, which keeps YAML 1.1's leading-zero octals: `mode: 0440`
+ * means 0o440 (288) there, not the decimal 440 of the YAML 1.2 core schema.
+ */
+function scalarValue(node: import('yaml').Scalar): unknown {
+  const { value, source } = node;
+  if (node.type === 'PLAIN' && typeof value === 'number' && typeof source === 'string' && /^[-+]?0[0-7]+$/.test(source)) {
+    return parseInt(source, 8);
+  }
+  return value;
 }
 
 function keyString(key: unknown): string {

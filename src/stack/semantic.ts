@@ -23,8 +23,9 @@ export function checkProject(project: Project, locate: Locator, hostCpus?: numbe
   const names = Object.keys(project.services);
 
   const reference = (from: string, path: Path, target: string, what: string) => {
-    if (project.services[target]) return;
-    const off = project.disabled_services[target];
+    // Own keys only: a name such as "constructor" must not find Object.prototype's member.
+    if (Object.hasOwn(project.services, target)) return;
+    const off = Object.hasOwn(project.disabled_services, target) ? project.disabled_services[target] : undefined;
     if (off) {
       const profiles = off.profiles ?? [];
       add(problems, path, 'dependency_disabled',
@@ -43,7 +44,7 @@ export function checkProject(project: Project, locate: Locator, hostCpus?: numbe
       add(problems, at(), 'no_image', `service "${name}" has neither an image nor a build section`, 'add image: NAME, or build: DIR');
     }
     for (const [dep, d] of Object.entries(svc.depends_on)) {
-      if (!d.required && !project.services[dep]) {
+      if (!d.required && !Object.hasOwn(project.services, dep)) {
         add(warnings, at('depends_on', dep), 'optional_dependency_missing', `service "${name}" has an optional dependency "${dep}" that is not enabled: it will be ignored`);
         continue;
       }
@@ -63,7 +64,7 @@ export function checkProject(project: Project, locate: Locator, hostCpus?: numbe
         'remove container_name, or keep one replica');
     }
     for (const net of Object.keys(svc.networks)) {
-      if (net !== 'default' && !project.networks[net]) {
+      if (net !== 'default' && !Object.hasOwn(project.networks, net)) {
         add(problems, at('networks', net), 'undefined_network', `service "${name}" uses network "${net}", which is not declared under the top-level networks:`);
       }
     }

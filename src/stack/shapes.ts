@@ -43,7 +43,8 @@ export function stringOrList(v: unknown): string[] {
 export function extraHosts(v: unknown): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   const add = (host: string, ip: string) => {
-    const list = (out[host] ??= []);
+    // Own keys only: a host named "toString" must not find Object.prototype's member.
+    const list = Object.hasOwn(out, host) ? out[host]! : (out[host] = []);
     if (!list.includes(ip)) list.push(ip);
   };
   if (Array.isArray(v)) {

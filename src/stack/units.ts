@@ -31,7 +31,9 @@ const DURATION_GROUP = /(\d*)(?:\.(\d*))?([a-z\u00b5\u03bc]+)/y;
 export function parseDuration(v: string | number): number | undefined {
   if (typeof v === 'number') {
     if (!Number.isFinite(v) || v < 0) return undefined;
-    return Math.round(v * 1e9);
+    // Held to Go's int64 nanoseconds, as strings are: 1e300 seconds is no duration.
+    const ns = Math.round(v * 1e9);
+    return ns < 2 ** 63 ? ns : undefined;
   }
   let s = v;
   if (s.startsWith('+')) s = s.slice(1);
@@ -46,7 +48,8 @@ export function parseDuration(v: string | number): number | undefined {
     if (!m) return undefined;
     const intDigits = m[1] ?? '';
     const fracDigits = m[2] ?? '';
-    const unit = NS_PER_UNIT[m[3] ?? ''];
+    // Own keys only: a unit spelled `constructor` must not find Object.prototype's member.
+    const unit = Object.hasOwn(NS_PER_UNIT, m[3] ?? '') ? NS_PER_UNIT[m[3]!] : undefined;
     if (unit === undefined || (intDigits === '' && fracDigits === '')) return undefined;
     total += BigInt(intDigits || '0') * unit;
     if (fracDigits !== '') {

@@ -4,8 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-// @ts-expect-error: a plain .mjs build script, without type declarations.
-import { bundleCli } from '../../scripts/build.mjs';
 import { TugError } from '../../src/errors.js';
 import { configureReporting, reportError } from '../../src/cli/fail.js';
 
@@ -25,9 +23,8 @@ function tug(args: string[], cwd = work) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-beforeAll(async () => {
-  // The tests exercise the shipped bundle, so build it from the current sources first.
-  await bundleCli();
+beforeAll(() => {
+  // The bundle is built from the current sources once, by the suite's globalSetup.
   work = mkdtempSync(join(tmpdir(), 'tug-cli-'));
 });
 

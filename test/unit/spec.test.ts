@@ -94,7 +94,7 @@ describe('SERVICE_KEYS', () => {
 
   it('refuses every refused key with code unsupported, naming the service and the key', () => {
     const samples: Dict = {
-      external_links: ['redis'], develop: { watch: [] }, models: { llm: null }, post_start: [{ command: ['x'] }],
+      external_links: ['redis'], models: { llm: null }, post_start: [{ command: ['x'] }],
       pre_stop: [{ command: ['x'] }], label_file: ['./labels'], credential_spec: { file: 'x.json' }, use_api_socket: true,
       provider: { type: 'model' }, driver_opts: { a: 'b' },
     };
@@ -108,6 +108,11 @@ describe('SERVICE_KEYS', () => {
       expect(e.message).toContain(key);
       expect(e.hint).toBeTruthy();
     }
+  });
+
+  it('ignores develop on a plain up, as Compose does', () => {
+    expect(SERVICE_KEYS.develop).toBe('ignored');
+    expect(() => spec(svc('api', { develop: { watch: [] } } as Partial<Service>))).not.toThrow();
   });
 
   it('refuses a key it does not know at all', () => {
