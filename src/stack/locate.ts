@@ -5,28 +5,30 @@
  */
 import type { SourceLocation } from '../errors.js';
 import { pathKey, type Path } from './path.js';
-import type { ParsedFile } from './read.js';
+import { positionAt, type ParsedFile } from './read.js';
 
 export type Locator = (path: Path) => SourceLocation | undefined;
 
-export function fileLocator(file: Pick<ParsedFile, 'file' | 'positions'>): Locator {
+type Positioned = Pick<ParsedFile, 'file' | 'positions' | 'lineStarts'>;
+
+export function fileLocator(file: Positioned): Locator {
   return (path) => {
     for (let n = path.length; n >= 0; n--) {
       const p = file.positions.get(pathKey(path.slice(0, n)));
-      if (p) return { file: file.file, ...p };
+      if (p !== undefined) return { file: file.file, ...positionAt(file.lineStarts, p) };
     }
     return { file: file.file, line: 0, col: 0 };
   };
 }
 
 /** Across several files: the latest file with an exact position, else the nearest ancestor in any. */
-export function projectLocator(files: Pick<ParsedFile, 'file' | 'positions'>[]): Locator {
+export function projectLocator(files: Positioned[]): Locator {
   return (path) => {
     for (let n = path.length; n >= 0; n--) {
       const k = pathKey(path.slice(0, n));
       for (let i = files.length - 1; i >= 0; i--) {
         const p = files[i]!.positions.get(k);
-        if (p) return { file: files[i]!.file, ...p };
+        if (p !== undefined) return { file: files[i]!.file, ...positionAt(files[i]!.lineStarts, p) };
       }
     }
     const last = files[files.length - 1];

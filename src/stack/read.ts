@@ -16,7 +16,6 @@ import {
   type Node as YamlNode,
 } from 'yaml';
 import { StackFileError } from '../errors.js';
-import { pathKey, type Path } from './path.js';
 
 /** Bigger than any real stack file; protects memory before parsing starts. */
 export const MAX_FILE_BYTES = 8 * 1024 * 1024;
@@ -33,8 +32,13 @@ export interface Position {
 export interface ParsedFile {
   file: string;
   value: Record<string, unknown>;
-  /** Position of every path: a mapping entry's key, or a sequence item. */
-  positions: Map<string, Position>;
+  /**
+   * Source offset of every path (by pathKey): a mapping entry's key, or a sequence item.
+   * Offsets, not line/col: only the few paths an error names are ever turned into lines.
+   */
+  positions: Map<string, number>;
+  /** Offsets at which each line starts, for turning an offset into line:col. */
+  lineStarts: readonly number[];
   /** Paths tagged `!reset`: removed from what earlier files said. */
   resets: Set<string>;
   /** Paths tagged `!override`: replace what earlier files said instead of merging. */
@@ -87,7 +91,8 @@ export function parseStackText(file: string, text: string): ParsedFile {
     throw new StackFileError('file_too_large', `${file} is larger than ${MAX_FILE_BYTES} bytes`, { file, line: 0, col: 0 });
   }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: false, strict: true });
+  // Duplicate keys are detected while walking: the library's own check is quadratic in map size.
+  const doc = parseDocument(text, { lineCounter, merge: true, uniqueKeys: false, prettyErrors: false, strict: true });
   const pos = (offset: number | undefined): Position => {
     const p = lineCounter.linePos(offset ?? 0);
     return { line: p.line, col: p.col };
@@ -108,16 +113,34 @@ export function parseStackText(file: string, text: string): ParsedFile {
       { file, ...pos(doc.contents.range?.[0]) });
   }
   const walker = new Walker(file, doc, pos);
-  const value = walker.walk(doc.contents, [], 0) as Record<string, unknown>;
+  const value = walker.walk(doc.contents, '', 0) as Record<string, unknown>;
   for (const w of doc.warnings) {
     if (/Unresolved tag: !(reset|override)\b/.test(w.message)) continue;
     walker.warnings.push({ message: w.message.split('\n')[0]!, position: pos(w.pos[0]) });
   }
-  return { file, value, positions: walker.positions, resets: walker.resets, overrides: walker.overrides, warnings: walker.warnings };
+  return {
+    file, value, positions: walker.positions, lineStarts: lineCounter.lineStarts,
+    resets: walker.resets, overrides: walker.overrides, warnings: walker.warnings,
+  };
 }
 
+/** 1-based line and column of a source offset. */
+export function positionAt(lineStarts: readonly number[], offset: number): Position {
+  let lo = 0;
+  let hi = lineStarts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (lineStarts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, col: offset - (lineStarts[lo] ?? 0) + 1 };
+}
+
+const SEP = '\u001f';
+const child = (parent: string, seg: string | number) => (parent === '' ? String(seg) : parent + SEP + seg);
+
 class Walker {
-  readonly positions = new Map<string, Position>();
+  readonly positions = new Map<string, number>();
   readonly resets = new Set<string>();
   readonly overrides = new Set<string>();
   readonly warnings: { message: string; position: Position }[] = [];
@@ -129,7 +152,8 @@ class Walker {
     private readonly pos: (offset: number | undefined) => Position,
   ) {}
 
-  walk(node: unknown, path: Path, depth: number): unknown {
+  /** `path` is the pathKey of the node: built by appending, since it is made for every node. */
+  walk(node: unknown, path: string, depth: number): unknown {
     if (++this.produced > MAX_EXPANDED_NODES) {
       throw new StackFileError('yaml_alias_bomb',
         `YAML aliases expand to more than ${MAX_EXPANDED_NODES} nodes: refusing what looks like an alias bomb`,
@@ -150,13 +174,13 @@ class Walker {
     if (isSeq(node)) {
       const out: unknown[] = [];
       node.items.forEach((item, i) => {
-        const p = [...path, i];
+        const p = child(path, i);
         this.note(p, item as YamlNode | null);
         // A list such as `depends_on: [db]` or `networks: [front]` becomes a mapping keyed by
         // the item; its position under that key lets later errors point at the item's line.
         if (isScalar(item) && (typeof item.value === 'string' || typeof item.value === 'number')) {
-          const byValue = pathKey([...path, String(item.value)]);
-          if (!this.positions.has(byValue)) this.note([...path, String(item.value)], item);
+          const byValue = child(path, String(item.value));
+          if (!this.positions.has(byValue)) this.note(byValue, item);
         }
         out.push(this.walk(item, p, depth + 1));
       });
@@ -167,9 +191,10 @@ class Walker {
     return null;
   }
 
-  private walkMap(node: import('yaml').YAMLMap, path: Path, depth: number): Record<string, unknown> {
+  private walkMap(node: import('yaml').YAMLMap, path: string, depth: number): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     const merged: unknown[] = [];
+    const seen = new Set<string>();
     for (const pair of node.items) {
       // An alias key stands for its (scalar) target; a mapping or list as a key has no meaning
       // in a stack file, and turning one into a string would expand its aliases unbudgeted.
@@ -189,15 +214,20 @@ class Walker {
         throw new StackFileError('unsupported_key', 'the key "__proto__" is not supported in a stack file',
           { file: this.file, ...this.pos((pair.key as YamlNode | null)?.range?.[0]) }, 'rename it');
       }
-      const p = [...path, key];
+      const p = child(path, key);
+      if (seen.has(key)) {
+        throw new StackFileError('yaml_syntax', `invalid YAML: the key "${key}" appears twice in the same mapping`,
+          { file: this.file, ...this.pos((pair.key as YamlNode | null)?.range?.[0]) }, 'remove or rename one of them');
+      }
+      seen.add(key);
       this.note(p, pair.key as YamlNode | null);
       const valueNode = pair.value as YamlNode | null;
       const tag = valueNode && 'tag' in valueNode ? valueNode.tag : undefined;
       if (tag === '!reset') {
-        this.resets.add(pathKey(p));
+        this.resets.add(p);
         continue;
       }
-      if (tag === '!override') this.overrides.add(pathKey(p));
+      if (tag === '!override') this.overrides.add(p);
       out[key] = this.walk(valueNode, p, depth + 1);
     }
     // Explicit keys win over merged ones, and earlier merge sources over later ones (YAML merge spec).
@@ -215,9 +245,9 @@ class Walker {
     return out;
   }
 
-  private note(path: Path, node: YamlNode | null | undefined): void {
+  private note(path: string, node: YamlNode | null | undefined): void {
     const offset = node?.range?.[0];
-    if (offset !== undefined) this.positions.set(pathKey(path), this.pos(offset));
+    if (offset !== undefined) this.positions.set(path, offset);
   }
 }
 

@@ -440,7 +440,7 @@ describe('bad input: one clear error naming the file', () => {
 
   it('duplicate keys, at the duplicate', async () => {
     const { err, file } = await fileError('services:\n  web:\n    image: x\n    image: y\n', 'yaml_syntax');
-    expect(err.message).toBe('invalid YAML: Map keys must be unique');
+    expect(err.message).toBe('invalid YAML: the key "image" appears twice in the same mapping');
     expect(err.location).toEqual({ file, line: 4, col: 5 });
   });
 
