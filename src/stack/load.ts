@@ -17,7 +17,7 @@ import type { Project } from './model.js';
 import { normalise } from './normalise.js';
 import { formatPath, pathKey, type Path } from './path.js';
 import { resolveDocPaths, resolveHostPath, resolveServicePaths } from './paths.js';
-import { decodeText, parseStackText, readStackFile, type ParsedFile } from './read.js';
+import { decodeText, readStackFile, type ParsedFile } from './read.js';
 import { checkProject } from './semantic.js';
 import { canonicalFile, isDict } from './shapes.js';
 import { validateDocument } from './validate.js';

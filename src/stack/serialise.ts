@@ -4,7 +4,7 @@
  * empty collections left out, and internal bookkeeping (working_dir, profiles...) not printed.
  */
 
-import { stringify } from 'yaml';
+import { emitYaml } from './emit-yaml.js';
 import type { Project } from './model.js';
 
 type Plain = Record<string, unknown>;
@@ -89,7 +89,7 @@ export function toCanonical(project: Project): object {
 }
 
 export function toYaml(project: Project): string {
-  return stringify(toCanonical(project), { aliasDuplicateObjects: false, lineWidth: 0 });
+  return emitYaml(toCanonical(project));
 }
 
 export function toJson(project: Project): string {

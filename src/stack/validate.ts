@@ -98,7 +98,7 @@ function describe(group: Raw[], doc: unknown, locate: Locator): Diagnostic {
   const base = { path: formatPath(path), location: locate(path) };
   const value = valueAt(doc, path);
   const shown = JSON.stringify(value);
-  const def = /#\/definitions\/(duration|byte_size|cpus)\//.exec(group.map((g) => g.schemaPath).join(' '))?.[1];
+  const def = group.map((g) => SPECIAL_PATTERNS.get(String(g.params.pattern))).find(Boolean);
   if (def) {
     const what = { duration: 'a duration like 30s or 1m30s', byte_size: 'a size like 512m or 1g', cpus: 'a number of CPUs like 0.5 or 2' }[def];
     return { code: `invalid_${def}`, message: `${label(path)}: invalid value ${shown}: expected ${what}`, ...base };
@@ -128,6 +128,14 @@ function describe(group: Raw[], doc: unknown, locate: Locator): Diagnostic {
       return { code: 'invalid_value', message: `${label(path)} ${r.message}`, ...base };
   }
 }
+
+/**
+ * Durations, sizes and CPU counts are shared definitions recognised by their pattern: ajv's
+ * schemaPath is relative to a definition's own function when refs are not inlined.
+ */
+const SPECIAL_PATTERNS = new Map(
+  (['duration', 'byte_size', 'cpus'] as const).map((name) => [String(((schema as Dict).definitions as Record<string, Dict>)[name]!.pattern), name]),
+);
 
 function label(path: Path): string {
   return path.length === 0 ? 'the stack file' : formatPath(path);

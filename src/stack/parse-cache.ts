@@ -1,0 +1,100 @@
+/**
+ * A content-addressed cache of parsed stack files. Every tug command loads the stack, and
+ * YAML parsing dominates that; a file that did not change is read back from JSON instead.
+ * The key is the file's bytes plus the build's id, so a hit is exactly what parsing would give.
+ * The cache is an optimisation only: any failure to read or write it is ignored.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ParsedFile } from './read.js';
+
+/** Below this, parsing costs about what reading the cache does. */
+const MIN_BYTES = 4096;
+const MAX_ENTRIES = 200;
+const FORMAT = 1;
+
+// Set per build by esbuild: a cache entry is only ever read by the build that wrote it, so a
+// change to the parser can never be answered from an old entry. Unbundled runs never share.
+declare const __TUG_BUILD__: string | undefined;
+const build = typeof __TUG_BUILD__ === 'string' ? __TUG_BUILD__ : `unbundled-${process.pid}`;
+
+function cacheDir(): string | undefined {
+  if (process.env.TUG_NO_CACHE === '1') return undefined;
+  if (process.env.TUG_CACHE_DIR) return process.env.TUG_CACHE_DIR;
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'tug', 'parsed');
+}
+
+function entryPath(dir: string, text: string): string {
+  const key = createHash('sha256').update(`${FORMAT}\0${build}\0`).update(text).digest('hex');
+  return path.join(dir, `${key}.json`);
+}
+
+interface Entry {
+  value: ParsedFile['value'];
+  positions: [string, number][];
+  lineStarts: number[];
+  resets: string[];
+  overrides: string[];
+  warnings: ParsedFile['warnings'];
+}
+
+export function readParseCache(file: string, text: string): ParsedFile | undefined {
+  const dir = cacheDir();
+  if (!dir || text.length < MIN_BYTES) return undefined;
+  try {
+    const e = JSON.parse(readFileSync(entryPath(dir, text), 'utf8')) as Entry;
+    return {
+      file,
+      value: e.value,
+      positions: new Map(e.positions),
+      lineStarts: e.lineStarts,
+      resets: new Set(e.resets),
+      overrides: new Set(e.overrides),
+      warnings: e.warnings,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeParseCache(text: string, parsed: ParsedFile): void {
+  const dir = cacheDir();
+  if (!dir || text.length < MIN_BYTES || !jsonSafe(parsed.value)) return;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const entry: Entry = {
+      value: parsed.value,
+      positions: [...parsed.positions],
+      lineStarts: [...parsed.lineStarts],
+      resets: [...parsed.resets],
+      overrides: [...parsed.overrides],
+      warnings: parsed.warnings,
+    };
+    const target = entryPath(dir, text);
+    // Written aside and renamed, so a concurrent reader never sees half a file.
+    const tmp = `${target}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600 });
+    renameSync(tmp, target);
+    prune(dir);
+  } catch {
+    // A read-only home or a full disk only costs speed.
+  }
+}
+
+/** Values JSON cannot carry (YAML's .inf and .nan) make an entry not worth keeping. */
+function jsonSafe(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0);
+  if (Array.isArray(v)) return v.every(jsonSafe);
+  if (v !== null && typeof v === 'object') return Object.values(v).every(jsonSafe);
+  return true;
+}
+
+function prune(dir: string): void {
+  const names = readdirSync(dir).filter((n) => n.endsWith('.json'));
+  if (names.length <= MAX_ENTRIES) return;
+  const byAge = names.map((n) => ({ n, t: statSync(path.join(dir, n)).mtimeMs })).sort((a, b) => a.t - b.t);
+  for (const { n } of byAge.slice(0, names.length - MAX_ENTRIES)) rmSync(path.join(dir, n), { force: true });
+}
