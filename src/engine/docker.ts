@@ -16,6 +16,7 @@ import { StringDecoder } from 'node:string_decoder';
 import dockerignoreModule from '@balena/dockerignore';
 import Docker from 'dockerode';
 import { pack as tarPack, type Headers as TarHeaders, type PackOptions } from 'tar-fs';
+import tarStream from 'tar-stream';
 import { EngineUnreachableError, TugError } from '../errors.js';
 import { parseDuration } from '../stack/units.js';
 import {
@@ -28,6 +29,7 @@ import {
   type Engine,
   type EngineEvent,
   type EngineInfo,
+  type FileToCopy,
   type EventFilter,
   type HealthState,
   type LogLine,
@@ -119,13 +121,28 @@ export class DockerEngine implements Engine {
     return toDetails(c);
   }
 
-  async createContainer(name: string, body: ContainerCreateBody): Promise<string> {
+  async createContainer(name: string, body: ContainerCreateBody, opts: { platform?: string } = {}): Promise<string> {
     // _query/_body: dockerode would otherwise also copy the whole body into the query string.
+    const query = opts.platform ? { name, platform: opts.platform } : { name };
     const r: Json = await this.dial(`creating container ${name}`, {
-      path: '/containers/create?', method: 'POST', options: { _query: { name }, _body: body },
+      path: '/containers/create?', method: 'POST', options: { _query: query, _body: body },
       statusCodes: { 200: true, 201: true },
     });
     return String(r.Id);
+  }
+
+  async copyFiles(id: string, files: FileToCopy[]): Promise<void> {
+    if (files.length === 0) return;
+    const { docker } = await this.client();
+    // One archive extracted at `/`, so each file lands at its absolute path.
+    const tar = tarStream.pack();
+    for (const f of files) {
+      tar.entry({ name: f.path.replace(/^\/+/, ''), mode: f.mode, uid: f.uid ?? 0, gid: f.gid ?? 0 }, f.content);
+    }
+    tar.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of tar) chunks.push(c as Buffer);
+    await this.call(`copying files into container ${id}`, () => docker.getContainer(id).putArchive(Buffer.concat(chunks), { path: '/' }));
   }
 
   async startContainer(id: string): Promise<void> {

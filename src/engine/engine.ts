@@ -143,6 +143,15 @@ export interface BuildOptions {
   onProgress?: (line: string) => void;
 }
 
+export interface FileToCopy {
+  /** Absolute path inside the container. */
+  path: string;
+  content: string;
+  mode: number;
+  uid?: number;
+  gid?: number;
+}
+
 export interface Engine {
   info(): Promise<EngineInfo>;
   /** Highest Engine API version both sides speak, e.g. "1.41". */
@@ -150,7 +159,9 @@ export interface Engine {
 
   listContainers(filter: { project?: string; service?: string; all?: boolean; oneoff?: boolean; labels?: string[] }): Promise<ContainerSummary[]>;
   inspectContainer(id: string): Promise<ContainerDetails>;
-  createContainer(name: string, body: ContainerCreateBody): Promise<string>;
+  createContainer(name: string, body: ContainerCreateBody, opts?: { platform?: string }): Promise<string>;
+  /** Writes files into a created container (secrets and configs given by content). */
+  copyFiles(id: string, files: FileToCopy[]): Promise<void>;
   startContainer(id: string): Promise<void>;
   /** Graceful stop: the stop signal, then SIGKILL after `timeoutSeconds`. */
   stopContainer(id: string, timeoutSeconds?: number): Promise<void>;

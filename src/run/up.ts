@@ -70,7 +70,8 @@ export async function up(engine: Engine, project: Project, opts: UpOptions = {})
     };
     const hashes = new Map(Object.entries(project.services).map(([n, s]) => [n, configHash(s)]));
     const plan = planUp(project, graph, observed, (s) => hashes.get(s)!, opts);
-    const run = new UpRun(engine, project, graph, plan, opts, emit, watch, cancel.signal, apiVersion, observed.containers);
+    const parallel = opts.parallel ?? (await defaultParallelism(engine));
+    const run = new UpRun(engine, project, graph, plan, { ...opts, parallel }, emit, watch, cancel.signal, apiVersion, observed.containers);
     return await run.execute();
   } catch (err) {
     cancel.abort(err);
@@ -211,12 +212,14 @@ class UpRun {
     const runnable = svc.image ? svc : { ...svc, image: imageOf(this.project, svc) };
     const spec = containerSpec(this.project, runnable, {
       number: r.number, apiVersion: this.apiVersion, hash, anonymousVolumes,
-      resolveContainer: this.resolveContainer, version: this.opts.version ?? 'tug',
+      resolveContainer: this.resolveContainer, version: this.opts.version ?? 'tug', secretEnv: process.env,
     });
+    for (const w of spec.warnings) this.emit({ resource: 'container', name: spec.name, service: svc.name, action: 'create', state: 'warning', time: Date.now(), message: w });
     const id = await step(this.emit, { resource: 'container', name: spec.name, service: svc.name, action: r.kind === 'recreate' ? 'recreate' : 'create' },
       () => this.pool.run(async () => {
-        const id = await this.engine.createContainer(spec.name, spec.body);
+        const id = await this.engine.createContainer(spec.name, spec.body, { platform: spec.platform });
         for (const n of spec.networks) await this.engine.connectNetwork(n.name, id, n.endpoint);
+        await this.engine.copyFiles(id, spec.copies);
         return id;
       }));
     return { id, name: spec.name, number: r.number };
@@ -322,6 +325,15 @@ class UpRun {
         await this.engine.removeContainer(c.id, { force: true });
       }));
   }
+}
+
+/**
+ * Engine calls in flight when --parallel is not given: mostly waiting on the engine's own
+ * work (namespaces, veths, iptables), so a few per engine CPU, within sane bounds.
+ */
+async function defaultParallelism(engine: Engine): Promise<number> {
+  const cpus = await engine.info().then((i) => i.cpus, () => 2);
+  return Math.min(64, Math.max(8, cpus * 8));
 }
 
 /** Anonymous volumes of the old container by target, so the replacement keeps their data. */

@@ -52,7 +52,7 @@ export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
         'no-recreate': { type: 'boolean', describe: 'Never recreate existing containers' },
         'always-recreate-deps': { type: 'boolean', describe: 'Recreate dependent containers too' },
         'remove-orphans': { type: 'boolean', describe: 'Remove containers of services no longer in the file' },
-        parallel: { type: 'number', describe: 'Engine calls in flight at once (default 16)' },
+        parallel: { type: 'number', describe: 'Engine calls in flight at once (default: 8 per engine CPU, 8 to 64)' },
         timeout: { alias: 't', type: 'number', describe: 'Seconds to wait for replaced containers to stop' },
       })
       .conflicts('force-recreate', 'no-recreate') as unknown as Argv<UpArgs>,
