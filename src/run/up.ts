@@ -44,6 +44,9 @@ export interface UpResult {
   unchanged: boolean;
 }
 
+/** How long --wait watches a container without a healthcheck for an early crash. */
+const SETTLE_MS = 1000;
+
 const COND: Record<string, Condition> = {
   service_started: 'started',
   service_healthy: 'healthy',
@@ -295,7 +298,14 @@ class UpRun {
       const containers = await this.created.get(name)!;
       await step(this.emit, { resource: 'service', name, service: name, action: 'healthy' }, async () => {
         try {
-          await Promise.all(containers.map((c) => this.watch.waitFor(c.id, 'running-or-done', signal)));
+          const svc = this.project.services[name]!;
+          const probed = svc.healthcheck !== undefined && !svc.healthcheck.disable;
+          await Promise.all(containers.map(async (c) => {
+            await this.watch.waitFor(c.id, 'running-or-done', signal);
+            // Without a probe, "running" is all the engine can say; a crash right after start
+            // must still fail --wait, so a die event within the settle window counts.
+            if (!probed) await this.settle(c.id, signal);
+          }));
         } catch (err) {
           if (err instanceof ConditionFailed) throw await describeFailure(this.engine, { dependency: name, failure: err });
           if (deadline?.aborted) {
@@ -306,6 +316,18 @@ class UpRun {
         }
       });
     }));
+  }
+
+  private async settle(id: string, signal: AbortSignal): Promise<void> {
+    const window = AbortSignal.any([signal, AbortSignal.timeout(SETTLE_MS)]);
+    try {
+      await this.watch.waitFor(id, 'exited', window);
+    } catch (err) {
+      if (signal.aborted || !window.aborted) throw err;
+      return; // still running after the window
+    }
+    const { exitCode } = this.watch.observation(id);
+    if (exitCode !== 0) throw new ConditionFailed(id, 'exited', exitCode);
   }
 
   private stopTimeout(svc: Service | undefined): number | undefined {

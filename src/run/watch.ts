@@ -16,7 +16,7 @@ export interface Observation {
   lastEventNano?: number;
 }
 
-export type Condition = 'started' | 'healthy' | 'completed' | 'running-or-done';
+export type Condition = 'started' | 'healthy' | 'completed' | 'running-or-done' | 'exited';
 
 export class ConditionFailed extends Error {
   constructor(
@@ -108,6 +108,8 @@ export class ContainerWatch {
         case 'completed':
           if (o.exitCode === undefined) return false;
           return o.exitCode === 0 ? true : new ConditionFailed(id, 'exited', o.exitCode);
+        case 'exited':
+          return o.exitCode !== undefined;
         case 'running-or-done':
           if (o.health === 'unhealthy') return new ConditionFailed(id, 'unhealthy');
           if (o.exitCode !== undefined) return o.exitCode === 0 ? true : new ConditionFailed(id, 'exited', o.exitCode);

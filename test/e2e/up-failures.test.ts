@@ -185,8 +185,7 @@ services:
     image: ${IMAGE}
     command: ["sh", "-c", "echo ${marker}-line1; echo ${marker}-line2 >&2; exit 4"]
     # With a healthcheck, --wait needs a healthy report that this container can never give,
-    # so its exit is always seen. (Without one, "running" is satisfied the moment the start
-    # call returns, before the engine reports the crash: see the report to the lead.)
+    # so its exit is always seen. The next test covers a service without one.
     healthcheck:
       test: ["CMD", "true"]
       interval: 1s
@@ -200,6 +199,33 @@ services:
     expect(r.stderr).not.toMatch(/internal error/);
     const [broken] = await engine.listContainers({ project, service: 'broken', all: true });
     expect(broken?.labels[LABEL.project]).toBe(project);
+  });
+
+  it('`up --wait` with a service that has no healthcheck and crashes right after starting: exit 5', async () => {
+    const marker = `no-probe-${rand()}`;
+    const { dir } = await stack('wait-crash-noprobe', `
+name: NAME
+services:
+  broken:
+    image: ${IMAGE}
+    command: ["sh", "-c", "echo ${marker}; exit 4"]
+`);
+    const r = await tug(['up', '--wait', '--progress', 'quiet'], dir);
+    expect(r.code, r.stderr).toBe(5);
+    expect(r.stderr).toContain('exited with code 4');
+    expect(r.stderr).toContain(marker);
+  });
+
+  it('`up --wait` with a one-shot service that exits 0 and no healthcheck counts it as done', async () => {
+    const { dir } = await stack('wait-oneshot', `
+name: NAME
+services:
+  once:
+    image: ${IMAGE}
+    command: ["sh", "-c", "echo done"]
+`);
+    const r = await tug(['up', '--wait', '--progress', 'quiet'], dir);
+    expect(r.code, r.stderr).toBe(0);
   });
 
   it('`up --wait --wait-timeout 2` on a service that never becomes healthy: exit 5, "within 2s"', async () => {
