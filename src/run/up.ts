@@ -74,7 +74,7 @@ export async function up(engine: Engine, project: Project, opts: UpOptions = {})
     const hashes = new Map(Object.entries(project.services).map(([n, s]) => [n, configHash(s)]));
     const plan = planUp(project, graph, observed, (s) => hashes.get(s)!, opts);
     const parallel = opts.parallel ?? (await defaultParallelism(engine));
-    const run = new UpRun(engine, project, graph, plan, { ...opts, parallel }, emit, watch, cancel.signal, apiVersion, observed.containers);
+    const run = new UpRun(engine, project, graph, plan, { ...opts, parallel }, emit, watch, cancel.signal, apiVersion);
     return await run.execute();
   } catch (err) {
     cancel.abort(err);
@@ -103,7 +103,6 @@ class UpRun {
     private readonly watch: ContainerWatch,
     private readonly signal: AbortSignal,
     private readonly apiVersion: string,
-    private readonly existing: ContainerSummary[],
   ) {
     this.pool = new Pool(opts.parallel ?? 16);
   }

@@ -43,10 +43,8 @@ export class ContainerWatch {
   /** Every event seen, for tests and the JSON progress stream. */
   readonly listeners = new Set<(e: EngineEvent) => void>();
 
-  private constructor(private readonly engine: Engine) {}
-
   static async open(engine: Engine, project: string, signal?: AbortSignal): Promise<ContainerWatch> {
-    const w = new ContainerWatch(engine);
+    const w = new ContainerWatch();
     signal?.addEventListener('abort', () => w.close(), { once: true });
     const events = await engine.events({ project, type: ['container'] }, w.abort.signal);
     void w.consume(events);

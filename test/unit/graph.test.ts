@@ -3,20 +3,9 @@ import { ExitCode, TugError } from '../../src/errors.js';
 import { CycleError, DependencyGraph, type Edge } from '../../src/graph/graph.js';
 import { renderGraph } from '../../src/graph/render.js';
 import type { Condition, DependsOn, Service } from '../../src/stack/model.js';
+import { makeService } from '../support.js';
 
-function svc(name: string, extra: Partial<Service> = {}): Service {
-  return {
-    name,
-    scale: 1,
-    environment: {},
-    labels: {},
-    ports: [],
-    volumes: [],
-    depends_on: {},
-    networks: {},
-    ...extra,
-  };
-}
+const svc = makeService;
 
 function dep(condition: Condition = 'service_started', more: Partial<DependsOn> = {}): DependsOn {
   return { condition, required: true, restart: false, ...more };

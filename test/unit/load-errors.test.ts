@@ -4,36 +4,14 @@
  * Error), and the corpora: files tug must reject, and real stacks it must load.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StackFileError, StackInvalidError, TugError, type Diagnostic } from '../../src/errors.js';
 import { loadProject, type LoadOptions } from '../../src/stack/load.js';
 import { MAX_DEPTH, MAX_FILE_BYTES } from '../../src/stack/read.js';
+import { tempDirs } from '../support.js';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) {
-    // A chmod 000 file must not stop the cleanup.
-    try {
-      fs.chmodSync(d, 0o700);
-    } catch {
-      /* already gone */
-    }
-    fs.rmSync(d, { recursive: true, force: true });
-  }
-});
-
-function makeDir(files: Record<string, string | Buffer> = {}): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tug-'));
-  dirs.push(dir);
-  for (const [name, text] of Object.entries(files)) {
-    const p = path.join(dir, name);
-    fs.mkdirSync(path.dirname(p), { recursive: true });
-    fs.writeFileSync(p, text);
-  }
-  return dir;
-}
+const makeDir = tempDirs();
 
 interface Failure {
   err: TugError;

@@ -6,31 +6,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StackFileError, StackInvalidError, TugError, UsageError, type Diagnostic } from '../../src/errors.js';
 import { DEFAULT_FILES } from '../../src/stack/discover.js';
 import { loadProject, type LoadOptions } from '../../src/stack/load.js';
 import type { Project, Service } from '../../src/stack/model.js';
+import { tempDirs, writeFiles } from '../support.js';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function makeDir(files: Record<string, string>, prefix = 'tug-'): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  dirs.push(dir);
-  write(dir, files);
-  return dir;
-}
-
-function write(dir: string, files: Record<string, string>): void {
-  for (const [name, text] of Object.entries(files)) {
-    const p = path.join(dir, name);
-    fs.mkdirSync(path.dirname(p), { recursive: true });
-    fs.writeFileSync(p, text);
-  }
-}
+const makeDir = tempDirs();
+const write = writeFiles;
 
 interface Run {
   project: Project;

@@ -2,30 +2,14 @@
  * The Compose Specification's merge rules, end to end: real files on disk, loaded through
  * loadProject with several `-f` files, compared on the normalised Project.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StackInvalidError, type Diagnostic } from '../../src/errors.js';
 import { loadProject, type LoadOptions } from '../../src/stack/load.js';
+import { tempDirs } from '../support.js';
 import type { Project, Service } from '../../src/stack/model.js';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-/** A fresh temp dir holding `files` (relative name → content). */
-function makeDir(files: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tug-'));
-  dirs.push(dir);
-  for (const [name, text] of Object.entries(files)) {
-    const p = path.join(dir, name);
-    fs.mkdirSync(path.dirname(p), { recursive: true });
-    fs.writeFileSync(p, text);
-  }
-  return dir;
-}
+const makeDir = tempDirs();
 
 interface Loaded {
   project: Project;

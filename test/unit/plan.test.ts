@@ -4,10 +4,9 @@ import { DependencyGraph } from '../../src/graph/graph.js';
 import { planStop } from '../../src/plan/down.js';
 import { planUp, type Observed } from '../../src/plan/up.js';
 import type { Project, Service } from '../../src/stack/model.js';
+import { makeService } from '../support.js';
 
-function svc(name: string, extra: Partial<Service> = {}): Service {
-  return { name, scale: 1, environment: {}, labels: {}, ports: [], volumes: [], depends_on: {}, networks: { default: null }, image: 'busybox', ...extra };
-}
+const svc = (name: string, extra: Partial<Service> = {}): Service => makeService(name, { image: 'busybox', ...extra });
 
 function project(services: Service[]): Project {
   return {

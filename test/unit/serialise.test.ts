@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { Project, Service } from '../../src/stack/model.js';
+import type { Project } from '../../src/stack/model.js';
 import { toCanonical, toJson, toYaml } from '../../src/stack/serialise.js';
+import { makeService } from '../support.js';
 
-function service(name: string, extra: Partial<Service> = {}): Service {
-  return {
-    name,
-    scale: 1,
-    environment: {},
-    labels: {},
-    ports: [],
-    volumes: [],
-    depends_on: {},
-    networks: { default: null },
-    ...extra,
-  };
-}
+const service = makeService;
 
 function project(): Project {
   return {

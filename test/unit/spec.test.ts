@@ -6,12 +6,11 @@ import {
   type ContainerSpecOptions,
 } from '../../src/engine/spec.js';
 import type { Project, Service } from '../../src/stack/model.js';
+import { makeService } from '../support.js';
 
 type Dict = Record<string, unknown>;
 
-function svc(name: string, extra: Partial<Service> = {}): Service {
-  return { name, image: 'nginx:1.27', scale: 1, environment: {}, labels: {}, ports: [], volumes: [], depends_on: {}, networks: { default: null }, ...extra };
-}
+const svc = (name: string, extra: Partial<Service> = {}): Service => makeService(name, { image: 'nginx:1.27', ...extra });
 
 function proj(services: Service[], extra: Partial<Project> = {}): Project {
   return {
