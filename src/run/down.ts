@@ -5,10 +5,10 @@
  * label are ever touched: another project's containers, and anything made by hand, survive.
  */
 import type { ContainerSummary, Engine } from '../engine/engine.js';
+import { serviceImage } from '../engine/spec.js';
 import { planStop } from '../plan/down.js';
 import type { Project } from '../stack/model.js';
 import { parseDuration } from '../stack/units.js';
-import { imageOf } from './images.js';
 import { Pool, runDag } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
 
@@ -99,7 +99,7 @@ function imagesToRemove(project: Project, mode: 'local' | 'all'): string[] {
   const refs = new Set<string>();
   for (const svc of Object.values(project.services)) {
     // "local": only images tug named itself (build-only services), never one the user tagged.
-    if (mode === 'all' || !svc.image) refs.add(imageOf(project, svc));
+    if (mode === 'all' || !svc.image) refs.add(serviceImage(project, svc));
   }
   return [...refs];
 }

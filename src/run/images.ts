@@ -3,15 +3,11 @@
  * service's pull_policy (or `--pull`), once per image however many services share it.
  */
 import type { Engine } from '../engine/engine.js';
+import { serviceImage } from '../engine/spec.js';
 import { TugError } from '../errors.js';
 import type { Project, Service } from '../stack/model.js';
 import type { Pool } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
-
-/** The image a service runs: its `image`, or `<project>-<service>` for a build-only service. */
-export function imageOf(project: Project, svc: Service): string {
-  return svc.image ?? `${project.name}-${svc.name}`;
-}
 
 export async function ensureImages(
   engine: Engine,
@@ -24,7 +20,7 @@ export async function ensureImages(
   const jobs = new Map<string, Promise<void>>();
   await Promise.all(services.map((name) => {
     const svc = project.services[name]!;
-    const ref = imageOf(project, svc);
+    const ref = serviceImage(project, svc);
     let job = jobs.get(ref);
     if (!job) {
       job = ensureOne(engine, project, svc, ref, opts, emit, pool);

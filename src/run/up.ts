@@ -12,7 +12,7 @@ import { planUp, type ReplicaAction, type UpPlan, type UpPlanOptions } from '../
 import type { Project, Service } from '../stack/model.js';
 import { parseDuration } from '../stack/units.js';
 import { describeFailure } from './failure.js';
-import { ensureImages, imageOf } from './images.js';
+import { ensureImages } from './images.js';
 import { Pool } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
 import { ConditionFailed, ContainerWatch, type Condition } from './watch.js';
@@ -211,8 +211,7 @@ class UpRun {
       // The replacement takes the name; the old one keeps running until the new one may start.
       await this.pool.run(() => this.engine.renameContainer(r.container.id, `${r.container.id.slice(0, 12)}_${r.container.name}`));
     }
-    const runnable = svc.image ? svc : { ...svc, image: imageOf(this.project, svc) };
-    const spec = containerSpec(this.project, runnable, {
+    const spec = containerSpec(this.project, svc, {
       number: r.number, apiVersion: this.apiVersion, hash, anonymousVolumes,
       resolveContainer: this.resolveContainer, version: this.opts.version ?? 'tug', secretEnv: process.env,
     });

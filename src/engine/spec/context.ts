@@ -1,0 +1,103 @@
+/** What every part of the translation shares: options, the plan it returns, small helpers. */
+import { ExitCode, TugError } from '../../errors.js';
+import { type Project, type Service } from '../../stack/model.js';
+import { parseDuration } from '../../stack/units.js';
+import { type ContainerCreateBody } from '../engine.js';
+
+export type Dict = Record<string, unknown>;
+
+export interface ContainerSpecOptions {
+  number: number;
+  apiVersion: string;
+  /** Id of a one-off (`run`) container; its name and labels differ and it gets no service aliases. */
+  oneoff?: string;
+  hash: string;
+  /** target → existing volume name, kept on recreate. */
+  anonymousVolumes?: Record<string, string>;
+  /** Name of a service's replica 1, for volumes_from, network_mode/ipc/pid `service:x` and links. */
+  resolveContainer: (service: string) => string;
+  /** tug's version, for the `com.docker.compose.version` label. */
+  version: string;
+  /** Values of the variables named by `environment:` secrets and configs. */
+  secretEnv?: Record<string, string | undefined>;
+  /** Image id for the `com.docker.compose.image` label, so an image change is seen; else the reference. */
+  imageId?: string;
+  /** Register the service name and aliases on each network; default: not for one-off containers, as Compose. */
+  useAliases?: boolean;
+  /** Reads a seccomp profile named in security_opt, which the engine expects inline. */
+  readFile?: (absolutePath: string) => string;
+}
+
+export interface FileCopy {
+  path: string;
+  content: string;
+  mode: number;
+  uid?: number;
+  gid?: number;
+}
+
+export interface ContainerPlan {
+  name: string;
+  body: ContainerCreateBody;
+  /** Networks to connect after create and before start (only below API 1.44). */
+  networks: { name: string; endpoint: Record<string, unknown> }[];
+  /** Secret and config contents to upload after create. */
+  copies: FileCopy[];
+  /** The create call's `platform` query parameter. */
+  platform?: string;
+  /** Settings dropped because the engine is too old to understand them and they are only tuning. */
+  warnings: string[];
+}
+
+/** Numeric comparison: "1.9" is older than "1.44". */
+export function apiAtLeast(apiVersion: string, min: string): boolean {
+  const a = apiVersion.split('.').map(Number);
+  const b = min.split('.').map(Number);
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i] ?? 0;
+    const y = b[i] ?? 0;
+    if (x !== y) return x > y;
+  }
+  return true;
+}
+
+export interface Ctx {
+  project: Project;
+  service: Service;
+  opts: ContainerSpecOptions;
+  warnings: string[];
+}
+
+export function unsupported(service: string, key: string, why: string, hint?: string): TugError {
+  return new TugError('unsupported', `service "${service}": ${key} is not supported by tug: ${why}`,
+    { exitCode: ExitCode.invalidStack, path: `services.${service}.${key}`, hint });
+}
+
+export function nanos(service: string, key: string, d: string): number {
+  const ns = parseDuration(d);
+  if (ns === undefined) {
+    throw new TugError('invalid_duration', `service "${service}": ${key}: invalid duration "${d}"`, { exitCode: ExitCode.invalidStack, path: `services.${service}.${key}` });
+  }
+  return ns;
+}
+
+/** Compose reads a bare number as microseconds and a string as a duration. */
+export function micros(service: string, key: string, v: string | number | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'number') return v;
+  if (/^\d+$/.test(v)) return Number(v);
+  return Math.round(nanos(service, key, v) / 1000);
+}
+
+export function isPlainObject(v: unknown): v is Dict {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Drops undefined members deeply; empty objects stay, since `ExposedPorts` values must be `{}`. */
+export function prune(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(prune);
+  if (!isPlainObject(v)) return v;
+  const out: Dict = {};
+  for (const [k, val] of Object.entries(v)) if (val !== undefined) out[k] = prune(val);
+  return out;
+}
