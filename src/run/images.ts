@@ -2,7 +2,7 @@
  * Making sure each image a container needs is present: pulled or built according to the
  * service's pull_policy (or `--pull`), once per image however many services share it.
  */
-import type { Engine } from '../engine/engine.js';
+import type { Engine, PullProgress } from '../engine/engine.js';
 import { serviceImage } from '../engine/spec.js';
 import { TugError } from '../errors.js';
 import type { Project, Service } from '../stack/model.js';
@@ -45,7 +45,7 @@ async function ensureOne(
       })));
   };
   const pull = () => step(emit, { resource: 'image', name: ref, service: svc.name, action: 'pull' }, () =>
-    pool.run(() => engine.pullImage(ref, undefined, opts.signal)));
+    pool.run(() => engine.pullImage(ref, pullProgress(emit, ref, svc.name), opts.signal)));
   if (svc.build && (opts.build || policy === 'build')) return build();
   if (policy === 'always') return pull();
   const present = await pool.run(() => engine.imageId(ref));
@@ -56,4 +56,28 @@ async function ensureOne(
     });
   }
   return svc.build ? build() : pull();
+}
+
+/** Layer progress summed into one line per image, at most a few times a second. */
+function pullProgress(emit: ProgressListener, ref: string, service: string): (p: PullProgress) => void {
+  const layers = new Map<string, { current: number; total: number }>();
+  let last = 0;
+  return (p) => {
+    if (p.id && p.total) layers.set(p.id, { current: p.current ?? 0, total: p.total });
+    const now = Date.now();
+    if (now - last < 250) return;
+    last = now;
+    let current = 0;
+    let total = 0;
+    for (const l of layers.values()) {
+      current += l.current;
+      total += l.total;
+    }
+    const message = total > 0 ? `${mb(current)}/${mb(total)} MB` : p.status;
+    emit({ resource: 'image', name: ref, service, action: 'pull', state: 'working', time: now, message });
+  };
+}
+
+function mb(bytes: number): string {
+  return (bytes / 1e6).toFixed(1);
 }
