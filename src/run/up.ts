@@ -8,6 +8,7 @@ import type { ContainerSummary, Engine } from '../engine/engine.js';
 import { configHash, containerName, containerSpec, networkSpec, volumeSpec } from '../engine/spec.js';
 import { ServiceFailedError, TugError } from '../errors.js';
 import { DependencyGraph } from '../graph/graph.js';
+import { checkScale } from '../plan/lifecycle.js';
 import { planUp, type ReplicaAction, type UpPlan, type UpPlanOptions } from '../plan/up.js';
 import type { Project, Service } from '../stack/model.js';
 import { parseDuration } from '../stack/units.js';
@@ -59,6 +60,8 @@ export async function up(engine: Engine, project: Project, opts: UpOptions = {})
   for (const t of opts.targets ?? []) {
     if (!project.services[t]) throw new TugError('unknown_service', `no such service: ${t}`, { exitCode: 2 });
   }
+  // Refused before anything is created, rather than at the replica that cannot be made.
+  checkScale(project, opts.scale);
   const apiVersion = await engine.apiVersion();
   const cancel = new AbortController();
   const onOuterAbort = () => cancel.abort(opts.signal?.reason);
@@ -73,7 +76,9 @@ export async function up(engine: Engine, project: Project, opts: UpOptions = {})
     };
     const hashes = new Map(Object.entries(project.services).map(([n, s]) => [n, configHash(s)]));
     const plan = planUp(project, graph, observed, (s) => hashes.get(s)!, opts);
-    const parallel = opts.parallel ?? (await defaultParallelism(engine));
+    const cpus = await engine.info().then((i) => i.cpus, () => undefined);
+    const parallel = opts.parallel ?? defaultParallelism(cpus);
+    warnAboveEngineCpus(project, plan, cpus, emit);
     const run = new UpRun(engine, project, graph, plan, { ...opts, parallel }, emit, watch, cancel.signal, apiVersion);
     return await run.execute();
   } catch (err) {
@@ -351,9 +356,20 @@ class UpRun {
  * Engine calls in flight when --parallel is not given: mostly waiting on the engine's own
  * work (namespaces, veths, iptables), so a few per engine CPU, within sane bounds.
  */
-async function defaultParallelism(engine: Engine): Promise<number> {
-  const cpus = await engine.info().then((i) => i.cpus, () => 2);
-  return Math.min(64, Math.max(8, cpus * 8));
+function defaultParallelism(engineCpus: number | undefined): number {
+  return Math.min(64, Math.max(8, (engineCpus ?? 2) * 8));
+}
+
+/** The engine, not the machine tug runs on, decides how many CPUs a container can get. */
+function warnAboveEngineCpus(project: Project, plan: UpPlan, engineCpus: number | undefined, emit: ProgressListener): void {
+  if (!engineCpus) return;
+  for (const { service } of plan.services) {
+    const cpus = project.services[service]!.cpus;
+    if (cpus !== undefined && cpus > engineCpus) {
+      emit({ resource: 'service', name: service, service, action: 'create', state: 'warning', time: Date.now(),
+        message: `service "${service}" asks for ${cpus} CPUs but the engine has ${engineCpus}` });
+    }
+  }
 }
 
 /** Anonymous volumes of the old container by target, so the replacement keeps their data. */
