@@ -6,6 +6,7 @@
  * The request bodies (`ContainerCreateBody`, ...) are the Docker Engine API's JSON shapes,
  * built by `spec.ts` from the normalised model, so this interface stays thin.
  */
+import type { Duplex, Readable, Writable } from 'node:stream';
 
 export const LABEL = {
   project: 'com.docker.compose.project',
@@ -41,6 +42,8 @@ export interface ContainerSummary {
   health: HealthState;
   configHash?: string;
   image: string;
+  /** The id of the image the container was created from (`image` is the reference it was given). */
+  imageId?: string;
   labels: Record<string, string>;
   created: number;
   ports: { privatePort: number; publicPort?: number; ip?: string; type: string }[];
@@ -152,6 +155,74 @@ export interface FileToCopy {
   gid?: number;
 }
 
+export interface ExecOptions {
+  cmd: string[];
+  /** `KEY=value` entries added to the container's environment. */
+  env?: string[];
+  user?: string;
+  workdir?: string;
+  tty: boolean;
+  /** Keep the process's stdin open, fed from the session's `stdin`. */
+  stdin: boolean;
+  privileged?: boolean;
+  /** Start it and return at once: the session carries no output, `wait()` polls. */
+  detach?: boolean;
+}
+
+export interface AttachOptions {
+  /**
+   * Feed the container's stdin (it must have been created with `OpenStdin`; with `StdinOnce`
+   * ending `stdin` also ends the container).
+   */
+  stdin: boolean;
+  /** Whether the container was created with a TTY: decides how the output is framed. */
+  tty: boolean;
+}
+
+/**
+ * A process's I/O over one connection to the engine (an exec, or an attach to a container).
+ * The output is already split: read `stdout` and `stderr` (both, or the connection stalls on
+ * the one left unread); with a TTY everything arrives on `stdout` and `stderr` just ends.
+ * Both end when the process's output ends.
+ */
+export interface ExecSession {
+  /**
+   * The raw connection. Write stdin to it (or to `stdin`, the same stream) and `end()` it to
+   * close the process's stdin; its readable side already feeds `stdout`/`stderr`, do not read it.
+   */
+  stream: Duplex;
+  /** The process's stdin; undefined when the session was opened without stdin. */
+  stdin?: Writable;
+  stdout: Readable;
+  stderr: Readable;
+  /** Sets the TTY size; the engine ignores it for a process without a TTY. */
+  resize(rows: number, cols: number): Promise<void>;
+  /**
+   * The exit code, once the output has ended: an exec's from its inspect, an attached
+   * container's from waiting for it to stop.
+   */
+  wait(): Promise<number>;
+  /** Drops the connection; the process goes on (an exec's loses its stdin). */
+  close(): void;
+}
+
+/** `docker top`: one row of `titles.length` cells per process. */
+export interface ProcessList {
+  titles: string[];
+  processes: string[][];
+}
+
+export interface ImageSummary {
+  /** `sha256:...` */
+  id: string;
+  /** `repo:tag` references; empty for an untagged image. */
+  tags: string[];
+  /** Bytes. */
+  size: number;
+  /** Unix seconds. */
+  created: number;
+}
+
 export interface Engine {
   info(): Promise<EngineInfo>;
   /** Highest Engine API version both sides speak, e.g. "1.41". */
@@ -173,6 +244,17 @@ export interface Engine {
   /** Resolves with the exit code when the container stops. */
   waitContainer(id: string, signal?: AbortSignal): Promise<number>;
   logs(id: string, opts: LogOptions): AsyncIterable<LogLine>;
+  /** Runs a process in a running container; resolves once it has started. */
+  exec(id: string, opts: ExecOptions): Promise<ExecSession>;
+  /**
+   * Connects to a container's stdio. Attach before starting it to miss none of its output;
+   * `wait()` then resolves when it stops.
+   */
+  attach(id: string, opts: AttachOptions): Promise<ExecSession>;
+  /** Sets a TTY container's terminal size. */
+  resizeContainer(id: string, rows: number, cols: number): Promise<void>;
+  /** The container's processes, as the engine host's `ps` reports them (`psArgs` default `-ef`). */
+  top(id: string, psArgs?: string): Promise<ProcessList>;
   /** Attaches a network to a container with the given endpoint config (aliases, ip...). */
   connectNetwork(network: string, container: string, endpoint: Record<string, unknown>): Promise<void>;
 
@@ -197,5 +279,9 @@ export interface Engine {
   /** Pulls, reporting progress; rejects when the stream reports an error. */
   pullImage(ref: string, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void>;
   removeImage(ref: string): Promise<void>;
+  /** Local images; `references` keeps those matching any of the patterns (`busybox`, `app-*:latest`). */
+  listImages(filter?: { references?: string[] }): Promise<ImageSummary[]>;
+  /** Adds the reference `target` (`repo[:tag]`, tag default `latest`) to the image `source`. */
+  tagImage(source: string, target: string): Promise<void>;
   buildImage(opts: BuildOptions): Promise<string>;
 }

@@ -1,0 +1,67 @@
+import type { Argv, CommandModule } from 'yargs';
+import { LABEL, type EngineEvent } from '../../engine/engine.js';
+import { connectEngine } from '../engine.js';
+import { loadStack, type GlobalArgs } from '../options.js';
+
+interface EventsArgs extends GlobalArgs {
+  services?: string[];
+  json?: boolean;
+}
+
+/**
+ * RFC 3339 to the microsecond, so that events within a millisecond stay apart: `timeNano` is a
+ * double, exact to about a quarter of a microsecond at today's dates, so more digits would lie.
+ */
+export function eventTime(timeNano: number): string {
+  const us = Math.round(timeNano / 1000);
+  const iso = new Date(Math.floor(us / 1000)).toISOString();
+  return `${iso.slice(0, 19)}.${String(us % 1_000_000).padStart(6, '0')}Z`;
+}
+
+export function eventLine(e: EngineEvent): string {
+  const name = e.attributes.name ?? e.id.slice(0, 12);
+  const service = e.attributes[LABEL.service];
+  return `${eventTime(e.timeNano)} ${e.type} ${e.action} ${name}${service ? ` (${service})` : ''}`;
+}
+
+export function eventJson(e: EngineEvent): string {
+  return JSON.stringify({
+    time: eventTime(e.timeNano), type: e.type, action: e.action, id: e.id, service: e.attributes[LABEL.service] ?? null, attributes: e.attributes,
+  });
+}
+
+export const eventsCommand: CommandModule<GlobalArgs, EventsArgs> = {
+  command: 'events [services..]',
+  describe: 'Print the stack\'s container events as they happen, until interrupted (Ctrl-C ends it with exit code 0)',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .positional('services', { type: 'string', array: true, describe: 'Services to watch (default: all)' })
+      .options({
+        json: { type: 'boolean', describe: 'One JSON object per line: time, type, action, id, service, attributes' },
+      }) as unknown as Argv<EventsArgs>,
+  handler: async (args) => {
+    const project = await loadStack(args);
+    const { checkServiceNames } = await import('../../plan/lifecycle.js');
+    checkServiceNames(project, args.services);
+    const engine = await connectEngine();
+    const wanted = args.services?.length ? new Set(args.services) : undefined;
+    // Watching is what this verb is for, so a signal is the normal end, not an interruption.
+    const ctl = new AbortController();
+    const stop = (): void => ctl.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    try {
+      const events = await engine.events({ project: project.name, type: ['container'] }, ctl.signal);
+      if (args.progress !== 'quiet' && args.progress !== 'json') {
+        process.stderr.write(`Watching the events of project ${project.name} (Ctrl-C to stop)\n`);
+      }
+      for await (const e of events) {
+        if (wanted && !wanted.has(e.attributes[LABEL.service] ?? '')) continue;
+        process.stdout.write(`${args.json ? eventJson(e) : eventLine(e)}\n`);
+      }
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+  },
+};

@@ -1,0 +1,117 @@
+/**
+ * Images: look-up, pull and build. A pull or build answers 200 before it does anything, so
+ * its failure arrives inside the progress stream and is read from there. Either failure is
+ * the service's (exit code 5), unless the engine itself went away.
+ */
+import type { Readable } from 'node:stream';
+import { EngineUnreachableError, ExitCode, TugError } from '../errors.js';
+import { buildContext } from './docker-build.js';
+import type { DockerClient } from './docker-client.js';
+import { streamErrorOf } from './docker-errors.js';
+import { splitRef, toImage, toPullProgress, type Json } from './docker-map.js';
+import { jsonLines } from './docker-streams.js';
+import type { BuildOptions, ImageSummary, PullProgress } from './engine.js';
+
+export async function imageId(client: DockerClient, ref: string): Promise<string | undefined> {
+  const { docker } = await client.get();
+  const i: Json | undefined = await client.orMissing(client.call(`inspecting image ${ref}`, () => docker.getImage(ref).inspect()));
+  return i && String(i.Id);
+}
+
+export async function removeImage(client: DockerClient, ref: string): Promise<void> {
+  const { docker } = await client.get();
+  await client.call(`removing image ${ref}`, () => docker.getImage(ref).remove());
+}
+
+export async function listImages(client: DockerClient, filter: { references?: string[] } = {}): Promise<ImageSummary[]> {
+  const { docker } = await client.get();
+  const filters: Record<string, string[]> = filter.references?.length ? { reference: filter.references } : {};
+  const list: Json[] = await client.call('listing images', () => docker.listImages({ filters }));
+  return list.map(toImage);
+}
+
+export async function tagImage(client: DockerClient, source: string, target: string): Promise<void> {
+  const { docker } = await client.get();
+  const { repo, tag } = splitRef(target);
+  await client.call(`tagging ${source} as ${target}`, () => docker.getImage(source).tag({ repo, tag }));
+}
+
+export async function pullImage(client: DockerClient, ref: string, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
+  const { docker } = await client.get();
+  const failed = (e: unknown): never => {
+    const w = client.wrap(e, `pulling ${ref}`);
+    if (w instanceof EngineUnreachableError || signal?.aborted) throw w;
+    throw new TugError('pull_failed', w.message, { cause: e, exitCode: ExitCode.serviceFailed });
+  };
+  const stream: NodeJS.ReadableStream = await client.call(`pulling ${ref}`, () =>
+    docker.pull(ref, signal ? { abortSignal: signal } : {})).catch(failed);
+  let streamError: string | undefined;
+  await new Promise<void>((done, fail) => {
+    docker.modem.followProgress(
+      stream,
+      (err) => (err ? fail(err) : done()),
+      (p: Json) => {
+        // An HTTP 200 pull can still fail: the registry's refusal arrives inside the stream.
+        const msg = streamErrorOf(p);
+        if (msg !== undefined) {
+          streamError ??= msg;
+          return;
+        }
+        onProgress?.(toPullProgress(p));
+      },
+    );
+  }).catch(failed);
+  if (streamError !== undefined) throw new TugError('pull_failed', `pulling ${ref}: ${streamError}`, { exitCode: ExitCode.serviceFailed });
+}
+
+export async function buildImage(client: DockerClient, opts: BuildOptions): Promise<string> {
+  const { docker } = await client.get();
+  const [first, ...others] = opts.tags;
+  const what = `building ${first ?? opts.context}`;
+  const { tar, dockerfile } = await buildContext(opts.context, opts.dockerfile ?? 'Dockerfile');
+  const query: Json = { dockerfile, rm: true, forcerm: true };
+  if (first !== undefined) query.t = first;
+  if (opts.args && Object.keys(opts.args).length) query.buildargs = opts.args;
+  if (opts.target) query.target = opts.target;
+  if (opts.labels && Object.keys(opts.labels).length) query.labels = opts.labels;
+  if (opts.noCache) query.nocache = true;
+  if (opts.pull) query.pull = true;
+  if (opts.signal) query.abortSignal = opts.signal;
+  const failed = (e: unknown): never => {
+    const w = client.wrap(e, what);
+    if (w instanceof EngineUnreachableError || opts.signal?.aborted) throw w;
+    throw new TugError('build_failed', w.message, { cause: e, exitCode: ExitCode.serviceFailed });
+  };
+  const res = (await client.call(what, () => docker.buildImage(tar as unknown as NodeJS.ReadableStream, query)).catch(failed)) as unknown as Readable;
+  let id: string | undefined;
+  let step: string | undefined;
+  let error: string | undefined;
+  try {
+    for await (const m of jsonLines(res)) {
+      const msg = streamErrorOf(m);
+      if (msg !== undefined) error ??= msg;
+      if (typeof m.aux?.ID === 'string') id = m.aux.ID;
+      if (typeof m.stream !== 'string') continue;
+      for (const line of m.stream.split('\n')) {
+        const text = line.trimEnd();
+        if (!text) continue;
+        if (/^Step \d+\/\d+ : /.test(text)) step = text;
+        const built = /^Successfully built ([0-9a-f]+)$/.exec(text);
+        if (built) id ??= built[1];
+        opts.onProgress?.(text);
+      }
+    }
+  } catch (e) {
+    failed(e);
+  } finally {
+    res.destroy();
+  }
+  if (error !== undefined) throw new TugError('build_failed', `${what}: ${step ? `${step}: ` : ''}${error}`, { exitCode: ExitCode.serviceFailed });
+  if (id === undefined) throw new TugError('build_failed', `${what}: the engine reported no image id`, { exitCode: ExitCode.serviceFailed });
+  const full = (await imageId(client, id)) ?? id;
+  for (const tag of others) {
+    const { repo, tag: t } = splitRef(tag);
+    await client.call(`tagging ${full} as ${tag}`, () => docker.getImage(full).tag({ repo, tag: t }));
+  }
+  return full;
+}

@@ -1,0 +1,154 @@
+/**
+ * DockerEngine's interactive and reporting calls against the real engine: exec, attach,
+ * resize, top, image listing and tagging. These are what `tug exec`, `tug run`, `tug top` and
+ * `tug images` stand on, so stdin, exit codes and the split of stdout from stderr are checked
+ * byte for byte.
+ */
+import type { Readable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EngineApiError } from '../../src/engine/docker.js';
+import { LABEL, type ContainerCreateBody, type ExecSession } from '../../src/engine/engine.js';
+import { IMAGE, cleanupProject, connect, rand, requireEngine, setupOnce, uniqueProject } from './helpers.js';
+
+const project = uniqueProject('engineio');
+const engine = connect();
+const tags: string[] = [];
+
+function body(cmd: string[], extra: ContainerCreateBody = {}): ContainerCreateBody {
+  return {
+    Image: IMAGE, Cmd: cmd,
+    Labels: { [LABEL.project]: project, [LABEL.service]: 'svc', [LABEL.number]: '1', [LABEL.oneoff]: 'False' },
+    HostConfig: { Init: true },
+    ...extra,
+  };
+}
+
+async function text(r: Readable): Promise<string> {
+  let s = '';
+  for await (const c of r) s += (c as Buffer).toString();
+  return s;
+}
+
+/** Everything a session printed, and its exit code. */
+async function finish(s: ExecSession): Promise<{ out: string; err: string; code: number }> {
+  const [out, err, code] = await Promise.all([text(s.stdout), text(s.stderr), s.wait()]);
+  return { out, err, code };
+}
+
+let sleeper: string;
+
+describe('DockerEngine exec, attach and reports', () => {
+  setupOnce(async () => {
+    await requireEngine(engine);
+    sleeper = await engine.createContainer(`${project}-sleeper-${rand()}`, body(['sleep', '300']));
+    await engine.startContainer(sleeper);
+  });
+
+  afterAll(async () => {
+    await cleanupProject(engine, project);
+    for (const t of tags) await engine.removeImage(t).catch(() => {});
+  }, 60_000);
+
+  it('exec keeps stdout and stderr apart and reports the exit code', async () => {
+    const s = await engine.exec(sleeper, { cmd: ['sh', '-c', 'echo out; echo err >&2; echo more; exit 3'], tty: false, stdin: false });
+    expect(s.stdin).toBeUndefined();
+    expect(await finish(s)).toEqual({ out: 'out\nmore\n', err: 'err\n', code: 3 });
+  });
+
+  it('exec feeds stdin, and ending it closes the process\'s stdin', async () => {
+    const s = await engine.exec(sleeper, { cmd: ['sh', '-c', 'cat; echo end'], tty: false, stdin: true });
+    s.stdin!.write('one\n');
+    s.stdin!.end('two\n');
+    expect(await finish(s)).toEqual({ out: 'one\ntwo\nend\n', err: '', code: 0 });
+  });
+
+  it('exec passes env, user and working directory', async () => {
+    const s = await engine.exec(sleeper, {
+      cmd: ['sh', '-c', 'echo "$FOO $(id -u) $(pwd)"'], env: ['FOO=bar'], user: '1234', workdir: '/tmp', tty: false, stdin: false,
+    });
+    expect(await finish(s)).toEqual({ out: 'bar 1234 /tmp\n', err: '', code: 0 });
+  });
+
+  it('exec with a TTY delivers one raw stream on stdout and takes a resize', async () => {
+    const s = await engine.exec(sleeper, { cmd: ['sh', '-c', 'sleep 1; stty size; echo err >&2'], tty: true, stdin: true });
+    await s.resize(24, 91);
+    const r = await finish(s);
+    expect(r).toEqual({ out: '24 91\r\nerr\r\n', err: '', code: 0 });
+  });
+
+  it('a detached exec returns at once; wait() still gives its exit code', async () => {
+    const t0 = Date.now();
+    const s = await engine.exec(sleeper, { cmd: ['sh', '-c', 'sleep 0.5; exit 9'], tty: false, stdin: false, detach: true });
+    expect(Date.now() - t0).toBeLessThan(500);
+    expect(await finish(s)).toEqual({ out: '', err: '', code: 9 });
+  });
+
+  it('exec of a missing command fails with the engine\'s exit code, not an exception', async () => {
+    const s = await engine.exec(sleeper, { cmd: ['no-such-command'], tty: false, stdin: false });
+    const r = await finish(s);
+    // 126 on Engine 20.10, 127 on later ones; the runtime's message comes through the stream.
+    expect([126, 127]).toContain(r.code);
+    expect(r.out + r.err).toContain('no-such-command');
+  });
+
+  it('exec in a stopped container is refused with the engine\'s status', async () => {
+    const stopped = await engine.createContainer(`${project}-stopped-${rand()}`, body(['true']));
+    const e = await engine.exec(stopped, { cmd: ['true'], tty: false, stdin: false }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(EngineApiError);
+    expect((e as EngineApiError).status).toBe(409);
+  });
+
+  it('attach before start misses none of the output, feeds stdin, and wait() gives the exit code', async () => {
+    const id = await engine.createContainer(`${project}-attach-${rand()}`, body(['sh', '-c', 'echo early; read x; echo "got $x"; echo e >&2; exit 5'], {
+      OpenStdin: true, StdinOnce: true, AttachStdin: true, AttachStdout: true, AttachStderr: true,
+    }));
+    const s = await engine.attach(id, { stdin: true, tty: false });
+    await engine.startContainer(id);
+    s.stdin!.end('line\n');
+    expect(await finish(s)).toEqual({ out: 'early\ngot line\n', err: 'e\n', code: 5 });
+  });
+
+  it('attach to a TTY container reads the raw stream, and resizeContainer sets its size', async () => {
+    const id = await engine.createContainer(`${project}-tty-${rand()}`, body(['sh', '-c', 'sleep 1; stty size; exit 2'], { Tty: true, OpenStdin: true }));
+    const s = await engine.attach(id, { stdin: false, tty: true });
+    await engine.startContainer(id);
+    await engine.resizeContainer(id, 33, 111);
+    expect(await finish(s)).toEqual({ out: '33 111\r\n', err: '', code: 2 });
+  });
+
+  it('close() drops the connection and ends the output without an error', async () => {
+    const s = await engine.exec(sleeper, { cmd: ['sh', '-c', 'echo hi; sleep 30'], tty: false, stdin: false });
+    const chunks = s.stdout[Symbol.asyncIterator]();
+    expect(String((await chunks.next()).value)).toBe('hi\n');
+    s.close();
+    expect((await chunks.next()).done).toBe(true);
+  });
+
+  it('top lists the container\'s processes with the ps titles', async () => {
+    const t = await engine.top(sleeper);
+    expect(t.titles).toContain('PID');
+    const cmd = t.titles.indexOf('CMD');
+    expect(t.processes.some((p) => p[cmd] === 'sleep 300')).toBe(true);
+    const custom = await engine.top(sleeper, '-o pid,comm');
+    expect(custom.titles).toEqual(['PID', 'COMMAND']);
+  });
+
+  it('lists images by reference, and tags one', async () => {
+    const [busybox] = await engine.listImages({ references: [IMAGE] });
+    expect(busybox).toMatchObject({ id: await engine.imageId(IMAGE), tags: expect.arrayContaining([IMAGE]) });
+    expect(busybox!.size).toBeGreaterThan(0);
+    const tag = `${project}-tagged:v1`;
+    tags.push(tag);
+    await engine.tagImage(IMAGE, tag);
+    expect(await engine.imageId(tag)).toBe(busybox!.id);
+    const found = await engine.listImages({ references: [`${project}-tagged`] });
+    expect(found.map((i) => i.id)).toEqual([busybox!.id]);
+    expect(found[0]!.tags).toContain(tag);
+  });
+
+  it('lists containers with the id of their image', async () => {
+    const [c] = await engine.listContainers({ project, all: true, labels: [] }).then((l) => l.filter((x) => x.id === sleeper));
+    expect(c!.imageId).toBe(await engine.imageId(IMAGE));
+    expect((await engine.inspectContainer(sleeper)).imageId).toBe(c!.imageId);
+  });
+});

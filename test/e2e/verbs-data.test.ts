@@ -1,0 +1,217 @@
+/**
+ * The verbs that report on a stack or feed it images (wait, top, images, port, pull, build,
+ * ls, events), each through the CLI binary on one small busybox stack. The steps build on
+ * each other (build, then up, then the reports) and run in order.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  BIN, IMAGE, cleanupProject, connect, docker, ensureCli, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack,
+} from './helpers.js';
+
+const project = uniqueProject('verbs');
+const engine = connect();
+const built = `${project}-app`;
+
+/** A host port nothing listens on now, so parallel runs do not fight over a fixed one. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '0.0.0.0', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function stack(port: number): string {
+  return `
+name: ${project}
+services:
+  web:
+    image: ${IMAGE}
+    init: true
+    command: ["sleep", "300"]
+    ports: ["${port}:80"]
+  job:
+    image: ${IMAGE}
+    command: ["sh", "-c", "sleep 1; exit 7"]
+  app:
+    build: ./img
+    init: true
+    command: ["sleep", "300"]
+`;
+}
+
+/** The CLI's environment in helpers.tug: no COMPOSE_* of whoever runs the tests. */
+function cliEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', TUG_DEBUG: '' };
+  for (const k of Object.keys(env)) if (k.startsWith('COMPOSE_')) delete env[k];
+  return env;
+}
+
+/** `tug events` left running: its output so far, a way to wait for some of it, and its exit. */
+function follow(args: string[], cwd: string) {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { stdout: '', stderr: '', closed: false };
+  const waiters = new Set<() => void>();
+  const notify = () => waiters.forEach((w) => w());
+  child.stdout.on('data', (d: Buffer) => ((out.stdout += d.toString()), notify()));
+  child.stderr.on('data', (d: Buffer) => ((out.stderr += d.toString()), notify()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => {
+    out.closed = true;
+    resolve(code);
+    notify();
+  }));
+  const until = (what: string, test: () => boolean, ms = 20_000): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const fail = (why: string) => reject(new Error(`no ${what}: ${why}\nstdout: ${out.stdout}\nstderr: ${out.stderr}`));
+      const done = () => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      const check = () => {
+        if (test()) return void (done(), resolve());
+        if (out.closed) return void (done(), fail('tug exited'));
+      };
+      const timer = setTimeout(() => (done(), fail(`still nothing after ${ms} ms`)), ms);
+      waiters.add(check);
+      check();
+    });
+  return { child, out, exited, until };
+}
+
+let dir: string;
+let port: number;
+
+describe('the data verbs on the real engine', () => {
+  setupOnce(async () => {
+    await requireEngine(engine);
+    await ensureCli();
+    port = await freePort();
+    dir = await writeStack(stack(port));
+    await mkdir(join(dir, 'img'));
+    await writeFile(join(dir, 'img', 'Dockerfile'), `FROM ${IMAGE}\nRUN echo built > /built\n`);
+  });
+
+  afterAll(async () => {
+    await cleanupProject(engine, project);
+    await engine.removeImage(built).catch(() => {});
+    await removeDir(dir);
+  }, 60_000);
+
+  it('build tags <project>-<service> and shows the build output on stderr', async () => {
+    const r = await tug(['build', '--progress', 'plain'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^app \| Step 1\/2 : FROM busybox:latest$/m);
+    expect(r.stderr).toContain(`image ${built} built`);
+    expect(await engine.imageId(built)).toMatch(/^sha256:/);
+  });
+
+  it('wait returns the exit code of the container it waited for', async () => {
+    const upped = await tug(['up', '-d', '--progress', 'quiet'], dir);
+    expect(upped.code, upped.stderr).toBe(0);
+    const r = await tug(['wait', 'job'], dir);
+    expect(r.code, r.stderr).toBe(7);
+    expect(r.stderr).toContain(`${project}-job-1 exited with code 7`);
+    const unknown = await tug(['wait', 'nope'], dir);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('no such service: nope');
+  });
+
+  it('top shows each running container\'s processes under its name', async () => {
+    const r = await tug(['top'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const sections = r.stdout.trim().split('\n\n');
+    expect(sections.map((s) => s.split('\n')[0])).toEqual([`${project}-app-1`, `${project}-web-1`]);
+    for (const s of sections) {
+      expect(s.split('\n')[1]).toMatch(/^UID\s+PID\s+PPID/);
+      expect(s).toMatch(/sleep 300$/m);
+    }
+    const json = JSON.parse((await tug(['top', 'web', '--format', 'json'], dir)).stdout) as { name: string; processes: string[][] }[];
+    expect(json.map((t) => t.name)).toEqual([`${project}-web-1`]);
+    expect(json[0]!.processes.some((p) => p.at(-1) === 'sleep 300')).toBe(true);
+  });
+
+  it('images lists each container\'s image: busybox, and the one tug built', async () => {
+    const r = await tug(['images'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = r.stdout.trim().split('\n').map((l) => l.split(/\s{3,}/));
+    expect(rows[0]).toEqual(['CONTAINER', 'REPOSITORY', 'TAG', 'IMAGE ID', 'SIZE']);
+    const byName = Object.fromEntries(rows.slice(1).map((row) => [row[0], row]));
+    expect(byName[`${project}-web-1`]?.slice(1, 3)).toEqual(['busybox', 'latest']);
+    expect(byName[`${project}-job-1`]?.slice(1, 3)).toEqual(['busybox', 'latest']);
+    expect(byName[`${project}-app-1`]?.slice(1, 3)).toEqual([built, 'latest']);
+    expect(byName[`${project}-web-1`]?.[4]).toMatch(/^\d+(\.\d+)?[kMG]?B$/);
+
+    const json = JSON.parse((await tug(['images', 'app', '--format', 'json'], dir)).stdout) as { container: string; id: string; size: number }[];
+    expect(json).toHaveLength(1);
+    expect(`sha256:${json[0]!.id}`).toBe(await engine.imageId(built));
+    expect(json[0]!.size).toBeGreaterThan(0);
+
+    const quiet = (await tug(['images', '-q'], dir)).stdout.trim().split('\n');
+    expect(quiet.sort()).toEqual([(await engine.imageId(IMAGE))!, (await engine.imageId(built))!].map((id) => id.slice(7)).sort());
+  });
+
+  it('port prints the published address, and exits 1 with nothing on stdout for an unpublished port', async () => {
+    const r = await tug(['port', 'web', '80'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`0.0.0.0:${port}\n`);
+    const none = await tug(['port', 'web', '81'], dir);
+    expect(none.code).toBe(1);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toContain('port 81/tcp');
+    expect(none.stderr).not.toContain('internal error');
+    const udp = await tug(['port', 'web', '80', '--protocol', 'udp'], dir);
+    expect(udp.code).toBe(1);
+    const bad = await tug(['port', 'web', 'http'], dir);
+    expect(bad.code).toBe(2);
+  });
+
+  it('ls shows the project with its containers counted by state', async () => {
+    const r = await tug(['ls'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const line = r.stdout.split('\n').find((l) => l.startsWith(`${project} `));
+    expect(line, r.stdout).toBeDefined();
+    expect(line).toContain('running(2), exited(1)');
+    expect(line).toContain(join(dir, 'compose.yaml'));
+    const json = JSON.parse((await tug(['ls', '--format', 'json'], dir)).stdout) as { name: string; status: string; configFiles: string }[];
+    expect(json.find((p) => p.name === project)).toEqual({ name: project, status: 'running(2), exited(1)', configFiles: join(dir, 'compose.yaml') });
+    expect((await tug(['ls', '-q'], dir)).stdout.split('\n')).toContain(project);
+  });
+
+  it('pull fails cleanly with exit code 5 naming the image when no registry answers', async () => {
+    const r = await tug(['pull', '--progress', 'plain'], dir);
+    expect(r.code, r.stderr).toBe(5);
+    expect(r.stderr).toMatch(/^error: pulling busybox:latest: /m);
+    expect(r.stderr).toContain('service app pull skipped');
+    expect(r.stderr).not.toContain('internal error');
+    const ignored = await tug(['pull', 'web', '--ignore-pull-failures', '--progress', 'plain'], dir);
+    expect(ignored.code, ignored.stderr).toBe(0);
+    expect(ignored.stderr).toMatch(/warning: pulling busybox:latest: /);
+  });
+
+  it('events --json prints a line for a container started while it runs, and Ctrl-C ends it with 0', async () => {
+    const events = follow(['events', '--json'], dir);
+    try {
+      await events.until('"Watching" on stderr', () => events.out.stderr.includes('Watching the events'));
+      await docker(['start', `${project}-job-1`]);
+      const started = () => events.out.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((e) => e.action === 'start');
+      await events.until('start event', () => started() !== undefined);
+      expect(started()).toMatchObject({
+        type: 'container', action: 'start', service: 'job', attributes: expect.objectContaining({ name: `${project}-job-1` }),
+      });
+      expect(started()!.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+      events.child.kill('SIGINT');
+      expect(await events.exited).toBe(0);
+    } finally {
+      events.child.kill('SIGKILL');
+    }
+  });
+});

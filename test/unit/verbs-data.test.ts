@@ -1,0 +1,128 @@
+/** The pure parts of the data verbs: grouping, row building and formatting. */
+import { describe, expect, it } from 'vitest';
+import { eventJson, eventLine, eventTime } from '../../src/cli/commands/events.js';
+import { imageRows } from '../../src/cli/commands/images.js';
+import { formatStatus, groupProjects } from '../../src/cli/commands/ls.js';
+import { publishedAddress } from '../../src/cli/commands/port.js';
+import { skipReason } from '../../src/cli/commands/pull.js';
+import { humanSize, table } from '../../src/cli/table.js';
+import { LABEL, type ContainerState, type ContainerSummary, type EngineEvent } from '../../src/engine/engine.js';
+import { makeService } from '../support.js';
+
+function container(name: string, extra: Partial<ContainerSummary> & { project?: string; files?: string } = {}): ContainerSummary {
+  const { project, files, ...rest } = extra;
+  const labels: Record<string, string> = {};
+  if (project !== undefined) labels[LABEL.project] = project;
+  if (files !== undefined) labels[LABEL.configFiles] = files;
+  return {
+    id: `id-${name}`, name, service: name.split('-')[1] ?? name, number: 1, oneoff: false, state: 'running', status: 'Up', health: 'none',
+    image: 'busybox:latest', labels, created: 0, ports: [], ...rest,
+  };
+}
+
+describe('ls', () => {
+  it('counts containers by state, live states first', () => {
+    const counts = new Map<string, number>([['exited', 1], ['created', 2], ['running', 3]]);
+    expect(formatStatus(counts)).toBe('running(3), created(2), exited(1)');
+    expect(formatStatus(new Map([['exited', 2]]))).toBe('exited(2)');
+    expect(formatStatus(new Map())).toBe('');
+  });
+
+  it('groups by the project label, sorted by name, with the union of config files', () => {
+    const state = (s: ContainerState) => ({ state: s });
+    const rows = groupProjects([
+      container('b-web-1', { project: 'b', files: '/b/compose.yaml', ...state('running') }),
+      container('a-db-1', { project: 'a', files: '/a/compose.yaml,/a/override.yaml', ...state('exited') }),
+      container('b-job-1', { project: 'b', files: '/b/compose.yaml', ...state('exited') }),
+      container('a-api-1', { project: 'a', files: '/a/compose.yaml', ...state('exited') }),
+      container('stray', {}),
+    ]);
+    expect(rows).toEqual([
+      { name: 'a', status: 'exited(2)', configFiles: '/a/compose.yaml,/a/override.yaml', running: 0 },
+      { name: 'b', status: 'running(1), exited(1)', configFiles: '/b/compose.yaml', running: 1 },
+    ]);
+  });
+});
+
+describe('images', () => {
+  const busybox = { id: 'sha256:aaa', tags: ['local/busybox:latest', 'busybox:latest'], size: 1_984_132, created: 0 };
+
+  it('names an image by the reference the container was created with, when the image still has it', () => {
+    const rows = imageRows([container('p-web-1', { image: 'busybox', imageId: 'sha256:aaa' })], [busybox]);
+    expect(rows).toEqual([{ container: 'p-web-1', service: 'web', repository: 'busybox', tag: 'latest', id: 'aaa', size: 1_984_132 }]);
+  });
+
+  it('falls back to the image\'s first tag, and to <none> for a vanished image', () => {
+    const rows = imageRows([
+      container('p-a-1', { image: 'retagged:v1', imageId: 'sha256:aaa' }),
+      container('p-b-1', { image: 'sha256:bbb', imageId: 'sha256:bbb' }),
+      container('p-c-1', { image: 'registry:5000/team/app:2', imageId: 'sha256:ccc' }),
+    ], [busybox]);
+    expect(rows.map((r) => [r.repository, r.tag, r.id, r.size])).toEqual([
+      ['local/busybox', 'latest', 'aaa', 1_984_132],
+      ['<none>', '<none>', 'bbb', undefined],
+      ['registry:5000/team/app', '2', 'ccc', undefined],
+    ]);
+  });
+
+  it('formats sizes as docker does', () => {
+    expect([0, 999, 1000, 1_984_132, 125_000_000, 2_500_000_000].map(humanSize)).toEqual(['0B', '999B', '1kB', '1.98MB', '125MB', '2.5GB']);
+  });
+
+  it('aligns columns, leaving the last one unpadded', () => {
+    expect(table([['A', 'BB', 'C'], ['long', 'x', '']])).toBe('A      BB   C\nlong   x\n');
+  });
+});
+
+describe('port', () => {
+  const ports: ContainerSummary['ports'] = [
+    { privatePort: 80, publicPort: 8080, ip: '::', type: 'tcp' },
+    { privatePort: 80, publicPort: 8080, ip: '0.0.0.0', type: 'tcp' },
+    { privatePort: 53, publicPort: 5353, ip: '127.0.0.1', type: 'udp' },
+    { privatePort: 443, type: 'tcp' },
+  ];
+
+  it('prefers the IPv4 binding and matches the protocol', () => {
+    expect(publishedAddress(ports, 80, 'tcp')).toBe('0.0.0.0:8080');
+    expect(publishedAddress(ports, 53, 'udp')).toBe('127.0.0.1:5353');
+    expect(publishedAddress(ports, 53, 'tcp')).toBeUndefined();
+  });
+
+  it('brackets an IPv6 address and treats an exposed-only port as unpublished', () => {
+    expect(publishedAddress([ports[0]!], 80, 'tcp')).toBe('[::]:8080');
+    expect(publishedAddress(ports, 443, 'tcp')).toBeUndefined();
+  });
+});
+
+describe('pull', () => {
+  it('skips what is built, or never pulled by policy', () => {
+    expect(skipReason(makeService('a', { build: { context: '/x' } }))).toMatch(/built/);
+    expect(skipReason(makeService('a', { image: 'x', pull_policy: 'never' }))).toMatch(/never/);
+    expect(skipReason(makeService('a', { image: 'x', pull_policy: 'build', build: { context: '/x' } }))).toMatch(/build/);
+    expect(skipReason(makeService('a', { image: 'x', build: { context: '/x' } }))).toBeUndefined();
+    expect(skipReason(makeService('a', { image: 'x' }))).toBeUndefined();
+  });
+});
+
+describe('events', () => {
+  const e: EngineEvent = {
+    type: 'container', action: 'start', id: 'abcdef0123456789',
+    attributes: { name: 'p-web-1', [LABEL.service]: 'web', image: 'busybox' }, timeNano: 1_700_000_000_123_456_789,
+  };
+
+  it('stamps events to the microsecond', () => {
+    expect(eventTime(e.timeNano)).toBe('2023-11-14T22:13:20.123457Z');
+    expect(eventTime(1_700_000_000_000_000_000)).toBe('2023-11-14T22:13:20.000000Z');
+  });
+
+  it('prints one line per event, with the service in brackets', () => {
+    expect(eventLine(e)).toBe('2023-11-14T22:13:20.123457Z container start p-web-1 (web)');
+    expect(eventLine({ ...e, attributes: {} })).toBe('2023-11-14T22:13:20.123457Z container start abcdef012345');
+  });
+
+  it('prints JSON lines with the fields of Compose\'s', () => {
+    expect(JSON.parse(eventJson(e))).toEqual({
+      time: '2023-11-14T22:13:20.123457Z', type: 'container', action: 'start', id: 'abcdef0123456789', service: 'web', attributes: e.attributes,
+    });
+  });
+});
