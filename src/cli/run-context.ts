@@ -2,12 +2,39 @@
  * What long-running verbs share: the progress renderer the flags ask for, and Ctrl-C
  * handling — the first signal cancels gracefully, a second exits at once.
  */
+import type { ChalkInstance } from 'chalk';
 import { ExitCode, InterruptedError } from '../errors.js';
-import type { ProgressListener } from '../run/progress.js';
+import type { ProgressEvent, ProgressListener } from '../run/progress.js';
+import type { ProgressRenderer } from '../ui/renderer.js';
 import { progressRenderer, type ProgressMode } from '../ui/select.js';
+import { stderrStyle, stdoutStyle, type AnsiMode } from './style.js';
 
-export function progressFor(args: { progress?: string }): ProgressListener {
-  return progressRenderer((args.progress ?? 'auto') as ProgressMode);
+interface OutputArgs {
+  progress?: string;
+  ansi?: string;
+}
+
+/**
+ * The renderer for these flags: pass `.listener` to the runner and await `.close()` before
+ * printing anything else. The handle is also callable as the listener itself, for verbs
+ * written before renderers could be closed; the live display closes itself at exit for them.
+ */
+export type ProgressHandle = ProgressListener & ProgressRenderer;
+
+export function progressFor(args: OutputArgs): ProgressHandle {
+  const ansi = (args.ansi ?? 'auto') as AnsiMode;
+  const r = progressRenderer((args.progress ?? 'auto') as ProgressMode, {
+    stream: process.stderr,
+    other: process.stdout,
+    color: stderrStyle(ansi),
+    ansi: ansi !== 'never',
+  });
+  return Object.assign((e: ProgressEvent) => r.listener(e), { listener: r.listener, close: () => r.close() });
+}
+
+/** Colours for what goes to stdout (attached log prefixes). */
+export function stdoutColors(args: OutputArgs): ChalkInstance {
+  return stdoutStyle((args.ansi ?? 'auto') as AnsiMode);
 }
 
 export async function interruptible(task: (signal: AbortSignal) => Promise<void>): Promise<void> {

@@ -1,14 +1,23 @@
 /**
  * Progress for logs and CI: one line per event, timestamped, no cursor movement. Only
  * settled states and warnings are printed, so a CI log reads as a list of what happened.
+ * An error shows its first line only: the CLI prints the whole failure report once, last.
  */
+import type { ChalkInstance } from 'chalk';
 import type { ProgressEvent, ProgressListener } from '../run/progress.js';
+import { firstLine, pastTense } from './words.js';
 
-export function plainRenderer(write: (s: string) => void, opts: { color?: (kind: 'ok' | 'warn' | 'err', s: string) => string } = {}): ProgressListener {
+export type Paint = (kind: 'ok' | 'warn' | 'err', s: string) => string;
+
+export function paintWith(c: ChalkInstance): Paint {
+  return (kind, s) => (kind === 'err' ? c.red(s) : kind === 'warn' ? c.yellow(s) : s);
+}
+
+export function plainRenderer(write: (s: string) => void, opts: { color?: Paint } = {}): ProgressListener {
   const paint = opts.color ?? ((_k, s) => s);
   return (e: ProgressEvent) => {
     if (e.state === 'working' && e.action !== 'wait') return;
-    const time = new Date(e.time).toISOString().slice(11, 23);
+    const time = clock(e.time);
     const took = e.durationMs !== undefined ? ` (${(e.durationMs / 1000).toFixed(1)}s)` : '';
     const what = `${e.resource} ${e.name}`;
     switch (e.state) {
@@ -28,15 +37,7 @@ export function plainRenderer(write: (s: string) => void, opts: { color?: (kind:
   };
 }
 
-function firstLine(s: string): string {
-  return s.split('\n')[0]!;
-}
-
-const PAST: Record<string, string> = {
-  create: 'created', start: 'started', recreate: 'recreated', restart: 'restarted', stop: 'stopped', remove: 'removed',
-  pull: 'pulled', build: 'built', wait: 'dependencies ready', healthy: 'healthy', kill: 'killed',
-};
-
-function pastTense(action: string): string {
-  return PAST[action] ?? `${action} done`;
+/** `HH:MM:SS.mmm` in UTC, the zone of the JSON stream's times, so the two can be matched up. */
+export function clock(ms: number): string {
+  return new Date(ms).toISOString().slice(11, 23);
 }

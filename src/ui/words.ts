@@ -1,0 +1,27 @@
+/** How actions read in progress output: "Creating" while it runs, "created" once done. */
+
+const PAST: Record<string, string> = {
+  create: 'created', start: 'started', recreate: 'recreated', restart: 'restarted', stop: 'stopped', remove: 'removed',
+  pull: 'pulled', build: 'built', wait: 'dependencies ready', healthy: 'healthy', kill: 'killed',
+};
+
+const ONGOING: Record<string, string> = {
+  create: 'creating', start: 'starting', recreate: 'recreating', restart: 'restarting', stop: 'stopping', remove: 'removing',
+  pull: 'pulling', build: 'building', wait: 'waiting', healthy: 'waiting to be healthy', kill: 'killing',
+};
+
+export function pastTense(action: string): string {
+  return PAST[action] ?? `${action} done`;
+}
+
+export function ongoing(action: string): string {
+  return ONGOING[action] ?? action;
+}
+
+export function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+export function firstLine(s: string): string {
+  return s.split('\n', 1)[0] ?? '';
+}

@@ -1,0 +1,154 @@
+import { Chalk } from 'chalk';
+import { describe, expect, it } from 'vitest';
+import type { ContainerDetails, ContainerSummary, Engine, LogLine } from '../../src/engine/engine.js';
+import { PREFIX_PALETTE, attach, prefixColor } from '../../src/run/attach.js';
+import type { Project } from '../../src/stack/model.js';
+import { makeService } from '../support.js';
+
+interface FakeContainer {
+  id: string;
+  service: string;
+  lines: string[];
+  /** Exits on its own after this long, with `code`. */
+  exitAfterMs?: number;
+  code?: number;
+  stopped?: number;
+  done: Promise<void>;
+  finish: () => void;
+}
+
+/** Containers that print their lines, then run until they exit on their own or are stopped. */
+function fakeEngine(project: string, specs: { service: string; lines: string[]; exitAfterMs?: number; code?: number }[]) {
+  const containers = specs.map((s, i) => {
+    let finish = () => {};
+    const done = new Promise<void>((resolve) => (finish = resolve));
+    const c: FakeContainer = { id: `id${i}`, ...s, done, finish };
+    if (s.exitAfterMs !== undefined) setTimeout(() => exit(c, s.code ?? 0), s.exitAfterMs);
+    return c;
+  });
+  const stops: string[] = [];
+  function exit(c: FakeContainer, code: number) {
+    if (c.stopped !== undefined) return;
+    c.stopped = code;
+    c.finish();
+  }
+  const summary = (c: FakeContainer): ContainerSummary => ({
+    id: c.id, name: `${project}-${c.service}-1`, service: c.service, number: 1, oneoff: false,
+    state: c.stopped === undefined ? 'running' : 'exited', status: '', health: 'none', image: 'busybox', labels: {}, created: 0, ports: [],
+  });
+  const byId = (id: string) => containers.find((c) => c.id === id)!;
+  const engine = {
+    async *logs(id: string, opts: { signal?: AbortSignal }): AsyncGenerator<LogLine> {
+      const c = byId(id);
+      for (const text of c.lines) yield { stream: 'stdout', text };
+      await Promise.race([c.done, new Promise((resolve) => opts.signal?.addEventListener('abort', resolve))]);
+    },
+    async waitContainer(id: string): Promise<number> {
+      const c = byId(id);
+      await c.done;
+      return c.stopped!;
+    },
+    async inspectContainer(id: string): Promise<ContainerDetails> {
+      return { ...summary(byId(id)) } as ContainerDetails;
+    },
+    async listContainers(filter: { all?: boolean }): Promise<ContainerSummary[]> {
+      return containers.map(summary).filter((c) => filter.all || c.state === 'running');
+    },
+    async stopContainer(id: string): Promise<void> {
+      stops.push(byId(id).service);
+      exit(byId(id), 137);
+    },
+  } as unknown as Engine;
+  const attached = containers.map((c) => ({ id: c.id, name: `${project}-${c.service}-1`, number: 1, service: c.service }));
+  return { engine, attached, stops };
+}
+
+function project(name: string, services: Record<string, Parameters<typeof makeService>[1]>): Project {
+  return { name, services: Object.fromEntries(Object.entries(services).map(([n, s]) => [n, makeService(n, s)])) } as unknown as Project;
+}
+
+async function run(p: Project, specs: Parameters<typeof fakeEngine>[1], opts: { exitCodeFrom?: string; abort?: boolean; color?: 0 | 1 } = {}) {
+  const f = fakeEngine(p.name, specs);
+  let out = '';
+  let notices = '';
+  const result = await attach(f.engine, p, f.attached, {
+    signal: new AbortController().signal, onProgress: (e) => void (e.state === 'warning' && (notices += `${e.message}\n`)),
+    write: (s) => void (out += s),
+    color: new Chalk({ level: opts.color ?? 0 }), abortOnContainerExit: opts.abort, exitCodeFrom: opts.exitCodeFrom,
+  });
+  return { result, out, notices, stops: f.stops };
+}
+
+describe('attach', () => {
+  const twoServices = project('app', { quitter: {}, sleeper: {} });
+  const quitAndSleep = [
+    { service: 'quitter', lines: ['bye'], exitAfterMs: 20, code: 3 },
+    { service: 'sleeper', lines: ['zzz'] },
+  ];
+
+  it('prefixes each line with the aligned container name, uncoloured without colours', async () => {
+    const p = project('app', { db: {}, frontend: {} });
+    const r = await run(p, [{ service: 'db', lines: ['one', 'two'], exitAfterMs: 5 }, { service: 'frontend', lines: ['hi'], exitAfterMs: 10, code: 1 }]);
+    expect(r.result).toEqual({});
+    expect(r.out.split('\n')).toEqual(expect.arrayContaining(['db-1       | one', 'db-1       | two', 'frontend-1 | hi', 'db-1 exited with code 0', 'frontend-1 exited with code 1']));
+    expect(r.out).not.toContain('\u001B');
+    // A container's exit is reported after its last line.
+    expect(r.out.indexOf('db-1 exited')).toBeGreaterThan(r.out.indexOf('db-1       | two'));
+  });
+
+  it('colours each service\'s prefix with its own palette colour', async () => {
+    const p = project('app', { db: {} });
+    const r = await run(p, [{ service: 'db', lines: ['one'], exitAfterMs: 5 }], { color: 1 });
+    const chalk = new Chalk({ level: 1 });
+    expect(r.out).toContain(`${chalk[prefixColor('db')]('db-1 |')} one\n`);
+  });
+
+  it('--abort-on-container-exit: the first exit stops the rest and gives its code', async () => {
+    const r = await run(twoServices, quitAndSleep, { abort: true });
+    expect(r.result).toEqual({ exitCode: 3 });
+    expect(r.stops).toEqual(['sleeper']);
+    expect(r.notices).toMatch(/Aborting on container exit \(quitter exited with code 3\)/);
+    expect(r.out).toContain('sleeper-1 exited with code 137');
+  });
+
+  it('--exit-code-from: the named service\'s code, even when another one exited first', async () => {
+    const r = await run(twoServices, quitAndSleep, { exitCodeFrom: 'sleeper' });
+    expect(r.result).toEqual({ exitCode: 137 });
+    expect(r.stops).toEqual(['sleeper']);
+    const quitter = await run(twoServices, quitAndSleep, { exitCodeFrom: 'quitter' });
+    expect(quitter.result).toEqual({ exitCode: 3 });
+  });
+
+  it('a job that others wait on to complete successfully does not abort the stack by finishing', async () => {
+    const p = project('app', {
+      migrate: {},
+      api: { depends_on: { migrate: { condition: 'service_completed_successfully', required: true, restart: false } } },
+    });
+    const r = await run(p, [
+      { service: 'migrate', lines: ['migrated'], exitAfterMs: 0, code: 0 },
+      { service: 'api', lines: ['serving'], exitAfterMs: 40, code: 2 },
+    ], { abort: true });
+    expect(r.result).toEqual({ exitCode: 2 });
+    expect(r.notices).toContain('api exited with code 2');
+  });
+
+  it('without the flags, one container exiting stops nothing', async () => {
+    const r = await run(twoServices, [quitAndSleep[0]!, { service: 'sleeper', lines: ['zzz'], exitAfterMs: 60, code: 0 }]);
+    expect(r.result).toEqual({});
+    expect(r.stops).toEqual([]);
+  });
+});
+
+describe('prefix colours', () => {
+  it('depend on the service name only, the same in every run', () => {
+    // Pinned: changing the hash would recolour every user's logs.
+    expect(['db', 'web', 'api', 'worker', 'cache'].map(prefixColor)).toEqual(['magenta', 'cyanBright', 'greenBright', 'greenBright', 'cyanBright']);
+    expect(prefixColor('web')).toBe(prefixColor('web'));
+  });
+
+  it('spread over the palette and never use red, which marks errors', () => {
+    const used = new Set(Array.from({ length: 50 }, (_, i) => prefixColor(`service${i}`)));
+    expect(used.size).toBeGreaterThanOrEqual(PREFIX_PALETTE.length - 2);
+    expect([...used].some((c) => c.startsWith('red'))).toBe(false);
+  });
+});
