@@ -1,0 +1,24 @@
+import type { Argv, CommandModule } from 'yargs';
+import { connectEngine } from '../engine.js';
+import { loadStack, type GlobalArgs } from '../options.js';
+import { mutate } from '../lifecycle-verb.js';
+
+interface PauseArgs extends GlobalArgs {
+  services?: string[];
+}
+
+export const pauseCommand: CommandModule<GlobalArgs, PauseArgs> = {
+  command: 'pause [services..]',
+  describe: 'Pause running containers (their processes are frozen, not stopped)',
+  builder: (y: Argv<GlobalArgs>) =>
+    y.positional('services', { type: 'string', array: true, describe: 'Services to pause (default: all)' }) as unknown as Argv<PauseArgs>,
+  handler: async (args) => {
+    const project = await loadStack(args);
+    const engine = await connectEngine();
+    const { pause } = await import('../../run/lifecycle.js');
+    await mutate(args, project.name, 'pause', async (signal, onProgress) => {
+      const { containers } = await pause(engine, project, { services: args.services, signal, onProgress });
+      return containers.length === 0 ? ['No running container to pause.'] : [];
+    });
+  },
+};

@@ -1,0 +1,31 @@
+import type { Argv, CommandModule } from 'yargs';
+import { connectEngine } from '../engine.js';
+import { loadStack, type GlobalArgs } from '../options.js';
+import { mutate } from '../lifecycle-verb.js';
+
+interface RestartArgs extends GlobalArgs {
+  services?: string[];
+  'no-deps'?: boolean;
+  timeout?: number;
+}
+
+export const restartCommand: CommandModule<GlobalArgs, RestartArgs> = {
+  command: 'restart [services..]',
+  describe: 'Restart services, and the dependents that declared restart: true once their dependencies are ready again',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .positional('services', { type: 'string', array: true, describe: 'Services to restart (default: all, in dependency order)' })
+      .options({
+        'no-deps': { type: 'boolean', describe: 'Restart only the named services, not their restart: true dependents' },
+        timeout: { alias: 't', type: 'number', describe: 'Seconds to wait for each container to stop before killing it' },
+      }) as unknown as Argv<RestartArgs>,
+  handler: async (args) => {
+    const project = await loadStack(args);
+    const engine = await connectEngine();
+    const { restart } = await import('../../run/lifecycle.js');
+    const noDeps = args['no-deps'] === true;
+    await mutate(args, project.name, 'restart', async (signal, onProgress) => {
+      await restart(engine, project, { services: args.services, noDeps, timeout: args.timeout, signal, onProgress });
+    });
+  },
+};

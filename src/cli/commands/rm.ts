@@ -1,0 +1,94 @@
+import { createInterface } from 'node:readline/promises';
+import type { Argv, CommandModule } from 'yargs';
+import { ExitCode, TugError } from '../../errors.js';
+import { connectEngine } from '../engine.js';
+import { loadStack, type GlobalArgs } from '../options.js';
+import { mutate } from '../lifecycle-verb.js';
+
+interface RmArgs extends GlobalArgs {
+  services?: string[];
+  force?: boolean;
+  stop?: boolean;
+  volumes?: boolean;
+  timeout?: number;
+}
+
+/** Global options that take a value: what follows them is not the verb. */
+const VALUED = new Set(['-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile', '--ansi', '--progress']);
+
+/**
+ * `-f` is the global --file everywhere in yargs, which has one meaning per flag for the whole
+ * command line; `docker compose rm -f` means --force. After the `rm` verb (alone or in a group
+ * such as `-sf`) it is rewritten to --force, before the verb is parsed.
+ */
+export function forceFlagAfterRm(argv: readonly string[]): string[] {
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return [...argv];
+    if (VALUED.has(a)) i++;
+    else if (!a.startsWith('-')) break;
+  }
+  if (argv[i] !== 'rm') return [...argv];
+  const out = argv.slice(0, i + 1);
+  for (let j = i + 1; j < argv.length; j++) {
+    const a = argv[j]!;
+    if (a === '--') {
+      out.push(...argv.slice(j));
+      break;
+    }
+    if (!/^-[a-zA-Z]*f[a-zA-Z]*$/.test(a)) {
+      out.push(a);
+      continue;
+    }
+    const rest = a.slice(1).replaceAll('f', '');
+    if (rest) out.push(`-${rest}`);
+    out.push('--force');
+  }
+  return out;
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+export const rmCommand: CommandModule<GlobalArgs, RmArgs> = {
+  command: 'rm [services..]',
+  describe: 'Remove stopped containers (asks first; -f does not)',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .positional('services', { type: 'string', array: true, describe: 'Services whose containers to remove (default: all)' })
+      .options({
+        force: { type: 'boolean', describe: 'Do not ask for confirmation (-f after the verb)' },
+        stop: { alias: 's', type: 'boolean', describe: 'Stop running containers first, then remove them too' },
+        volumes: { alias: 'v', type: 'boolean', describe: 'Also remove the containers\' anonymous volumes' },
+        timeout: { alias: 't', type: 'number', describe: 'With -s: seconds to wait for each container to stop' },
+      }) as unknown as Argv<RmArgs>,
+  handler: async (args) => {
+    const project = await loadStack(args);
+    const engine = await connectEngine();
+    const { planRm, rm } = await import('../../run/lifecycle.js');
+    const plan = await planRm(engine, project, { services: args.services, stop: args.stop });
+    if (plan.skipped.length > 0) {
+      process.stderr.write(`Not removing running container${plan.skipped.length === 1 ? '' : 's'} ${plan.skipped.map((c) => c.name).join(', ')} (stop first, or pass -s)\n`);
+    }
+    if (plan.remove.length === 0) return void process.stderr.write('No stopped containers to remove.\n');
+    const what = `${args.stop && plan.stopFirst.length ? 'stop and ' : ''}remove ${plan.remove.map((c) => c.name).join(', ')}`;
+    if (!args.force) {
+      process.stderr.write(`Going to ${what}\n`);
+      if (!process.stdin.isTTY) {
+        throw new TugError('confirmation_required', `refusing to remove ${plan.remove.length} container${plan.remove.length === 1 ? '' : 's'} without confirmation: stdin is not a terminal`,
+          { exitCode: ExitCode.usage, hint: 'pass -f to remove them without asking' });
+      }
+      if (!(await confirm('Are you sure? [y/N] '))) return void process.stderr.write('Nothing removed.\n');
+    }
+    await mutate(args, project.name, 'rm', async (signal, onProgress) => {
+      await rm(engine, project, plan, { volumes: args.volumes, timeout: args.timeout, signal, onProgress });
+    });
+  },
+};

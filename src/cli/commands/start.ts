@@ -1,0 +1,24 @@
+import type { Argv, CommandModule } from 'yargs';
+import { connectEngine } from '../engine.js';
+import { loadStack, type GlobalArgs } from '../options.js';
+import { mutate } from '../lifecycle-verb.js';
+
+interface StartArgs extends GlobalArgs {
+  services?: string[];
+}
+
+export const startCommand: CommandModule<GlobalArgs, StartArgs> = {
+  command: 'start [services..]',
+  describe: 'Start existing containers, each once its dependencies are ready (tug up creates them)',
+  builder: (y: Argv<GlobalArgs>) =>
+    y.positional('services', { type: 'string', array: true, describe: 'Services to start, with what they depend on' }) as unknown as Argv<StartArgs>,
+  handler: async (args) => {
+    const project = await loadStack(args);
+    const engine = await connectEngine();
+    const { start } = await import('../../run/lifecycle.js');
+    await mutate(args, project.name, 'start', async (signal, onProgress) => {
+      const { containers } = await start(engine, project, { services: args.services, signal, onProgress });
+      return containers.length === 0 ? ['Nothing to do: every container is already running.'] : [];
+    });
+  },
+};

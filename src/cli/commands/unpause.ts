@@ -1,0 +1,24 @@
+import type { Argv, CommandModule } from 'yargs';
+import { connectEngine } from '../engine.js';
+import { loadStack, type GlobalArgs } from '../options.js';
+import { mutate } from '../lifecycle-verb.js';
+
+interface UnpauseArgs extends GlobalArgs {
+  services?: string[];
+}
+
+export const unpauseCommand: CommandModule<GlobalArgs, UnpauseArgs> = {
+  command: 'unpause [services..]',
+  describe: 'Unpause paused containers',
+  builder: (y: Argv<GlobalArgs>) =>
+    y.positional('services', { type: 'string', array: true, describe: 'Services to unpause (default: all)' }) as unknown as Argv<UnpauseArgs>,
+  handler: async (args) => {
+    const project = await loadStack(args);
+    const engine = await connectEngine();
+    const { unpause } = await import('../../run/lifecycle.js');
+    await mutate(args, project.name, 'unpause', async (signal, onProgress) => {
+      const { containers } = await unpause(engine, project, { services: args.services, signal, onProgress });
+      return containers.length === 0 ? ['No paused container to unpause.'] : [];
+    });
+  },
+};

@@ -1,0 +1,146 @@
+/**
+ * Starting containers that already exist the way `up` starts new ones: each service the
+ * moment every dependency meets its `depends_on` condition, as the engine's event stream
+ * reports it. `restart` and `start` share it.
+ */
+import type { ContainerSummary, Engine } from '../engine/engine.js';
+import { ServiceFailedError } from '../errors.js';
+import type { DependencyGraph, Edge } from '../graph/graph.js';
+import type { MissingDependency, ServiceContainers } from '../plan/lifecycle.js';
+import type { Project } from '../stack/model.js';
+import { describeFailure } from './failure.js';
+import type { Pool } from './pool.js';
+import { step, type ProgressListener } from './progress.js';
+import { COND } from './up.js';
+import { ConditionFailed, type ContainerWatch } from './watch.js';
+
+export interface GateContext {
+  engine: Engine;
+  project: Project;
+  graph: DependencyGraph;
+  watch: ContainerWatch;
+  pool: Pool;
+  emit: ProgressListener;
+  signal: AbortSignal;
+}
+
+/** Inspects containers once, after subscribing, so the watch knows the state they are in. */
+export async function seedWatch(ctx: GateContext, containers: readonly ContainerSummary[]): Promise<void> {
+  await Promise.all(containers.map((c) => ctx.pool.run(async () => ctx.watch.seed(await ctx.engine.inspectContainer(c.id)))));
+}
+
+/**
+ * A dependency nothing can be waited on for fails a required gate before anything is
+ * touched; an optional one is only worth a warning, as in `up`.
+ */
+export function refuseMissing(missing: readonly MissingDependency[], emit: ProgressListener, verb: string): void {
+  const required = missing.find((m) => m.required);
+  if (required) {
+    throw new ServiceFailedError('dependency_missing',
+      `cannot ${verb} service "${required.service}": its dependency "${required.dependency}" has no started container to wait on`,
+      `bring it up first: tug up ${required.dependency}`);
+  }
+  for (const m of missing) {
+    emit({ resource: 'service', name: m.service, service: m.service, action: 'wait', state: 'warning', time: Date.now(),
+      message: `optional dependency "${m.dependency}" has no running container: starting "${m.service}" anyway` });
+  }
+}
+
+/**
+ * Waits for the dependencies of `start` that are not being started: nothing the verb does
+ * changes them, so a restart checks them before it stops anything, and a dependency that
+ * cannot be met leaves the dependent running instead of taking it down.
+ */
+export async function awaitUntouchedDependencies(ctx: GateContext, start: readonly ServiceContainers[], present: ReadonlyMap<string, ContainerSummary[]>): Promise<void> {
+  const starting = new Set(start.map((s) => s.service));
+  const waitable = waitableIn(start, present);
+  await settleAll(start.flatMap(({ service }) => ctx.graph.edgesFrom(service)
+    .filter((e) => !starting.has(e.to))
+    .map((e) => gate(ctx, service, e, waitable(e.to)))));
+}
+
+/**
+ * Starts `start` (dependencies first), each service once its dependencies meet their
+ * conditions. `present` holds every container of the project by service: dependencies that are
+ * not being started are waited on as they are, and the watch must already have been seeded.
+ */
+export async function startGated(
+  ctx: GateContext,
+  start: readonly ServiceContainers[],
+  present: ReadonlyMap<string, ContainerSummary[]>,
+  opts: { untouchedAwaited?: boolean } = {},
+): Promise<void> {
+  const waitable = waitableIn(start, present);
+  const started = new Map<string, Promise<void>>();
+
+  const startService = async ({ service, containers }: ServiceContainers): Promise<void> => {
+    // Checked again, in case one went down meanwhile, but reported once.
+    await Promise.all(ctx.graph.edgesFrom(service).map((e) =>
+      gate(ctx, service, e, waitable(e.to), started.get(e.to), opts.untouchedAwaited && !started.has(e.to))));
+    const svc = ctx.project.services[service];
+    const probed = svc?.healthcheck !== undefined && !svc.healthcheck.disable;
+    await Promise.all(containers.map(async (c) => {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      // Whatever the container did in its previous life must not satisfy a gate now.
+      ctx.watch.reset(c.id);
+      await step(ctx.emit, { resource: 'container', name: c.name, service, action: 'start' }, () =>
+        ctx.pool.run(() => ctx.engine.startContainer(c.id)));
+      ctx.watch.markStarted(c.id);
+      if (probed) ctx.watch.expectHealth(c.id);
+    }));
+  };
+
+  // Dependencies come first in `start`, so each gate finds its dependency's promise set.
+  for (const s of start) started.set(s.service, startService(s));
+  await settleAll([...started.values()]);
+}
+
+/** The containers of a service a gate can wait on. */
+function waitableIn(start: readonly ServiceContainers[], present: ReadonlyMap<string, ContainerSummary[]>): (service: string) => ContainerSummary[] {
+  const starting = new Set(start.flatMap((s) => s.containers.map((c) => c.id)));
+  // A container that was never started, and that nobody starts now, will never meet a condition.
+  return (service) => (present.get(service) ?? []).filter((c) => starting.has(c.id) || (c.state !== 'created' && c.state !== 'removing'));
+}
+
+/** One `depends_on` edge: once the dependency is started (when we start it), its condition. */
+async function gate(ctx: GateContext, name: string, edge: Edge, deps: ContainerSummary[], started?: Promise<void>, quiet = false): Promise<void> {
+  if (deps.length === 0) return; // reported by refuseMissing before anything started
+  await started;
+  const condition = COND[edge.condition] ?? 'started';
+  if (condition === 'healthy') await expectHealth(ctx, name, edge.to, deps);
+  const emit: ProgressListener = quiet ? () => {} : ctx.emit;
+  await step(emit, { resource: 'service', name, service: name, action: 'wait', message: `waiting for ${edge.to} (${edge.condition})` }, async () => {
+    try {
+      await Promise.all(deps.map((c) => ctx.watch.waitFor(c.id, condition, ctx.signal)));
+    } catch (err) {
+      if (!(err instanceof ConditionFailed)) throw err;
+      if (!edge.required) {
+        emit({ resource: 'service', name, service: name, action: 'wait', state: 'warning', time: Date.now(),
+          message: `optional dependency "${edge.to}" ${err.message}: starting "${name}" anyway` });
+        return;
+      }
+      throw await describeFailure(ctx.engine, { dependent: name, dependency: edge.to, failure: err, condition: edge.condition });
+    }
+  });
+}
+
+/** Waits for every task, then reports the first failure: none is left running unobserved. */
+export async function settleAll(tasks: Promise<unknown>[]): Promise<void> {
+  const settled = await Promise.allSettled(tasks);
+  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
+}
+
+/** A `service_healthy` gate on a service without any healthcheck would wait forever. */
+async function expectHealth(ctx: GateContext, dependent: string, dependency: string, deps: ContainerSummary[]): Promise<void> {
+  const dep = ctx.project.services[dependency];
+  if (dep?.healthcheck && !dep.healthcheck.disable) return;
+  // The image may declare one.
+  const details = await ctx.engine.inspectContainer(deps[0]!.id);
+  if (!(details.config as { Healthcheck?: { Test?: string[] } }).Healthcheck?.Test?.length) {
+    throw new ServiceFailedError('dependency_no_healthcheck',
+      `service "${dependent}" waits for "${dependency}" to be healthy, but "${dependency}" has no healthcheck`,
+      `add a healthcheck to "${dependency}", or use condition: service_started`);
+  }
+  for (const c of deps) ctx.watch.expectHealth(c.id);
+}
