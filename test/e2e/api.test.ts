@@ -1,0 +1,118 @@
+/**
+ * The programmatic API on the real engine, used as a test harness would: startStack waits
+ * for health, logs reads what the services printed (all at once, and followed), ps lists,
+ * stop takes everything down. Imports come from the package entry point only.
+ */
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { logs, ps, startStack, type ProgressEvent, type ProjectLogLine, type StartedStack } from '../../src/index.js';
+import { IMAGE, cleanupProject, connect, rand, removeDir, requireEngine, setupOnce, uniqueProject, writeStack } from './helpers.js';
+
+const engine = connect();
+const projects: string[] = [];
+const dirs: string[] = [];
+const marker = `api-says-${rand()}`;
+
+setupOnce(() => requireEngine(engine));
+
+afterAll(async () => {
+  for (const p of projects) await cleanupProject(engine, p);
+  for (const d of dirs) await removeDir(d);
+}, 60_000);
+
+async function files(yaml: string): Promise<string[]> {
+  const dir = await writeStack(yaml);
+  dirs.push(dir);
+  return [join(dir, 'compose.yaml')];
+}
+
+describe('startStack, logs, ps, stop', () => {
+  it('starts a stack healthy, reads its logs, lists it, and takes it all down', async () => {
+    const projectName = uniqueProject('api');
+    projects.push(projectName);
+    const progress: ProgressEvent[] = [];
+    const stack: StartedStack = await startStack({
+      projectName,
+      onProgress: (e) => progress.push(e),
+      files: await files(`
+services:
+  web:
+    image: ${IMAGE}
+    init: true
+    command: ["sh", "-c", "echo ${marker}-out; echo ${marker}-err >&2; mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    volumes: ["data:/data"]
+    healthcheck:
+      test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"]
+      interval: 500ms
+      timeout: 2s
+      retries: 20
+  worker:
+    image: ${IMAGE}
+    init: true
+    command: ["sh", "-c", "i=0; while true; do i=$$((i+1)); echo tick-$$i; sleep 0.2; done"]
+    depends_on:
+      web:
+        condition: service_healthy
+volumes:
+  data: {}
+`),
+    });
+    expect(stack.project.name).toBe(projectName);
+    expect(progress.some((e) => e.action === 'healthy' && e.state === 'done' && e.service === 'web')).toBe(true);
+
+    const listed = await ps(stack.engine, projectName);
+    expect(listed.map((c) => [c.service, c.state, c.health])).toEqual([['web', 'running', 'healthy'], ['worker', 'running', 'none']]);
+
+    const web: ProjectLogLine[] = [];
+    for await (const line of logs(stack.engine, projectName, { services: ['web'] })) web.push(line);
+    expect(web).toEqual(expect.arrayContaining([
+      { service: 'web', container: `${projectName}-web-1`, stream: 'stdout', text: `${marker}-out` },
+      { service: 'web', container: `${projectName}-web-1`, stream: 'stderr', text: `${marker}-err` },
+    ]));
+
+    // Followed: new lines keep coming until the consumer stops reading, which ends the streams.
+    const ticks: string[] = [];
+    const t0 = Date.now();
+    for await (const line of logs(stack.engine, projectName, { tail: 0, follow: true })) {
+      if (line.service === 'worker') ticks.push(line.text);
+      if (ticks.length === 3) break;
+    }
+    expect(ticks.every((t) => /^tick-\d+$/.test(t))).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+
+    // A signal ends a follow that nothing else would end.
+    const ctl = new AbortController();
+    setTimeout(() => ctl.abort(), 500);
+    let n = 0;
+    for await (const _ of logs(stack.engine, projectName, { services: ['web'], tail: 0, follow: true, signal: ctl.signal })) n++;
+    expect(n).toBe(0);
+
+    await stack.stop();
+    await stack.stop();
+    expect(await ps(engine, projectName, { all: true })).toEqual([]);
+    expect(await engine.listNetworks({ project: projectName })).toEqual([]);
+    expect(await engine.listVolumes({ project: projectName })).toEqual([]);
+  });
+
+  it('a start that fails rejects with the failure and leaves nothing behind', async () => {
+    const projectName = uniqueProject('apifail');
+    projects.push(projectName);
+    const err = await startStack({
+      projectName,
+      files: await files(`
+services:
+  sick:
+    image: ${IMAGE}
+    init: true
+    command: ["sleep", "300"]
+    healthcheck:
+      test: ["CMD", "false"]
+      interval: 500ms
+      retries: 1
+`),
+    }).then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({ exitCode: 5 });
+    expect(await engine.listContainers({ project: projectName, all: true })).toEqual([]);
+    expect(await engine.listNetworks({ project: projectName })).toEqual([]);
+  });
+});
