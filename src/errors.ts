@@ -11,6 +11,8 @@ export const ExitCode = {
   invalidStack: 3,
   engineUnreachable: 4,
   serviceFailed: 5,
+  /** Another tug command holds the project's lock and `--no-wait-lock` was given: retry later. */
+  projectLocked: 6,
   interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -5,12 +5,18 @@ export * from './errors.js';
 export { CycleError, DependencyGraph, type Edge } from './graph/graph.js';
 export { renderGraph, type GraphFormat } from './graph/render.js';
 export { toCanonical, toJson, toYaml } from './stack/serialise.js';
-export type { Engine, ContainerSummary, EngineEvent } from './engine/engine.js';
+export type { Engine, ContainerSummary, ContainerState, EngineEvent, HealthState } from './engine/engine.js';
 export { up, type UpOptions, type UpResult } from './run/up.js';
 export { down, type DownOptions, type DownResult } from './run/down.js';
 export { DependencyFailedError, type FailureReport } from './run/failure.js';
 export type { ProgressEvent, ProgressListener } from './run/progress.js';
 export { planUp, type UpPlan } from './plan/up.js';
+export { ps, type PsOptions } from './run/ps.js';
+export { logs, type ProjectLogLine, type ProjectLogOptions } from './run/logs.js';
+export { startStack, type StartStackOptions, type StartedStack } from './run/start-stack.js';
+export {
+  engineHost, withProjectLock, ProjectLockedError, runtimeDir, type LockHolder, type ProjectLockOptions,
+} from './run/lock.js';
 
 /** Connects to the Docker Engine (DOCKER_HOST or the default socket); dockerode loads only here. */
 export async function connect(opts: { host?: string } = {}): Promise<import('./engine/engine.js').Engine> {

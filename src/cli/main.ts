@@ -7,13 +7,29 @@ import { psCommand } from './commands/ps.js';
 import { upCommand } from './commands/up.js';
 import { graphCommand } from './commands/graph.js';
 import { validateCommand } from './commands/validate.js';
+import { restartCommand } from './commands/restart.js';
+import { scaleCommand } from './commands/scale.js';
+import { startCommand } from './commands/start.js';
+import { stopCommand } from './commands/stop.js';
+import { killCommand } from './commands/kill.js';
+import { pauseCommand } from './commands/pause.js';
+import { unpauseCommand } from './commands/unpause.js';
+import { forceFlagAfterRm, rmCommand } from './commands/rm.js';
+import { waitCommand } from './commands/wait.js';
+import { topCommand } from './commands/top.js';
+import { imagesCommand } from './commands/images.js';
+import { portCommand } from './commands/port.js';
+import { pullCommand } from './commands/pull.js';
+import { buildCommand } from './commands/build.js';
+import { lsCommand } from './commands/ls.js';
+import { eventsCommand } from './commands/events.js';
 import { configureReporting, reportError } from './fail.js';
 import { globalOptions, type GlobalArgs } from './options.js';
 import { ansiFromArgv, type AnsiMode } from './style.js';
 import { suggestFlag } from './suggest.js';
 import { tugVersion } from './version.js';
 
-const argv = hideBin(process.argv);
+const argv = forceFlagAfterRm(hideBin(process.argv));
 const debugFromEnv = process.env.TUG_DEBUG === '1';
 // Set before parsing so that usage errors already honour --ansi and --debug.
 configureReporting({ ansi: ansiFromArgv(argv), debug: debugFromEnv || argv.includes('--debug') });
@@ -35,7 +51,8 @@ function buildParser(args: string[]): Argv<GlobalArgs> {
     .scriptName('tug')
     .locale('en')
     // Options are read by their dashed names; camelCase twins would double every unknown-flag report.
-    .parserConfiguration({ 'camel-case-expansion': false })
+    // `--no-deps`, `--no-start`... are flags of their own, as in Compose, not negations of `--deps`.
+    .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false })
     .usage('$0 [options] <command>\n\nRun a multi-container stack described by a Compose file.')
     .options(globalOptions)
     .middleware((a) => configureReporting({ ansi: a.ansi as AnsiMode, debug: debugFromEnv || a.debug === true }))
@@ -45,6 +62,22 @@ function buildParser(args: string[]): Argv<GlobalArgs> {
     .command(configCommand)
     .command(validateCommand)
     .command(graphCommand)
+    .command(restartCommand)
+    .command(scaleCommand)
+    .command(startCommand)
+    .command(stopCommand)
+    .command(killCommand)
+    .command(pauseCommand)
+    .command(unpauseCommand)
+    .command(rmCommand)
+    .command(waitCommand)
+    .command(topCommand)
+    .command(imagesCommand)
+    .command(portCommand)
+    .command(pullCommand)
+    .command(buildCommand)
+    .command(lsCommand)
+    .command(eventsCommand)
     .completion('completion', 'Print a shell completion script (bash, zsh)')
     .demandCommand(1, 'Missing command')
     .strict()

@@ -27,6 +27,7 @@ export const globalOptions = {
   ansi: { choices: ANSI_MODES, default: 'auto', describe: 'When to print ANSI control characters' },
   progress: { choices: PROGRESS_MODES, default: 'auto', describe: 'Progress output type' },
   debug: { type: 'boolean', default: false, describe: 'Show stack traces of internal errors (also TUG_DEBUG=1)' },
+  'no-wait-lock': { type: 'boolean', describe: 'When another tug command is changing the project, fail at once (exit code 6) instead of waiting' },
 } as const satisfies Record<string, Options>;
 
 export interface GlobalArgs {
@@ -36,6 +37,7 @@ export interface GlobalArgs {
   'env-file'?: string[];
   profile?: string[];
   progress?: string;
+  'no-wait-lock'?: boolean;
 }
 
 export function loadOptions(args: GlobalArgs): LoadOptions {

@@ -144,7 +144,7 @@ function planService(
 }
 
 /** The exit code in the engine's status text, `Exited (0) 5 seconds ago`. */
-function exitCodeOf(c: ContainerSummary): number | undefined {
+export function exitCodeOf(c: ContainerSummary): number | undefined {
   const m = /^Exited \((-?\d+)\)/.exec(c.status);
   return m ? Number(m[1]) : undefined;
 }

@@ -12,6 +12,7 @@ import { checkScale } from '../plan/lifecycle.js';
 import { planUp, type ReplicaAction, type UpPlan, type UpPlanOptions } from '../plan/up.js';
 import type { Project, Service } from '../stack/model.js';
 import { parseDuration } from '../stack/units.js';
+import { stopInOrder } from './down.js';
 import { describeFailure } from './failure.js';
 import { ensureImages } from './images.js';
 import { Pool } from './pool.js';
@@ -48,7 +49,8 @@ export interface UpResult {
 /** How long --wait watches a container without a healthcheck for an early crash. */
 const SETTLE_MS = 1000;
 
-const COND: Record<string, Condition> = {
+/** A `depends_on` condition as the watch checks it. */
+export const COND: Record<string, Condition> = {
   service_started: 'started',
   service_healthy: 'healthy',
   service_completed_successfully: 'completed',
@@ -97,6 +99,8 @@ class UpRun {
   /** Per service: resolves once its replicas are started (or were already running). */
   private readonly started = new Map<string, Promise<void>>();
   private changed = false;
+  /** Containers this run started or restarted: what an interruption stops again. */
+  private readonly startedByRun = new Set<string>();
 
   constructor(
     private readonly engine: Engine,
@@ -113,6 +117,20 @@ class UpRun {
   }
 
   async execute(): Promise<UpResult> {
+    try {
+      const result = await this.converge();
+      // A signal that arrived as the last step finished still asks to undo what was started.
+      this.signal.throwIfAborted();
+      return result;
+    } catch (err) {
+      if (!this.signal.aborted) throw err;
+      // A stop that fails has reported itself; the interruption is still what ended the run.
+      await this.stopStarted().catch(() => {});
+      throw this.signal.reason;
+    }
+  }
+
+  private async converge(): Promise<UpResult> {
     const { plan, project } = this;
     // Containers that exist already may have moved on before we subscribed: seed them now.
     await Promise.all(
@@ -120,7 +138,7 @@ class UpRun {
         this.pool.run(async () => this.watch.seed(await this.engine.inspectContainer((r as { container: ContainerSummary }).container.id))),
       ),
     );
-    await Promise.all([
+    await settleAll([
       ...plan.networks.map((k) => this.ensureNetwork(k)),
       ...plan.volumes.map((k) => this.ensureVolume(k)),
       this.checkExternal(),
@@ -135,10 +153,7 @@ class UpRun {
     const services = plan.services.map((s) => s.service);
     for (const name of services) this.created.set(name, this.createService(name));
     if (!this.opts.noStart) for (const name of services) this.started.set(name, this.startService(name));
-    const all = [...this.created.values(), ...this.started.values()];
-    const settled = await Promise.allSettled(all);
-    const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failure) throw failure.reason;
+    await settleAll([...this.created.values(), ...this.started.values()]);
     if (this.opts.wait && !this.opts.noStart) await this.waitAll(services);
     const containers: UpResult['containers'] = {};
     for (const name of services) containers[name] = await this.created.get(name)!;
@@ -161,12 +176,12 @@ class UpRun {
 
   private async ensureNetwork(key: string): Promise<void> {
     const body = networkSpec(this.project, key);
-    await step(this.emit, { resource: 'network', name: body.Name, action: 'create' }, () => this.pool.run(() => this.engine.createNetwork(body)));
+    await step(this.emit, { resource: 'network', name: body.Name, action: 'create' }, () => this.slot(() => this.engine.createNetwork(body)));
   }
 
   private async ensureVolume(key: string): Promise<void> {
     const body = volumeSpec(this.project, key);
-    await step(this.emit, { resource: 'volume', name: body.Name, action: 'create' }, () => this.pool.run(() => this.engine.createVolume(body)));
+    await step(this.emit, { resource: 'volume', name: body.Name, action: 'create' }, () => this.slot(() => this.engine.createVolume(body)));
   }
 
   /** External resources are the user's: tug checks they exist and never creates them. */
@@ -208,13 +223,14 @@ class UpRun {
     if (r.kind === 'keep' || r.kind === 'start' || r.kind === 'restart') {
       return { id: r.container.id, name: r.container.name, number: r.number };
     }
+    this.signal.throwIfAborted();
     this.changed = true;
     let anonymousVolumes: Record<string, string> | undefined;
     if (r.kind === 'recreate') {
-      const old = await this.pool.run(() => this.engine.inspectContainer(r.container.id));
+      const old = await this.slot(() => this.engine.inspectContainer(r.container.id));
       anonymousVolumes = anonymousMounts(old.mounts, svc);
       // The replacement takes the name; the old one keeps running until the new one may start.
-      await this.pool.run(() => this.engine.renameContainer(r.container.id, `${r.container.id.slice(0, 12)}_${r.container.name}`));
+      await this.slot(() => this.engine.renameContainer(r.container.id, `${r.container.id.slice(0, 12)}_${r.container.name}`));
     }
     const spec = containerSpec(this.project, svc, {
       number: r.number, apiVersion: this.apiVersion, hash, anonymousVolumes,
@@ -222,13 +238,29 @@ class UpRun {
     });
     for (const w of spec.warnings) this.emit({ resource: 'container', name: spec.name, service: svc.name, action: 'create', state: 'warning', time: Date.now(), message: w });
     const id = await step(this.emit, { resource: 'container', name: spec.name, service: svc.name, action: r.kind === 'recreate' ? 'recreate' : 'create' },
-      () => this.pool.run(async () => {
-        const id = await this.engine.createContainer(spec.name, spec.body, { platform: spec.platform });
-        for (const n of spec.networks) await this.engine.connectNetwork(n.name, id, n.endpoint);
-        await this.engine.copyFiles(id, spec.copies);
-        return id;
-      }));
+      () => this.slot(() => this.createWhole(spec)))
+      .catch(async (err: unknown) => {
+        // No replacement took the name: give it back, so the next `up` finds the container as it was.
+        if (r.kind === 'recreate') await this.pool.run(() => this.engine.renameContainer(r.container.id, r.container.name)).catch(() => {});
+        throw err;
+      });
     return { id, name: spec.name, number: r.number };
+  }
+
+  /**
+   * Networks and files are added after create; a container left without them would be
+   * started as it is by the next `up` (its config hash matches), so it is removed instead.
+   */
+  private async createWhole(spec: ReturnType<typeof containerSpec>): Promise<string> {
+    const id = await this.engine.createContainer(spec.name, spec.body, { platform: spec.platform });
+    try {
+      for (const n of spec.networks) await this.engine.connectNetwork(n.name, id, n.endpoint);
+      await this.engine.copyFiles(id, spec.copies);
+    } catch (err) {
+      await this.engine.removeContainer(id, { force: true }).catch(() => {});
+      throw err;
+    }
+    return id;
   }
 
   private async startService(name: string): Promise<void> {
@@ -241,12 +273,12 @@ class UpRun {
     await Promise.all(plan.replicas.map(async (r, i) => {
       const c = containers[i]!;
       if (r.kind === 'keep') return;
-      if (this.signal.aborted) throw this.signal.reason;
+      this.signal.throwIfAborted();
       this.changed = true;
       if (r.kind === 'recreate') await this.removeContainer(r.container, 'replaced');
       if (r.kind === 'restart') {
         await step(this.emit, { resource: 'container', name: c.name, service: name, action: 'restart' }, () =>
-          this.pool.run(async () => {
+          this.slot(async () => {
             await this.engine.stopContainer(c.id, this.stopTimeout(svc));
             this.watch.reset(c.id);
             await this.engine.startContainer(c.id);
@@ -254,8 +286,9 @@ class UpRun {
       } else {
         this.watch.reset(c.id);
         await step(this.emit, { resource: 'container', name: c.name, service: name, action: 'start' }, () =>
-          this.pool.run(() => this.engine.startContainer(c.id)));
+          this.slot(() => this.engine.startContainer(c.id)));
       }
+      this.startedByRun.add(c.id);
       this.watch.markStarted(c.id);
       if (svc.healthcheck && !svc.healthcheck.disable) this.watch.expectHealth(c.id);
     }));
@@ -282,6 +315,7 @@ class UpRun {
         try {
           await Promise.all(depContainers.map((c) => this.watch.waitFor(c.id, condition, this.signal)));
         } catch (err) {
+          this.signal.throwIfAborted();
           if (!(err instanceof ConditionFailed)) throw err;
           if (!edge.required) {
             this.emit({ resource: 'service', name, service: name, action: 'wait', state: 'warning', time: Date.now(),
@@ -310,6 +344,7 @@ class UpRun {
             if (!probed) await this.settle(c.id, signal);
           }));
         } catch (err) {
+          this.signal.throwIfAborted();
           if (err instanceof ConditionFailed) throw await describeFailure(this.engine, { dependency: name, failure: err });
           if (deadline?.aborted) {
             throw new ServiceFailedError('wait_timeout', `service "${name}" was not healthy within ${this.opts.waitTimeoutSeconds}s`,
@@ -333,6 +368,26 @@ class UpRun {
     if (exitCode !== 0) throw new ConditionFailed(id, 'exited', exitCode);
   }
 
+  /** A pool slot for an engine call that changes something: once interrupted, queued calls are dropped, not made. */
+  private slot<T>(task: () => Promise<T>): Promise<T> {
+    return this.pool.run(() => {
+      this.signal.throwIfAborted();
+      return task();
+    });
+  }
+
+  /**
+   * After an interruption, what this run started is stopped again (dependents first), leaving
+   * containers that exist, carry the project's labels and do not run: the next `up` starts
+   * them. Containers created but never started are kept for the same reason.
+   */
+  private async stopStarted(): Promise<void> {
+    if (this.startedByRun.size === 0) return;
+    const running = await this.engine.listContainers({ project: this.project.name });
+    const ours = running.filter((c) => this.startedByRun.has(c.id));
+    await stopInOrder(this.engine, this.project, ours, { timeout: this.opts.stopTimeout }, this.emit, this.pool);
+  }
+
   private stopTimeout(svc: Service | undefined): number | undefined {
     if (this.opts.stopTimeout !== undefined) return this.opts.stopTimeout;
     const g = svc?.stop_grace_period;
@@ -343,13 +398,20 @@ class UpRun {
   private async removeContainer(c: ContainerSummary, why: string): Promise<void> {
     this.changed = true;
     await step(this.emit, { resource: 'container', name: c.name, service: c.service, action: 'remove', message: why }, () =>
-      this.pool.run(async () => {
+      this.slot(async () => {
         if (c.state === 'running' || c.state === 'restarting' || c.state === 'paused') {
           await this.engine.stopContainer(c.id, this.stopTimeout(this.project.services[c.service]));
         }
         await this.engine.removeContainer(c.id, { force: true });
       }));
   }
+}
+
+/** Waits for every task, then fails with the first failure: nothing is left in flight when up returns. */
+async function settleAll(tasks: Promise<unknown>[]): Promise<void> {
+  const settled = await Promise.allSettled(tasks);
+  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
 }
 
 /**

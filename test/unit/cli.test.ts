@@ -71,6 +71,19 @@ describe('tug (built CLI)', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('accepts Compose\'s --no-* flags as flags of their own, not as negations', () => {
+    // Parsing succeeds, so the failure is the missing stack file (3), not an unknown argument (2).
+    const r = tug(['up', '--no-deps', '--no-start', '--no-recreate', '-d']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).not.toMatch(/Unknown argument/i);
+  });
+
+  it('reads -f after `rm` as --force, and before a verb as --file', () => {
+    const r = tug(['-f', 'missing.yaml', 'rm', '-f']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain('missing.yaml');
+  });
+
   it('prints a valid stack, and its service names', () => {
     const dir = mkdtempSync(join(work, 'ok-'));
     writeFileSync(join(dir, 'compose.yaml'), 'name: demo\nservices:\n  web:\n    image: nginx\n    depends_on: [db]\n  db:\n    image: postgres\n');

@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { connectEngine } from '../engine.js';
 import { loadStack, type GlobalArgs } from '../options.js';
+import { withCliLock } from '../project-lock.js';
 import { progressFor } from '../run-context.js';
 
 interface DownArgs extends GlobalArgs {
@@ -24,9 +25,14 @@ export const downCommand: CommandModule<GlobalArgs, DownArgs> = {
     const project = await loadStack(args);
     const engine = await connectEngine();
     const { down } = await import('../../run/down.js');
-    await down(engine, project.name, project, {
-      volumes: args.volumes, removeOrphans: args['remove-orphans'], rmi: args.rmi, timeout: args.timeout,
-      onProgress: progressFor(args),
-    });
+    const progress = progressFor(args);
+    try {
+      await withCliLock(args, project.name, 'down', undefined, () => down(engine, project.name, project, {
+        volumes: args.volumes, removeOrphans: args['remove-orphans'], rmi: args.rmi, timeout: args.timeout,
+        onProgress: progress.listener,
+      }));
+    } finally {
+      await progress.close();
+    }
   },
 };

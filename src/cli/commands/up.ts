@@ -1,8 +1,10 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { connectEngine } from '../engine.js';
+import type { Project } from '../../stack/model.js';
 import { loadStack, type GlobalArgs } from '../options.js';
-import { progressFor, interruptible } from '../run-context.js';
+import { withCliLock } from '../project-lock.js';
+import { progressFor, interruptible, stdoutColors } from '../run-context.js';
 import { tugVersion } from '../version.js';
 
 interface UpArgs extends GlobalArgs {
@@ -21,6 +23,8 @@ interface UpArgs extends GlobalArgs {
   'remove-orphans'?: boolean;
   parallel?: number;
   timeout?: number;
+  'abort-on-container-exit'?: boolean;
+  'exit-code-from'?: string;
 }
 
 export function parseScale(values: string[] | undefined): Record<string, number> {
@@ -54,28 +58,63 @@ export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
         'remove-orphans': { type: 'boolean', describe: 'Remove containers of services no longer in the file' },
         parallel: { type: 'number', describe: 'Engine calls in flight at once (default: 8 per engine CPU, 8 to 64)' },
         timeout: { alias: 't', type: 'number', describe: 'Seconds to wait for replaced containers to stop' },
+        'abort-on-container-exit': { type: 'boolean', describe: 'Stop the stack when any container exits, and exit with its code' },
+        'exit-code-from': { type: 'string', requiresArg: true, describe: 'Exit with this service\'s exit code (implies --abort-on-container-exit)' },
       })
-      .conflicts('force-recreate', 'no-recreate') as unknown as Argv<UpArgs>,
+      .conflicts('force-recreate', 'no-recreate')
+      // Both need the logs followed until something exits, which a detached up never does.
+      .conflicts('detach', ['abort-on-container-exit', 'exit-code-from'])
+      .conflicts('wait', ['abort-on-container-exit', 'exit-code-from'])
+      .conflicts('no-start', ['abort-on-container-exit', 'exit-code-from']) as unknown as Argv<UpArgs>,
   handler: async (args) => {
     const project = await loadStack(args);
     const engine = await connectEngine();
     const { up } = await import('../../run/up.js');
-    const onProgress = progressFor(args);
+    const from = args['exit-code-from'];
+    if (from !== undefined) await checkExitCodeFrom(project, from, args);
+    const progress = progressFor(args);
+    const onProgress = progress.listener;
+    // Stopping after an attached run gets a display of its own: the first one has ended by then.
+    const stopProgress = progressFor(args);
     await interruptible(async (signal) => {
-      const result = await up(engine, project, {
+      // Held while converging only: an attached `up` follows logs for hours, and `down` must not wait on that.
+      const result = await withCliLock(args, project.name, 'up', signal, () => up(engine, project, {
         targets: args.services, noDeps: args['no-deps'], scale: parseScale(args.scale), noStart: args['no-start'],
         pull: args.pull, build: args.build, forceRecreate: args['force-recreate'], noRecreate: args['no-recreate'],
         alwaysRecreateDeps: args['always-recreate-deps'], removeOrphans: args['remove-orphans'], parallel: args.parallel,
         stopTimeout: args.timeout, wait: args.wait, waitTimeoutSeconds: args['wait-timeout'], signal, onProgress,
         version: tugVersion(),
-      });
+      }));
+      await progress.close();
       if (result.unchanged) {
         const n = Object.values(result.containers).flat().length;
         process.stderr.write(`Nothing to do: ${n} container${n === 1 ? '' : 's'} already up to date.\n`);
       }
       if (args.detach || args.wait || args['no-start']) return;
       const { attach } = await import('../../run/attach.js');
-      await attach(engine, project, Object.values(result.containers).flat(), { signal, onProgress, stopTimeout: args.timeout });
+      const containers = Object.entries(result.containers).flatMap(([service, cs]) => cs.map((c) => ({ ...c, service })));
+      const { exitCode } = await attach(engine, project, containers, {
+        signal, onProgress: stopProgress.listener, stopTimeout: args.timeout, color: stdoutColors(args),
+        abortOnContainerExit: args['abort-on-container-exit'], exitCodeFrom: from,
+      });
+      if (exitCode !== undefined) process.exitCode = exitCode;
+    }).finally(async () => {
+      // Before main prints an error: a live display must have drawn its last frame first.
+      await progress.close();
+      await stopProgress.close();
     });
   },
 };
+
+/** Checked before anything starts: a typo must not cost a whole stack's start-up. */
+async function checkExitCodeFrom(project: Project, from: string, args: UpArgs): Promise<void> {
+  if (!project.services[from]) {
+    throw new UsageError(`--exit-code-from: no such service: ${from}`, `services: ${Object.keys(project.services).join(', ')}`);
+  }
+  const { servicesInScope } = await import('../../plan/up.js');
+  const { DependencyGraph } = await import('../../graph/graph.js');
+  const scope = servicesInScope(project, DependencyGraph.fromServices(project.services), { targets: args.services, noDeps: args['no-deps'] });
+  if (!scope.includes(from)) {
+    throw new UsageError(`--exit-code-from: service "${from}" is not brought up by this command`, `name it too: tug up ${[...(args.services ?? []), from].join(' ')}`);
+  }
+}
