@@ -3,26 +3,11 @@
  * moment every dependency meets its `depends_on` condition, as the engine's event stream
  * reports it. `restart` and `start` share it.
  */
-import type { ContainerSummary, Engine } from '../engine/engine.js';
+import type { ContainerSummary } from '../engine/engine.js';
 import { ServiceFailedError } from '../errors.js';
-import type { DependencyGraph, Edge } from '../graph/graph.js';
 import type { MissingDependency, ServiceContainers } from '../plan/lifecycle.js';
-import type { Project } from '../stack/model.js';
-import { describeFailure } from './failure.js';
-import type { Pool } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
-import { COND } from './up.js';
-import { ConditionFailed, type ContainerWatch } from './watch.js';
-
-export interface GateContext {
-  engine: Engine;
-  project: Project;
-  graph: DependencyGraph;
-  watch: ContainerWatch;
-  pool: Pool;
-  emit: ProgressListener;
-  signal: AbortSignal;
-}
+import { gate, settleAll, type GateContext } from './gates.js';
 
 /** Inspects containers once, after subscribing, so the watch knows the state they are in. */
 export async function seedWatch(ctx: GateContext, containers: readonly ContainerSummary[]): Promise<void> {
@@ -102,45 +87,3 @@ function waitableIn(start: readonly ServiceContainers[], present: ReadonlyMap<st
   return (service) => (present.get(service) ?? []).filter((c) => starting.has(c.id) || (c.state !== 'created' && c.state !== 'removing'));
 }
 
-/** One `depends_on` edge: once the dependency is started (when we start it), its condition. */
-async function gate(ctx: GateContext, name: string, edge: Edge, deps: ContainerSummary[], started?: Promise<void>, quiet = false): Promise<void> {
-  if (deps.length === 0) return; // reported by refuseMissing before anything started
-  await started;
-  const condition = COND[edge.condition] ?? 'started';
-  if (condition === 'healthy') await expectHealth(ctx, name, edge.to, deps);
-  const emit: ProgressListener = quiet ? () => {} : ctx.emit;
-  await step(emit, { resource: 'service', name, service: name, action: 'wait', message: `waiting for ${edge.to} (${edge.condition})` }, async () => {
-    try {
-      await Promise.all(deps.map((c) => ctx.watch.waitFor(c.id, condition, ctx.signal)));
-    } catch (err) {
-      if (!(err instanceof ConditionFailed)) throw err;
-      if (!edge.required) {
-        emit({ resource: 'service', name, service: name, action: 'wait', state: 'warning', time: Date.now(),
-          message: `optional dependency "${edge.to}" ${err.message}: starting "${name}" anyway` });
-        return;
-      }
-      throw await describeFailure(ctx.engine, { dependent: name, dependency: edge.to, failure: err, condition: edge.condition });
-    }
-  });
-}
-
-/** Waits for every task, then reports the first failure: none is left running unobserved. */
-export async function settleAll(tasks: Promise<unknown>[]): Promise<void> {
-  const settled = await Promise.allSettled(tasks);
-  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) throw failure.reason;
-}
-
-/** A `service_healthy` gate on a service without any healthcheck would wait forever. */
-async function expectHealth(ctx: GateContext, dependent: string, dependency: string, deps: ContainerSummary[]): Promise<void> {
-  const dep = ctx.project.services[dependency];
-  if (dep?.healthcheck && !dep.healthcheck.disable) return;
-  // The image may declare one.
-  const details = await ctx.engine.inspectContainer(deps[0]!.id);
-  if (!(details.config as { Healthcheck?: { Test?: string[] } }).Healthcheck?.Test?.length) {
-    throw new ServiceFailedError('dependency_no_healthcheck',
-      `service "${dependent}" waits for "${dependency}" to be healthy, but "${dependency}" has no healthcheck`,
-      `add a healthcheck to "${dependency}", or use condition: service_started`);
-  }
-  for (const c of deps) ctx.watch.expectHealth(c.id);
-}

@@ -12,7 +12,8 @@ import {
 import type { Project } from '../stack/model.js';
 import { parseDuration } from '../stack/units.js';
 import { stopInOrder } from './down.js';
-import { awaitUntouchedDependencies, refuseMissing, seedWatch, settleAll, startGated, type GateContext } from './gated-start.js';
+import { awaitUntouchedDependencies, refuseMissing, seedWatch, startGated } from './gated-start.js';
+import { settleAll, type GateContext } from './gates.js';
 import { Pool, runDag } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
 import { ContainerWatch } from './watch.js';

@@ -17,7 +17,8 @@ import { describeFailure } from './failure.js';
 import { ensureImages } from './images.js';
 import { Pool } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
-import { ConditionFailed, ContainerWatch, type Condition } from './watch.js';
+import { ConditionFailed, ContainerWatch } from './watch.js';
+import { gate, settleAll } from './gates.js';
 
 export interface UpOptions extends UpPlanOptions {
   removeOrphans?: boolean;
@@ -50,11 +51,6 @@ export interface UpResult {
 const SETTLE_MS = 1000;
 
 /** A `depends_on` condition as the watch checks it. */
-export const COND: Record<string, Condition> = {
-  service_started: 'started',
-  service_healthy: 'healthy',
-  service_completed_successfully: 'completed',
-};
 
 export async function up(engine: Engine, project: Project, opts: UpOptions = {}): Promise<UpResult> {
   const emit: ProgressListener = opts.onProgress ?? (() => {});
@@ -296,36 +292,9 @@ class UpRun {
 
   /** Waits until every dependency of `name` meets its condition; fails fast when one cannot. */
   private async gates(name: string): Promise<void> {
-    const edges = this.graph.edgesFrom(name).filter((e) => this.started.has(e.to) || this.created.has(e.to));
-    await Promise.all(edges.map(async (edge) => {
-      const depContainers = await this.created.get(edge.to)!;
-      await this.started.get(edge.to);
-      const condition = COND[edge.condition] ?? 'started';
-      const dep = this.project.services[edge.to]!;
-      if (condition === 'healthy' && (!dep.healthcheck || dep.healthcheck.disable)) {
-        const details = await this.engine.inspectContainer(depContainers[0]!.id);
-        if (!(details.config as { Healthcheck?: { Test?: string[] } }).Healthcheck?.Test?.length) {
-          throw new ServiceFailedError('dependency_no_healthcheck',
-            `service "${name}" waits for "${edge.to}" to be healthy, but "${edge.to}" has no healthcheck`,
-            `add a healthcheck to "${edge.to}", or use condition: service_started`);
-        }
-        this.watch.expectHealth(depContainers[0]!.id);
-      }
-      await step(this.emit, { resource: 'service', name, service: name, action: 'wait', message: `waiting for ${edge.to} (${edge.condition})` }, async () => {
-        try {
-          await Promise.all(depContainers.map((c) => this.watch.waitFor(c.id, condition, this.signal)));
-        } catch (err) {
-          this.signal.throwIfAborted();
-          if (!(err instanceof ConditionFailed)) throw err;
-          if (!edge.required) {
-            this.emit({ resource: 'service', name, service: name, action: 'wait', state: 'warning', time: Date.now(),
-              message: `optional dependency "${edge.to}" ${err.message}: starting "${name}" anyway` });
-            return;
-          }
-          throw await describeFailure(this.engine, { dependent: name, dependency: edge.to, failure: err, condition: edge.condition });
-        }
-      });
-    }));
+    const ctx = { engine: this.engine, project: this.project, graph: this.graph, watch: this.watch, pool: this.pool, emit: this.emit, signal: this.signal };
+    const edges = this.graph.edgesFrom(name).filter((e) => this.created.has(e.to));
+    await Promise.all(edges.map(async (edge) => gate(ctx, name, edge, await this.created.get(edge.to)!, this.started.get(edge.to))));
   }
 
   private async waitAll(services: string[]): Promise<void> {
@@ -405,13 +374,6 @@ class UpRun {
         await this.engine.removeContainer(c.id, { force: true });
       }));
   }
-}
-
-/** Waits for every task, then fails with the first failure: nothing is left in flight when up returns. */
-async function settleAll(tasks: Promise<unknown>[]): Promise<void> {
-  const settled = await Promise.allSettled(tasks);
-  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) throw failure.reason;
 }
 
 /**
