@@ -88,7 +88,8 @@ export async function stopInOrder(
   });
 }
 
-function stopTimeout(project: Project | undefined, service: string, flag?: number): number | undefined {
+/** Seconds a container gets to stop: `-t` if given, else its service's stop_grace_period, else the engine's default. */
+export function stopTimeout(project: Project | undefined, service: string, flag?: number): number | undefined {
   if (flag !== undefined) return flag;
   const grace = project?.services[service]?.stop_grace_period;
   const ns = grace ? parseDuration(grace) : undefined;

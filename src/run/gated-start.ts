@@ -9,6 +9,8 @@ import type { MissingDependency, ServiceContainers } from '../plan/lifecycle.js'
 import { step, type ProgressListener } from './progress.js';
 import { gate, settleAll, type GateContext } from './gates.js';
 
+export type { GateContext } from './gates.js';
+
 /** Inspects containers once, after subscribing, so the watch knows the state they are in. */
 export async function seedWatch(ctx: GateContext, containers: readonly ContainerSummary[]): Promise<void> {
   await Promise.all(containers.map((c) => ctx.pool.run(async () => ctx.watch.seed(await ctx.engine.inspectContainer(c.id)))));

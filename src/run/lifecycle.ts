@@ -10,13 +10,12 @@ import {
   byService, checkServiceNames, containersFor, planRemove, planRestart, planStart, selectContainers, type RemovePlan, type StopStep,
 } from '../plan/lifecycle.js';
 import type { Project } from '../stack/model.js';
-import { parseDuration } from '../stack/units.js';
-import { stopInOrder } from './down.js';
+import { stopInOrder, stopTimeout } from './down.js';
 import { awaitUntouchedDependencies, refuseMissing, seedWatch, startGated } from './gated-start.js';
 import { settleAll, type GateContext } from './gates.js';
 import { Pool, runDag } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
-import { ContainerWatch } from './watch.js';
+import { withWatch } from './watch.js';
 
 export interface LifecycleOptions {
   /** Services named on the command line; empty means all. */
@@ -40,7 +39,7 @@ export interface LifecycleResult {
 
 export async function restart(engine: Engine, project: Project, opts: RestartOptions = {}): Promise<LifecycleResult & { services: string[] }> {
   checkServiceNames(project, opts.services);
-  return withWatch(engine, project, opts, async (ctx) => {
+  return withGates(engine, project, opts, async (ctx) => {
     const listed = await engine.listContainers({ project: project.name, all: true });
     const plan = planRestart(ctx.graph, listed, opts);
     if (plan.start.length === 0) {
@@ -59,7 +58,7 @@ export async function restart(engine: Engine, project: Project, opts: RestartOpt
 
 export async function start(engine: Engine, project: Project, opts: LifecycleOptions = {}): Promise<LifecycleResult> {
   checkServiceNames(project, opts.services);
-  return withWatch(engine, project, opts, async (ctx) => {
+  return withGates(engine, project, opts, async (ctx) => {
     const listed = await engine.listContainers({ project: project.name, all: true });
     const plan = planStart(ctx.graph, listed, opts);
     if (plan.empty.length === plan.scope.length) {
@@ -159,36 +158,18 @@ async function stopAll(ctx: GateContext, steps: StopStep[], timeout: number | un
     const c = byId.get(id)!;
     if (ctx.signal.aborted) throw ctx.signal.reason;
     await step(ctx.emit, { resource: 'container', name: c.name, service: c.service, action: 'stop' }, () =>
-      ctx.pool.run(() => ctx.engine.stopContainer(c.id, graceSeconds(ctx.project, c.service, timeout))));
+      ctx.pool.run(() => ctx.engine.stopContainer(c.id, stopTimeout(ctx.project, c.service, timeout))));
     await ctx.watch.waitFor(c.id, 'exited', ctx.signal);
   });
 }
 
-/** Opens the one event subscription a gated verb uses, before it inspects or touches anything. */
-async function withWatch<T>(engine: Engine, project: Project, opts: LifecycleOptions, fn: (ctx: GateContext) => Promise<T>): Promise<T> {
+/** The gate context of a lifecycle verb, around its one event subscription. */
+async function withGates<T>(engine: Engine, project: Project, opts: LifecycleOptions, fn: (ctx: GateContext) => Promise<T>): Promise<T> {
   const graph = DependencyGraph.fromServices(project.services);
-  const cancel = new AbortController();
-  const onOuterAbort = () => cancel.abort(opts.signal?.reason);
-  if (opts.signal?.aborted) onOuterAbort();
-  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  const watch = await ContainerWatch.open(engine, project.name, cancel.signal);
-  try {
-    return await fn({ engine, project, graph, watch, pool: new Pool(opts.parallel ?? 16), emit: opts.onProgress ?? (() => {}), signal: cancel.signal });
-  } catch (err) {
-    cancel.abort(err);
-    throw err;
-  } finally {
-    opts.signal?.removeEventListener('abort', onOuterAbort);
-    watch.close();
-  }
+  return withWatch(engine, project.name, opts.signal, (watch, signal) =>
+    fn({ engine, project, graph, watch, pool: new Pool(opts.parallel ?? 16), emit: opts.onProgress ?? (() => {}), signal }));
 }
 
-function graceSeconds(project: Project, service: string, flag: number | undefined): number | undefined {
-  if (flag !== undefined) return flag;
-  const grace = project.services[service]?.stop_grace_period;
-  const ns = grace ? parseDuration(grace) : undefined;
-  return ns === undefined ? undefined : Math.ceil(ns / 1e9);
-}
 
 const named = (services: string[] | undefined): string => (services?.length ? ` for ${services.join(', ')}` : '');
 

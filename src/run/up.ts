@@ -11,13 +11,12 @@ import { DependencyGraph } from '../graph/graph.js';
 import { checkScale } from '../plan/lifecycle.js';
 import { planUp, type ReplicaAction, type UpPlan, type UpPlanOptions } from '../plan/up.js';
 import type { Project, Service } from '../stack/model.js';
-import { parseDuration } from '../stack/units.js';
-import { stopInOrder } from './down.js';
+import { stopInOrder, stopTimeout } from './down.js';
 import { describeFailure } from './failure.js';
 import { ensureImages } from './images.js';
 import { Pool } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
-import { ConditionFailed, ContainerWatch } from './watch.js';
+import { ConditionFailed, withWatch, type ContainerWatch } from './watch.js';
 import { gate, settleAll } from './gates.js';
 
 export interface UpOptions extends UpPlanOptions {
@@ -61,12 +60,8 @@ export async function up(engine: Engine, project: Project, opts: UpOptions = {})
   // Refused before anything is created, rather than at the replica that cannot be made.
   checkScale(project, opts.scale);
   const apiVersion = await engine.apiVersion();
-  const cancel = new AbortController();
-  const onOuterAbort = () => cancel.abort(opts.signal?.reason);
-  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
   // Subscribe before anything starts or is inspected, so that no transition is missed.
-  const watch = await ContainerWatch.open(engine, project.name, cancel.signal);
-  try {
+  return withWatch(engine, project.name, opts.signal, async (watch, signal) => {
     const observed = {
       containers: await engine.listContainers({ project: project.name, all: true }),
       networks: await engine.listNetworks({ project: project.name }),
@@ -77,15 +72,8 @@ export async function up(engine: Engine, project: Project, opts: UpOptions = {})
     const cpus = await engine.info().then((i) => i.cpus, () => undefined);
     const parallel = opts.parallel ?? defaultParallelism(cpus);
     warnAboveEngineCpus(project, plan, cpus, emit);
-    const run = new UpRun(engine, project, graph, plan, { ...opts, parallel }, emit, watch, cancel.signal, apiVersion);
-    return await run.execute();
-  } catch (err) {
-    cancel.abort(err);
-    throw err;
-  } finally {
-    opts.signal?.removeEventListener('abort', onOuterAbort);
-    watch.close();
-  }
+    return new UpRun(engine, project, graph, plan, { ...opts, parallel }, emit, watch, signal, apiVersion).execute();
+  });
 }
 
 class UpRun {
@@ -275,7 +263,7 @@ class UpRun {
       if (r.kind === 'restart') {
         await step(this.emit, { resource: 'container', name: c.name, service: name, action: 'restart' }, () =>
           this.slot(async () => {
-            await this.engine.stopContainer(c.id, this.stopTimeout(svc));
+            await this.engine.stopContainer(c.id, stopTimeout(this.project, svc.name, this.opts.stopTimeout));
             this.watch.reset(c.id);
             await this.engine.startContainer(c.id);
           }));
@@ -357,19 +345,12 @@ class UpRun {
     await stopInOrder(this.engine, this.project, ours, { timeout: this.opts.stopTimeout }, this.emit, this.pool);
   }
 
-  private stopTimeout(svc: Service | undefined): number | undefined {
-    if (this.opts.stopTimeout !== undefined) return this.opts.stopTimeout;
-    const g = svc?.stop_grace_period;
-    const ns = g ? parseDuration(g) : undefined;
-    return ns === undefined ? undefined : Math.ceil(ns / 1e9);
-  }
-
   private async removeContainer(c: ContainerSummary, why: string): Promise<void> {
     this.changed = true;
     await step(this.emit, { resource: 'container', name: c.name, service: c.service, action: 'remove', message: why }, () =>
       this.slot(async () => {
         if (c.state === 'running' || c.state === 'restarting' || c.state === 'paused') {
-          await this.engine.stopContainer(c.id, this.stopTimeout(this.project.services[c.service]));
+          await this.engine.stopContainer(c.id, stopTimeout(this.project, c.service, this.opts.stopTimeout));
         }
         await this.engine.removeContainer(c.id, { force: true });
       }));

@@ -195,3 +195,30 @@ export class ContainerWatch {
     }
   }
 }
+
+/**
+ * Runs `fn` with the command's one event subscription, opened before `fn` inspects or touches
+ * anything. Its signal follows `outer` (Ctrl-C); a failure inside `fn` cancels whatever is still
+ * waiting on a gate, and the subscription is always closed.
+ */
+export async function withWatch<T>(
+  engine: Engine,
+  project: string,
+  outer: AbortSignal | undefined,
+  fn: (watch: ContainerWatch, signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const cancel = new AbortController();
+  const onOuterAbort = () => cancel.abort(outer?.reason);
+  if (outer?.aborted) onOuterAbort();
+  outer?.addEventListener('abort', onOuterAbort, { once: true });
+  const watch = await ContainerWatch.open(engine, project, cancel.signal);
+  try {
+    return await fn(watch, cancel.signal);
+  } catch (err) {
+    cancel.abort(err);
+    throw err;
+  } finally {
+    outer?.removeEventListener('abort', onOuterAbort);
+    watch.close();
+  }
+}
