@@ -23,13 +23,17 @@ import { pullCommand } from './commands/pull.js';
 import { buildCommand } from './commands/build.js';
 import { lsCommand } from './commands/ls.js';
 import { eventsCommand } from './commands/events.js';
+import { logsCommand } from './commands/logs.js';
+import { execCommand, execOptions } from './commands/exec.js';
+import { runCommand, runOptions } from './commands/run.js';
+import { dashAfterService, followFlagAfterLogs } from './argv.js';
 import { configureReporting, reportError } from './fail.js';
 import { globalOptions, type GlobalArgs } from './options.js';
 import { ansiFromArgv, type AnsiMode } from './style.js';
 import { suggestFlag } from './suggest.js';
 import { tugVersion } from './version.js';
 
-const argv = forceFlagAfterRm(hideBin(process.argv));
+const argv = dashAfterService(followFlagAfterLogs(forceFlagAfterRm(hideBin(process.argv))), { exec: execOptions, run: runOptions });
 const debugFromEnv = process.env.TUG_DEBUG === '1';
 // Set before parsing so that usage errors already honour --ansi and --debug.
 configureReporting({ ansi: ansiFromArgv(argv), debug: debugFromEnv || argv.includes('--debug') });
@@ -78,6 +82,9 @@ function buildParser(args: string[]): Argv<GlobalArgs> {
     .command(buildCommand)
     .command(lsCommand)
     .command(eventsCommand)
+    .command(logsCommand)
+    .command(execCommand)
+    .command(runCommand)
     .completion('completion', 'Print a shell completion script (bash, zsh)')
     .demandCommand(1, 'Missing command')
     .strict()
@@ -88,6 +95,8 @@ function buildParser(args: string[]): Argv<GlobalArgs> {
     .wrap(Math.min(100, process.stdout.columns || 80))
     .exitProcess(false)
     .fail((msg, err) => {
+      // yargs' own parse errors (a flag missing its value...) are usage errors, not tug bugs.
+      if (err && err.name === 'YError') throw new UsageError(err.message);
       if (err) throw err;
       // recommendCommands reports its suggestion first, then strict mode the actual error.
       if (msg?.startsWith('Did you mean')) {

@@ -140,7 +140,7 @@ function completedJobs(project: Project): Set<string> {
 }
 
 /** `app-web-1` → `web-1`: the project name is the same on every line. */
-function prefixOf(project: Project, name: string): string {
+export function prefixOf(project: Project, name: string): string {
   return name.startsWith(`${project.name}-`) ? name.slice(project.name.length + 1) : name;
 }
 
@@ -167,7 +167,8 @@ export function prefixColor(service: string): (typeof PREFIX_PALETTE)[number] {
   return PREFIX_PALETTE[h % PREFIX_PALETTE.length]!;
 }
 
-function painter(color: ChalkInstance | undefined, service: string): (s: string) => string {
+/** Paints a service's prefix in its colour; leaves it plain when colour is off. */
+export function painter(color: ChalkInstance | undefined, service: string): (s: string) => string {
   if (!color || color.level === 0) return (s) => s;
   return color[prefixColor(service)];
 }

@@ -59,6 +59,12 @@ describe('tug (built CLI)', () => {
     expect(typo.stderr).toContain('Did you mean --format?');
   });
 
+  it('a flag missing its value is a usage error, not an internal one', () => {
+    const r = tug(['-f']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).not.toMatch(/internal error/);
+  });
+
   it('no command at all is a usage error', () => {
     expect(tug([]).code).toBe(2);
   });

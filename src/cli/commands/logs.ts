@@ -1,0 +1,72 @@
+import { Chalk } from 'chalk';
+import type { Argv, CommandModule } from 'yargs';
+import { UsageError } from '../../errors.js';
+import { parseDuration } from '../../stack/units.js';
+import { connectEngine } from '../engine.js';
+import { loadStack, type GlobalArgs } from '../options.js';
+import { stdoutColors } from '../run-context.js';
+
+interface LogsArgs extends GlobalArgs {
+  services?: string[];
+  follow?: boolean;
+  tail?: string;
+  since?: string;
+  until?: string;
+  timestamps?: boolean;
+  'no-color'?: boolean;
+  'no-log-prefix'?: boolean;
+  ansi?: string;
+}
+
+export function parseTail(v: string | undefined): number | 'all' {
+  if (v === undefined || v === 'all') return 'all';
+  if (!/^\d+$/.test(v)) throw new UsageError(`invalid --tail "${v}"`, 'give a number of lines, or all');
+  return Number(v);
+}
+
+/** The engine reads these itself; checked here so that a typo is a usage error, not an engine one. */
+export function checkTime(flag: string, v: string | undefined): string | undefined {
+  if (v === undefined || /^\d+(\.\d+)?$/.test(v) || parseDuration(v) !== undefined || !Number.isNaN(Date.parse(v))) return v;
+  throw new UsageError(`invalid --${flag} "${v}"`, 'use an RFC 3339 time, Unix seconds, or a duration such as 10m');
+}
+
+export const logsCommand: CommandModule<GlobalArgs, LogsArgs> = {
+  command: 'logs [services..]',
+  describe: 'Print the output of the stack\'s containers, each line prefixed with its container',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .positional('services', { type: 'string', array: true, describe: 'Services to show (default: all)' })
+      .options({
+        follow: { type: 'boolean', describe: 'Keep printing, also from containers started meanwhile, until Ctrl-C (exit code 0); -f after the verb' },
+        tail: { alias: 'n', type: 'string', requiresArg: true, describe: 'Lines from the end of each container\'s log (a number, or all)' },
+        since: { type: 'string', requiresArg: true, describe: 'Only lines since this time (RFC 3339, Unix seconds, or a duration such as 10m)' },
+        until: { type: 'string', requiresArg: true, describe: 'Only lines before this time (same forms as --since)' },
+        timestamps: { alias: 't', type: 'boolean', describe: 'Show the engine\'s timestamp of each line' },
+        'no-color': { type: 'boolean', describe: 'Print the prefixes without colour (so do --ansi never and NO_COLOR)' },
+        'no-log-prefix': { type: 'boolean', describe: 'Print the lines without the container prefix' },
+      }) as unknown as Argv<LogsArgs>,
+  handler: async (args) => {
+    const tail = parseTail(args.tail);
+    const since = checkTime('since', args.since);
+    const until = checkTime('until', args.until);
+    const project = await loadStack(args);
+    const { checkServiceNames } = await import('../../plan/lifecycle.js');
+    checkServiceNames(project, args.services);
+    const engine = await connectEngine();
+    const { printLogs } = await import('../../run/print-logs.js');
+    // Following is what -f is for, so Ctrl-C is its normal end, not an interruption.
+    const ctl = new AbortController();
+    const stop = (): void => ctl.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    try {
+      await printLogs(engine, project, {
+        services: args.services, follow: args.follow, tail, since, until, timestamps: args.timestamps,
+        prefix: !args['no-log-prefix'], color: args['no-color'] ? new Chalk({ level: 0 }) : stdoutColors(args), signal: ctl.signal,
+      });
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+  },
+};

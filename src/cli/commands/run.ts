@@ -1,0 +1,122 @@
+import { split as shellSplit } from 'shlex';
+import type { Argv, CommandModule, Options } from 'yargs';
+import type { Engine } from '../../engine/engine.js';
+import { UsageError } from '../../errors.js';
+import { connectEngine } from '../engine.js';
+import { commandAfterService, commandOf, envFlags, repeatable } from '../interactive.js';
+import { loadStack, type GlobalArgs } from '../options.js';
+import { withCliLock } from '../project-lock.js';
+import { interruptible, progressFor } from '../run-context.js';
+import { tugVersion } from '../version.js';
+
+interface RunArgs extends GlobalArgs {
+  service: string;
+  cmd?: string[];
+  '--'?: string[];
+  rm?: boolean;
+  detach?: boolean;
+  env?: string[];
+  entrypoint?: string;
+  'no-deps'?: boolean;
+  'no-TTY'?: boolean;
+  name?: string;
+  user?: string;
+  workdir?: string;
+  'service-ports'?: boolean;
+  volume?: string[];
+}
+
+/** Also read by dashAfterService (argv.ts), to tell a flag's value from the service. */
+export const runOptions = {
+  rm: { type: 'boolean', describe: 'Remove the container when it has stopped' },
+  detach: { alias: 'd', type: 'boolean', describe: 'Start it in the background and print its name' },
+  env: { alias: 'e', type: 'string', nargs: 1, coerce: repeatable, describe: 'KEY=value (or KEY, taken from here), repeatable' },
+  entrypoint: { type: 'string', nargs: 1, describe: 'Entrypoint instead of the image\'s (split as a shell would; "" clears it)' },
+  'no-deps': { type: 'boolean', describe: 'Do not bring up (or wait for) the services it depends on' },
+  'no-TTY': { alias: 'T', type: 'boolean', describe: 'Do not allocate a TTY (default: one when stdin and stdout are terminals)' },
+  name: { type: 'string', requiresArg: true, describe: 'Container name instead of <project>-<service>-run-<id>' },
+  user: { alias: 'u', type: 'string', requiresArg: true, describe: 'Run as this user (name or uid[:gid])' },
+  workdir: { alias: 'w', type: 'string', requiresArg: true, describe: 'Working directory inside the container' },
+  'service-ports': { type: 'boolean', describe: 'Publish the service\'s ports (a one-off publishes none otherwise)' },
+  volume: { alias: 'v', type: 'string', nargs: 1, coerce: repeatable, describe: 'Mount [source:]target[:mode], repeatable' },
+} as const satisfies Record<string, Options>;
+
+export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
+  command: 'run <service> [cmd..]',
+  describe: 'Run a one-off container of a service, once its dependencies are ready; exits with its exit code',
+  builder: (y: Argv<GlobalArgs>) =>
+    commandAfterService(y)
+      .positional('service', { type: 'string', describe: 'The service' })
+      .positional('cmd', { type: 'string', array: true, describe: 'A command instead of the service\'s' })
+      .options(runOptions)
+      .epilogue('Exit codes: the container\'s own; 5 when a dependency cannot be brought up or its condition fails, 130 when interrupted before the container started.') as unknown as Argv<RunArgs>,
+  handler: async (args) => {
+    const project = await loadStack(args);
+    const { checkServiceNames } = await import('../../plan/lifecycle.js');
+    checkServiceNames(project, [args.service]);
+    const { createOneOff, parseVolumeFlag, runAttached, startDependencies } = await import('../../run/oneoff.js');
+    const { processStdio, wantsTty } = await import('../../run/stdio.js');
+    const io = processStdio();
+    const detach = args.detach === true;
+    const req = {
+      service: args.service, command: commandOf(args), entrypoint: entrypointOf(args.entrypoint), env: envFlags(args.env),
+      name: args.name, user: args.user, workdir: args.workdir, servicePorts: args['service-ports'],
+      volumes: (args.volume ?? []).map((v) => parseVolumeFlag(v, project)),
+      tty: !detach && wantsTty(io, args['no-TTY']), interactive: !detach, detach, autoRemove: detach && args.rm === true,
+    };
+    const engine = await connectEngine();
+    const progress = progressFor(args);
+    const version = tugVersion();
+    let oneoff: { id: string; name: string } | undefined;
+    try {
+      await interruptible(async (signal) => {
+        const opts = { signal, onProgress: progress.listener, version };
+        // Held while dependencies converge only: the one-off itself may run for hours.
+        if (!args['no-deps']) await withCliLock(args, project.name, 'run', signal, () => startDependencies(engine, project, args.service, opts));
+        oneoff = await createOneOff(engine, project, req, opts);
+      });
+      // The display must have drawn its last frame before the container's output takes over.
+      await progress.close();
+      if (detach) {
+        await engine.startContainer(oneoff!.id);
+        process.stdout.write(`${oneoff!.name}\n`);
+        return;
+      }
+      const started = oneoff!;
+      process.exitCode = await forwardingSignals(engine, started.id, () => runAttached(engine, started, req, io));
+    } finally {
+      await progress.close();
+      if (oneoff && args.rm && !detach) await engine.removeContainer(oneoff.id, { force: true, volumes: true }).catch(() => {});
+    }
+  },
+};
+
+function entrypointOf(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  if (v.trim() === '') return [''];
+  try {
+    return shellSplit(v);
+  } catch (e) {
+    throw new UsageError(`--entrypoint: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Ctrl-C and SIGTERM go to the container, as `docker run` proxies them; the container decides
+ * when it ends. A second signal kills it, for a process that ignores the first (PID 1 does).
+ */
+async function forwardingSignals<T>(engine: Engine, id: string, task: () => Promise<T>): Promise<T> {
+  let count = 0;
+  const forward = (sig: NodeJS.Signals): void => {
+    count++;
+    void engine.killContainer(id, count > 1 ? 'SIGKILL' : sig).catch(() => {});
+  };
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  try {
+    return await task();
+  } finally {
+    process.off('SIGINT', forward);
+    process.off('SIGTERM', forward);
+  }
+}
