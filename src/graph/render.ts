@@ -6,7 +6,7 @@
 
 import { CycleError, type DependencyGraph, type Edge } from './graph.js';
 
-export type GraphFormat = 'text' | 'dot' | 'mermaid';
+export type GraphFormat = 'text' | 'dot' | 'mermaid' | 'json';
 
 export function renderGraph(g: DependencyGraph, format: GraphFormat): string {
   const order = displayOrder(g);
@@ -17,6 +17,8 @@ export function renderGraph(g: DependencyGraph, format: GraphFormat): string {
       return renderDot(g, order);
     case 'mermaid':
       return renderMermaid(g, order);
+    case 'json':
+      return `${JSON.stringify({ services: order, edges: order.flatMap((s) => g.edgesFrom(s)) }, null, 2)}\n`;
   }
 }
 

@@ -171,6 +171,8 @@ describe('the data verbs on the real engine', () => {
     expect(udp.code).toBe(1);
     const bad = await tug(['port', 'web', 'http'], dir);
     expect(bad.code).toBe(2);
+    const json = await tug(['port', 'web', '80', '--format', 'json'], dir);
+    expect(JSON.parse(json.stdout)).toMatchObject({ private_port: 80, protocol: 'tcp', host_ip: '0.0.0.0', host_port: port });
   });
 
   it('ls shows the project with its containers counted by state', async () => {

@@ -379,6 +379,13 @@ describe('renderGraph', () => {
     );
   });
 
+  it('renders json: services in order and every edge with its condition', () => {
+    const parsed = JSON.parse(renderGraph(g, 'json')) as { services: string[]; edges: { from: string; to: string; condition: string }[] };
+    expect(parsed.services).toEqual(['db', 'api', 'cache', 'web']);
+    expect(parsed.edges).toContainEqual(expect.objectContaining({ from: 'web', to: 'api', condition: 'service_healthy', restart: true }));
+    expect(parsed.edges).toHaveLength(g.services().flatMap((s) => g.edgesFrom(s)).length);
+  });
+
   it('renders dot', () => {
     expect(renderGraph(g, 'dot')).toBe(
       [

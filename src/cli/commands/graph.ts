@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { GraphFormat } from '../../graph/render.js';
 import { loadStack, type GlobalArgs } from '../options.js';
 
-const FORMATS = ['text', 'dot', 'mermaid'] as const satisfies readonly GraphFormat[];
+const FORMATS = ['text', 'dot', 'mermaid', 'json'] as const satisfies readonly GraphFormat[];
 
 type GraphArgs = GlobalArgs & { format: GraphFormat };
 

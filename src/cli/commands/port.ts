@@ -9,6 +9,7 @@ interface PortArgs extends GlobalArgs {
   private_port: string;
   protocol: 'tcp' | 'udp';
   index: number;
+  format: 'text' | 'json';
 }
 
 /**
@@ -38,6 +39,7 @@ export const portCommand: CommandModule<GlobalArgs, PortArgs> = {
       .options({
         protocol: { choices: ['tcp', 'udp'] as const, default: 'tcp' as const },
         index: { type: 'number', default: 1, describe: 'Which replica, when the service has several' },
+        format: { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Output format' },
       }) as unknown as Argv<PortArgs>,
   handler: async (args) => {
     const port = Number(args.private_port);
@@ -59,6 +61,10 @@ export const portCommand: CommandModule<GlobalArgs, PortArgs> = {
       const why = container.state === 'running' ? 'is not published' : `is not published: the container is ${container.state}`;
       throw notFound('no_such_port', `port ${port}/${args.protocol} of ${container.name} ${why}`);
     }
-    process.stdout.write(`${address}\n`);
+    if (args.format === 'json') {
+      const sep = address.lastIndexOf(':');
+      const json = { container: container.name, private_port: port, protocol: args.protocol, host_ip: address.slice(0, sep), host_port: Number(address.slice(sep + 1)) };
+      process.stdout.write(`${JSON.stringify(json)}\n`);
+    } else process.stdout.write(`${address}\n`);
   },
 };
