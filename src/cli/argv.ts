@@ -28,12 +28,14 @@ export function verbIndex(argv: readonly string[]): number {
 }
 
 /**
- * `-f` is the global --file for yargs, whatever the verb; `tug logs -f` means --follow, as in
- * Compose. After the verb (alone or in a group such as `-ft`) it is rewritten.
+ * `-f` is the global --file for yargs, whatever the verb; after some verbs Compose gives it
+ * another meaning (`rm -f` is --force, `logs -f` is --follow). After that verb (alone or in a
+ * group such as `-sf`) it is rewritten to the long flag, placed first so that a flag grouped
+ * last keeps its value after it (`logs -fn 5`).
  */
-export function followFlagAfterLogs(argv: readonly string[]): string[] {
+function shortFlagAfterVerb(argv: readonly string[], verb: string, long: string): string[] {
   const at = verbIndex(argv);
-  if (at < 0 || argv[at] !== 'logs') return [...argv];
+  if (at < 0 || argv[at] !== verb) return [...argv];
   const out = argv.slice(0, at + 1);
   for (let j = at + 1; j < argv.length; j++) {
     const a = argv[j]!;
@@ -45,13 +47,15 @@ export function followFlagAfterLogs(argv: readonly string[]): string[] {
       out.push(a);
       continue;
     }
-    // First, so that a flag grouped last keeps its value after it (`-fn 5`).
-    out.push('--follow');
+    out.push(long);
     const rest = a.slice(1).replaceAll('f', '');
     if (rest) out.push(`-${rest}`);
   }
   return out;
 }
+
+export const followFlagAfterLogs = (argv: readonly string[]): string[] => shortFlagAfterVerb(argv, 'logs', '--follow');
+export const forceFlagAfterRm = (argv: readonly string[]): string[] => shortFlagAfterVerb(argv, 'rm', '--force');
 
 /**
  * Everything after the service belongs to the command, flags included (`exec web sh -c 'exit

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkSignal } from '../../src/cli/commands/kill.js';
-import { forceFlagAfterRm } from '../../src/cli/commands/rm.js';
+import { forceFlagAfterRm } from '../../src/cli/argv.js';
 import { parseReplicas } from '../../src/cli/commands/scale.js';
 import type { ContainerSummary } from '../../src/engine/engine.js';
 import { TugError } from '../../src/errors.js';
@@ -223,7 +223,7 @@ describe('scale', () => {
 describe('rm -f', () => {
   it('means --force after the verb and --file before it', () => {
     expect(forceFlagAfterRm(['rm', '-f'])).toEqual(['rm', '--force']);
-    expect(forceFlagAfterRm(['-f', 'a.yaml', 'rm', '-sfv', 'web'])).toEqual(['-f', 'a.yaml', 'rm', '-sv', '--force', 'web']);
+    expect(forceFlagAfterRm(['-f', 'a.yaml', 'rm', '-sfv', 'web'])).toEqual(['-f', 'a.yaml', 'rm', '--force', '-sv', 'web']);
     expect(forceFlagAfterRm(['-p', 'rm', 'rm', '-f'])).toEqual(['-p', 'rm', 'rm', '--force']);
     expect(forceFlagAfterRm(['--progress', 'plain', 'rm', '-s', '--', '-f'])).toEqual(['--progress', 'plain', 'rm', '-s', '--', '-f']);
   });

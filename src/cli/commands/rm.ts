@@ -13,41 +13,6 @@ interface RmArgs extends GlobalArgs {
   timeout?: number;
 }
 
-/** Global options that take a value: what follows them is not the verb. */
-const VALUED = new Set(['-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile', '--ansi', '--progress']);
-
-/**
- * `-f` is the global --file everywhere in yargs, which has one meaning per flag for the whole
- * command line; `docker compose rm -f` means --force. After the `rm` verb (alone or in a group
- * such as `-sf`) it is rewritten to --force, before the verb is parsed.
- */
-export function forceFlagAfterRm(argv: readonly string[]): string[] {
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') return [...argv];
-    if (VALUED.has(a)) i++;
-    else if (!a.startsWith('-')) break;
-  }
-  if (argv[i] !== 'rm') return [...argv];
-  const out = argv.slice(0, i + 1);
-  for (let j = i + 1; j < argv.length; j++) {
-    const a = argv[j]!;
-    if (a === '--') {
-      out.push(...argv.slice(j));
-      break;
-    }
-    if (!/^-[a-zA-Z]*f[a-zA-Z]*$/.test(a)) {
-      out.push(a);
-      continue;
-    }
-    const rest = a.slice(1).replaceAll('f', '');
-    if (rest) out.push(`-${rest}`);
-    out.push('--force');
-  }
-  return out;
-}
-
 async function confirm(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
