@@ -177,6 +177,10 @@ describe('lifecycle verbs on the real engine', () => {
     expect(await names()).toEqual([]);
     expect(r.stderr).toContain('named volumes are kept');
     expect((await engine.listVolumes({ project })).map((v) => v.name)).toContain(`${project}_data`);
+    // Still the project's service: `ps -a` shows it, without containers.
+    const ps = await tug(['ps', '-a', 'store'], dir);
+    expect(ps.code, ps.stderr).toBe(0);
+    expect(ps.stdout).toMatch(/^-\s+store\s+none\s+no containers$/m);
 
     r = await tug(['scale', 'store=1'], dir);
     expect(r.code, r.stderr).toBe(0);

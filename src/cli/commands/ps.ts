@@ -52,6 +52,12 @@ export const psCommand: CommandModule<GlobalArgs, PsArgs> = {
     }
     const rows = [['NAME', 'SERVICE', 'STATE', 'HEALTH', 'PORTS', 'STATUS']];
     for (const c of list) rows.push([c.name, c.service, c.state, c.health === 'none' ? '' : c.health, ports(c), c.status]);
+    // With -a, a service scaled to 0 (or never brought up) stays visible: it is still the project's.
+    if (args.all) {
+      const have = new Set(list.map((c) => c.service));
+      const wanted = args.services?.length ? args.services : Object.keys(project.services);
+      for (const s of wanted.filter((s) => project.services[s] && !have.has(s)).sort()) rows.push(['-', s, 'none', '', '', 'no containers']);
+    }
     process.stdout.write(table(rows));
   },
 };
