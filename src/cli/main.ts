@@ -86,6 +86,12 @@ function buildParser(args: string[]): Argv<GlobalArgs> {
     .command(execCommand)
     .command(runCommand)
     .completion('completion', 'Print a shell completion script (bash, zsh)')
+    // A number option given something that is not a number (`--parallel abc`) is a usage error.
+    .check((args) => {
+      const bad = Object.entries(args).find(([k, v]) => k !== '_' && k !== '$0' && typeof v === 'number' && Number.isNaN(v));
+      if (bad) throw new UsageError(`--${bad[0]} needs a number`);
+      return true;
+    }, true)
     .demandCommand(1, 'Missing command')
     .strict()
     .recommendCommands()

@@ -65,6 +65,13 @@ describe('tug (built CLI)', () => {
     expect(r.stderr).not.toMatch(/internal error/);
   });
 
+  it('a number option without a number is a usage error', () => {
+    for (const args of [['up', '--parallel'], ['up', '--parallel', 'abc'], ['down', '-t']]) {
+      const r = tug(args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+    }
+  });
+
   it('no command at all is a usage error', () => {
     expect(tug([]).code).toBe(2);
   });

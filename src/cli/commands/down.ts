@@ -19,7 +19,7 @@ export const downCommand: CommandModule<GlobalArgs, DownArgs> = {
       volumes: { alias: 'v', type: 'boolean', describe: 'Also remove named volumes and anonymous volumes' },
       'remove-orphans': { type: 'boolean', describe: 'Remove containers of services no longer in the file' },
       rmi: { choices: ['local', 'all'] as const, describe: 'Remove images: local (built by tug) or all' },
-      timeout: { alias: 't', type: 'number', describe: 'Seconds to wait for each container to stop' },
+      timeout: { alias: 't', type: 'number', requiresArg: true, describe: 'Seconds to wait for each container to stop' },
     }) as unknown as Argv<DownArgs>,
   handler: async (args) => {
     const project = await loadStack(args);

@@ -38,7 +38,7 @@ export const portCommand: CommandModule<GlobalArgs, PortArgs> = {
       .positional('private_port', { type: 'string', demandOption: true, describe: 'The port inside the container' })
       .options({
         protocol: { choices: ['tcp', 'udp'] as const, default: 'tcp' as const },
-        index: { type: 'number', default: 1, describe: 'Which replica, when the service has several' },
+        index: { type: 'number', default: 1, requiresArg: true, describe: 'Which replica, when the service has several' },
         format: { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Output format' },
       }) as unknown as Argv<PortArgs>,
   handler: async (args) => {

@@ -17,7 +17,7 @@ export const restartCommand: CommandModule<GlobalArgs, RestartArgs> = {
       .positional('services', { type: 'string', array: true, describe: 'Services to restart (default: all, in dependency order)' })
       .options({
         'no-deps': { type: 'boolean', describe: 'Restart only the named services, not their restart: true dependents' },
-        timeout: { alias: 't', type: 'number', describe: 'Seconds to wait for each container to stop before killing it' },
+        timeout: { alias: 't', type: 'number', requiresArg: true, describe: 'Seconds to wait for each container to stop before killing it' },
       }) as unknown as Argv<RestartArgs>,
   handler: async (args) => {
     const project = await loadStack(args);

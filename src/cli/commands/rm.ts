@@ -32,7 +32,7 @@ export const rmCommand: CommandModule<GlobalArgs, RmArgs> = {
         force: { type: 'boolean', describe: 'Do not ask for confirmation (-f after the verb)' },
         stop: { alias: 's', type: 'boolean', describe: 'Stop running containers first, then remove them too' },
         volumes: { alias: 'v', type: 'boolean', describe: 'Also remove the containers\' anonymous volumes' },
-        timeout: { alias: 't', type: 'number', describe: 'With -s: seconds to wait for each container to stop' },
+        timeout: { alias: 't', type: 'number', requiresArg: true, describe: 'With -s: seconds to wait for each container to stop' },
       }) as unknown as Argv<RmArgs>,
   handler: async (args) => {
     const project = await loadStack(args);

@@ -32,8 +32,8 @@ export const scaleCommand: CommandModule<GlobalArgs, ScaleArgs> = {
       .options({
         'no-deps': { type: 'boolean', describe: 'Do not start the services the scaled ones depend on' },
         wait: { type: 'boolean', describe: 'Return once every replica is running and healthy' },
-        'wait-timeout': { type: 'number', describe: 'Seconds --wait waits before failing' },
-        timeout: { alias: 't', type: 'number', describe: 'Seconds to wait for removed replicas to stop' },
+        'wait-timeout': { type: 'number', requiresArg: true, describe: 'Seconds --wait waits before failing' },
+        timeout: { alias: 't', type: 'number', requiresArg: true, describe: 'Seconds to wait for removed replicas to stop' },
       })
       .epilogue(
         'New replicas are numbered after the highest existing one; scaling down removes out-of-date replicas, then the ' +

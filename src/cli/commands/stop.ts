@@ -15,7 +15,7 @@ export const stopCommand: CommandModule<GlobalArgs, StopArgs> = {
     y
       .positional('services', { type: 'string', array: true, describe: 'Services to stop (only these, as in Compose; default: all)' })
       .options({
-        timeout: { alias: 't', type: 'number', describe: 'Seconds to wait for each container to stop before killing it' },
+        timeout: { alias: 't', type: 'number', requiresArg: true, describe: 'Seconds to wait for each container to stop before killing it' },
       }) as unknown as Argv<StopArgs>,
   handler: async (args) => {
     const project = await loadStack(args);

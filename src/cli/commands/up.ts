@@ -46,7 +46,7 @@ export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
       .options({
         detach: { alias: 'd', type: 'boolean', describe: 'Run in the background; do not follow logs' },
         wait: { type: 'boolean', describe: 'Return once every service is running and healthy (implies -d)' },
-        'wait-timeout': { type: 'number', describe: 'Seconds --wait waits before failing' },
+        'wait-timeout': { type: 'number', requiresArg: true, describe: 'Seconds --wait waits before failing' },
         'no-deps': { type: 'boolean', describe: 'Do not start the services the named ones depend on' },
         scale: { type: 'string', nargs: 1, coerce: (v: string | string[]) => [v].flat(), describe: 'SERVICE=N replicas, repeatable' },
         'no-start': { type: 'boolean', describe: 'Create containers without starting them' },
@@ -56,8 +56,8 @@ export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
         'no-recreate': { type: 'boolean', describe: 'Never recreate existing containers' },
         'always-recreate-deps': { type: 'boolean', describe: 'Recreate dependent containers too' },
         'remove-orphans': { type: 'boolean', describe: 'Remove containers of services no longer in the file' },
-        parallel: { type: 'number', describe: 'Engine calls in flight at once (default: 8 per engine CPU, 8 to 64)' },
-        timeout: { alias: 't', type: 'number', describe: 'Seconds to wait for replaced containers to stop' },
+        parallel: { type: 'number', requiresArg: true, describe: 'Engine calls in flight at once (default: 8 per engine CPU, 8 to 64)' },
+        timeout: { alias: 't', type: 'number', requiresArg: true, describe: 'Seconds to wait for replaced containers to stop' },
         'abort-on-container-exit': { type: 'boolean', describe: 'Stop the stack when any container exits, and exit with its code' },
         'exit-code-from': { type: 'string', requiresArg: true, describe: 'Exit with this service\'s exit code (implies --abort-on-container-exit)' },
       })
