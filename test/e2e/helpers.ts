@@ -323,7 +323,7 @@ export function tug(args: string[], cwd: string, opts: { timeoutMs?: number } = 
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd,
-      env: { ...cleanEnv(), NO_COLOR: '1', TUG_DEBUG: '' },
+      env: cliEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -347,3 +347,41 @@ export function tug(args: string[], cwd: string, opts: { timeoutMs?: number } = 
 
 /** Engine nanoseconds as milliseconds, for readable differences. */
 export const ms = (ns: number): number => ns / 1e6;
+
+/** The environment the CLI runs in under test: no COMPOSE_* of whoever runs the tests, no colour. */
+export function cliEnv(): NodeJS.ProcessEnv {
+  return { ...cleanEnv(), NO_COLOR: '1', TUG_DEBUG: '' };
+}
+
+/** A process left running: its output so far, a way to wait for some of it, its stdin, its exit. */
+export function watched(file: string, args: string[], cwd: string) {
+  const child = spawn(file, args, { cwd, env: cliEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+  const out = { stdout: '', stderr: '', closed: false };
+  const waiters = new Set<() => void>();
+  const notify = () => waiters.forEach((w) => w());
+  child.stdout.on('data', (d: Buffer) => ((out.stdout += d.toString()), notify()));
+  child.stderr.on('data', (d: Buffer) => ((out.stderr += d.toString()), notify()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => {
+    out.closed = true;
+    resolve(code);
+    notify();
+  }));
+  /** Resolves once `test` holds for the output so far; fails when the process exits first or time runs out. */
+  const until = (what: string, test: (stdout: string) => boolean, ms = 30_000): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      const fail = (why: string) => reject(new Error(`no ${what}: ${why}\nstdout: ${out.stdout}\nstderr: ${out.stderr}`));
+      const check = () => {
+        if (test(out.stdout)) return void (done(), resolve());
+        if (out.closed) return void (done(), fail('the process exited'));
+      };
+      const timer = setTimeout(() => (done(), fail(`nothing within ${ms} ms`)), ms);
+      waiters.add(check);
+      check();
+    });
+  const write = (s: string) => void child.stdin.write(s);
+  return { child, out, until, exited, write };
+}

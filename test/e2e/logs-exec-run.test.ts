@@ -3,7 +3,6 @@
  * run tug inside a pseudo-terminal made by util-linux `script`, which also hands back the
  * exit code of what it ran (`-e`). The steps build on each other and run in order.
  */
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { quote } from 'shlex';
@@ -11,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/engine/engine.js';
 import { prefixColor } from '../../src/run/attach.js';
 import {
-  BIN, EventLog, IMAGE, cleanupProject, connect, ensureCli, inspect, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack,
+  BIN, EventLog, IMAGE, cleanupProject, connect, ensureCli, inspect, removeDir, requireEngine, setupOnce, tug, uniqueProject, watched, writeStack,
 } from './helpers.js';
 
 const project = uniqueProject('lxr');
@@ -45,45 +44,6 @@ services:
     environment: { X: from-file }
     depends_on: { db: { condition: service_healthy } }
 `;
-
-/** The CLI's environment as helpers.tug sets it: no COMPOSE_* of whoever runs the tests. */
-function cliEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', TUG_DEBUG: '' };
-  for (const k of Object.keys(env)) if (k.startsWith('COMPOSE_')) delete env[k];
-  return env;
-}
-
-/** A process left running: its output so far, a way to wait for some of it, its stdin, its exit. */
-function watched(file: string, args: string[], cwd: string) {
-  const child = spawn(file, args, { cwd, env: cliEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
-  const out = { stdout: '', stderr: '', closed: false };
-  const waiters = new Set<() => void>();
-  const notify = () => waiters.forEach((w) => w());
-  child.stdout.on('data', (d: Buffer) => ((out.stdout += d.toString()), notify()));
-  child.stderr.on('data', (d: Buffer) => ((out.stderr += d.toString()), notify()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => {
-    out.closed = true;
-    resolve(code);
-    notify();
-  }));
-  const until = (what: string, test: (stdout: string) => boolean, ms = 30_000): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const done = () => {
-        clearTimeout(timer);
-        waiters.delete(check);
-      };
-      const fail = (why: string) => reject(new Error(`no ${what}: ${why}\nstdout: ${out.stdout}\nstderr: ${out.stderr}`));
-      const check = () => {
-        if (test(out.stdout)) return void (done(), resolve());
-        if (out.closed) return void (done(), fail('the process exited'));
-      };
-      const timer = setTimeout(() => (done(), fail(`nothing within ${ms} ms`)), ms);
-      waiters.add(check);
-      check();
-    });
-  const write = (s: string) => void child.stdin.write(s);
-  return { child, out, until, exited, write };
-}
 
 /** Runs a shell script in a pseudo-terminal of its own (util-linux `script`), which exits with the script's code. */
 function inTerminal(script: string) {

@@ -3,13 +3,12 @@
  * ls, events), each through the CLI binary on one small busybox stack. The steps build on
  * each other (build, then up, then the reports) and run in order.
  */
-import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  BIN, IMAGE, cleanupProject, connect, docker, ensureCli, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack,
+  BIN, IMAGE, cleanupProject, connect, docker, ensureCli, removeDir, requireEngine, setupOnce, tug, uniqueProject, watched, writeStack,
 } from './helpers.js';
 
 const project = uniqueProject('verbs');
@@ -45,44 +44,6 @@ services:
     init: true
     command: ["sleep", "300"]
 `;
-}
-
-/** The CLI's environment in helpers.tug: no COMPOSE_* of whoever runs the tests. */
-function cliEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', TUG_DEBUG: '' };
-  for (const k of Object.keys(env)) if (k.startsWith('COMPOSE_')) delete env[k];
-  return env;
-}
-
-/** `tug events` left running: its output so far, a way to wait for some of it, and its exit. */
-function follow(args: string[], cwd: string) {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = { stdout: '', stderr: '', closed: false };
-  const waiters = new Set<() => void>();
-  const notify = () => waiters.forEach((w) => w());
-  child.stdout.on('data', (d: Buffer) => ((out.stdout += d.toString()), notify()));
-  child.stderr.on('data', (d: Buffer) => ((out.stderr += d.toString()), notify()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => {
-    out.closed = true;
-    resolve(code);
-    notify();
-  }));
-  const until = (what: string, test: () => boolean, ms = 20_000): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const fail = (why: string) => reject(new Error(`no ${what}: ${why}\nstdout: ${out.stdout}\nstderr: ${out.stderr}`));
-      const done = () => {
-        clearTimeout(timer);
-        waiters.delete(check);
-      };
-      const check = () => {
-        if (test()) return void (done(), resolve());
-        if (out.closed) return void (done(), fail('tug exited'));
-      };
-      const timer = setTimeout(() => (done(), fail(`still nothing after ${ms} ms`)), ms);
-      waiters.add(check);
-      check();
-    });
-  return { child, out, exited, until };
 }
 
 let dir: string;
@@ -199,7 +160,7 @@ describe('the data verbs on the real engine', () => {
   });
 
   it('events --json prints a line for a container started while it runs, and Ctrl-C ends it with 0', async () => {
-    const events = follow(['events', '--json'], dir);
+    const events = watched(process.execPath, [BIN, 'events', '--json'], dir);
     try {
       await events.until('"Watching" on stderr', () => events.out.stderr.includes('Watching the events'));
       await docker(['start', `${project}-job-1`]);
