@@ -13,10 +13,10 @@ import { EngineUnreachableError, TugError } from '../errors.js';
 import { EngineApiError } from './api-error.js';
 import { wrapError } from './docker-errors.js';
 import type { Json } from './docker-map.js';
+import { DEFAULT_SOCKET } from './engine.js';
 
 /** The newest API tug is written against; newer engines are spoken to at this level. */
 export const MAX_API = '1.47';
-export const DEFAULT_SOCKET = '/var/run/docker.sock';
 /** Only for the first request: a silent engine should fail fast, not hang the CLI. */
 const NEGOTIATE_TIMEOUT_MS = 20_000;
 

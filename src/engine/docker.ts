@@ -8,13 +8,14 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import tarStream from 'tar-stream';
 import { TugError } from '../errors.js';
-import { DEFAULT_SOCKET, DockerClient } from './docker-client.js';
+import { DockerClient } from './docker-client.js';
 import { attachContainer, resizeContainer, startExec } from './docker-exec.js';
 import { buildImage, imageId, listImages, pullImage, removeImage, tagImage } from './docker-images.js';
 import { readLogs } from './docker-logs.js';
 import { subscribe } from './docker-events.js';
 import { toDetails, toNetwork, toProcessList, toSummary, toVolume, type Json } from './docker-map.js';
 import {
+  DEFAULT_SOCKET,
   LABEL,
   type AttachOptions,
   type BuildOptions,

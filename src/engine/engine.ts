@@ -26,6 +26,9 @@ export const LABEL = {
   managedBy: 'dev.tug.managed-by',
 } as const;
 
+/** Where a local Docker Engine listens when DOCKER_HOST does not say otherwise. */
+export const DEFAULT_SOCKET = '/var/run/docker.sock';
+
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 export type HealthState = 'starting' | 'healthy' | 'unhealthy' | 'none';
 
