@@ -17,10 +17,10 @@ import type { Project } from './model.js';
 import { normalise } from './normalise.js';
 import { formatPath, pathKey, type Path } from './path.js';
 import { resolveDocPaths, resolveHostPath, resolveServicePaths } from './paths.js';
+import { knownValid, rememberValid } from './parse-cache.js';
 import { decodeText, readStackFile, type ParsedFile } from './read.js';
 import { checkProject } from './semantic.js';
 import { canonicalFile, isDict } from './shapes.js';
-import { validateDocument } from './validate.js';
 
 type Dict = Record<string, unknown>;
 
@@ -123,6 +123,15 @@ function readEnvFiles(files: string[], env: Record<string, string | undefined>, 
   return vars;
 }
 
+/** The validator's code is only loaded for a document this build has not accepted before. */
+async function schemaProblemsOf(doc: Dict, locate: Locator): Promise<Diagnostic[]> {
+  if (knownValid(doc)) return [];
+  const { validateDocument } = await import('./validate.js');
+  const problems = validateDocument(doc, locate);
+  if (problems.length === 0) rememberValid(doc);
+  return problems;
+}
+
 async function readAllStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -173,7 +182,7 @@ class Loader {
       },
     }) as Dict;
     if (this.problems.length > before) return undefined;
-    const schemaProblems = validateDocument(value, locate);
+    const schemaProblems = await schemaProblemsOf(value, locate);
     if (schemaProblems.length > 0) {
       this.problems.push(...schemaProblems);
       return undefined;

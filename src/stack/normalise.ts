@@ -43,8 +43,9 @@ class Normaliser {
   readonly problems: Diagnostic[] = [];
   constructor(private readonly input: NormaliseInput) {}
 
-  problem(path: Path, code: string, message: string, hint?: string): void {
-    this.problems.push({ code, message, path: formatPath(path), location: this.input.locate(path), hint });
+  /** `at`: where to point when the path's index may not be the item's place in any one file. */
+  problem(path: Path, code: string, message: string, hint?: string, at: Path = path): void {
+    this.problems.push({ code, message, path: formatPath(path), location: this.input.locate(at), hint });
   }
 
   run(): NormaliseResult {
@@ -204,8 +205,10 @@ class Normaliser {
     raw.forEach((p: Dict, i) => {
       const path: Path = ['services', name, 'ports', i];
       if (p.invalid !== undefined) {
+        // Indexes shift once ranges expand and files merge; the reader noted each scalar item
+        // under its value too, which finds the line the user wrote.
         this.problem(['services', name, 'ports'], 'invalid_port', `services.${name}.ports: invalid port "${String(p.invalid)}"`,
-          'expected [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL], e.g. "8080:80"');
+          'expected [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL], e.g. "8080:80"', ['services', name, 'ports', String(p.invalid)]);
         return;
       }
       const target = Number(p.target);

@@ -1,11 +1,15 @@
 /**
- * A content-addressed cache of parsed stack files. Every tug command loads the stack, and
- * YAML parsing dominates that; a file that did not change is read back from JSON instead.
- * The key is the file's bytes plus the build's id, so a hit is exactly what parsing would give.
- * The cache is an optimisation only: any failure to read or write it is ignored.
+ * Content-addressed caches for loading. Every tug command loads the stack, and YAML parsing
+ * and schema validation dominate that:
+ * - a parsed file that did not change is read back from JSON instead of parsed again; the key
+ *   is the file's bytes plus the build's id, so a hit is exactly what parsing would give;
+ * - a document the schema accepted is remembered by a hash of its value (after interpolation)
+ *   plus the build's id; the validator is a pure function of that value, so a hit spares even
+ *   loading the validator's code.
+ * The caches are an optimisation only: any failure to read or write them is ignored.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ParsedFile } from './read.js';
@@ -30,6 +34,33 @@ function cacheDir(): string | undefined {
 function entryPath(dir: string, text: string): string {
   const key = createHash('sha256').update(`${FORMAT}\0${build}\0`).update(text).digest('hex');
   return path.join(dir, `${key}.json`);
+}
+
+/** JSON cannot tell .nan from null: such a document is never remembered. */
+function validKey(dir: string, doc: unknown): string | undefined {
+  if (!jsonSafe(doc)) return undefined;
+  const key = createHash('sha256').update(`${FORMAT}\0${build}\0valid\0`).update(JSON.stringify(doc)).digest('hex');
+  return path.join(dir, `${key}.valid`);
+}
+
+/** True when this build's schema accepted exactly this document before. */
+export function knownValid(doc: unknown): boolean {
+  const dir = cacheDir();
+  const file = dir && validKey(dir, doc);
+  return file ? existsSync(file) : false;
+}
+
+export function rememberValid(doc: unknown): void {
+  const dir = cacheDir();
+  const file = dir && validKey(dir, doc);
+  if (!dir || !file) return;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, '', { mode: 0o600 });
+    prune(dir, '.valid');
+  } catch {
+    // As for parsed files: only speed is lost.
+  }
 }
 
 interface Entry {
@@ -78,7 +109,7 @@ export function writeParseCache(text: string, parsed: ParsedFile): void {
     const tmp = `${target}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600 });
     renameSync(tmp, target);
-    prune(dir);
+    prune(dir, '.json');
   } catch {
     // A read-only home or a full disk only costs speed.
   }
@@ -92,9 +123,10 @@ function jsonSafe(v: unknown): boolean {
   return true;
 }
 
-function prune(dir: string): void {
-  const names = readdirSync(dir).filter((n) => n.endsWith('.json'));
-  if (names.length <= MAX_ENTRIES) return;
+/** Oldest entries go once there are half as many again as kept, so most writes stat nothing. */
+function prune(dir: string, suffix: string): void {
+  const names = readdirSync(dir).filter((n) => n.endsWith(suffix));
+  if (names.length <= MAX_ENTRIES * 1.5) return;
   const byAge = names.map((n) => ({ n, t: statSync(path.join(dir, n)).mtimeMs })).sort((a, b) => a.t - b.t);
   for (const { n } of byAge.slice(0, names.length - MAX_ENTRIES)) rmSync(path.join(dir, n), { force: true });
 }

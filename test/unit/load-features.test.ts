@@ -674,8 +674,8 @@ services:
     expect(list[0]!.code).toBe('invalid_port');
     expect(list).toHaveLength(1);
     expect(list[0]!.message).toBe('services.web.ports: invalid port "8000-8001:80-82"');
-    // Reported at the ports key: indexes shift once ranges are expanded.
-    expect(list[0]!.location?.line).toBe(4);
+    // At the item's own line, though indexes shift once ranges are expanded.
+    expect(list[0]!.location?.line).toBe(6);
   });
 
   it('volumes: bind with absolute source and read_only, named, anonymous, long syntax', async () => {
