@@ -2,6 +2,8 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ExitCode, UsageError } from '../errors.js';
 import { configCommand } from './commands/config.js';
+import { cpCommand } from './commands/cp.js';
+import { createCommand } from './commands/create.js';
 import { downCommand } from './commands/down.js';
 import { psCommand } from './commands/ps.js';
 import { upCommand } from './commands/up.js';
@@ -9,6 +11,7 @@ import { graphCommand } from './commands/graph.js';
 import { validateCommand } from './commands/validate.js';
 import { restartCommand } from './commands/restart.js';
 import { scaleCommand } from './commands/scale.js';
+import { statsCommand } from './commands/stats.js';
 import { startCommand } from './commands/start.js';
 import { stopCommand } from './commands/stop.js';
 import { killCommand } from './commands/kill.js';
@@ -26,6 +29,7 @@ import { eventsCommand } from './commands/events.js';
 import { logsCommand } from './commands/logs.js';
 import { execCommand, execOptions } from './commands/exec.js';
 import { runCommand, runOptions } from './commands/run.js';
+import { versionCommand } from './commands/version.js';
 import { dashAfterService, followFlagAfterLogs, forceFlagAfterRm } from './argv.js';
 import { configureReporting, reportError } from './fail.js';
 import { globalOptions, type GlobalArgs } from './options.js';
@@ -61,6 +65,7 @@ function buildParser(args: string[]): Argv<GlobalArgs> {
     .options(globalOptions)
     .middleware((a) => configureReporting({ ansi: a.ansi as AnsiMode, debug: debugFromEnv || a.debug === true }))
     .command(upCommand)
+    .command(createCommand)
     .command(downCommand)
     .command(psCommand)
     .command(configCommand)
@@ -75,7 +80,9 @@ function buildParser(args: string[]): Argv<GlobalArgs> {
     .command(unpauseCommand)
     .command(rmCommand)
     .command(waitCommand)
+    .command(cpCommand)
     .command(topCommand)
+    .command(statsCommand)
     .command(imagesCommand)
     .command(portCommand)
     .command(pullCommand)
@@ -85,6 +92,7 @@ function buildParser(args: string[]): Argv<GlobalArgs> {
     .command(logsCommand)
     .command(execCommand)
     .command(runCommand)
+    .command(versionCommand)
     .completion('completion', 'Print a shell completion script (bash, zsh)')
     // A number option given something that is not a number (`--parallel abc`) is a usage error.
     .check((args) => {

@@ -22,3 +22,16 @@ export function humanSize(bytes: number): string {
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
+
+const BINARY_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+
+/** Binary units with four significant digits (`2.531MiB`), as docker stats writes memory. */
+export function binarySize(bytes: number): string {
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < BINARY_UNITS.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${Number(v.toPrecision(4))}${BINARY_UNITS[i]}`;
+}

@@ -7,6 +7,7 @@ import { parseDuration } from '../stack/units.js';
 import {
   LABEL,
   type ContainerDetails,
+  type ContainerStats,
   type ContainerState,
   type ContainerSummary,
   type EngineEvent,
@@ -164,6 +165,45 @@ export function toProcessList(t: Json): ProcessList {
   return {
     titles: ((t.Titles ?? []) as unknown[]).map(String),
     processes: ((t.Processes ?? []) as unknown[][]).map((row) => row.map(String)),
+  };
+}
+
+/**
+ * The engine's raw stats → what `docker stats` shows: CPU as a share of one CPU over the
+ * engine's own two samples, memory without the inactive page cache (cgroup v1 and v2 name it
+ * differently), network and block I/O summed over interfaces and devices.
+ */
+export function toStats(s: Json): ContainerStats {
+  const cpu = s.cpu_stats ?? {};
+  const pre = s.precpu_stats ?? {};
+  const cpuDelta = Number(cpu.cpu_usage?.total_usage ?? 0) - Number(pre.cpu_usage?.total_usage ?? 0);
+  const systemDelta = Number(cpu.system_cpu_usage ?? 0) - Number(pre.system_cpu_usage ?? 0);
+  const cpus = Number(cpu.online_cpus ?? 0) || (cpu.cpu_usage?.percpu_usage ?? []).length || 1;
+  const cpuPercent = cpuDelta > 0 && systemDelta > 0 ? (cpuDelta / systemDelta) * cpus * 100 : 0;
+
+  const mem = s.memory_stats ?? {};
+  const detail = mem.stats ?? {};
+  const inactive = Number(detail.total_inactive_file ?? detail.inactive_file ?? 0);
+  const usage = Number(mem.usage ?? 0);
+  const memoryUsage = inactive < usage ? usage - inactive : usage;
+  const memoryLimit = Number(mem.limit ?? 0);
+
+  let netRx = 0;
+  let netTx = 0;
+  for (const n of Object.values((s.networks ?? {}) as Record<string, Json>)) {
+    netRx += Number(n.rx_bytes ?? 0);
+    netTx += Number(n.tx_bytes ?? 0);
+  }
+  let blockRead = 0;
+  let blockWrite = 0;
+  for (const e of (s.blkio_stats?.io_service_bytes_recursive ?? []) as Json[]) {
+    const op = String(e.op ?? '').toLowerCase();
+    if (op === 'read') blockRead += Number(e.value ?? 0);
+    if (op === 'write') blockWrite += Number(e.value ?? 0);
+  }
+  return {
+    cpuPercent, memoryUsage, memoryLimit, memoryPercent: memoryLimit > 0 ? (memoryUsage / memoryLimit) * 100 : 0,
+    netRx, netTx, blockRead, blockWrite, pids: Number(s.pids_stats?.current ?? 0),
   };
 }
 

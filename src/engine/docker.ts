@@ -6,14 +6,16 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import tarStream from 'tar-stream';
 import { TugError } from '../errors.js';
+import { readArchive, statPath, writeArchive } from './docker-archive.js';
 import { DockerClient } from './docker-client.js';
 import { attachContainer, resizeContainer, startExec } from './docker-exec.js';
 import { buildImage, imageId, listImages, pullImage, removeImage, tagImage } from './docker-images.js';
 import { readLogs } from './docker-logs.js';
 import { subscribe } from './docker-events.js';
-import { toDetails, toNetwork, toProcessList, toSummary, toVolume, type Json } from './docker-map.js';
+import { toDetails, toNetwork, toProcessList, toStats, toSummary, toVolume, type Json } from './docker-map.js';
 import {
   DEFAULT_SOCKET,
   LABEL,
@@ -21,6 +23,7 @@ import {
   type BuildOptions,
   type ContainerCreateBody,
   type ContainerDetails,
+  type ContainerStats,
   type ContainerSummary,
   type Engine,
   type EngineEvent,
@@ -34,6 +37,7 @@ import {
   type LogOptions,
   type NetworkCreateBody,
   type NetworkSummary,
+  type PathStat,
   type ProcessList,
   type PullProgress,
   type VolumeCreateBody,
@@ -191,6 +195,25 @@ export class DockerEngine implements Engine {
       path: `/containers/${encodeURIComponent(id)}/top?`, method: 'GET', options: psArgs ? { ps_args: psArgs } : {}, statusCodes: { 200: true },
     });
     return toProcessList(r);
+  }
+
+  async stats(id: string): Promise<ContainerStats> {
+    const r: Json = await this.client.dial(`reading the resource use of container ${id}`, {
+      path: `/containers/${encodeURIComponent(id)}/stats?`, method: 'GET', options: { stream: false }, statusCodes: { 200: true },
+    });
+    return toStats(r);
+  }
+
+  statPath(id: string, path: string): Promise<PathStat | undefined> {
+    return statPath(this.client, id, path);
+  }
+
+  readArchive(id: string, path: string): Promise<{ stat: PathStat; tar: Readable }> {
+    return readArchive(this.client, id, path);
+  }
+
+  writeArchive(id: string, dir: string, tar: Readable, opts: { copyUidGid?: boolean } = {}): Promise<void> {
+    return writeArchive(this.client, id, dir, tar, opts);
   }
 
   async connectNetwork(network: string, container: string, endpoint: Record<string, unknown>): Promise<void> {

@@ -209,6 +209,34 @@ export interface ExecSession {
   close(): void;
 }
 
+/** A path in a container, as the engine's archive endpoints report it. */
+export interface PathStat {
+  /** Base name: the name of the archive's root entry (`.` for a path ending in `/.`). */
+  name: string;
+  size: number;
+  /** Go's FileMode bits, permissions in the low 9. */
+  mode: number;
+  isDir: boolean;
+  isSymlink: boolean;
+  /** Where a symlink points, as written in it. */
+  linkTarget: string;
+}
+
+/** One sample of a container's resource use, computed as `docker stats` does. */
+export interface ContainerStats {
+  /** Of one CPU: 200 means two CPUs fully busy. */
+  cpuPercent: number;
+  /** Bytes, without the page cache the kernel can drop. */
+  memoryUsage: number;
+  memoryLimit: number;
+  memoryPercent: number;
+  netRx: number;
+  netTx: number;
+  blockRead: number;
+  blockWrite: number;
+  pids: number;
+}
+
 /** `docker top`: one row of `titles.length` cells per process. */
 export interface ProcessList {
   titles: string[];
@@ -258,6 +286,17 @@ export interface Engine {
   resizeContainer(id: string, rows: number, cols: number): Promise<void>;
   /** The container's processes, as the engine host's `ps` reports them (`psArgs` default `-ef`). */
   top(id: string, psArgs?: string): Promise<ProcessList>;
+  /** One sample of resource use (the engine takes about a second to measure CPU). */
+  stats(id: string): Promise<ContainerStats>;
+  /** What is at `path` in the container; undefined when nothing is. */
+  statPath(id: string, path: string): Promise<PathStat | undefined>;
+  /** `path` (file or directory) as a tar stream whose root entry is named `stat.name`. */
+  readArchive(id: string, path: string): Promise<{ stat: PathStat; tar: Readable }>;
+  /**
+   * Extracts a tar stream into the existing directory `dir`. Owned by the container's root
+   * unless `copyUidGid`; never replaces a directory with a file or the reverse.
+   */
+  writeArchive(id: string, dir: string, tar: Readable, opts?: { copyUidGid?: boolean }): Promise<void>;
   /** Attaches a network to a container with the given endpoint config (aliases, ip...). */
   connectNetwork(network: string, container: string, endpoint: Record<string, unknown>): Promise<void>;
 

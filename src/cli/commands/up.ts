@@ -37,6 +37,20 @@ export function parseScale(values: string[] | undefined): Record<string, number>
   return out;
 }
 
+/** What `up` and `create` share: how the project's containers are brought to its file. */
+export const convergeOptions = {
+  'no-deps': { type: 'boolean', describe: 'Do not bring up the services the named ones depend on' },
+  scale: { type: 'string', nargs: 1, coerce: (v: string | string[]) => [v].flat(), describe: 'SERVICE=N replicas, repeatable' },
+  pull: { choices: ['always', 'missing', 'never', 'build'], describe: 'Pull images before creating containers' },
+  build: { type: 'boolean', describe: 'Build images before creating containers' },
+  'force-recreate': { type: 'boolean', describe: 'Recreate containers even if nothing changed' },
+  'no-recreate': { type: 'boolean', describe: 'Never recreate existing containers' },
+  'always-recreate-deps': { type: 'boolean', describe: 'Recreate dependent containers too' },
+  'remove-orphans': { type: 'boolean', describe: 'Remove containers of services no longer in the file' },
+  parallel: { type: 'number', requiresArg: true, describe: 'Engine calls in flight at once (default: 8 per engine CPU, 8 to 64)' },
+  timeout: { alias: 't', type: 'number', requiresArg: true, describe: 'Seconds to wait for replaced containers to stop' },
+} as const;
+
 export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
   command: 'up [services..]',
   describe: 'Create and start the stack (each service as soon as its dependencies are ready)',
@@ -47,17 +61,8 @@ export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
         detach: { alias: 'd', type: 'boolean', describe: 'Run in the background; do not follow logs' },
         wait: { type: 'boolean', describe: 'Return once every service is running and healthy (implies -d)' },
         'wait-timeout': { type: 'number', requiresArg: true, describe: 'Seconds --wait waits before failing' },
-        'no-deps': { type: 'boolean', describe: 'Do not start the services the named ones depend on' },
-        scale: { type: 'string', nargs: 1, coerce: (v: string | string[]) => [v].flat(), describe: 'SERVICE=N replicas, repeatable' },
         'no-start': { type: 'boolean', describe: 'Create containers without starting them' },
-        pull: { choices: ['always', 'missing', 'never', 'build'], describe: 'Pull images before creating containers' },
-        build: { type: 'boolean', describe: 'Build images before starting containers' },
-        'force-recreate': { type: 'boolean', describe: 'Recreate containers even if nothing changed' },
-        'no-recreate': { type: 'boolean', describe: 'Never recreate existing containers' },
-        'always-recreate-deps': { type: 'boolean', describe: 'Recreate dependent containers too' },
-        'remove-orphans': { type: 'boolean', describe: 'Remove containers of services no longer in the file' },
-        parallel: { type: 'number', requiresArg: true, describe: 'Engine calls in flight at once (default: 8 per engine CPU, 8 to 64)' },
-        timeout: { alias: 't', type: 'number', requiresArg: true, describe: 'Seconds to wait for replaced containers to stop' },
+        ...convergeOptions,
         'abort-on-container-exit': { type: 'boolean', describe: 'Stop the stack when any container exits, and exit with its code' },
         'exit-code-from': { type: 'string', requiresArg: true, describe: 'Exit with this service\'s exit code (implies --abort-on-container-exit)' },
       })

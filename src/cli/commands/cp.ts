@@ -1,0 +1,41 @@
+import type { Argv, CommandModule } from 'yargs';
+import { UsageError } from '../../errors.js';
+import { connectEngine } from '../engine.js';
+import { loadStack, type GlobalArgs } from '../options.js';
+
+interface CpArgs extends GlobalArgs {
+  source: string;
+  destination: string;
+  index?: number;
+  archive?: boolean;
+  'follow-link'?: boolean;
+}
+
+/** yargs-parser reads a lone `-` as a flag with no name, leaving the positional empty. */
+const stdioOr = (v: unknown): string => (v === '' || v === true ? '-' : String(v));
+
+export const cpCommand: CommandModule<GlobalArgs, CpArgs> = {
+  command: 'cp <source> <destination>',
+  describe: 'Copy files or directories between a service\'s container and the local filesystem',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .positional('source', { type: 'string', describe: 'SERVICE:PATH, a local path, or - for a tar stream on stdin' })
+      .positional('destination', { type: 'string', describe: 'SERVICE:PATH, a local path, or - for a tar stream on stdout' })
+      .options({
+        index: { type: 'number', requiresArg: true, describe: 'Which replica (its number); default: all of them when copying in, the first when copying out' },
+        archive: { alias: 'a', type: 'boolean', describe: 'Keep owners (uid/gid) as they are' },
+        'follow-link': { alias: 'L', type: 'boolean', describe: 'Copy what a symlink given as the source points to' },
+      })
+      .epilogue('As docker cp: into an existing directory the source keeps its name (DIR/. copies only its contents); onto a new path it takes that name.') as unknown as Argv<CpArgs>,
+  handler: async (args) => {
+    if (args.index !== undefined && !(Number.isInteger(args.index) && args.index >= 1)) {
+      throw new UsageError(`--index must be a replica number (1 or more), not ${args.index}`);
+    }
+    const project = await loadStack(args);
+    const engine = await connectEngine();
+    const { copy } = await import('../../run/copy.js');
+    await copy(engine, project.name, Object.keys(project.services), {
+      source: stdioOr(args.source), destination: stdioOr(args.destination), index: args.index, archive: args.archive, followLink: args['follow-link'],
+    }, { stdin: process.stdin, stdout: process.stdout });
+  },
+};

@@ -1,0 +1,89 @@
+import type { Argv, CommandModule } from 'yargs';
+import { EngineApiError } from '../../engine/api-error.js';
+import type { ContainerStats, ContainerSummary, Engine } from '../../engine/engine.js';
+import { connectEngine } from '../engine.js';
+import { loadStack, type GlobalArgs } from '../options.js';
+import { binarySize, humanSize, printJson, table } from '../table.js';
+
+interface StatsArgs extends GlobalArgs {
+  services?: string[];
+  all?: boolean;
+  'no-stream'?: boolean;
+  format?: 'table' | 'json';
+}
+
+interface Sample {
+  container: ContainerSummary;
+  stats: ContainerStats;
+}
+
+export const statsCommand: CommandModule<GlobalArgs, StatsArgs> = {
+  command: 'stats [services..]',
+  describe: 'Show the CPU, memory, network and disk use of the stack\'s containers, live (Ctrl-C ends)',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .positional('services', { type: 'string', array: true, describe: 'Services to show (default: all)' })
+      .options({
+        all: { alias: 'a', type: 'boolean', describe: 'Stopped containers too (default: running only)' },
+        'no-stream': { type: 'boolean', describe: 'Print one sample and exit' },
+        format: { choices: ['table', 'json'] as const, default: 'table' as const, describe: 'json: one array per sample' },
+      }) as unknown as Argv<StatsArgs>,
+  handler: async (args) => {
+    const project = await loadStack(args);
+    const { checkServiceNames } = await import('../../plan/lifecycle.js');
+    checkServiceNames(project, args.services);
+    const engine = await connectEngine();
+    const once = args['no-stream'] === true;
+    const redraw = !once && args.format === 'table' && process.stdout.isTTY === true;
+    // Ctrl-C is how a live view ends: finish the sample being printed, then leave with 0.
+    let stopping = false;
+    const stop = (): void => {
+      if (stopping) process.exit(0);
+      stopping = true;
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    try {
+      do {
+        const samples = await sample(engine, project.name, args.services, args.all === true);
+        if (args.format === 'json') printJson(samples.map(toJson));
+        else process.stdout.write(`${redraw ? '\x1b[2J\x1b[H' : once ? '' : '\n'}${render(samples)}`);
+      } while (!once && !stopping);
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+  },
+};
+
+async function sample(engine: Engine, project: string, services: string[] | undefined, all: boolean): Promise<Sample[]> {
+  let list = await engine.listContainers({ project, all, oneoff: false });
+  if (services?.length) list = list.filter((c) => services.includes(c.service));
+  list.sort((a, b) => a.service.localeCompare(b.service) || a.number - b.number);
+  const samples = await Promise.all(list.map(async (container) => {
+    try {
+      return { container, stats: await engine.stats(container.id) };
+    } catch (e) {
+      // Removed since it was listed: nothing to show for it.
+      if (e instanceof EngineApiError && (e.status === 404 || e.status === 409)) return undefined;
+      throw e;
+    }
+  }));
+  return samples.filter((s): s is Sample => s !== undefined);
+}
+
+const pct = (v: number) => `${v.toFixed(2)}%`;
+
+export function render(samples: readonly Sample[]): string {
+  return table([
+    ['NAME', 'SERVICE', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'],
+    ...samples.map(({ container: c, stats: s }) => [
+      c.name, c.service, pct(s.cpuPercent), `${binarySize(s.memoryUsage)} / ${binarySize(s.memoryLimit)}`, pct(s.memoryPercent),
+      `${humanSize(s.netRx)} / ${humanSize(s.netTx)}`, `${humanSize(s.blockRead)} / ${humanSize(s.blockWrite)}`, String(s.pids),
+    ]),
+  ]);
+}
+
+function toJson({ container: c, stats }: Sample): Record<string, unknown> {
+  return { name: c.name, service: c.service, ...stats };
+}
