@@ -23,6 +23,7 @@ import { topCommand } from './commands/top.js';
 import { imagesCommand } from './commands/images.js';
 import { portCommand } from './commands/port.js';
 import { pullCommand } from './commands/pull.js';
+import { attachCommand } from './commands/attach.js';
 import { buildCommand } from './commands/build.js';
 import { lsCommand } from './commands/ls.js';
 import { eventsCommand } from './commands/events.js';
@@ -91,6 +92,7 @@ function buildParser(args: string[]): Argv<GlobalArgs> {
     .command(eventsCommand)
     .command(logsCommand)
     .command(execCommand)
+    .command(attachCommand)
     .command(runCommand)
     .command(versionCommand)
     .completion('completion', 'Print a shell completion script (bash, zsh)')

@@ -16,6 +16,7 @@ import { EngineApiError } from '../../src/engine/api-error.js';
 import { LABEL, type ContainerSummary, type Engine, type EngineEvent, type ExecSession, type LogLine, type LogOptions } from '../../src/engine/engine.js';
 import { ExitCode, TugError } from '../../src/errors.js';
 import { prefixColor } from '../../src/run/attach.js';
+import { DETACH_KEYS, detachFilter } from '../../src/run/attach-service.js';
 import { runningContainer } from '../../src/run/exec.js';
 import { oneOffService, parseVolumeFlag } from '../../src/run/oneoff.js';
 import { exactSeconds, printLogs } from '../../src/run/print-logs.js';
@@ -367,5 +368,29 @@ describe('the one-off\'s service', () => {
     expect(parseVolumeFlag('cache:/cache', project)).toMatchObject({ type: 'volume', source: 'cache', target: '/cache' });
     expect(() => parseVolumeFlag('./a:/a:bogus', project)).toThrow(/unknown volume option "bogus"/);
     expect(() => parseVolumeFlag('a:relative', project)).toThrow(/must be an absolute path/);
+  });
+});
+
+describe('attach detach keys', () => {
+  const run = async (chunks: number[][]): Promise<{ passed: number[]; detached: number }> => {
+    let detached = 0;
+    const f = detachFilter(DETACH_KEYS, () => detached++);
+    const passed: number[] = [];
+    f.on('data', (b: Buffer) => passed.push(...b));
+    for (const c of chunks) f.write(Buffer.from(c));
+    f.end();
+    await new Promise((r) => f.on('end', r));
+    return { passed, detached };
+  };
+
+  it('detaches on Ctrl-P Ctrl-Q and sends every other byte on, a lone Ctrl-P included', async () => {
+    expect(await run([[0x61, 0x10, 0x11, 0x62]])).toEqual({ passed: [0x61, 0x62], detached: 1 });
+    // Split across reads, as a terminal delivers keys one by one.
+    expect(await run([[0x10], [0x11]])).toEqual({ passed: [], detached: 1 });
+    expect(await run([[0x10, 0x61]])).toEqual({ passed: [0x10, 0x61], detached: 0 });
+    expect(await run([[0x10, 0x10, 0x11]])).toEqual({ passed: [0x10], detached: 1 });
+    expect(await run([[0x03, 0x11]])).toEqual({ passed: [0x03, 0x11], detached: 0 });
+    // A Ctrl-P the input ends on is not lost.
+    expect(await run([[0x61, 0x10]])).toEqual({ passed: [0x61, 0x10], detached: 0 });
   });
 });
