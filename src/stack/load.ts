@@ -20,7 +20,7 @@ import { resolveDocPaths, resolveHostPath, resolveServicePaths } from './paths.j
 import { knownValid, rememberValid } from './parse-cache.js';
 import { decodeText, readStackFile, type ParsedFile } from './read.js';
 import { checkProject } from './semantic.js';
-import { canonicalFile, isDict } from './shapes.js';
+import { canonicalFile, isDict, protoListItems } from './shapes.js';
 
 type Dict = Record<string, unknown>;
 
@@ -187,6 +187,10 @@ class Loader {
       this.problems.push(...schemaProblems);
       return undefined;
     }
+    for (const at of protoListItems(value)) {
+      this.problems.push({ code: 'unsupported_key', message: 'the key "__proto__" is not supported in a stack file', location: locate(at), path: formatPath(at), hint: 'rename it' });
+    }
+    if (this.problems.length > before) return undefined;
     let doc = canonicalFile(value);
     // Files other than the top-level ones resolve paths against their own directory.
     if (!top) doc = resolveDocPaths(doc, dir);

@@ -34,6 +34,28 @@ export function listOrDict(v: unknown, nullAs: null | '' = null): Record<string,
   return out;
 }
 
+/** Keys whose `[K=V]` list becomes a mapping in canonicalFile. */
+const KEY_VALUE_LISTS = new Set(['environment', 'annotations', 'sysctls', 'labels', 'args', 'additional_contexts']);
+
+/**
+ * Where a `[K=V]` list names the key `__proto__`: as a mapping key it would replace the
+ * object's prototype and vanish, so it is refused, as it is in the mapping syntax.
+ */
+export function protoListItems(v: unknown, path: (string | number)[] = []): (string | number)[][] {
+  const found: (string | number)[][] = [];
+  if (Array.isArray(v)) {
+    if (KEY_VALUE_LISTS.has(String(path.at(-1)))) {
+      v.forEach((item, i) => {
+        if (typeof item === 'string' && (item === '__proto__' || item.startsWith('__proto__='))) found.push([...path, i]);
+      });
+    }
+    v.forEach((item, i) => found.push(...protoListItems(item, [...path, i])));
+  } else if (isDict(v)) {
+    for (const [k, child] of Object.entries(v)) found.push(...protoListItems(child, [...path, k]));
+  }
+  return found;
+}
+
 export function stringOrList(v: unknown): string[] {
   if (v === null || v === undefined) return [];
   return Array.isArray(v) ? v.map(scalarString) : [scalarString(v)];

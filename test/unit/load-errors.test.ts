@@ -335,6 +335,21 @@ describe('names that are also Object.prototype members', () => {
     expect(err.message).toContain('__proto__');
     expect(err.location).toEqual({ file, line: 6, col: 7 });
   });
+
+  it('so is a __proto__ item of a K=V list, in every list that becomes a mapping', async () => {
+    const { err, file } = await reject(
+      'services:\n  web:\n    image: x\n    environment:\n      - A=1\n      - __proto__=x\n    labels: [ok=1, __proto__]\n' +
+      '    command: ["echo", "__proto__=fine as an argument"]\n    build:\n      context: .\n      args: ["__proto__=y"]\n',
+    );
+    expect(err).toBeInstanceOf(StackInvalidError);
+    const problems = (err as StackInvalidError).problems;
+    expect(problems.map((p) => [p.code, p.path, p.location?.line])).toEqual([
+      ['unsupported_key', 'services.web.environment[1]', 6],
+      ['unsupported_key', 'services.web.labels[1]', 7],
+      ['unsupported_key', 'services.web.build.args[0]', 11],
+    ]);
+    expect(problems[0]!.location?.file).toBe(file);
+  });
 });
 
 describe('bad input: one clear error naming the file', () => {
