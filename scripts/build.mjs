@@ -81,8 +81,34 @@ const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).ver
 // Caches written by one build (parsed stack files) must never be read by another.
 const buildId = `${version}-${Date.now().toString(36)}-${process.pid}`;
 
-// Native or optional: loaded from node_modules at run time, and only by verbs that need them.
-const EXTERNAL = ['dockerode', 'cpu-features', 'ssh2'];
+// Native or optional: loaded from node_modules at run time, and only when a verb needs them.
+const EXTERNAL = ['cpu-features', 'ssh2'];
+
+/**
+ * dockerode requires gRPC and protobufjs (for BuildKit sessions) and docker-modem requires ssh2
+ * (for ssh:// hosts) as they load: ~110 ms, more than all of tug's own start-up, before the
+ * first API call. Neither is used on a socket or TCP host, so each is required from
+ * node_modules when first called instead; the rest of dockerode is bundled.
+ */
+const LAZY = [
+  { request: './session', importer: '/dockerode/lib/', module: 'dockerode/lib/session.js' },
+  { request: './ssh', importer: '/docker-modem/lib/', module: 'docker-modem/lib/ssh.js' },
+];
+const lazyDockerParts = {
+  name: 'lazy-docker-parts',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/(session|ssh)$/ }, (args) => {
+      const lazy = LAZY.find((l) => l.request === args.path && args.importer.replaceAll('\\', '/').includes(l.importer));
+      return lazy ? { path: lazy.module, namespace: 'lazy' } : undefined;
+    });
+    build.onResolve({ filter: /.*/, namespace: 'lazy' }, (args) => ({ path: args.path, external: true }));
+    build.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({
+      // Both modules export one function, called as a function.
+      contents: `module.exports = function () { return require(${JSON.stringify(args.path)}).apply(this, arguments); };`,
+      loader: 'js',
+    }));
+  },
+};
 
 export async function bundleCli() {
   const esbuild = await import('esbuild');
@@ -100,6 +126,7 @@ export async function bundleCli() {
     format: 'esm',
     target: 'node20',
     external: EXTERNAL,
+    plugins: [lazyDockerParts],
     alias: { 'string-width': './src/cli/string-width.ts' },
     define: { __TUG_VERSION__: JSON.stringify(version), __TUG_BUILD__: JSON.stringify(buildId) },
     minifyWhitespace: true,

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,6 +107,20 @@ describe('tug (built CLI)', () => {
     expect(r.stdout).toMatch(/^name: demo\nservices:\n {2}db:\n/);
     expect(tug(['config', '--services'], dir).stdout).toBe('db\nweb\n');
     expect(tug(['validate'], dir)).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+
+  it('defers dockerode\'s BuildKit session and docker-modem\'s ssh support to their first call, and both resolve', () => {
+    const chunks = join(root, 'dist/chunks');
+    const engineChunk = readdirSync(chunks).map((f) => join(chunks, f)).find((f) => readFileSync(f, 'utf8').includes('docker-modem'));
+    expect(engineChunk).toBeDefined();
+    const code = readFileSync(engineChunk!, 'utf8');
+    // Neither gRPC nor ssh2 is bundled or required as the chunk loads...
+    expect(code).not.toMatch(/require\("(@grpc\/grpc-js|ssh2)"\)/);
+    // ...only the two modules that need them, from node_modules, when called.
+    for (const lazy of ['dockerode/lib/session.js', 'docker-modem/lib/ssh.js']) {
+      expect(code).toContain(`require(${JSON.stringify(lazy)})`);
+      expect(typeof createRequire(engineChunk!)(lazy)).toBe('function');
+    }
   });
 });
 

@@ -12,7 +12,7 @@ import { tempDirs } from '../support.js';
 
 const makeDir = tempDirs();
 
-/** Big enough for the parse cache (small files are parsed every time). */
+/** A stack of `services` services, each with a command that names its index. */
 function stack(services: number, extra = ''): string {
   let y = 'services:\n';
   for (let i = 0; i < services; i++) y += `  svc${i}:\n    image: busybox\n    command: ["sleep", "${i}"]\n    environment:\n      INDEX: "${i}"\n`;
@@ -36,8 +36,8 @@ describe('loading caches', () => {
     }
   });
 
-  it('reads a parsed file back from the cache, and only for exactly the same bytes', async () => {
-    const dir = makeDir({ 'compose.yaml': stack(60) });
+  it.each([60, 1])('reads a parsed file (%i services) back from the cache, and only for exactly the same bytes', async (n) => {
+    const dir = makeDir({ 'compose.yaml': stack(n) });
     const first = await loadProject({ cwd: dir, env: {} });
     const [entry] = entries(cacheDir, '.json');
     expect(entry).toBeDefined();
@@ -50,7 +50,7 @@ describe('loading caches', () => {
     expect(first.services.svc0!.command).toEqual(['sleep', '0']);
 
     // One byte changed is another key: parsed again, never answered from the old entry.
-    fs.writeFileSync(path.join(dir, 'compose.yaml'), stack(60).replace('"sleep", "0"', '"sleep", "9"'));
+    fs.writeFileSync(path.join(dir, 'compose.yaml'), stack(n).replace('"sleep", "0"', '"sleep", "9"'));
     expect((await loadProject({ cwd: dir, env: {} })).services.svc0!.command).toEqual(['sleep', '9']);
   });
 
