@@ -290,10 +290,13 @@ class UpRun {
     const signal = deadline ? AbortSignal.any([this.signal, deadline]) : this.signal;
     await Promise.all(services.map(async (name) => {
       const containers = await this.created.get(name)!;
-      await step(this.emit, { resource: 'service', name, service: name, action: 'healthy' }, async () => {
+      const svc = this.project.services[name]!;
+      const probed = svc.healthcheck !== undefined && !svc.healthcheck.disable;
+      // Without a probe there is no health to report: the service is ready once it runs, or,
+      // for a one-shot job, once it has exited 0.
+      const outcome = () => (containers.length > 0 && containers.every((c) => this.watch.observation(c.id).exitCode === 0) ? 'completed' : 'running');
+      await step(this.emit, { resource: 'service', name, service: name, action: probed ? 'healthy' : 'ready' }, async () => {
         try {
-          const svc = this.project.services[name]!;
-          const probed = svc.healthcheck !== undefined && !svc.healthcheck.disable;
           await Promise.all(containers.map(async (c) => {
             await this.watch.waitFor(c.id, 'running-or-done', signal);
             // Without a probe, "running" is all the engine can say; a crash right after start
@@ -309,7 +312,7 @@ class UpRun {
           }
           throw err;
         }
-      });
+      }, () => (probed ? undefined : outcome()));
     }));
   }
 

@@ -2,12 +2,12 @@
 
 const PAST: Record<string, string> = {
   create: 'created', start: 'started', recreate: 'recreated', restart: 'restarted', stop: 'stopped', remove: 'removed',
-  pull: 'pulled', build: 'built', wait: 'dependencies ready', healthy: 'healthy', kill: 'killed',
+  pull: 'pulled', build: 'built', wait: 'dependencies ready', healthy: 'healthy', ready: 'ready', kill: 'killed',
 };
 
 const ONGOING: Record<string, string> = {
   create: 'creating', start: 'starting', recreate: 'recreating', restart: 'restarting', stop: 'stopping', remove: 'removing',
-  pull: 'pulling', build: 'building', wait: 'waiting', healthy: 'waiting to be healthy', kill: 'killing',
+  pull: 'pulling', build: 'building', wait: 'waiting', healthy: 'waiting to be healthy', ready: 'waiting to be ready', kill: 'killing',
 };
 
 export function pastTense(action: string): string {

@@ -223,9 +223,17 @@ services:
   once:
     image: ${IMAGE}
     command: ["sh", "-c", "echo done"]
+  server:
+    image: ${IMAGE}
+    init: true
+    command: ["sleep", "300"]
 `);
-    const r = await tug(['up', '--wait', '--progress', 'quiet'], dir);
+    const r = await tug(['up', '--wait', '--progress', 'plain'], dir);
     expect(r.code, r.stderr).toBe(0);
+    // Neither has a healthcheck, so neither is called healthy: one finished, one runs.
+    expect(r.stderr).toMatch(/ service once ready \([\d.]+s\): completed$/m);
+    expect(r.stderr).toMatch(/ service server ready \([\d.]+s\): running$/m);
+    expect(r.stderr).not.toMatch(/ service (once|server) healthy/);
   });
 
   it('`up --wait --wait-timeout 2` on a service that never becomes healthy: exit 5, "within 2s"', async () => {
