@@ -6,32 +6,27 @@ export function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n') + '\n';
 }
 
-const SIZE_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+/** Scales `bytes` down by `base` until it fits a unit, keeping `digits` significant digits. */
+function scaled(bytes: number, units: readonly string[], base: number, digits: number): string {
+  let v = bytes;
+  let i = 0;
+  while (v >= base && i < units.length - 1) {
+    v /= base;
+    i++;
+  }
+  return `${Number(v.toPrecision(digits))}${units[i]}`;
+}
 
 /** Decimal units with three significant digits (`1.98MB`), so sizes read the same as in docker's own output. */
 export function humanSize(bytes: number): string {
-  let v = bytes;
-  let i = 0;
-  while (v >= 1000 && i < SIZE_UNITS.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${Number(v.toPrecision(3))}${SIZE_UNITS[i]}`;
+  return scaled(bytes, ['B', 'kB', 'MB', 'GB', 'TB', 'PB'], 1000, 3);
+}
+
+/** Binary units with four significant digits (`2.531MiB`), as docker stats writes memory. */
+export function binarySize(bytes: number): string {
+  return scaled(bytes, ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'], 1024, 4);
 }
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
-
-const BINARY_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-
-/** Binary units with four significant digits (`2.531MiB`), as docker stats writes memory. */
-export function binarySize(bytes: number): string {
-  let v = bytes;
-  let i = 0;
-  while (v >= 1024 && i < BINARY_UNITS.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${Number(v.toPrecision(4))}${BINARY_UNITS[i]}`;
 }

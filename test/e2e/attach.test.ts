@@ -3,9 +3,8 @@
  * container, Ctrl-C passed on (without a TTY), Ctrl-P Ctrl-Q detaching from a TTY inside a
  * pseudo-terminal (util-linux `script`), and the container's exit code as tug's.
  */
-import { quote } from 'shlex';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BIN, IMAGE, cleanupProject, connect, ensureCli, removeDir, requireEngine, setupOnce, tug, uniqueProject, watched, writeStack } from './helpers.js';
+import { BIN, IMAGE, cleanupProject, connect, ensureCli, inTerminal, removeDir, requireEngine, setupOnce, tug, tugLine, uniqueProject, watched, writeStack } from './helpers.js';
 
 const project = uniqueProject('attach');
 const engine = connect();
@@ -65,9 +64,8 @@ describe('tug attach on the real engine', () => {
   });
 
   it('Ctrl-P Ctrl-Q detaches from a TTY and leaves the container running', async () => {
-    const line = [process.execPath, BIN, 'attach', 'term'].map(quote).join(' ');
     // The keys arrive a moment after the attach, from the terminal's input side.
-    const p = watched('script', ['-qfec', `sh -c ${quote(`(sleep 1.5; printf '\\020\\021') | ${line}`)}`, '/dev/null'], dir);
+    const p = inTerminal(`(sleep 1.5; printf '\\020\\021') | ${tugLine(['attach', 'term'])}`, dir);
     expect(await p.exited).toBe(0);
     expect(p.out.stdout + p.out.stderr).toContain('Detached; the container goes on running.');
     expect(await running('term')).toBe(1);

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { quote } from 'shlex';
 import { beforeAll, beforeEach } from 'vitest';
 import { DockerEngine } from '../../src/engine/docker.js';
 import { LABEL, type Engine, type EngineEvent } from '../../src/engine/engine.js';
@@ -385,3 +386,11 @@ export function watched(file: string, args: string[], cwd: string) {
   const write = (s: string) => void child.stdin.write(s);
   return { child, out, until, exited, write };
 }
+
+/** Runs a shell script in a pseudo-terminal of its own (util-linux `script`), which exits with the script's code. */
+export function inTerminal(script: string, cwd: string) {
+  return watched('script', ['-qfec', `sh -c ${quote(script)}`, '/dev/null'], cwd);
+}
+
+/** A shell command line running the built CLI with `args`. */
+export const tugLine = (args: string[]): string => [process.execPath, BIN, ...args].map(quote).join(' ');

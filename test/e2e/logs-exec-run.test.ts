@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/engine/engine.js';
 import { prefixColor } from '../../src/run/attach.js';
 import {
-  BIN, EventLog, IMAGE, cleanupProject, connect, ensureCli, inspect, removeDir, requireEngine, setupOnce, tug, uniqueProject, watched, writeStack,
+  BIN, EventLog, IMAGE, cleanupProject, connect, ensureCli, inTerminal as inTerminalAt, inspect, removeDir, requireEngine, setupOnce, tug, tugLine, uniqueProject, watched, writeStack,
 } from './helpers.js';
 
 const project = uniqueProject('lxr');
@@ -45,12 +45,7 @@ services:
     depends_on: { db: { condition: service_healthy } }
 `;
 
-/** Runs a shell script in a pseudo-terminal of its own (util-linux `script`), which exits with the script's code. */
-function inTerminal(script: string) {
-  return watched('script', ['-qfec', `sh -c ${quote(script)}`, '/dev/null'], dir);
-}
-
-const tugLine = (args: string[]): string => [process.execPath, BIN, ...args].map(quote).join(' ');
+const inTerminal = (script: string) => inTerminalAt(script, dir);
 
 /** Lines of one container's prefix, without it. */
 function linesOf(stdout: string, prefix: string): string[] {

@@ -7,14 +7,11 @@ import { withCliLock } from '../project-lock.js';
 import { progressFor, interruptible, stdoutColors } from '../run-context.js';
 import { tugVersion } from '../version.js';
 
-interface UpArgs extends GlobalArgs {
+/** The flags of convergeOptions, shared by `up` and `create`. */
+export interface ConvergeArgs extends GlobalArgs {
   services?: string[];
-  detach?: boolean;
-  wait?: boolean;
-  'wait-timeout'?: number;
   'no-deps'?: boolean;
   scale?: string[];
-  'no-start'?: boolean;
   pull?: string;
   build?: boolean;
   'force-recreate'?: boolean;
@@ -23,8 +20,24 @@ interface UpArgs extends GlobalArgs {
   'remove-orphans'?: boolean;
   parallel?: number;
   timeout?: number;
+}
+
+interface UpArgs extends ConvergeArgs {
+  detach?: boolean;
+  wait?: boolean;
+  'wait-timeout'?: number;
+  'no-start'?: boolean;
   'abort-on-container-exit'?: boolean;
   'exit-code-from'?: string;
+}
+
+/** What the convergence flags ask of run/up. */
+export function convergeRequest(args: ConvergeArgs) {
+  return {
+    targets: args.services, noDeps: args['no-deps'], scale: parseScale(args.scale), pull: args.pull, build: args.build,
+    forceRecreate: args['force-recreate'], noRecreate: args['no-recreate'], alwaysRecreateDeps: args['always-recreate-deps'],
+    removeOrphans: args['remove-orphans'], parallel: args.parallel, stopTimeout: args.timeout, version: tugVersion(),
+  };
 }
 
 export function parseScale(values: string[] | undefined): Record<string, number> {
@@ -84,11 +97,7 @@ export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
     await interruptible(async (signal) => {
       // Held while converging only: an attached `up` follows logs for hours, and `down` must not wait on that.
       const result = await withCliLock(args, project.name, 'up', signal, () => up(engine, project, {
-        targets: args.services, noDeps: args['no-deps'], scale: parseScale(args.scale), noStart: args['no-start'],
-        pull: args.pull, build: args.build, forceRecreate: args['force-recreate'], noRecreate: args['no-recreate'],
-        alwaysRecreateDeps: args['always-recreate-deps'], removeOrphans: args['remove-orphans'], parallel: args.parallel,
-        stopTimeout: args.timeout, wait: args.wait, waitTimeoutSeconds: args['wait-timeout'], signal, onProgress,
-        version: tugVersion(),
+        ...convergeRequest(args), noStart: args['no-start'], wait: args.wait, waitTimeoutSeconds: args['wait-timeout'], signal, onProgress,
       }));
       await progress.close();
       if (result.unchanged) {
