@@ -43,10 +43,25 @@ export async function pump(session: ExecSession, io: LocalStdio, opts: PumpOptio
   const raw = opts.tty && io.stdin.isTTY === true && typeof io.stdin.setRawMode === 'function';
   if (raw) io.stdin.setRawMode!(true);
   const follow = opts.tty && io.stdout.isTTY === true;
+  // One resize call at a time, the latest size last: `stty rows 40 cols 120` is two SIGWINCHs,
+  // and two calls in flight can reach the engine in either order.
+  let inFlight = false;
+  let pending: { rows: number; cols: number } | undefined;
+  const send = (size: { rows: number; cols: number }): void => {
+    inFlight = true;
+    // The process may have gone already; a size it never gets costs nothing.
+    void session.resize(size.rows, size.cols).catch(() => {}).then(() => {
+      inFlight = false;
+      const next = pending;
+      pending = undefined;
+      if (next) send(next);
+    });
+  };
   const resize = (): void => {
     const { rows, columns } = io.stdout;
-    // The process may have gone already; a size it never gets costs nothing.
-    if (rows && columns) session.resize(rows, columns).catch(() => {});
+    if (!rows || !columns) return;
+    if (inFlight) pending = { rows, cols: columns };
+    else send({ rows, cols: columns });
   };
   if (follow) {
     resize();

@@ -277,6 +277,32 @@ describe('pump', () => {
     expect((t.stdout as unknown as EventEmitter).listenerCount('resize')).toBe(0);
   });
 
+  it('sends one resize at a time, the latest size last, however fast the window changes', async () => {
+    const s = fakeSession(0);
+    const calls: [number, number][] = [];
+    let inFlight = 0;
+    let most = 0;
+    s.session.resize = async (rows, cols) => {
+      calls.push([rows, cols]);
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, 30));
+      inFlight--;
+    };
+    const t = fakeTerminal(true);
+    const done = pump(s.session, t.io, { tty: true });
+    // `stty rows 40 cols 120`: two changes while the first size is still being sent.
+    t.stdout.rows = 40;
+    (t.stdout as unknown as EventEmitter).emit('resize');
+    t.stdout.columns = 120;
+    (t.stdout as unknown as EventEmitter).emit('resize');
+    await new Promise((r) => setTimeout(r, 100));
+    s.stdout.end();
+    s.stderr.end();
+    await done;
+    expect(calls).toEqual([[30, 100], [40, 120]]);
+    expect(most).toBe(1);
+  });
+
   it('without a TTY: stdout and stderr kept apart, stdin ended with ours, no raw mode or resize', async () => {
     const s = fakeSession(3);
     const t = fakeTerminal(false);
