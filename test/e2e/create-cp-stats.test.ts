@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BIN, IMAGE, cleanupProject, cliEnv, connect, ensureCli, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack } from './helpers.js';
+import { BIN, IMAGE, cleanupProject, cliEnv, connect, ensureCli, removeDir, requireEngine, setupOnce, tug, uniqueProject, watched, writeStack } from './helpers.js';
 
 const project = uniqueProject('cp');
 const engine = connect();
@@ -150,6 +150,16 @@ describe('create, cp and stats on the real engine', () => {
 
     const table = await ok(['stats', '--no-stream', 'app']);
     expect(table.stdout).toMatch(new RegExp(`^NAME\\s+SERVICE\\s+CPU %\\s+MEM USAGE / LIMIT\\s+MEM %\\s+NET I/O\\s+BLOCK I/O\\s+PIDS\\n${project}-app-1\\s+app\\s+\\d+\\.\\d\\d%\\s+\\S+ / 64MiB\\s`));
+  });
+
+  it('stats without --no-stream samples again and again until Ctrl-C, which ends it with 0', async () => {
+    const p = watched(process.execPath, [BIN, 'stats', 'app'], dir);
+    await p.until('two samples', (out) => (out.match(/^NAME\s+SERVICE/gm) ?? []).length >= 2);
+    p.child.kill('SIGINT');
+    expect(await p.exited).toBe(0);
+    // Not a terminal: one table after another, a blank line between them.
+    expect(p.out.stdout).toMatch(new RegExp(`^NAME.*\n${project}-app-1 .*\n\nNAME`, 'm'));
+    expect(p.out.stdout).not.toContain('\x1b[');
   });
 
   it('version prints the package version, short or as JSON', async () => {

@@ -43,11 +43,16 @@ export const statsCommand: CommandModule<GlobalArgs, StatsArgs> = {
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    let first = true;
     try {
       do {
         const samples = await sample(engine, project.name, args.services, args.all === true);
         if (args.format === 'json') printJson(samples.map(toJson));
-        else process.stdout.write(`${redraw ? '\x1b[2J\x1b[H' : once ? '' : '\n'}${render(samples)}`);
+        // On a terminal each sample overwrites the last in place (home, each line cleared past
+        // its end, the rest cleared), which does not flicker as clearing the screen first would.
+        else if (redraw) process.stdout.write(`${first ? '\x1b[2J' : ''}\x1b[H${render(samples).replaceAll('\n', '\x1b[K\n')}\x1b[J`);
+        else process.stdout.write(`${once || first ? '' : '\n'}${render(samples)}`);
+        first = false;
       } while (!once && !stopping);
     } finally {
       process.off('SIGINT', stop);
