@@ -55,6 +55,9 @@ describe('create, cp and stats on the real engine', () => {
     await ok(['create', '--progress', 'quiet']);
     const list = await engine.listContainers({ project, all: true });
     expect(list.map((c) => `${c.service}-${c.number}:${c.state}`).sort()).toEqual(['app-1:created', 'pair-1:created', 'pair-2:created']);
+    // config --hash names the hash up put on the container, so a script can tell what up would recreate.
+    const hashed = (await ok(['config', '--hash', 'app'])).stdout.trim();
+    expect(hashed).toBe(`app ${list.find((c) => c.service === 'app')!.labels['com.docker.compose.config-hash']}`);
     const again = await ok(['create', '--progress', 'quiet']);
     expect(again.stderr).toContain('Nothing to do: 3 containers already up to date.');
     // up starts what create made: the same containers, not new ones.

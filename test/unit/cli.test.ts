@@ -109,6 +109,26 @@ describe('tug (built CLI)', () => {
     expect(tug(['validate'], dir)).toEqual({ code: 0, stdout: '', stderr: '' });
   });
 
+  it('config --hash prints each service\'s config hash, which moves with what recreates a container only', () => {
+    const dir = mkdtempSync(join(work, 'hash-'));
+    const write = (envValue: string, scale: number) => writeFileSync(join(dir, 'compose.yaml'),
+      `name: demo\nservices:\n  web:\n    image: nginx\n    environment: { A: "${envValue}" }\n    scale: ${scale}\n    depends_on: [db]\n  db:\n    image: postgres\n`);
+    write('1', 1);
+    const all = tug(['config', '--hash', '*'], dir);
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stdout).toMatch(/^db [0-9a-f]{64}\nweb [0-9a-f]{64}\n$/);
+    const web = (r: { stdout: string }) => r.stdout.trim().split(' ')[1];
+    const before = web(tug(['config', '--hash', 'web'], dir));
+    expect(all.stdout).toContain(`web ${before}`);
+    write('1', 3);
+    expect(web(tug(['config', '--hash', 'web'], dir))).toBe(before);
+    write('2', 3);
+    expect(web(tug(['config', '--hash', 'web'], dir))).not.toBe(before);
+    const bad = tug(['config', '--hash', 'web,nope'], dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('nope');
+  });
+
   it('defers dockerode\'s BuildKit session and docker-modem\'s ssh support to their first call, and both resolve', () => {
     const chunks = join(root, 'dist/chunks');
     const engineChunk = readdirSync(chunks).map((f) => join(chunks, f)).find((f) => readFileSync(f, 'utf8').includes('docker-modem'));

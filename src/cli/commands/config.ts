@@ -11,9 +11,10 @@ const options = {
   networks: { type: 'boolean', describe: 'Print the network names, one per line' },
   profiles: { type: 'boolean', describe: 'Print the profile names used by the file, one per line' },
   quiet: { alias: 'q', type: 'boolean', describe: 'Only validate, print nothing' },
+  hash: { type: 'string', requiresArg: true, describe: 'Print "service hash" for these services (comma-separated, * for all): the config-hash label up gives their containers' },
 } as const;
 
-type ConfigArgs = GlobalArgs & { format: 'yaml' | 'json'; quiet?: boolean } & Partial<Record<(typeof LISTS)[number], boolean>>;
+type ConfigArgs = GlobalArgs & { format: 'yaml' | 'json'; quiet?: boolean; hash?: string } & Partial<Record<(typeof LISTS)[number], boolean>>;
 
 function lines(names: Iterable<string>, sort = true): string {
   const list = sort ? [...names].sort() : [...names];
@@ -48,16 +49,29 @@ async function listing(project: Project, which: (typeof LISTS)[number]): Promise
   }
 }
 
+/** As `docker compose config --hash`: what tells whether `up` would recreate a service's containers. */
+async function hashes(project: Project, which: string): Promise<string> {
+  const names = which.trim() === '*' ? await serviceOrder(project) : which.split(',').map((n) => n.trim()).filter(Boolean);
+  const { checkServiceNames } = await import('../../plan/lifecycle.js');
+  checkServiceNames(project, names);
+  const { configHash } = await import('../../engine/spec.js');
+  return names.map((n) => `${n} ${configHash(project.services[n]!)}\n`).join('');
+}
+
 export const configCommand: CommandModule<GlobalArgs, ConfigArgs> = {
   command: 'config',
   describe: 'Parse, resolve and print the stack in canonical form',
   builder: (y: Argv<GlobalArgs>) =>
     y
       .options(options)
-      .conflicts({ services: ['volumes', 'networks', 'profiles'], volumes: ['networks', 'profiles'], networks: 'profiles' }) as unknown as Argv<ConfigArgs>,
+      .conflicts({ services: ['volumes', 'networks', 'profiles', 'hash'], volumes: ['networks', 'profiles', 'hash'], networks: ['profiles', 'hash'], profiles: 'hash' }) as unknown as Argv<ConfigArgs>,
   handler: async (args: ArgumentsCamelCase<ConfigArgs>) => {
     const project = await loadStack(args);
     if (args.quiet) return;
+    if (args.hash !== undefined) {
+      process.stdout.write(await hashes(project, args.hash));
+      return;
+    }
     const list = LISTS.find((l) => args[l]);
     if (list) {
       process.stdout.write(await listing(project, list));
