@@ -6,7 +6,7 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Engine } from '../engine/engine.js';
-import { TugError } from '../errors.js';
+import { InterruptedError, TugError } from '../errors.js';
 import type { Project } from '../stack/model.js';
 import { runningContainer } from './exec.js';
 import { pump, type LocalInput, type LocalStdio } from './stdio.js';
@@ -19,7 +19,7 @@ export interface AttachRequest {
   index?: number;
   /** Do not feed tug's stdin to the container. */
   noStdin?: boolean;
-  /** Pass SIGINT/SIGTERM on to the container (without a TTY). */
+  /** Pass SIGINT/SIGTERM on to the container (without a TTY); otherwise they end tug's side only. */
   sigProxy?: boolean;
   signal?: AbortSignal;
 }
@@ -78,10 +78,13 @@ export async function attachToService(engine: Engine, project: Project, req: Att
     if (io.stdin.setRawMode) filter.setRawMode = (raw: boolean) => io.stdin.setRawMode!(raw);
     io.stdin.pipe(filter);
   }
+  // A signal either goes on to the container, or ends tug's side only (exit 130), leaving the
+  // terminal restored and the container running.
   const forward = (sig: NodeJS.Signals) => (): void => {
     engine.killContainer(target.id, sig).catch(() => {});
   };
-  const proxies = req.sigProxy && !tty ? (['SIGINT', 'SIGTERM'] as const).map((s) => [s, forward(s)] as const) : [];
+  const leave = (): void => detach.abort(new InterruptedError());
+  const proxies = (['SIGINT', 'SIGTERM'] as const).map((s) => [s, req.sigProxy && !tty ? forward(s) : leave] as const);
   for (const [s, fn] of proxies) process.on(s, fn);
   try {
     return await pump(session, { ...io, stdin: filter ?? io.stdin }, { tty, signal: stop });

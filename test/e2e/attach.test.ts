@@ -21,6 +21,10 @@ services:
     image: ${IMAGE}
     stdin_open: true
     command: ["sh", "-c", "read line; echo read:$$line; exit 4"]
+  sleeper:
+    image: ${IMAGE}
+    init: true
+    command: ["sh", "-c", "while true; do echo beat; sleep 0.2; done"]
   term:
     image: ${IMAGE}
     stdin_open: true
@@ -61,6 +65,14 @@ describe('tug attach on the real engine', () => {
     expect(await p.exited).toBe(9);
     expect(p.out.stdout).toContain('got INT');
     expect(await running('ticker')).toBe(0);
+  });
+
+  it('with --sig-proxy=false, Ctrl-C ends tug\'s side only (130) and the container goes on', async () => {
+    const p = watched(process.execPath, [BIN, 'attach', '--no-stdin', '--sig-proxy=false', 'sleeper'], dir);
+    await p.until('a line after attaching', (out) => /^beat$/m.test(out));
+    p.child.kill('SIGINT');
+    expect(await p.exited).toBe(130);
+    expect(await running('sleeper')).toBe(1);
   });
 
   it('Ctrl-P Ctrl-Q detaches from a TTY and leaves the container running', async () => {
