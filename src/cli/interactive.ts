@@ -1,4 +1,4 @@
-/** What `exec` and `run` share on the command line: a command after the service, and `-e`. */
+/** What the verbs that reach into one container share on the command line: a command after the service, `-e`, `--index`. */
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
 
@@ -25,3 +25,10 @@ export function envFlags(values: readonly string[] | undefined, env: Record<stri
 }
 
 export const repeatable = (v: string | string[]): string[] => [v].flat().map(String);
+
+/** `--index N` names a replica by its number, so it is a whole number from 1. */
+export function checkIndex(index: number | undefined): void {
+  if (index !== undefined && !(Number.isInteger(index) && index >= 1)) {
+    throw new UsageError(`--index must be a replica number (1 or more), not ${index}`);
+  }
+}

@@ -11,3 +11,16 @@ export class EngineApiError extends TugError {
     this.status = status;
   }
 }
+
+/**
+ * The answer of a call about one container, or undefined when that container was removed or
+ * stopped since it was listed (404, 409): a report leaves it out rather than failing.
+ */
+export async function unlessGone<T>(call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (e) {
+    if (e instanceof EngineApiError && (e.status === 404 || e.status === 409)) return undefined;
+    throw e;
+  }
+}

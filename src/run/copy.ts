@@ -16,6 +16,9 @@ import { Readable, type Writable } from 'node:stream';
 import { extract, pack, type ExtractOptions, type Headers } from 'tar-fs';
 import type { Engine, PathStat } from '../engine/engine.js';
 import { ExitCode, TugError, UsageError } from '../errors.js';
+import { checkServiceNames } from '../plan/lifecycle.js';
+import type { Project } from '../stack/model.js';
+import { ps } from './ps.js';
 
 /** A path that cannot be copied as asked: the user's argument to fix (exit 2), not a flag misuse. */
 const pathError = (message: string, hint?: string) => new TugError('copy_path', message, { exitCode: ExitCode.usage, hint });
@@ -179,17 +182,14 @@ export interface CopyRequest extends CopyOptions {
 }
 
 /** Resolves the service side to containers (stopped ones too) and copies; returns their names. */
-export async function copy(engine: Engine, projectName: string, services: readonly string[], req: CopyRequest, io: { stdin: Readable; stdout: Writable }): Promise<string[]> {
+export async function copy(engine: Engine, project: Project, req: CopyRequest, io: { stdin: Readable; stdout: Writable }): Promise<string[]> {
   const from = parseEndpoint(req.source);
   const to = parseEndpoint(req.destination);
   const remote = 'service' in from ? from : 'service' in to ? to : undefined;
   if (!remote) throw new UsageError('one side of tug cp must be SERVICE:PATH', 'e.g. tug cp web:/etc/hosts ./hosts, or tug cp ./conf web:/etc/app');
   if ('service' in from && 'service' in to) throw new UsageError('copying between two containers is not supported', 'copy to the local filesystem first');
-  if (!services.includes(remote.service)) {
-    throw new UsageError(`no such service: ${remote.service}`, `services: ${services.join(', ')}`);
-  }
-  const all = (await engine.listContainers({ project: projectName, service: remote.service, all: true, oneoff: false }))
-    .sort((a, b) => a.number - b.number);
+  checkServiceNames(project, [remote.service]);
+  const all = await ps(engine, project.name, { all: true, services: [remote.service] });
   const chosen = req.index !== undefined ? all.filter((c) => c.number === req.index) : 'service' in from ? all.slice(0, 1) : all;
   if (chosen.length === 0) {
     throw new TugError('no_container', req.index !== undefined

@@ -17,7 +17,7 @@ import type { Project } from './model.js';
 import { normalise } from './normalise.js';
 import { formatPath, pathKey, type Path } from './path.js';
 import { resolveDocPaths, resolveHostPath, resolveServicePaths } from './paths.js';
-import { knownValid, rememberValid } from './parse-cache.js';
+import { validity } from './parse-cache.js';
 import { decodeText, readStackFile, type ParsedFile } from './read.js';
 import { checkProject } from './semantic.js';
 import { canonicalFile, isDict, protoListItems } from './shapes.js';
@@ -125,10 +125,11 @@ function readEnvFiles(files: string[], env: Record<string, string | undefined>, 
 
 /** The validator's code is only loaded for a document this build has not accepted before. */
 async function schemaProblemsOf(doc: Dict, locate: Locator): Promise<Diagnostic[]> {
-  if (knownValid(doc)) return [];
+  const cached = validity(doc);
+  if (cached.known) return [];
   const { validateDocument } = await import('./validate.js');
   const problems = validateDocument(doc, locate);
-  if (problems.length === 0) rememberValid(doc);
+  if (problems.length === 0) cached.remember();
   return problems;
 }
 

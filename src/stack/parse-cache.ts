@@ -41,24 +41,26 @@ function validKey(dir: string, doc: unknown): string | undefined {
   return path.join(dir, `${key}.valid`);
 }
 
-/** True when this build's schema accepted exactly this document before. */
-export function knownValid(doc: unknown): boolean {
+/**
+ * Whether this build's schema accepted exactly this document before, and how to record that it
+ * did; the document is hashed once for both.
+ */
+export function validity(doc: unknown): { known: boolean; remember(): void } {
   const dir = cacheDir();
   const file = dir && validKey(dir, doc);
-  return file ? existsSync(file) : false;
-}
-
-export function rememberValid(doc: unknown): void {
-  const dir = cacheDir();
-  const file = dir && validKey(dir, doc);
-  if (!dir || !file) return;
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(file, '', { mode: 0o600 });
-    prune(dir, '.valid');
-  } catch {
-    // As for parsed files: only speed is lost.
-  }
+  if (!dir || !file) return { known: false, remember: () => {} };
+  return {
+    known: existsSync(file),
+    remember: () => {
+      try {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        writeFileSync(file, '', { mode: 0o600 });
+        prune(dir, '.valid');
+      } catch {
+        // As for parsed files: only speed is lost.
+      }
+    },
+  };
 }
 
 interface Entry {

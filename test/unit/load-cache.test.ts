@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StackInvalidError } from '../../src/errors.js';
 import { loadProject } from '../../src/stack/load.js';
-import { knownValid } from '../../src/stack/parse-cache.js';
+import { validity } from '../../src/stack/parse-cache.js';
 import { tempDirs } from '../support.js';
 
 const makeDir = tempDirs();
@@ -58,9 +58,9 @@ describe('loading caches', () => {
     const dir = makeDir({ 'compose.yaml': 'services:\n  web:\n    image: ${IMAGE}\n    pull_policy: ${POLICY}\n' });
     await loadProject({ cwd: dir, env: { IMAGE: 'busybox', POLICY: 'missing' } });
     expect(entries(cacheDir, '.valid')).toHaveLength(1);
-    expect(knownValid({ services: { web: { image: 'busybox', pull_policy: 'missing' } } })).toBe(true);
+    expect(validity({ services: { web: { image: 'busybox', pull_policy: 'missing' } } }).known).toBe(true);
     // The same file with other values is another document.
-    expect(knownValid({ services: { web: { image: 'busybox', pull_policy: 'always' } } })).toBe(false);
+    expect(validity({ services: { web: { image: 'busybox', pull_policy: 'always' } } }).known).toBe(false);
 
     // An invalid value is reported every time: a rejection is never cached.
     for (let i = 0; i < 2; i++) {
@@ -75,7 +75,7 @@ describe('loading caches', () => {
     const dir = makeDir({ 'compose.yaml': 'services:\n  web:\n    image: busybox\nx-odd: .nan\n' });
     await loadProject({ cwd: dir, env: {} });
     expect(entries(cacheDir, '.valid')).toHaveLength(0);
-    expect(knownValid({ services: { web: { image: 'busybox' } }, 'x-odd': Number.NaN })).toBe(false);
+    expect(validity({ services: { web: { image: 'busybox' } }, 'x-odd': Number.NaN }).known).toBe(false);
   });
 
   it('writes and reads nothing with TUG_NO_CACHE=1', async () => {

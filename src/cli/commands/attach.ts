@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError } from '../../errors.js';
 import { connectEngine } from '../engine.js';
+import { checkIndex } from '../interactive.js';
 import { loadStack, type GlobalArgs } from '../options.js';
 
 interface AttachArgs extends GlobalArgs {
@@ -23,9 +23,7 @@ export const attachCommand: CommandModule<GlobalArgs, AttachArgs> = {
       })
       .epilogue('With a TTY, Ctrl-P Ctrl-Q detaches and leaves the container running. Exits with the container\'s exit code when it stops.') as unknown as Argv<AttachArgs>,
   handler: async (args) => {
-    if (args.index !== undefined && !(Number.isInteger(args.index) && args.index >= 1)) {
-      throw new UsageError(`--index must be a replica number (1 or more), not ${args.index}`);
-    }
+    checkIndex(args.index);
     const project = await loadStack(args);
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, [args.service]);

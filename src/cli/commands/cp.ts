@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError } from '../../errors.js';
 import { connectEngine } from '../engine.js';
+import { checkIndex } from '../interactive.js';
 import { loadStack, type GlobalArgs } from '../options.js';
 
 interface CpArgs extends GlobalArgs {
@@ -28,13 +28,11 @@ export const cpCommand: CommandModule<GlobalArgs, CpArgs> = {
       })
       .epilogue('As docker cp: into an existing directory the source keeps its name (DIR/. copies only its contents); onto a new path it takes that name.') as unknown as Argv<CpArgs>,
   handler: async (args) => {
-    if (args.index !== undefined && !(Number.isInteger(args.index) && args.index >= 1)) {
-      throw new UsageError(`--index must be a replica number (1 or more), not ${args.index}`);
-    }
+    checkIndex(args.index);
     const project = await loadStack(args);
     const engine = await connectEngine();
     const { copy } = await import('../../run/copy.js');
-    await copy(engine, project.name, Object.keys(project.services), {
+    await copy(engine, project, {
       source: stdioOr(args.source), destination: stdioOr(args.destination), index: args.index, archive: args.archive, followLink: args['follow-link'],
     }, { stdin: process.stdin, stdout: process.stdout });
   },

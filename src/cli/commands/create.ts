@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { connectEngine } from '../engine.js';
 import { mutate } from '../lifecycle-verb.js';
 import { loadStack, type GlobalArgs } from '../options.js';
-import { convergeOptions, convergeRequest, type ConvergeArgs } from './up.js';
+import { convergeOptions, convergeRequest, upToDate, type ConvergeArgs } from './up.js';
 
 export const createCommand: CommandModule<GlobalArgs, ConvergeArgs> = {
   command: 'create [services..]',
@@ -18,8 +18,7 @@ export const createCommand: CommandModule<GlobalArgs, ConvergeArgs> = {
     const { up } = await import('../../run/up.js');
     await mutate(args, project.name, 'create', async (signal, onProgress) => {
       const result = await up(engine, project, { ...convergeRequest(args), noStart: true, signal, onProgress });
-      const n = Object.values(result.containers).flat().length;
-      return result.unchanged ? [`Nothing to do: ${n} container${n === 1 ? '' : 's'} already up to date.`] : [];
+      return result.unchanged ? [upToDate(result.containers)] : [];
     });
   },
 };

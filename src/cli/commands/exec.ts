@@ -1,7 +1,7 @@
 import type { Argv, CommandModule, Options } from 'yargs';
 import { InterruptedError, UsageError } from '../../errors.js';
 import { connectEngine } from '../engine.js';
-import { commandAfterService, commandOf, envFlags, repeatable } from '../interactive.js';
+import { checkIndex, commandAfterService, commandOf, envFlags, repeatable } from '../interactive.js';
 import { loadStack, type GlobalArgs } from '../options.js';
 
 interface ExecArgs extends GlobalArgs {
@@ -40,9 +40,7 @@ export const execCommand: CommandModule<GlobalArgs, ExecArgs> = {
   handler: async (args) => {
     const cmd = commandOf(args);
     if (cmd.length === 0) throw new UsageError('exec needs a command to run', 'e.g. tug exec web sh');
-    if (args.index !== undefined && !(Number.isInteger(args.index) && args.index >= 1)) {
-      throw new UsageError(`--index must be a replica number (1 or more), not ${args.index}`);
-    }
+    checkIndex(args.index);
     const project = await loadStack(args);
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, [args.service]);

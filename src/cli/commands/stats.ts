@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
-import { EngineApiError } from '../../engine/api-error.js';
+import { unlessGone } from '../../engine/api-error.js';
 import type { ContainerStats, ContainerSummary, Engine } from '../../engine/engine.js';
+import { ps } from '../../run/ps.js';
 import { connectEngine } from '../engine.js';
 import { loadStack, type GlobalArgs } from '../options.js';
 import { binarySize, humanSize, printJson, table } from '../table.js';
@@ -62,19 +63,10 @@ export const statsCommand: CommandModule<GlobalArgs, StatsArgs> = {
 };
 
 async function sample(engine: Engine, project: string, services: string[] | undefined, all: boolean): Promise<Sample[]> {
-  let list = await engine.listContainers({ project, all, oneoff: false });
-  if (services?.length) list = list.filter((c) => services.includes(c.service));
-  list.sort((a, b) => a.service.localeCompare(b.service) || a.number - b.number);
-  const samples = await Promise.all(list.map(async (container) => {
-    try {
-      return { container, stats: await engine.stats(container.id) };
-    } catch (e) {
-      // Removed since it was listed: nothing to show for it.
-      if (e instanceof EngineApiError && (e.status === 404 || e.status === 409)) return undefined;
-      throw e;
-    }
-  }));
-  return samples.filter((s): s is Sample => s !== undefined);
+  const list = await ps(engine, project, { all, services });
+  // A container removed since it was listed has nothing to show.
+  const samples = await Promise.all(list.map(async (container) => ({ container, stats: await unlessGone(engine.stats(container.id)) })));
+  return samples.filter((s): s is Sample => s.stats !== undefined);
 }
 
 const pct = (v: number) => `${v.toFixed(2)}%`;

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { EngineApiError } from '../../engine/api-error.js';
+import { unlessGone } from '../../engine/api-error.js';
 import type { ProcessList } from '../../engine/engine.js';
 import { connectEngine } from '../engine.js';
 import { loadStack, type GlobalArgs } from '../options.js';
@@ -27,16 +27,9 @@ export const topCommand: CommandModule<GlobalArgs, TopArgs> = {
     let list = await engine.listContainers({ project: project.name, all: false });
     if (args.services?.length) list = list.filter((c) => args.services!.includes(c.service));
     list.sort((a, b) => a.service.localeCompare(b.service) || a.number - b.number || a.name.localeCompare(b.name));
-    const tops = await Promise.all(list.map(async (c) => {
-      try {
-        return { container: c, top: await engine.top(c.id) };
-      } catch (e) {
-        // Stopped or removed since it was listed: it has no processes to show.
-        if (e instanceof EngineApiError && (e.status === 404 || e.status === 409)) return undefined;
-        throw e;
-      }
-    }));
-    const shown = tops.filter((t): t is { container: (typeof list)[number]; top: ProcessList } => t !== undefined);
+    // A container stopped or removed since it was listed has no processes to show.
+    const tops = await Promise.all(list.map(async (c) => ({ container: c, top: await unlessGone(engine.top(c.id)) })));
+    const shown = tops.filter((t): t is { container: (typeof list)[number]; top: ProcessList } => t.top !== undefined);
     if (args.format === 'json') {
       return printJson(shown.map(({ container: c, top }) => ({ name: c.name, service: c.service, titles: top.titles, processes: top.processes })));
     }

@@ -40,6 +40,12 @@ export function convergeRequest(args: ConvergeArgs) {
   };
 }
 
+/** What `up` and `create` say when converging changed nothing. */
+export function upToDate(containers: Record<string, readonly unknown[]>): string {
+  const n = Object.values(containers).flat().length;
+  return `Nothing to do: ${n} container${n === 1 ? '' : 's'} already up to date.`;
+}
+
 export function parseScale(values: string[] | undefined): Record<string, number> {
   const out: Record<string, number> = {};
   for (const v of values ?? []) {
@@ -101,8 +107,7 @@ export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
       }));
       await progress.close();
       if (result.unchanged) {
-        const n = Object.values(result.containers).flat().length;
-        process.stderr.write(`Nothing to do: ${n} container${n === 1 ? '' : 's'} already up to date.\n`);
+        process.stderr.write(`${upToDate(result.containers)}\n`);
       }
       if (args.detach || args.wait || args['no-start']) return;
       const { attach } = await import('../../run/attach.js');
