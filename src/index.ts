@@ -5,7 +5,8 @@ export * from './errors.js';
 export { CycleError, DependencyGraph, type Edge } from './graph/graph.js';
 export { renderGraph, type GraphFormat } from './graph/render.js';
 export { toCanonical, toJson, toYaml } from './stack/serialise.js';
-export type { Engine, ContainerSummary, ContainerState, EngineEvent, HealthState } from './engine/engine.js';
+export type { Engine, ContainerState, EngineEvent, HealthState } from './engine/engine.js';
+export type { ContainerSummary } from './plan/observed.js';
 export { up, type UpOptions, type UpResult } from './run/up.js';
 export { down, type DownOptions, type DownResult } from './run/down.js';
 export { DependencyFailedError, type FailureReport } from './run/failure.js';
@@ -17,9 +18,5 @@ export { startStack, type StartStackOptions, type StartedStack } from './run/sta
 export {
   engineHost, withProjectLock, ProjectLockedError, runtimeDir, type LockHolder, type ProjectLockOptions,
 } from './run/lock.js';
-
-/** Connects to the Docker Engine (DOCKER_HOST or the default socket); dockerode loads only here. */
-export async function connect(opts: { host?: string } = {}): Promise<import('./engine/engine.js').Engine> {
-  const { DockerEngine } = await import('./engine/docker.js');
-  return DockerEngine.connect(opts);
-}
+/** Connects to the Docker Engine (DOCKER_HOST or the default socket); dockerode loads on first use. */
+export { connect } from './engine/connect.js';

@@ -3,7 +3,8 @@
  * from the containers' own `depends_on` labels, so a project can be taken down even when its
  * files have changed or are gone.
  */
-import { LABEL, type ContainerSummary } from '../engine/engine.js';
+import type { ContainerSummary } from './observed.js';
+import { LABEL } from '../labels.js';
 
 /** `svc:condition:restart,...` as Compose writes it → the services this one depends on. */
 export function dependsOnLabel(value: string | undefined): string[] {

@@ -4,7 +4,7 @@
  * runner lists the containers, these functions decide which of them to touch and in what
  * order, and the runner executes that.
  */
-import type { ContainerSummary } from '../engine/engine.js';
+import type { ContainerSummary } from './observed.js';
 import { ExitCode, TugError } from '../errors.js';
 import type { DependencyGraph } from '../graph/graph.js';
 import type { Project } from '../stack/model.js';

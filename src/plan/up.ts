@@ -3,7 +3,8 @@
  * each replica. Pure: no engine, no clock; the runner executes the result. Numbering, scale,
  * config-hash comparisons, `restart: true` propagation and orphan detection all live here.
  */
-import type { ContainerSummary, NetworkSummary, VolumeSummary } from '../engine/engine.js';
+import type { NetworkSummary, VolumeSummary } from '../engine/engine.js';
+import type { ContainerSummary } from './observed.js';
 import type { DependencyGraph } from '../graph/graph.js';
 import type { Project } from '../stack/model.js';
 

@@ -63,10 +63,10 @@ export function detachFilter(keys: Buffer, onDetach: () => void): Transform {
 /** The container's exit code once it stops; Detached is thrown when the user detaches. */
 export async function attachToService(engine: Engine, project: Project, req: AttachRequest, io: LocalStdio): Promise<number> {
   const target = await runningContainer(engine, project, req.service, req.index);
-  const config = (await engine.inspectContainer(target.id)).config;
+  const config = (await engine.containers.inspect(target.id)).config;
   const tty = config.Tty === true;
   const stdin = !req.noStdin && config.OpenStdin === true;
-  const session = await engine.attach(target.id, { stdin, tty });
+  const session = await engine.exec.attach(target.id, { stdin, tty });
 
   const detach = new AbortController();
   const stop = req.signal ? AbortSignal.any([req.signal, detach.signal]) : detach.signal;
@@ -81,7 +81,7 @@ export async function attachToService(engine: Engine, project: Project, req: Att
   // A signal either goes on to the container, or ends tug's side only (exit 130), leaving the
   // terminal restored and the container running.
   const forward = (sig: NodeJS.Signals) => (): void => {
-    engine.killContainer(target.id, sig).catch(() => {});
+    engine.containers.kill(target.id, sig).catch(() => {});
   };
   const leave = (): void => detach.abort(new InterruptedError());
   const proxies = (['SIGINT', 'SIGTERM'] as const).map((s) => [s, req.sigProxy && !tty ? forward(s) : leave] as const);

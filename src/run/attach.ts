@@ -11,6 +11,7 @@ import type { Project } from '../stack/model.js';
 import { stopInOrder } from './down.js';
 import { Pool } from './pool.js';
 import type { ProgressListener } from './progress.js';
+import { listContainers } from './observe.js';
 
 export interface AttachOptions {
   signal: AbortSignal;
@@ -77,7 +78,7 @@ export async function attach(
       return code;
     }, () => undefined);
     try {
-      for await (const line of engine.logs(c.id, { follow: true, tail: 'all', signal: follow.signal })) write(prefix + line.text + '\n');
+      for await (const line of engine.containers.logs(c.id, { follow: true, tail: 'all', signal: follow.signal })) write(prefix + line.text + '\n');
     } catch (err) {
       if (!follow.signal.aborted) throw err;
     }
@@ -116,15 +117,15 @@ function exitCodeOf(exited: { service: string; code: number }[], trigger: { code
 }
 
 async function stopAll(engine: Engine, project: Project, opts: AttachOptions): Promise<void> {
-  const all = await engine.listContainers({ project: project.name, all: false });
+  const all = await listContainers(engine, { project: project.name, all: false });
   await stopInOrder(engine, project, all.filter((c) => !c.oneoff), { timeout: opts.stopTimeout }, opts.onProgress, new Pool(16));
 }
 
 /** Resolves with the exit code once the container has stopped for good (not to be restarted). */
 async function exitOf(engine: Engine, id: string, signal: AbortSignal): Promise<number> {
   for (;;) {
-    const code = await engine.waitContainer(id, signal);
-    const now = await engine.inspectContainer(id).catch(() => undefined);
+    const code = await engine.containers.wait(id, signal);
+    const now = await engine.containers.inspect(id).catch(() => undefined);
     if (!now || (now.state !== 'running' && now.state !== 'restarting')) return code;
     if (signal.aborted) throw signal.reason;
   }

@@ -93,16 +93,16 @@ export function renameRoot(name: string, from: string, to: string): string {
 
 /** A service's container → the local filesystem (or a tar stream on `out` for `-`). */
 export async function copyFromContainer(engine: Engine, id: string, srcPath: string, dest: string, opts: CopyOptions, out: Writable): Promise<void> {
-  let stat0 = await engine.statPath(id, srcPath);
+  let stat0 = await engine.containers.statPath(id, srcPath);
   if (!stat0) throw pathError(`no such file or directory in the container: ${srcPath}`);
   let fetchPath = srcPath;
   const wantedName = stat0.name;
   if (opts.followLink && stat0.isSymlink) {
     fetchPath = path.posix.resolve(path.posix.dirname(srcPath), stat0.linkTarget);
-    stat0 = (await engine.statPath(id, fetchPath)) ?? stat0;
+    stat0 = (await engine.containers.statPath(id, fetchPath)) ?? stat0;
   }
   if (dest === '-') {
-    const { tar } = await engine.readArchive(id, fetchPath);
+    const { tar } = await engine.containers.readArchive(id, fetchPath);
     await pipeline(tar, out, { end: false });
     return;
   }
@@ -113,7 +113,7 @@ export async function copyFromContainer(engine: Engine, id: string, srcPath: str
     path,
   );
   await requireLocalDir(placement.dir);
-  const { stat: remote, tar } = await engine.readArchive(id, fetchPath);
+  const { stat: remote, tar } = await engine.containers.readArchive(id, fetchPath);
   // tar-fs chowns to the archive's owners when run as root; docker cp only does with --archive.
   // Links are kept as written (`/etc/x` means the container's), as docker cp does; tar-fs still
   // refuses to write through a link, so nothing lands outside the destination.
@@ -128,9 +128,9 @@ export async function copyFromContainer(engine: Engine, id: string, srcPath: str
 /** The local filesystem (or a tar stream on `input` for `-`) → a service's container. */
 export async function copyToContainer(engine: Engine, id: string, src: string, destPath: string, opts: CopyOptions, input: Readable): Promise<void> {
   if (src === '-') {
-    const dest = await engine.statPath(id, destPath);
+    const dest = await engine.containers.statPath(id, destPath);
     if (!dest?.isDir) throw pathError(`${destPath} is not a directory in the container`, 'a tar stream on stdin is extracted into a directory');
-    await engine.writeArchive(id, destPath, input, { copyUidGid: opts.archive });
+    await engine.containers.writeArchive(id, destPath, input, { copyUidGid: opts.archive });
     return;
   }
   const linkStat = await localStat(src, true);
@@ -138,13 +138,13 @@ export async function copyToContainer(engine: Engine, id: string, src: string, d
   const source = opts.followLink && linkStat.isSymbolicLink() ? await realpath(src) : src.replace(/\/\.$/, '') || '.';
   const srcStat = opts.followLink ? await stat(source) : linkStat;
   const name = path.basename(path.resolve(src.replace(/\/\.$/, '')));
-  const dest: PathStat | undefined = await engine.statPath(id, destPath);
+  const dest: PathStat | undefined = await engine.containers.statPath(id, destPath);
   const placement = place(
     { isDir: srcStat.isDirectory(), contentsOnly: contentsOf(src), name },
     { path: destPath, exists: dest !== undefined, isDir: dest?.isDir ?? false },
     path.posix,
   );
-  const parent = placement.dir === destPath ? dest : await engine.statPath(id, placement.dir);
+  const parent = placement.dir === destPath ? dest : await engine.containers.statPath(id, placement.dir);
   if (!parent?.isDir) throw pathError(`${placement.dir} is not a directory in the container`, 'create it first (tug exec SERVICE mkdir -p DIR)');
   const from = path.basename(path.resolve(source));
   const tar = pack(path.dirname(path.resolve(source)), {
@@ -157,7 +157,7 @@ export async function copyToContainer(engine: Engine, id: string, src: string, d
     }),
   });
   // tar-stream's Pack is a streamx stream; wrap it for node:stream consumers.
-  await engine.writeArchive(id, placement.dir, Readable.from(tar), { copyUidGid: opts.archive });
+  await engine.containers.writeArchive(id, placement.dir, Readable.from(tar), { copyUidGid: opts.archive });
 }
 
 async function localStat(p: string, noFollow = false): Promise<Stats | undefined> {

@@ -4,13 +4,15 @@
  * only when asked — volumes and images are removed. Only resources carrying the project's
  * label are ever touched: another project's containers, and anything made by hand, survive.
  */
-import type { ContainerSummary, Engine } from '../engine/engine.js';
-import { serviceImage } from '../engine/spec.js';
+import type { Engine } from '../engine/engine.js';
+import type { ContainerSummary } from '../plan/observed.js';
+import { serviceImage } from '../engine/request/index.js';
 import { planStop } from '../plan/down.js';
 import type { Project } from '../stack/model.js';
 import { parseDuration } from '../stack/units.js';
 import { Pool, runDag } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
+import { listContainers, listNetworks, listVolumes } from './observe.js';
 
 export interface DownOptions {
   /** Also remove named volumes declared by the project and anonymous volumes of its containers. */
@@ -33,7 +35,7 @@ export interface DownResult {
 export async function down(engine: Engine, projectName: string, project: Project | undefined, opts: DownOptions = {}): Promise<DownResult> {
   const emit = opts.onProgress ?? (() => {});
   const pool = new Pool(opts.parallel ?? 16);
-  const all = await engine.listContainers({ project: projectName, all: true });
+  const all = await listContainers(engine, { project: projectName, all: true });
   const known = project ? new Set([...Object.keys(project.services), ...Object.keys(project.disabled_services)]) : undefined;
   const containers = all.filter((c) => !known || known.has(c.service) || opts.removeOrphans);
   for (const c of all) {
@@ -45,21 +47,21 @@ export async function down(engine: Engine, projectName: string, project: Project
   await stopInOrder(engine, project, containers, opts, emit, pool);
   await Promise.all(containers.map((c) =>
     step(emit, { resource: 'container', name: c.name, service: c.service, action: 'remove' }, () =>
-      pool.run(() => engine.removeContainer(c.id, { force: true, volumes: opts.volumes === true })))));
+      pool.run(() => engine.containers.remove(c.id, { force: true, volumes: opts.volumes === true })))));
 
-  const networks = await engine.listNetworks({ project: projectName });
+  const networks = await listNetworks(engine, { project: projectName });
   await Promise.all(networks.map((n) =>
-    step(emit, { resource: 'network', name: n.name, action: 'remove' }, () => pool.run(() => engine.removeNetwork(n.id)))));
+    step(emit, { resource: 'network', name: n.name, action: 'remove' }, () => pool.run(() => engine.networks.remove(n.id)))));
 
-  const volumes = opts.volumes ? await engine.listVolumes({ project: projectName }) : [];
+  const volumes = opts.volumes ? await listVolumes(engine, { project: projectName }) : [];
   await Promise.all(volumes.map((v) =>
-    step(emit, { resource: 'volume', name: v.name, action: 'remove' }, () => pool.run(() => engine.removeVolume(v.name)))));
+    step(emit, { resource: 'volume', name: v.name, action: 'remove' }, () => pool.run(() => engine.volumes.remove(v.name)))));
 
   const images = opts.rmi && project ? imagesToRemove(project, opts.rmi) : [];
   const removedImages: string[] = [];
   await Promise.all(images.map(async (ref) => {
-    if (!(await engine.imageId(ref))) return;
-    await step(emit, { resource: 'image', name: ref, action: 'remove' }, () => pool.run(() => engine.removeImage(ref)));
+    if (!(await engine.images.localId(ref))) return;
+    await step(emit, { resource: 'image', name: ref, action: 'remove' }, () => pool.run(() => engine.images.remove(ref)));
     removedImages.push(ref);
   }));
   return {
@@ -84,7 +86,7 @@ export async function stopInOrder(
   await runDag(steps.map((s) => ({ key: s.container.id, after: s.after })), async (id) => {
     const c = running.find((x) => x.id === id)!;
     await step(emit, { resource: 'container', name: c.name, service: c.service, action: 'stop' }, () =>
-      pool.run(() => engine.stopContainer(c.id, stopTimeout(project, c.service, opts.timeout))));
+      pool.run(() => engine.containers.stop(c.id, stopTimeout(project, c.service, opts.timeout))));
   });
 }
 

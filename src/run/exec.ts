@@ -2,10 +2,12 @@
  * `exec`: a command in a running container of a service, its stdio joined to tug's, its exit
  * code tug's own.
  */
-import type { ContainerSummary, Engine } from '../engine/engine.js';
+import type { Engine } from '../engine/engine.js';
+import type { ContainerSummary } from '../plan/observed.js';
 import { ServiceFailedError } from '../errors.js';
 import type { Project } from '../stack/model.js';
 import { pump, type LocalStdio } from './stdio.js';
+import { listContainers } from './observe.js';
 
 export interface ExecRequest {
   service: string;
@@ -25,7 +27,7 @@ export interface ExecRequest {
 /** The exit code of the command; 0 for a detached one, which is only started. */
 export async function execInService(engine: Engine, project: Project, req: ExecRequest, io: LocalStdio): Promise<number> {
   const target = await runningContainer(engine, project, req.service, req.index);
-  const session = await engine.exec(target.id, {
+  const session = await engine.exec.start(target.id, {
     cmd: req.cmd, env: req.env, user: req.user, workdir: req.workdir, privileged: req.privileged,
     tty: req.tty, stdin: !req.detach, detach: req.detach,
   });
@@ -34,7 +36,7 @@ export async function execInService(engine: Engine, project: Project, req: ExecR
 }
 
 export async function runningContainer(engine: Engine, project: Project, service: string, index?: number): Promise<ContainerSummary> {
-  const all = await engine.listContainers({ project: project.name, service, all: true });
+  const all = await listContainers(engine, { project: project.name, service, all: true });
   const replicas = all.filter((c) => !c.oneoff && c.service === service).sort((a, b) => a.number - b.number);
   const running = replicas.filter((c) => c.state === 'running');
   const chosen = index === undefined ? running[0] : running.find((c) => c.number === index);

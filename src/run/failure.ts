@@ -28,10 +28,10 @@ export async function describeFailure(
   what: { dependent?: string; dependency: string; failure: ConditionFailed; condition?: string },
 ): Promise<DependencyFailedError> {
   const { failure } = what;
-  const details = await engine.inspectContainer(failure.containerId).catch(() => undefined);
+  const details = await engine.containers.inspect(failure.containerId).catch(() => undefined);
   const logs: string[] = [];
   try {
-    for await (const l of engine.logs(failure.containerId, { tail: REPORT_LOG_LINES })) logs.push(l.text);
+    for await (const l of engine.containers.logs(failure.containerId, { tail: REPORT_LOG_LINES })) logs.push(l.text);
   } catch {
     // The container may be gone already; the report says what it can.
   }

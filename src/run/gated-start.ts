@@ -3,7 +3,7 @@
  * moment every dependency meets its `depends_on` condition, as the engine's event stream
  * reports it. `restart` and `start` share it.
  */
-import type { ContainerSummary } from '../engine/engine.js';
+import type { ContainerSummary } from '../plan/observed.js';
 import { ServiceFailedError } from '../errors.js';
 import type { MissingDependency, ServiceContainers } from '../plan/lifecycle.js';
 import { step, type ProgressListener } from './progress.js';
@@ -13,7 +13,7 @@ export type { GateContext } from './gates.js';
 
 /** Inspects containers once, after subscribing, so the watch knows the state they are in. */
 export async function seedWatch(ctx: GateContext, containers: readonly ContainerSummary[]): Promise<void> {
-  await Promise.all(containers.map((c) => ctx.pool.run(async () => ctx.watch.seed(await ctx.engine.inspectContainer(c.id)))));
+  await Promise.all(containers.map((c) => ctx.pool.run(async () => ctx.watch.seed(await ctx.engine.containers.inspect(c.id)))));
 }
 
 /**
@@ -71,7 +71,7 @@ export async function startGated(
       // Whatever the container did in its previous life must not satisfy a gate now.
       ctx.watch.reset(c.id);
       await step(ctx.emit, { resource: 'container', name: c.name, service, action: 'start' }, () =>
-        ctx.pool.run(() => ctx.engine.startContainer(c.id)));
+        ctx.pool.run(() => ctx.engine.containers.start(c.id)));
       ctx.watch.markStarted(c.id);
       if (probed) ctx.watch.expectHealth(c.id);
     }));

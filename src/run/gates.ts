@@ -57,7 +57,7 @@ async function expectHealth(ctx: GateContext, dependent: string, dependency: str
   const dep = ctx.project.services[dependency];
   if (dep?.healthcheck && !dep.healthcheck.disable) return;
   // The image may declare one.
-  const details = await ctx.engine.inspectContainer(deps[0]!.id);
+  const details = await ctx.engine.containers.inspect(deps[0]!.id);
   if (!(details.config as { Healthcheck?: { Test?: string[] } }).Healthcheck?.Test?.length) {
     throw new ServiceFailedError('dependency_no_healthcheck',
       `service "${dependent}" waits for "${dependency}" to be healthy, but "${dependency}" has no healthcheck`,

@@ -3,7 +3,7 @@
  * service's pull_policy (or `--pull`), once per image however many services share it.
  */
 import type { Engine, PullProgress } from '../engine/engine.js';
-import { serviceImage } from '../engine/spec.js';
+import { serviceImage } from '../engine/request/index.js';
 import { TugError } from '../errors.js';
 import type { Project, Service } from '../stack/model.js';
 import type { Pool } from './pool.js';
@@ -38,17 +38,17 @@ async function ensureOne(
   const build = async () => {
     const b = svc.build!;
     await step(emit, { resource: 'image', name: ref, service: svc.name, action: 'build' }, () =>
-      pool.run(() => engine.buildImage({
+      pool.run(() => engine.images.build({
         context: b.context, dockerfile: b.dockerfile, tags: [ref, ...(b.tags ?? [])], target: b.target, labels: b.labels,
         args: Object.fromEntries(Object.entries(b.args ?? {}).filter((e): e is [string, string] => e[1] !== null)),
         noCache: b.no_cache, pull: b.pull, signal: opts.signal,
       })));
   };
   const pull = () => step(emit, { resource: 'image', name: ref, service: svc.name, action: 'pull' }, () =>
-    pool.run(() => engine.pullImage(ref, pullProgress(emit, ref, svc.name), opts.signal)));
+    pool.run(() => engine.images.pull(ref, pullProgress(emit, ref, svc.name), opts.signal)));
   if (svc.build && (opts.build || policy === 'build')) return build();
   if (policy === 'always') return pull();
-  const present = await pool.run(() => engine.imageId(ref));
+  const present = await pool.run(() => engine.images.localId(ref));
   if (present) return;
   if (policy === 'never') {
     throw new TugError('image_missing', `image ${ref} for service "${svc.name}" is not present and pull_policy is never`, {

@@ -3,7 +3,8 @@
  * as `up` is), stop, kill, pause, unpause and rm. Each lists the project's containers by
  * label, lets src/plan/lifecycle.ts decide what to touch, and only then calls the engine.
  */
-import type { ContainerSummary, Engine } from '../engine/engine.js';
+import type { Engine } from '../engine/engine.js';
+import type { ContainerSummary } from '../plan/observed.js';
 import { ServiceFailedError } from '../errors.js';
 import { DependencyGraph } from '../graph/graph.js';
 import {
@@ -16,6 +17,7 @@ import { settleAll, type GateContext } from './gates.js';
 import { Pool, runDag } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
 import { withWatch } from './watch.js';
+import { listContainers } from './observe.js';
 
 export interface LifecycleOptions {
   /** Services named on the command line; empty means all. */
@@ -40,7 +42,7 @@ export interface LifecycleResult {
 export async function restart(engine: Engine, project: Project, opts: RestartOptions = {}): Promise<LifecycleResult & { services: string[] }> {
   checkServiceNames(project, opts.services);
   return withGates(engine, project, opts, async (ctx) => {
-    const listed = await engine.listContainers({ project: project.name, all: true });
+    const listed = await listContainers(engine, { project: project.name, all: true });
     const plan = planRestart(ctx.graph, listed, opts);
     if (plan.start.length === 0) {
       throw new ServiceFailedError('no_containers', `no containers to restart${named(opts.services)}`, 'create them with: tug up');
@@ -59,7 +61,7 @@ export async function restart(engine: Engine, project: Project, opts: RestartOpt
 export async function start(engine: Engine, project: Project, opts: LifecycleOptions = {}): Promise<LifecycleResult> {
   checkServiceNames(project, opts.services);
   return withGates(engine, project, opts, async (ctx) => {
-    const listed = await engine.listContainers({ project: project.name, all: true });
+    const listed = await listContainers(engine, { project: project.name, all: true });
     const plan = planStart(ctx.graph, listed, opts);
     if (plan.empty.length === plan.scope.length) {
       throw new ServiceFailedError('no_containers', `no containers to start${named(opts.services)}; run tug up`,
@@ -81,29 +83,29 @@ export async function start(engine: Engine, project: Project, opts: LifecycleOpt
 export async function stop(engine: Engine, project: Project, opts: LifecycleOptions & { timeout?: number } = {}): Promise<LifecycleResult> {
   checkServiceNames(project, opts.services, { allowDisabled: true });
   const emit = opts.onProgress ?? (() => {});
-  const containers = selectContainers(project, await engine.listContainers({ project: project.name, all: true }), opts);
+  const containers = selectContainers(project, await listContainers(engine, { project: project.name, all: true }), opts);
   const running = containersFor('kill', containers);
   await stopInOrder(engine, project, running, { timeout: opts.timeout }, emit, new Pool(opts.parallel ?? 16));
   return { containers: running.map((c) => c.name) };
 }
 
 export async function kill(engine: Engine, project: Project, opts: LifecycleOptions & { killSignal?: string } = {}): Promise<LifecycleResult> {
-  return each(engine, project, opts, 'kill', (id) => engine.killContainer(id, opts.killSignal ?? 'SIGKILL'));
+  return each(engine, project, opts, 'kill', (id) => engine.containers.kill(id, opts.killSignal ?? 'SIGKILL'));
 }
 
 export async function pause(engine: Engine, project: Project, opts: LifecycleOptions = {}): Promise<LifecycleResult> {
-  return each(engine, project, opts, 'pause', (id) => engine.pauseContainer(id));
+  return each(engine, project, opts, 'pause', (id) => engine.containers.pause(id));
 }
 
 export async function unpause(engine: Engine, project: Project, opts: LifecycleOptions = {}): Promise<LifecycleResult> {
-  return each(engine, project, opts, 'unpause', (id) => engine.unpauseContainer(id));
+  return each(engine, project, opts, 'unpause', (id) => engine.containers.unpause(id));
 }
 
 /** What `rm` would do, for the caller to show and confirm before anything is removed. */
 export async function planRm(engine: Engine, project: Project, opts: { services?: string[]; stop?: boolean }): Promise<RemovePlan> {
   checkServiceNames(project, opts.services, { allowDisabled: true });
   // `run` containers left behind are the project's too, and rm is how they go.
-  const containers = selectContainers(project, await engine.listContainers({ project: project.name, all: true }), { services: opts.services, oneoff: true });
+  const containers = selectContainers(project, await listContainers(engine, { project: project.name, all: true }), { services: opts.services, oneoff: true });
   return planRemove(containers, { stop: opts.stop });
 }
 
@@ -116,7 +118,7 @@ export async function rm(
   const emit = opts.onProgress ?? (() => {});
   const pool = new Pool(opts.parallel ?? 16);
   // The plan was shown (and confirmed) before this ran: only what still exists goes, as it is now.
-  const now = new Map((await engine.listContainers({ project: project.name, all: true })).map((c) => [c.id, c]));
+  const now = new Map((await listContainers(engine, { project: project.name, all: true })).map((c) => [c.id, c]));
   const current = (list: ContainerSummary[]) => list.flatMap((c) => now.get(c.id) ?? []);
   await stopInOrder(engine, project, current(plan.stopFirst), { timeout: opts.timeout }, emit, pool);
   opts.signal?.throwIfAborted();
@@ -124,7 +126,7 @@ export async function rm(
   // Not forced: a container that started since it was listed makes the engine refuse, not kill it.
   await settleAll(remove.map((c) =>
     step(emit, { resource: 'container', name: c.name, service: c.service, action: 'remove' }, () =>
-      pool.run(() => engine.removeContainer(c.id, { volumes: opts.volumes === true })))));
+      pool.run(() => engine.containers.remove(c.id, { volumes: opts.volumes === true })))));
   return { containers: remove.map((c) => c.name) };
 }
 
@@ -138,7 +140,7 @@ async function each(
   checkServiceNames(project, opts.services, { allowDisabled: true });
   const emit = opts.onProgress ?? (() => {});
   const pool = new Pool(opts.parallel ?? 16);
-  const targets = containersFor(verb, selectContainers(project, await engine.listContainers({ project: project.name, all: true }), opts));
+  const targets = containersFor(verb, selectContainers(project, await listContainers(engine, { project: project.name, all: true }), opts));
   await settleAll(targets.map((c) =>
     step(emit, { resource: 'container', name: c.name, service: c.service, action: verb }, () =>
       pool.run(() => {
@@ -158,7 +160,7 @@ async function stopAll(ctx: GateContext, steps: StopStep[], timeout: number | un
     const c = byId.get(id)!;
     if (ctx.signal.aborted) throw ctx.signal.reason;
     await step(ctx.emit, { resource: 'container', name: c.name, service: c.service, action: 'stop' }, () =>
-      ctx.pool.run(() => ctx.engine.stopContainer(c.id, stopTimeout(ctx.project, c.service, timeout))));
+      ctx.pool.run(() => ctx.engine.containers.stop(c.id, stopTimeout(ctx.project, c.service, timeout))));
     await ctx.watch.waitFor(c.id, 'exited', ctx.signal);
   });
 }

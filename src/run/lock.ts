@@ -12,7 +12,7 @@ import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync }
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULT_SOCKET } from '../engine/engine.js';
+import { resolveHost } from '../engine/connect.js';
 import { ExitCode, TugError } from '../errors.js';
 
 /** Who holds a project's lock. */
@@ -59,8 +59,7 @@ const DEAD_HOLDER_STALE_MS = 3000;
 
 /** The engine a command talks to, as the lock names it: DOCKER_HOST, or the default socket. */
 export function engineHost(env: Record<string, string | undefined> = process.env): string {
-  const host = env.DOCKER_HOST?.trim().replace(/\/+$/, '');
-  return host ? host : `unix://${DEFAULT_SOCKET}`;
+  return resolveHost({}, env).host;
 }
 
 /** Per-user, so one user's stale lock can never block another user's commands. */

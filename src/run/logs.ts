@@ -42,7 +42,7 @@ async function* lines(
   c: { id: string; name: string; service: string },
   opts: { tail: number | 'all'; follow: boolean; signal: AbortSignal },
 ): AsyncGenerator<ProjectLogLine> {
-  for await (const l of engine.logs(c.id, opts)) yield { service: c.service, container: c.name, stream: l.stream, text: l.text };
+  for await (const l of engine.containers.logs(c.id, opts)) yield { service: c.service, container: c.name, stream: l.stream, text: l.text };
 }
 
 /** Items of several iterables in the order they arrive. */

@@ -7,8 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import type { ContainerSummary, Engine } from '../engine/engine.js';
-import { configHash, containerName, containerSpec, networkSpec, volumeSpec } from '../engine/spec.js';
+import type { Engine } from '../engine/engine.js';
+import type { ContainerSummary } from '../plan/observed.js';
+import { configHash, containerName, containerSpec, networkSpec, volumeSpec } from '../engine/request/index.js';
 import { ExitCode, TugError, UsageError } from '../errors.js';
 import { DependencyGraph } from '../graph/graph.js';
 import type { Project, Service, ServiceVolume } from '../stack/model.js';
@@ -20,6 +21,7 @@ import { step, type ProgressListener } from './progress.js';
 import { pump, type LocalStdio } from './stdio.js';
 import { up } from './up.js';
 import { ContainerWatch } from './watch.js';
+import { listContainers } from './observe.js';
 
 export interface OneOffRequest {
   service: string;
@@ -72,7 +74,7 @@ export async function startDependencies(engine: Engine, project: Project, servic
   try {
     await up(engine, project, { targets: deps, signal, onProgress: emit, version: opts.version });
     const present = new Map<string, ContainerSummary[]>();
-    for (const c of await engine.listContainers({ project: project.name, all: true })) {
+    for (const c of await listContainers(engine, { project: project.name, all: true })) {
       if (!c.oneoff) present.set(c.service, [...(present.get(c.service) ?? []), c]);
     }
     const ctx: GateContext = { engine, project, graph, watch, pool: new Pool(16), emit, signal };
@@ -91,7 +93,7 @@ export async function createOneOff(engine: Engine, project: Project, req: OneOff
   await ensureImages(engine, project, [req.service], { signal: opts.signal }, emit, pool);
   await ensureResources(engine, project, svc, opts);
   const spec = containerSpec(project, svc, {
-    number: 1, apiVersion: await engine.apiVersion(), oneoff: randomBytes(6).toString('hex'), hash: configHash(svc),
+    number: 1, apiVersion: await engine.system.apiVersion(), oneoff: randomBytes(6).toString('hex'), hash: configHash(svc),
     resolveContainer: (s) => (project.services[s] ? containerName(project, project.services[s]!, 1) : s),
     version: opts.version ?? 'tug', secretEnv: process.env,
   });
@@ -110,12 +112,12 @@ export async function createOneOff(engine: Engine, project: Project, req: OneOff
     HostConfig: { ...(spec.body.HostConfig as Record<string, unknown>), ...(req.autoRemove ? { AutoRemove: true } : {}) },
   };
   const id = await step(emit, { resource: 'container', name, service: svc.name, action: 'create' }, async () => {
-    const created = await engine.createContainer(name, body, { platform: spec.platform });
+    const created = await engine.containers.create(name, body, { platform: spec.platform });
     try {
-      for (const n of spec.networks) await engine.connectNetwork(n.name, created, n.endpoint);
-      await engine.copyFiles(created, spec.copies);
+      for (const n of spec.networks) await engine.networks.connect(n.name, created, n.endpoint);
+      await engine.containers.copyFiles(created, spec.copies);
     } catch (err) {
-      await engine.removeContainer(created, { force: true }).catch(() => {});
+      await engine.containers.remove(created, { force: true }).catch(() => {});
       throw err;
     }
     return created;
@@ -128,9 +130,9 @@ export async function createOneOff(engine: Engine, project: Project, req: OneOff
  * tug's stdio until it stops; resolves with its exit code.
  */
 export async function runAttached(engine: Engine, oneoff: OneOff, req: Pick<OneOffRequest, 'tty' | 'interactive'>, io: LocalStdio): Promise<number> {
-  const session = await engine.attach(oneoff.id, { stdin: req.interactive, tty: req.tty });
+  const session = await engine.exec.attach(oneoff.id, { stdin: req.interactive, tty: req.tty });
   try {
-    await engine.startContainer(oneoff.id);
+    await engine.containers.start(oneoff.id);
   } catch (err) {
     session.close();
     throw err;
@@ -185,21 +187,21 @@ async function ensureResources(engine: Engine, project: Project, svc: Service, o
   const nets = svc.network_mode === undefined ? Object.keys(svc.networks) : [];
   for (const key of nets) {
     const n = project.networks[key];
-    if (!n || (await engine.inspectNetwork(n.name))) continue;
+    if (!n || (await engine.networks.inspect(n.name))) continue;
     if (n.external) {
       throw new TugError('external_missing', `network ${n.name} is declared external but does not exist`, { exitCode: ExitCode.invalidStack, hint: `create it with: docker network create ${n.name}` });
     }
     const body = networkSpec(project, key, { version: opts.version });
-    await step(emit, { resource: 'network', name: n.name, action: 'create' }, () => engine.createNetwork(body));
+    await step(emit, { resource: 'network', name: n.name, action: 'create' }, () => engine.networks.create(body));
   }
   const vols = new Set(svc.volumes.filter((v) => v.type === 'volume' && v.source && project.volumes[v.source]).map((v) => v.source!));
   for (const key of vols) {
     const v = project.volumes[key]!;
-    if (await engine.inspectVolume(v.name)) continue;
+    if (await engine.volumes.inspect(v.name)) continue;
     if (v.external) {
       throw new TugError('external_missing', `volume ${v.name} is declared external but does not exist`, { exitCode: ExitCode.invalidStack, hint: `create it with: docker volume create ${v.name}` });
     }
     const body = volumeSpec(project, key, { version: opts.version });
-    await step(emit, { resource: 'volume', name: v.name, action: 'create' }, () => engine.createVolume(body));
+    await step(emit, { resource: 'volume', name: v.name, action: 'create' }, () => engine.volumes.create(body));
   }
 }

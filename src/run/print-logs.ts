@@ -9,9 +9,11 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { ChalkInstance } from 'chalk';
 import { EngineApiError } from '../engine/api-error.js';
-import { LABEL, type Engine, type EngineEvent, type LogLine, type LogOptions } from '../engine/engine.js';
+import { type Engine, type EngineEvent, type LogLine, type LogOptions } from '../engine/engine.js';
+import { LABEL } from '../labels.js';
 import type { Project } from '../stack/model.js';
 import { painter, prefixOf } from './attach.js';
+import { containerEvents } from './observe.js';
 import { ps } from './ps.js';
 
 export interface PrintLogsOptions {
@@ -43,11 +45,11 @@ export async function printLogs(engine: Engine, project: Project, opts: PrintLog
   const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
   try {
     // Subscribed before listing: a container that starts in between is in one or the other.
-    const events = opts.follow ? await engine.events({ project: project.name, type: ['container'] }, signal) : undefined;
+    const events = opts.follow ? await containerEvents(engine, project.name, signal) : undefined;
     const listed = await ps(engine, project.name, { all: true, services: opts.services });
     const printer = new LinePrinter(project, opts, Math.max(0, ...listed.map((c) => prefixOf(project, c.name).length)));
     const read = (id: string, extra: LogOptions): AsyncIterable<LogLine> =>
-      engine.logs(id, { tail: opts.tail ?? 'all', since: opts.since, until: opts.until, timestamps: opts.timestamps, signal, ...extra });
+      engine.containers.logs(id, { tail: opts.tail ?? 'all', since: opts.since, until: opts.until, timestamps: opts.timestamps, signal, ...extra });
     if (!events) {
       for (const c of listed) await printer.print(c, read(c.id, {})).catch(ignoreGone);
       return;
@@ -95,7 +97,7 @@ async function follow(
 
 /** The engine keeps a restarted container's last stop time: its log from then on is new. */
 async function sinceLastLife(engine: Engine, id: string): Promise<LogOptions> {
-  const d = await engine.inspectContainer(id).catch(ignoreGoneAs(undefined));
+  const d = await engine.containers.inspect(id).catch(ignoreGoneAs(undefined));
   const since = d?.finishedAt && !d.finishedAt.startsWith('0001-') ? exactSeconds(d.finishedAt) : undefined;
   return since === undefined ? { tail: 0 } : { tail: 'all', since };
 }

@@ -7,7 +7,8 @@ import type { Engine } from '../engine/engine.js';
 import { loadProject } from '../stack/load.js';
 import type { Project } from '../stack/model.js';
 import { down } from './down.js';
-import { engineHost, withProjectLock } from './lock.js';
+import { connect } from '../engine/connect.js';
+import { withProjectLock } from './lock.js';
 import type { ProgressListener } from './progress.js';
 import { up, type UpResult } from './up.js';
 
@@ -44,10 +45,8 @@ export async function startStack(opts: StartStackOptions = {}): Promise<StartedS
   const project = await loadProject({
     cwd: opts.cwd, files: opts.files, projectName: opts.projectName, profiles: opts.profiles, envFiles: opts.envFiles, env: opts.env,
   });
-  const { DockerEngine } = await import('../engine/docker.js');
-  const engine: Engine = DockerEngine.connect({ host: opts.host });
-  // The engine reads DOCKER_HOST from the process, so the lock must name it from there too.
-  const host = opts.host ?? engineHost();
+  const engine: Engine = await connect({ host: opts.host });
+  const host = engine.system.host;
   const locked = <T>(command: string, fn: () => Promise<T>, signal?: AbortSignal) => withProjectLock(host, project.name, { command, signal }, fn);
   // Never cancelled: taking the stack down is what an interrupted start needs most.
   const takeDown = () => locked('down', async () => {

@@ -4,8 +4,9 @@
  * replacement is created beside the container it replaces). Only starting waits: each service
  * starts the moment every dependency meets its condition, as reported by the event stream.
  */
-import type { ContainerSummary, Engine } from '../engine/engine.js';
-import { configHash, containerName, containerSpec, networkSpec, volumeSpec } from '../engine/spec.js';
+import type { Engine } from '../engine/engine.js';
+import type { ContainerSummary } from '../plan/observed.js';
+import { configHash, containerName, containerSpec, networkSpec, volumeSpec } from '../engine/request/index.js';
 import { ServiceFailedError, TugError } from '../errors.js';
 import { DependencyGraph } from '../graph/graph.js';
 import { checkScale } from '../plan/lifecycle.js';
@@ -18,6 +19,7 @@ import { Pool } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
 import { ConditionFailed, withWatch, type ContainerWatch } from './watch.js';
 import { gate, settleAll } from './gates.js';
+import { listContainers, listNetworks, listVolumes } from './observe.js';
 
 export interface UpOptions extends UpPlanOptions {
   removeOrphans?: boolean;
@@ -59,17 +61,17 @@ export async function up(engine: Engine, project: Project, opts: UpOptions = {})
   }
   // Refused before anything is created, rather than at the replica that cannot be made.
   checkScale(project, opts.scale);
-  const apiVersion = await engine.apiVersion();
+  const apiVersion = await engine.system.apiVersion();
   // Subscribe before anything starts or is inspected, so that no transition is missed.
   return withWatch(engine, project.name, opts.signal, async (watch, signal) => {
     const observed = {
-      containers: await engine.listContainers({ project: project.name, all: true }),
-      networks: await engine.listNetworks({ project: project.name }),
-      volumes: await engine.listVolumes({ project: project.name }),
+      containers: await listContainers(engine, { project: project.name, all: true }),
+      networks: await listNetworks(engine, { project: project.name }),
+      volumes: await listVolumes(engine, { project: project.name }),
     };
     const hashes = new Map(Object.entries(project.services).map(([n, s]) => [n, configHash(s)]));
     const plan = planUp(project, graph, observed, (s) => hashes.get(s)!, opts);
-    const cpus = await engine.info().then((i) => i.cpus, () => undefined);
+    const cpus = await engine.system.info().then((i) => i.cpus, () => undefined);
     const parallel = opts.parallel ?? defaultParallelism(cpus);
     warnAboveEngineCpus(project, plan, cpus, emit);
     return new UpRun(engine, project, graph, plan, { ...opts, parallel }, emit, watch, signal, apiVersion).execute();
@@ -119,7 +121,7 @@ class UpRun {
     // Containers that exist already may have moved on before we subscribed: seed them now.
     await Promise.all(
       plan.services.flatMap((s) => s.replicas).filter((r) => r.kind === 'keep' || r.kind === 'start').map((r) =>
-        this.pool.run(async () => this.watch.seed(await this.engine.inspectContainer((r as { container: ContainerSummary }).container.id))),
+        this.pool.run(async () => this.watch.seed(await this.engine.containers.inspect((r as { container: ContainerSummary }).container.id))),
       ),
     );
     await settleAll([
@@ -160,12 +162,12 @@ class UpRun {
 
   private async ensureNetwork(key: string): Promise<void> {
     const body = networkSpec(this.project, key);
-    await step(this.emit, { resource: 'network', name: body.Name, action: 'create' }, () => this.slot(() => this.engine.createNetwork(body)));
+    await step(this.emit, { resource: 'network', name: body.Name, action: 'create' }, () => this.slot(() => this.engine.networks.create(body)));
   }
 
   private async ensureVolume(key: string): Promise<void> {
     const body = volumeSpec(this.project, key);
-    await step(this.emit, { resource: 'volume', name: body.Name, action: 'create' }, () => this.slot(() => this.engine.createVolume(body)));
+    await step(this.emit, { resource: 'volume', name: body.Name, action: 'create' }, () => this.slot(() => this.engine.volumes.create(body)));
   }
 
   /** External resources are the user's: tug checks they exist and never creates them. */
@@ -175,13 +177,13 @@ class UpRun {
     const vols = new Set(used.flatMap((s) => s.volumes.filter((v) => v.type === 'volume' && v.source).map((v) => v.source!)));
     for (const k of nets) {
       const n = this.project.networks[k];
-      if (n?.external && !(await this.engine.inspectNetwork(n.name))) {
+      if (n?.external && !(await this.engine.networks.inspect(n.name))) {
         throw new TugError('external_missing', `network ${n.name} is declared external but does not exist`, { exitCode: 3, hint: `create it with: docker network create ${n.name}` });
       }
     }
     for (const k of vols) {
       const v = this.project.volumes[k];
-      if (v?.external && !(await this.engine.inspectVolume(v.name))) {
+      if (v?.external && !(await this.engine.volumes.inspect(v.name))) {
         throw new TugError('external_missing', `volume ${v.name} is declared external but does not exist`, { exitCode: 3, hint: `create it with: docker volume create ${v.name}` });
       }
     }
@@ -211,10 +213,10 @@ class UpRun {
     this.changed = true;
     let anonymousVolumes: Record<string, string> | undefined;
     if (r.kind === 'recreate') {
-      const old = await this.slot(() => this.engine.inspectContainer(r.container.id));
+      const old = await this.slot(() => this.engine.containers.inspect(r.container.id));
       anonymousVolumes = anonymousMounts(old.mounts, svc);
       // The replacement takes the name; the old one keeps running until the new one may start.
-      await this.slot(() => this.engine.renameContainer(r.container.id, `${r.container.id.slice(0, 12)}_${r.container.name}`));
+      await this.slot(() => this.engine.containers.rename(r.container.id, `${r.container.id.slice(0, 12)}_${r.container.name}`));
     }
     const spec = containerSpec(this.project, svc, {
       number: r.number, apiVersion: this.apiVersion, hash, anonymousVolumes,
@@ -225,7 +227,7 @@ class UpRun {
       () => this.slot(() => this.createWhole(spec)))
       .catch(async (err: unknown) => {
         // No replacement took the name: give it back, so the next `up` finds the container as it was.
-        if (r.kind === 'recreate') await this.pool.run(() => this.engine.renameContainer(r.container.id, r.container.name)).catch(() => {});
+        if (r.kind === 'recreate') await this.pool.run(() => this.engine.containers.rename(r.container.id, r.container.name)).catch(() => {});
         throw err;
       });
     return { id, name: spec.name, number: r.number };
@@ -236,12 +238,12 @@ class UpRun {
    * started as it is by the next `up` (its config hash matches), so it is removed instead.
    */
   private async createWhole(spec: ReturnType<typeof containerSpec>): Promise<string> {
-    const id = await this.engine.createContainer(spec.name, spec.body, { platform: spec.platform });
+    const id = await this.engine.containers.create(spec.name, spec.body, { platform: spec.platform });
     try {
-      for (const n of spec.networks) await this.engine.connectNetwork(n.name, id, n.endpoint);
-      await this.engine.copyFiles(id, spec.copies);
+      for (const n of spec.networks) await this.engine.networks.connect(n.name, id, n.endpoint);
+      await this.engine.containers.copyFiles(id, spec.copies);
     } catch (err) {
-      await this.engine.removeContainer(id, { force: true }).catch(() => {});
+      await this.engine.containers.remove(id, { force: true }).catch(() => {});
       throw err;
     }
     return id;
@@ -263,14 +265,14 @@ class UpRun {
       if (r.kind === 'restart') {
         await step(this.emit, { resource: 'container', name: c.name, service: name, action: 'restart' }, () =>
           this.slot(async () => {
-            await this.engine.stopContainer(c.id, stopTimeout(this.project, svc.name, this.opts.stopTimeout));
+            await this.engine.containers.stop(c.id, stopTimeout(this.project, svc.name, this.opts.stopTimeout));
             this.watch.reset(c.id);
-            await this.engine.startContainer(c.id);
+            await this.engine.containers.start(c.id);
           }));
       } else {
         this.watch.reset(c.id);
         await step(this.emit, { resource: 'container', name: c.name, service: name, action: 'start' }, () =>
-          this.slot(() => this.engine.startContainer(c.id)));
+          this.slot(() => this.engine.containers.start(c.id)));
       }
       this.startedByRun.add(c.id);
       this.watch.markStarted(c.id);
@@ -343,7 +345,7 @@ class UpRun {
    */
   private async stopStarted(): Promise<void> {
     if (this.startedByRun.size === 0) return;
-    const running = await this.engine.listContainers({ project: this.project.name });
+    const running = await listContainers(this.engine, { project: this.project.name });
     const ours = running.filter((c) => this.startedByRun.has(c.id));
     await stopInOrder(this.engine, this.project, ours, { timeout: this.opts.stopTimeout }, this.emit, this.pool);
   }
@@ -353,9 +355,9 @@ class UpRun {
     await step(this.emit, { resource: 'container', name: c.name, service: c.service, action: 'remove', message: why }, () =>
       this.slot(async () => {
         if (c.state === 'running' || c.state === 'restarting' || c.state === 'paused') {
-          await this.engine.stopContainer(c.id, stopTimeout(this.project, c.service, this.opts.stopTimeout));
+          await this.engine.containers.stop(c.id, stopTimeout(this.project, c.service, this.opts.stopTimeout));
         }
-        await this.engine.removeContainer(c.id, { force: true });
+        await this.engine.containers.remove(c.id, { force: true });
       }));
   }
 }

@@ -5,6 +5,7 @@
  * is seeded once by inspect, after subscribing, so no transition falls in between.
  */
 import type { ContainerDetails, Engine, EngineEvent, HealthState } from '../engine/engine.js';
+import { containerEvents } from './observe.js';
 
 export interface Observation {
   started: boolean;
@@ -46,7 +47,7 @@ export class ContainerWatch {
   static async open(engine: Engine, project: string, signal?: AbortSignal): Promise<ContainerWatch> {
     const w = new ContainerWatch();
     signal?.addEventListener('abort', () => w.close(), { once: true });
-    const events = await engine.events({ project, type: ['container'] }, w.abort.signal);
+    const events = await containerEvents(engine, project, w.abort.signal);
     void w.consume(events);
     return w;
   }

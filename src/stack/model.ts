@@ -217,12 +217,20 @@ export interface Service {
   extensions?: Record<string, unknown>;
 }
 
+/** One address pool of a network's IPAM config (the schema checks the strings). */
+export interface IpamPool {
+  subnet?: string;
+  ip_range?: string;
+  gateway?: string;
+  aux_addresses?: Record<string, string>;
+}
+
 export interface Network {
   /** The engine-side name: `<project>_<key>` unless `name:` or `external` says otherwise. */
   name: string;
   driver?: string;
   driver_opts?: Record<string, string>;
-  ipam?: { driver?: string; config?: Record<string, unknown>[]; options?: Record<string, string> };
+  ipam?: { driver?: string; config?: IpamPool[]; options?: Record<string, string> };
   external?: boolean;
   internal?: boolean;
   attachable?: boolean;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { logs, ps, startStack, type ProgressEvent, type ProjectLogLine, type StartedStack } from '../../src/index.js';
 import { IMAGE, cleanupProject, connect, rand, removeDir, requireEngine, setupOnce, uniqueProject, writeStack } from './helpers.js';
+import { listContainers, listNetworks, listVolumes } from '../../src/run/observe.js';
 
 const engine = connect();
 const projects: string[] = [];
@@ -90,8 +91,8 @@ volumes:
     await stack.stop();
     await stack.stop();
     expect(await ps(engine, projectName, { all: true })).toEqual([]);
-    expect(await engine.listNetworks({ project: projectName })).toEqual([]);
-    expect(await engine.listVolumes({ project: projectName })).toEqual([]);
+    expect(await listNetworks(engine, { project: projectName })).toEqual([]);
+    expect(await listVolumes(engine, { project: projectName })).toEqual([]);
   });
 
   it('a start that fails rejects with the failure and leaves nothing behind', async () => {
@@ -112,7 +113,7 @@ services:
 `),
     }).then(() => undefined, (e: unknown) => e);
     expect(err).toMatchObject({ exitCode: 5 });
-    expect(await engine.listContainers({ project: projectName, all: true })).toEqual([]);
-    expect(await engine.listNetworks({ project: projectName })).toEqual([]);
+    expect(await listContainers(engine, { project: projectName, all: true })).toEqual([]);
+    expect(await listNetworks(engine, { project: projectName })).toEqual([]);
   });
 });

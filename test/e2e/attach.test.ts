@@ -5,6 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, IMAGE, cleanupProject, connect, ensureCli, inTerminal, removeDir, requireEngine, setupOnce, tug, tugLine, uniqueProject, watched, writeStack } from './helpers.js';
+import { listContainers } from '../../src/run/observe.js';
 
 const project = uniqueProject('attach');
 const engine = connect();
@@ -33,7 +34,7 @@ services:
 `;
 
 const running = async (service: string) =>
-  (await engine.listContainers({ project, service })).filter((c) => c.state === 'running').length;
+  (await listContainers(engine, { project, service })).filter((c) => c.state === 'running').length;
 
 describe('tug attach on the real engine', () => {
   setupOnce(async () => {

@@ -6,12 +6,13 @@
  * The steps build on each other and run in order.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { LABEL } from '../../src/engine/engine.js';
+import { LABEL } from '../../src/labels.js';
 import { up } from '../../src/run/up.js';
 import {
   EventLog, IMAGE, cleanupProject, connect, dockerExec, ensureCli, inspect, load, progressLog, rand, removeDir, requireEngine, setupOnce, tug,
   uniqueProject, writeStack,
 } from './helpers.js';
+import { listContainers } from '../../src/run/observe.js';
 
 const project = uniqueProject('converge');
 const engine = connect();
@@ -53,7 +54,7 @@ volumes:
 /** Container id by service (replica 1), as the engine lists them now. */
 async function ids(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const c of await engine.listContainers({ project, all: true })) if (!c.oneoff && c.number === 1) out[c.service] = c.id;
+  for (const c of await listContainers(engine, { project, all: true })) if (!c.oneoff && c.number === 1) out[c.service] = c.id;
   return out;
 }
 
@@ -154,7 +155,7 @@ describe('up converges on the real engine', () => {
     for (const s of ['db', 'app', 'other']) expect(now[s], s).not.toBe(first[s]);
     expect((await dockerExec(now.db!, 'cat /data/f /cache/f')).split('\n').filter(Boolean)).toEqual([`named-${marker}`, `anon-${marker}`]);
     // Nothing stale is left under the old ids (renamed replacements included).
-    const all = await engine.listContainers({ project, all: true });
+    const all = await listContainers(engine, { project, all: true });
     expect(all.map((c) => c.id).sort()).toEqual(Object.values(now).sort());
     first = now;
   });
@@ -162,7 +163,7 @@ describe('up converges on the real engine', () => {
   it('scale up to 3 adds numbers 2 and 3; back to 1 removes the highest numbers', async () => {
     const p = await load(dir);
     const scaled = await up(engine, p, { scale: { other: 3 } });
-    const others = await engine.listContainers({ project, service: 'other', all: true });
+    const others = await listContainers(engine, { project, service: 'other', all: true });
     expect(others.map((c) => c.number).sort()).toEqual([1, 2, 3]);
     expect(others.every((c) => c.state === 'running')).toBe(true);
     expect(scaled.containers.other!.map((c) => c.number)).toEqual([1, 2, 3]);
@@ -170,7 +171,7 @@ describe('up converges on the real engine', () => {
     expect(await ids()).toEqual(first);
 
     const back = await up(engine, p, {});
-    const left = await engine.listContainers({ project, service: 'other', all: true });
+    const left = await listContainers(engine, { project, service: 'other', all: true });
     expect(left.map((c) => ({ number: c.number, id: c.id }))).toEqual([{ number: 1, id: first.other }]);
     expect(back.containers.other!.map((c) => c.id)).toEqual([first.other]);
     expect(back.unchanged).toBe(false);
@@ -184,11 +185,11 @@ describe('up converges on the real engine', () => {
     const warning = progress.events.find((e) => e.action === 'orphan' && e.state === 'warning');
     expect(warning?.name).toBe(`${project}-other-1`);
     expect(warning?.message).toMatch(/remove-orphans/);
-    expect((await engine.listContainers({ project, service: 'other', all: true })).map((c) => c.id)).toEqual([first.other]);
+    expect((await listContainers(engine, { project, service: 'other', all: true })).map((c) => c.id)).toEqual([first.other]);
 
     const removed = await up(engine, p, { removeOrphans: true });
     // Removing the orphan is part of up: it is gone by the time up resolves.
-    expect(await engine.listContainers({ project, service: 'other', all: true })).toEqual([]);
+    expect(await listContainers(engine, { project, service: 'other', all: true })).toEqual([]);
     expect(removed.unchanged).toBe(false);
     const now = await ids();
     expect(now.db).toBe(first.db);

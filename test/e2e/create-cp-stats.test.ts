@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, IMAGE, cleanupProject, cliEnv, connect, ensureCli, removeDir, requireEngine, setupOnce, tug, uniqueProject, watched, writeStack } from './helpers.js';
+import { listContainers } from '../../src/run/observe.js';
 
 const project = uniqueProject('cp');
 const engine = connect();
@@ -53,7 +54,7 @@ describe('create, cp and stats on the real engine', () => {
 
   it('create makes every container without starting one, and a second create changes nothing', async () => {
     await ok(['create', '--progress', 'quiet']);
-    const list = await engine.listContainers({ project, all: true });
+    const list = await listContainers(engine, { project, all: true });
     expect(list.map((c) => `${c.service}-${c.number}:${c.state}`).sort()).toEqual(['app-1:created', 'pair-1:created', 'pair-2:created']);
     // config --hash names the hash up put on the container, so a script can tell what up would recreate.
     const hashed = (await ok(['config', '--hash', 'app'])).stdout.trim();
@@ -63,7 +64,7 @@ describe('create, cp and stats on the real engine', () => {
     // up starts what create made: the same containers, not new ones.
     const ids = list.map((c) => c.id).sort();
     await ok(['up', '-d', '--progress', 'quiet']);
-    const after = await engine.listContainers({ project });
+    const after = await listContainers(engine, { project });
     expect(after.map((c) => c.id).sort()).toEqual(ids);
     for (let i = 0; i < 50 && !(await inApp('test -e /ready && echo yes')).includes('yes'); i++) await new Promise((r) => setTimeout(r, 100));
   });

@@ -5,13 +5,15 @@
  * label (a container started by hand, another project's resources) must survive.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { LABEL, type EngineEvent } from '../../src/engine/engine.js';
+import { type EngineEvent } from '../../src/engine/engine.js';
+import { LABEL } from '../../src/labels.js';
 import { down } from '../../src/run/down.js';
 import { up } from '../../src/run/up.js';
 import {
   EventLog, IMAGE, cleanupProject, connect, docker, ensureCli, inspect, load, ms, rand, removeDir, requireEngine, setupOnce, tug, uniqueProject,
   writeStack,
 } from './helpers.js';
+import { listContainers, listNetworks } from '../../src/run/observe.js';
 
 const project = uniqueProject('down');
 const other = uniqueProject('down-other');
@@ -113,8 +115,8 @@ describe('down on the real engine', () => {
     console.log(`[down] stubborn pair stopped within ${span.toFixed(0)} ms (grace 2 s each; sequential would be ≥4000 ms)`);
     expect(span).toBeLessThan(4000);
 
-    expect(await engine.listContainers({ project, all: true })).toEqual([]);
-    expect(await engine.listNetworks({ project })).toEqual([]);
+    expect(await listContainers(engine, { project, all: true })).toEqual([]);
+    expect(await listNetworks(engine, { project })).toEqual([]);
     expect(result.removedNetworks).toEqual([`${project}_default`]);
     expect(result.removedVolumes).toEqual([]);
     expect(await projectVolumes(project)).toEqual([`${project}_data`]);
@@ -135,8 +137,8 @@ describe('down on the real engine', () => {
     const r = await tug(['down', '-v', '--progress', 'plain'], dir);
     expect(r.code, r.stderr).toBe(0);
 
-    expect(await engine.listContainers({ project, all: true })).toEqual([]);
-    expect(await engine.listNetworks({ project })).toEqual([]);
+    expect(await listContainers(engine, { project, all: true })).toEqual([]);
+    expect(await listNetworks(engine, { project })).toEqual([]);
     expect(await projectVolumes(project)).toEqual([]);
     const volumes = (await docker(['volume', 'ls', '-q'])).stdout.split('\n');
     expect(volumes).not.toContain(`${project}_data`);

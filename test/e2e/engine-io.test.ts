@@ -6,9 +6,11 @@
  */
 import type { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EngineApiError } from '../../src/engine/docker.js';
-import { LABEL, type ContainerCreateBody, type ExecSession } from '../../src/engine/engine.js';
+import { EngineApiError } from '../../src/engine/api-error.js';
+import { type ContainerCreateBody, type ExecSession } from '../../src/engine/engine.js';
+import { LABEL } from '../../src/labels.js';
 import { IMAGE, cleanupProject, connect, rand, requireEngine, setupOnce, uniqueProject } from './helpers.js';
+import { listContainers } from '../../src/run/observe.js';
 
 const project = uniqueProject('engineio');
 const engine = connect();
@@ -40,37 +42,37 @@ let sleeper: string;
 describe('DockerEngine exec, attach and reports', () => {
   setupOnce(async () => {
     await requireEngine(engine);
-    sleeper = await engine.createContainer(`${project}-sleeper-${rand()}`, body(['sleep', '300']));
-    await engine.startContainer(sleeper);
+    sleeper = await engine.containers.create(`${project}-sleeper-${rand()}`, body(['sleep', '300']));
+    await engine.containers.start(sleeper);
   });
 
   afterAll(async () => {
     await cleanupProject(engine, project);
-    for (const t of tags) await engine.removeImage(t).catch(() => {});
+    for (const t of tags) await engine.images.remove(t).catch(() => {});
   }, 60_000);
 
   it('exec keeps stdout and stderr apart and reports the exit code', async () => {
-    const s = await engine.exec(sleeper, { cmd: ['sh', '-c', 'echo out; echo err >&2; echo more; exit 3'], tty: false, stdin: false });
+    const s = await engine.exec.start(sleeper, { cmd: ['sh', '-c', 'echo out; echo err >&2; echo more; exit 3'], tty: false, stdin: false });
     expect(s.stdin).toBeUndefined();
     expect(await finish(s)).toEqual({ out: 'out\nmore\n', err: 'err\n', code: 3 });
   });
 
   it('exec feeds stdin, and ending it closes the process\'s stdin', async () => {
-    const s = await engine.exec(sleeper, { cmd: ['sh', '-c', 'cat; echo end'], tty: false, stdin: true });
+    const s = await engine.exec.start(sleeper, { cmd: ['sh', '-c', 'cat; echo end'], tty: false, stdin: true });
     s.stdin!.write('one\n');
     s.stdin!.end('two\n');
     expect(await finish(s)).toEqual({ out: 'one\ntwo\nend\n', err: '', code: 0 });
   });
 
   it('exec passes env, user and working directory', async () => {
-    const s = await engine.exec(sleeper, {
+    const s = await engine.exec.start(sleeper, {
       cmd: ['sh', '-c', 'echo "$FOO $(id -u) $(pwd)"'], env: ['FOO=bar'], user: '1234', workdir: '/tmp', tty: false, stdin: false,
     });
     expect(await finish(s)).toEqual({ out: 'bar 1234 /tmp\n', err: '', code: 0 });
   });
 
   it('exec with a TTY delivers one raw stream on stdout and takes a resize', async () => {
-    const s = await engine.exec(sleeper, { cmd: ['sh', '-c', 'sleep 1; stty size; echo err >&2'], tty: true, stdin: true });
+    const s = await engine.exec.start(sleeper, { cmd: ['sh', '-c', 'sleep 1; stty size; echo err >&2'], tty: true, stdin: true });
     await s.resize(24, 91);
     const r = await finish(s);
     expect(r).toEqual({ out: '24 91\r\nerr\r\n', err: '', code: 0 });
@@ -78,13 +80,13 @@ describe('DockerEngine exec, attach and reports', () => {
 
   it('a detached exec returns at once; wait() still gives its exit code', async () => {
     const t0 = Date.now();
-    const s = await engine.exec(sleeper, { cmd: ['sh', '-c', 'sleep 0.5; exit 9'], tty: false, stdin: false, detach: true });
+    const s = await engine.exec.start(sleeper, { cmd: ['sh', '-c', 'sleep 0.5; exit 9'], tty: false, stdin: false, detach: true });
     expect(Date.now() - t0).toBeLessThan(500);
     expect(await finish(s)).toEqual({ out: '', err: '', code: 9 });
   });
 
   it('exec of a missing command fails with the engine\'s exit code, not an exception', async () => {
-    const s = await engine.exec(sleeper, { cmd: ['no-such-command'], tty: false, stdin: false });
+    const s = await engine.exec.start(sleeper, { cmd: ['no-such-command'], tty: false, stdin: false });
     const r = await finish(s);
     // 126 on Engine 20.10, 127 on later ones; the runtime's message comes through the stream.
     expect([126, 127]).toContain(r.code);
@@ -92,32 +94,32 @@ describe('DockerEngine exec, attach and reports', () => {
   });
 
   it('exec in a stopped container is refused with the engine\'s status', async () => {
-    const stopped = await engine.createContainer(`${project}-stopped-${rand()}`, body(['true']));
-    const e = await engine.exec(stopped, { cmd: ['true'], tty: false, stdin: false }).catch((x: unknown) => x);
+    const stopped = await engine.containers.create(`${project}-stopped-${rand()}`, body(['true']));
+    const e = await engine.exec.start(stopped, { cmd: ['true'], tty: false, stdin: false }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(EngineApiError);
     expect((e as EngineApiError).status).toBe(409);
   });
 
   it('attach before start misses none of the output, feeds stdin, and wait() gives the exit code', async () => {
-    const id = await engine.createContainer(`${project}-attach-${rand()}`, body(['sh', '-c', 'echo early; read x; echo "got $x"; echo e >&2; exit 5'], {
+    const id = await engine.containers.create(`${project}-attach-${rand()}`, body(['sh', '-c', 'echo early; read x; echo "got $x"; echo e >&2; exit 5'], {
       OpenStdin: true, StdinOnce: true, AttachStdin: true, AttachStdout: true, AttachStderr: true,
     }));
-    const s = await engine.attach(id, { stdin: true, tty: false });
-    await engine.startContainer(id);
+    const s = await engine.exec.attach(id, { stdin: true, tty: false });
+    await engine.containers.start(id);
     s.stdin!.end('line\n');
     expect(await finish(s)).toEqual({ out: 'early\ngot line\n', err: 'e\n', code: 5 });
   });
 
   it('attach to a TTY container reads the raw stream, and resizeContainer sets its size', async () => {
-    const id = await engine.createContainer(`${project}-tty-${rand()}`, body(['sh', '-c', 'sleep 1; stty size; exit 2'], { Tty: true, OpenStdin: true }));
-    const s = await engine.attach(id, { stdin: false, tty: true });
-    await engine.startContainer(id);
-    await engine.resizeContainer(id, 33, 111);
+    const id = await engine.containers.create(`${project}-tty-${rand()}`, body(['sh', '-c', 'sleep 1; stty size; exit 2'], { Tty: true, OpenStdin: true }));
+    const s = await engine.exec.attach(id, { stdin: false, tty: true });
+    await engine.containers.start(id);
+    await engine.exec.resize(id, 33, 111);
     expect(await finish(s)).toEqual({ out: '33 111\r\n', err: '', code: 2 });
   });
 
   it('close() drops the connection and ends the output without an error', async () => {
-    const s = await engine.exec(sleeper, { cmd: ['sh', '-c', 'echo hi; sleep 30'], tty: false, stdin: false });
+    const s = await engine.exec.start(sleeper, { cmd: ['sh', '-c', 'echo hi; sleep 30'], tty: false, stdin: false });
     const chunks = s.stdout[Symbol.asyncIterator]();
     expect(String((await chunks.next()).value)).toBe('hi\n');
     s.close();
@@ -125,30 +127,30 @@ describe('DockerEngine exec, attach and reports', () => {
   });
 
   it('top lists the container\'s processes with the ps titles', async () => {
-    const t = await engine.top(sleeper);
+    const t = await engine.containers.top(sleeper);
     expect(t.titles).toContain('PID');
     const cmd = t.titles.indexOf('CMD');
     expect(t.processes.some((p) => p[cmd] === 'sleep 300')).toBe(true);
-    const custom = await engine.top(sleeper, '-o pid,comm');
+    const custom = await engine.containers.top(sleeper, '-o pid,comm');
     expect(custom.titles).toEqual(['PID', 'COMMAND']);
   });
 
   it('lists images by reference, and tags one', async () => {
-    const [busybox] = await engine.listImages({ references: [IMAGE] });
-    expect(busybox).toMatchObject({ id: await engine.imageId(IMAGE), tags: expect.arrayContaining([IMAGE]) });
+    const [busybox] = await engine.images.list({ references: [IMAGE] });
+    expect(busybox).toMatchObject({ id: await engine.images.localId(IMAGE), tags: expect.arrayContaining([IMAGE]) });
     expect(busybox!.size).toBeGreaterThan(0);
     const tag = `${project}-tagged:v1`;
     tags.push(tag);
-    await engine.tagImage(IMAGE, tag);
-    expect(await engine.imageId(tag)).toBe(busybox!.id);
-    const found = await engine.listImages({ references: [`${project}-tagged`] });
+    await engine.images.tag(IMAGE, tag);
+    expect(await engine.images.localId(tag)).toBe(busybox!.id);
+    const found = await engine.images.list({ references: [`${project}-tagged`] });
     expect(found.map((i) => i.id)).toEqual([busybox!.id]);
     expect(found[0]!.tags).toContain(tag);
   });
 
   it('lists containers with the id of their image', async () => {
-    const [c] = await engine.listContainers({ project, all: true, labels: [] }).then((l) => l.filter((x) => x.id === sleeper));
-    expect(c!.imageId).toBe(await engine.imageId(IMAGE));
-    expect((await engine.inspectContainer(sleeper)).imageId).toBe(c!.imageId);
+    const [c] = await listContainers(engine, { project, all: true, labels: [] }).then((l) => l.filter((x) => x.id === sleeper));
+    expect(c!.imageId).toBe(await engine.images.localId(IMAGE));
+    expect((await engine.containers.inspect(sleeper)).imageId).toBe(c!.imageId);
   });
 });

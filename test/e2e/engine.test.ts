@@ -8,14 +8,19 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DockerEngine, EngineApiError } from '../../src/engine/docker.js';
-import { LABEL, type ContainerCreateBody, type EngineEvent, type LogLine } from '../../src/engine/engine.js';
+import { EngineApiError } from '../../src/engine/api-error.js';
+import { resolveHost } from '../../src/engine/connect.js';
+import { DockerEngine } from '../../src/engine/docker/engine.js';
+import { type ContainerCreateBody, type EngineEvent, type LogLine } from '../../src/engine/engine.js';
+import { LABEL } from '../../src/labels.js';
 import { EngineUnreachableError, TugError } from '../../src/errors.js';
+import { listContainers, listNetworks, listVolumes, type ContainerQuery } from '../../src/run/observe.js';
+import { projectLabel } from '../../src/labels.js';
 
 const suffix = randomBytes(4).toString('hex');
 const project = `tugtest${suffix}`;
 const IMAGE = 'local/busybox:latest';
-const engine = DockerEngine.connect();
+const engine = new DockerEngine(resolveHost());
 
 const projects = new Set<string>([project]);
 const strays: string[] = [];
@@ -44,14 +49,14 @@ const name = (what: string): string => `${project}-${what}-${randomBytes(2).toSt
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function run(what: string, cmd: string, opts: Parameters<typeof spec>[1] = {}): Promise<string> {
-  const id = await engine.createContainer(name(what), spec(cmd, opts));
-  await engine.startContainer(id);
+  const id = await engine.containers.create(name(what), spec(cmd, opts));
+  await engine.containers.start(id);
   return id;
 }
 
 async function collect(id: string, opts: { timestamps?: boolean; follow?: boolean } = {}): Promise<LogLine[]> {
   const out: LogLine[] = [];
-  for await (const l of engine.logs(id, opts)) out.push(l);
+  for await (const l of engine.containers.logs(id, opts)) out.push(l);
   return out;
 }
 
@@ -72,7 +77,7 @@ describe('DockerEngine on the real engine', () => {
   let reachable = false;
   beforeAll(async () => {
     try {
-      await engine.info();
+      await engine.system.info();
       reachable = true;
     } catch (e) {
       throw new Error(
@@ -85,22 +90,22 @@ describe('DockerEngine on the real engine', () => {
   afterAll(async () => {
     if (!reachable) return;
     for (const p of projects) {
-      for (const c of await engine.listContainers({ project: p, all: true })) {
-        await engine.removeContainer(c.id, { force: true, volumes: true }).catch(() => {});
+      for (const c of await listContainers(engine, { project: p, all: true })) {
+        await engine.containers.remove(c.id, { force: true, volumes: true }).catch(() => {});
       }
-      for (const n of await engine.listNetworks({ project: p })) await engine.removeNetwork(n.id).catch(() => {});
-      for (const v of await engine.listVolumes({ project: p })) await engine.removeVolume(v.name).catch(() => {});
+      for (const n of await listNetworks(engine, { project: p })) await engine.networks.remove(n.id).catch(() => {});
+      for (const v of await listVolumes(engine, { project: p })) await engine.volumes.remove(v.name).catch(() => {});
     }
-    for (const id of strays) await engine.removeContainer(id, { force: true }).catch(() => {});
-    for (const ref of images) await engine.removeImage(ref).catch(() => {});
+    for (const id of strays) await engine.containers.remove(id, { force: true }).catch(() => {});
+    for (const ref of images) await engine.images.remove(ref).catch(() => {});
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
   it('negotiates the API version and reports engine info', async () => {
-    const api = await engine.apiVersion();
+    const api = await engine.system.apiVersion();
     expect(api).toMatch(/^1\.\d+$/);
     expect(Number(api.split('.')[1])).toBeLessThanOrEqual(47);
-    const info = await engine.info();
+    const info = await engine.system.info();
     expect(info.apiVersion).toBe(api);
     expect(info.serverVersion).not.toBe('');
     expect(info.cpus).toBeGreaterThan(0);
@@ -111,31 +116,31 @@ describe('DockerEngine on the real engine', () => {
 
   it('creates, starts, inspects, stops and removes a container', async () => {
     const n = name('life');
-    const id = await engine.createContainer(n, spec('echo hello; echo oops >&2; sleep 30', { service: 'life' }));
+    const id = await engine.containers.create(n, spec('echo hello; echo oops >&2; sleep 30', { service: 'life' }));
     expect(id).toMatch(/^[0-9a-f]{64}$/);
-    await engine.startContainer(id);
-    await engine.startContainer(id); // already started: not an error
+    await engine.containers.start(id);
+    await engine.containers.start(id); // already started: not an error
 
-    const d = await engine.inspectContainer(id);
+    const d = await engine.containers.inspect(id);
     expect(d).toMatchObject({ id, name: n, state: 'running', service: 'life', number: 1, oneoff: false, image: IMAGE, exitCode: 0 });
     expect(d.hostConfig.Init).toBe(true);
     expect(d.startedAt).toBeDefined();
     expect(d.health).toBe('none');
 
-    const listed = (await engine.listContainers({ project })).find((c) => c.id === id);
+    const listed = (await listContainers(engine, { project })).find((c) => c.id === id);
     expect(listed).toMatchObject({ name: n, state: 'running', service: 'life', health: 'none' });
     expect(listed?.status).toMatch(/^Up/);
 
     const t0 = Date.now();
-    await engine.stopContainer(id, 10);
+    await engine.containers.stop(id, 10);
     expect(Date.now() - t0).toBeLessThan(5_000);
-    await engine.stopContainer(id, 10); // already stopped: not an error
-    const stopped = await engine.inspectContainer(id);
+    await engine.containers.stop(id, 10); // already stopped: not an error
+    const stopped = await engine.containers.inspect(id);
     expect(stopped.state).toBe('exited');
     expect(stopped.finishedAt).toBeDefined();
 
-    await engine.removeContainer(id, { force: false, volumes: true });
-    const gone = await engine.inspectContainer(id).catch((e: unknown) => e);
+    await engine.containers.remove(id, { force: false, volumes: true });
+    const gone = await engine.containers.inspect(id).catch((e: unknown) => e);
     expect(gone).toBeInstanceOf(EngineApiError);
     expect(gone).toMatchObject({ code: 'engine_error', status: 404 });
     expect((gone as Error).message).toContain(`inspecting container ${id}`);
@@ -143,26 +148,26 @@ describe('DockerEngine on the real engine', () => {
 
   it('wraps engine refusals with the status and the engine message', async () => {
     const n = name('dup');
-    await engine.createContainer(n, spec('true'));
-    const e = await engine.createContainer(n, spec('true')).catch((x: unknown) => x);
+    await engine.containers.create(n, spec('true'));
+    const e = await engine.containers.create(n, spec('true')).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(TugError);
     expect(e).toMatchObject({ code: 'engine_error', status: 409 });
     expect((e as Error).message).toMatch(new RegExp(`^creating container ${n}: .*already in use`));
   });
 
   it('delivers start and die events, including one right after subscribing', async () => {
-    const id = await engine.createContainer(name('ev'), spec('sleep 30'));
+    const id = await engine.containers.create(name('ev'), spec('sleep 30'));
     const ac = new AbortController();
-    const events = await engine.events({ project, type: ['container'] }, ac.signal);
+    const events = await engine.events.subscribe({ labels: [projectLabel(project)], type: ['container'] }, ac.signal);
     // Nothing is reading yet: the event must wait in the subscription, not be lost.
-    await engine.startContainer(id);
+    await engine.containers.start(id);
     const it = events[Symbol.asyncIterator]();
     const start = await next(it, (e) => e.id === id && e.action === 'start');
     expect(start.type).toBe('container');
     expect(start.attributes[LABEL.project]).toBe(project);
     expect(start.timeNano).toBeGreaterThan((Date.now() - 60_000) * 1e6);
 
-    await engine.stopContainer(id, 10);
+    await engine.containers.stop(id, 10);
     const die = await next(it, (e) => e.id === id && e.action === 'die');
     expect(die.attributes.exitCode).toBeDefined();
     expect(die.timeNano).toBeGreaterThanOrEqual(start.timeNano);
@@ -173,7 +178,7 @@ describe('DockerEngine on the real engine', () => {
 
   it('ends an events iteration cleanly when aborted mid-wait', async () => {
     const ac = new AbortController();
-    const events = await engine.events({ project: `${project}-quiet` }, ac.signal);
+    const events = await engine.events.subscribe({ labels: [projectLabel(`${project}-quiet`)] }, ac.signal);
     const seen: EngineEvent[] = [];
     const done = (async () => {
       for await (const e of events) seen.push(e);
@@ -185,25 +190,25 @@ describe('DockerEngine on the real engine', () => {
   });
 
   it('reports health_status events for a container with a healthcheck', async () => {
-    const id = await engine.createContainer(name('health'), spec('sleep 30', {
+    const id = await engine.containers.create(name('health'), spec('sleep 30', {
       extra: { Healthcheck: { Test: ['CMD', 'true'], Interval: 1e9, Timeout: 1e9, Retries: 3 } },
     }));
     const ac = new AbortController();
     try {
-      const events = await engine.events({ containers: [id] }, ac.signal);
-      await engine.startContainer(id);
+      const events = await engine.events.subscribe({ containers: [id] }, ac.signal);
+      await engine.containers.start(id);
       const it = events[Symbol.asyncIterator]();
       const e = await next(it, (x) => x.action.startsWith('health_status'));
       expect(e).toMatchObject({ id, type: 'container', action: 'health_status: healthy' });
     } finally {
       ac.abort();
     }
-    const d = await engine.inspectContainer(id);
+    const d = await engine.containers.inspect(id);
     expect(d.health).toBe('healthy');
     expect(d.status).toBe('Up (healthy)');
     expect(d.healthLog.length).toBeGreaterThan(0);
     expect(d.healthLog.at(-1)).toMatchObject({ exitCode: 0 });
-    const listed = (await engine.listContainers({ project })).find((c) => c.id === id);
+    const listed = (await listContainers(engine, { project })).find((c) => c.id === id);
     expect(listed?.health).toBe('healthy');
   });
 
@@ -244,91 +249,91 @@ describe('DockerEngine on the real engine', () => {
     const ac = new AbortController();
     const seen: string[] = [];
     setTimeout(() => ac.abort(), 800);
-    for await (const l of engine.logs(long, { follow: true, signal: ac.signal })) seen.push(l.text);
+    for await (const l of engine.containers.logs(long, { follow: true, signal: ac.signal })) seen.push(l.text);
     expect(seen).toEqual(['x']);
   });
 
   it('reads logs of a TTY container as one stream', async () => {
-    const id = await engine.createContainer(name('tty'), spec('echo one; echo two >&2', { extra: { Tty: true } }));
-    await engine.startContainer(id);
-    await engine.waitContainer(id);
+    const id = await engine.containers.create(name('tty'), spec('echo one; echo two >&2', { extra: { Tty: true } }));
+    await engine.containers.start(id);
+    await engine.containers.wait(id);
     const lines = await collect(id);
     expect(lines).toEqual([{ stream: 'stdout', text: 'one' }, { stream: 'stdout', text: 'two' }]);
   });
 
   it('waits for a container and returns its exit code', async () => {
     const id = await run('wait', 'exit 3');
-    expect(await engine.waitContainer(id)).toBe(3);
-    expect((await engine.inspectContainer(id)).exitCode).toBe(3);
+    expect(await engine.containers.wait(id)).toBe(3);
+    expect((await engine.containers.inspect(id)).exitCode).toBe(3);
   });
 
   it('lists exactly the containers of a project, by service and oneoff', async () => {
     const p = `${project}-list`;
-    const a = await engine.createContainer(name('a'), spec('true', { project: p, service: 'a' }));
-    const b = await engine.createContainer(name('b'), spec('true', { project: p, service: 'b' }));
-    const once = await engine.createContainer(name('run'), spec('true', { project: p, service: 'a', oneoff: true }));
-    const unlabelled = await engine.createContainer(name('nolabel'), { Image: IMAGE, Cmd: ['true'] });
+    const a = await engine.containers.create(name('a'), spec('true', { project: p, service: 'a' }));
+    const b = await engine.containers.create(name('b'), spec('true', { project: p, service: 'b' }));
+    const once = await engine.containers.create(name('run'), spec('true', { project: p, service: 'a', oneoff: true }));
+    const unlabelled = await engine.containers.create(name('nolabel'), { Image: IMAGE, Cmd: ['true'] });
     strays.push(unlabelled);
 
-    const ids = async (f: Parameters<typeof engine.listContainers>[0]): Promise<string[]> =>
-      (await engine.listContainers({ all: true, ...f })).map((c) => c.id).sort();
+    const ids = async (f: ContainerQuery): Promise<string[]> =>
+      (await listContainers(engine, { all: true, ...f })).map((c) => c.id).sort();
     expect(await ids({ project: p })).toEqual([a, b, once].sort());
     expect(await ids({ project: p, service: 'a' })).toEqual([a, once].sort());
     expect(await ids({ project: p, oneoff: false })).toEqual([a, b].sort());
     expect(await ids({ project: p, oneoff: true })).toEqual([once]);
     expect(await ids({ project: p, labels: [`${LABEL.service}=b`] })).toEqual([b]);
     // Created, never started: only `all` shows them.
-    expect(await engine.listContainers({ project: p })).toEqual([]);
-    const [one] = await engine.listContainers({ project: p, service: 'b', all: true });
+    expect(await listContainers(engine, { project: p })).toEqual([]);
+    const [one] = await listContainers(engine, { project: p, service: 'b', all: true });
     expect(one).toMatchObject({ id: b, service: 'b', number: 1, oneoff: false, state: 'created', health: 'none' });
     expect(one?.labels[LABEL.project]).toBe(p);
   });
 
   it('creates, lists, inspects, connects and removes networks', async () => {
     const n = name('net');
-    const id = await engine.createNetwork({ Name: n, Driver: 'bridge', Labels: { [LABEL.project]: project, [LABEL.network]: 'default' } });
+    const id = await engine.networks.create({ Name: n, Driver: 'bridge', Labels: { [LABEL.project]: project, [LABEL.network]: 'default' } });
     expect(id).toMatch(/^[0-9a-f]{64}$/);
-    expect((await engine.listNetworks({ project })).map((x) => x.name)).toContain(n);
+    expect((await listNetworks(engine, { project })).map((x) => x.name)).toContain(n);
     // The engine's name filter is a substring match; ours is exact.
-    expect(await engine.listNetworks({ name: n.slice(0, -2) })).toEqual([]);
-    expect(await engine.listNetworks({ name: n })).toHaveLength(1);
+    expect(await listNetworks(engine, { name: n.slice(0, -2) })).toEqual([]);
+    expect(await listNetworks(engine, { name: n })).toHaveLength(1);
 
     const c = await run('netc', 'sleep 30');
-    await engine.connectNetwork(n, c, { Aliases: ['web-alias'] });
-    const net = await engine.inspectNetwork(n);
+    await engine.networks.connect(n, c, { Aliases: ['web-alias'] });
+    const net = await engine.networks.inspect(n);
     expect(net).toMatchObject({ id, name: n, driver: 'bridge', labels: { [LABEL.network]: 'default' } });
     expect(net?.containers).toEqual([c]);
 
-    await engine.removeContainer(c, { force: true });
-    await engine.removeNetwork(id);
-    expect(await engine.inspectNetwork(n)).toBeUndefined();
-    await expect(engine.removeNetwork(n)).rejects.toMatchObject({ code: 'engine_error', status: 404 });
+    await engine.containers.remove(c, { force: true });
+    await engine.networks.remove(id);
+    expect(await engine.networks.inspect(n)).toBeUndefined();
+    await expect(engine.networks.remove(n)).rejects.toMatchObject({ code: 'engine_error', status: 404 });
   });
 
   it('creates, lists, inspects and removes volumes', async () => {
     const v = name('vol');
-    await engine.createVolume({ Name: v, Labels: { [LABEL.project]: project, [LABEL.volume]: 'data' } });
-    expect((await engine.listVolumes({ project })).map((x) => x.name)).toContain(v);
-    expect(await engine.listVolumes({ name: v.slice(0, -2) })).toEqual([]);
-    expect(await engine.inspectVolume(v)).toEqual({ name: v, driver: 'local', labels: { [LABEL.project]: project, [LABEL.volume]: 'data' } });
+    await engine.volumes.create({ Name: v, Labels: { [LABEL.project]: project, [LABEL.volume]: 'data' } });
+    expect((await listVolumes(engine, { project })).map((x) => x.name)).toContain(v);
+    expect(await listVolumes(engine, { name: v.slice(0, -2) })).toEqual([]);
+    expect(await engine.volumes.inspect(v)).toEqual({ name: v, driver: 'local', labels: { [LABEL.project]: project, [LABEL.volume]: 'data' } });
 
-    const c = await engine.createContainer(name('volc'), spec('true', { extra: { HostConfig: { Init: true, Binds: [`${v}:/data`] } } }));
-    const d = await engine.inspectContainer(c);
+    const c = await engine.containers.create(name('volc'), spec('true', { extra: { HostConfig: { Init: true, Binds: [`${v}:/data`] } } }));
+    const d = await engine.containers.inspect(c);
     expect(d.mounts).toEqual([expect.objectContaining({ type: 'volume', name: v, destination: '/data' })]);
-    await engine.removeContainer(c, { force: true });
+    await engine.containers.remove(c, { force: true });
 
-    await engine.removeVolume(v);
-    expect(await engine.inspectVolume(v)).toBeUndefined();
+    await engine.volumes.remove(v);
+    expect(await engine.volumes.inspect(v)).toBeUndefined();
   });
 
   it('looks up image ids', async () => {
-    expect(await engine.imageId(IMAGE)).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(await engine.imageId('nope/nothing:1')).toBeUndefined();
+    expect(await engine.images.localId(IMAGE)).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(await engine.images.localId('nope/nothing:1')).toBeUndefined();
   });
 
   it('rejects a pull that cannot succeed with pull_failed naming the image', async () => {
     const ref = 'tug-test/does-not-exist:1';
-    const e = await engine.pullImage(ref).catch((x: unknown) => x);
+    const e = await engine.images.pull(ref).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(TugError);
     expect(e).toMatchObject({ code: 'pull_failed' });
     expect((e as Error).message).toContain(ref);
@@ -344,17 +349,17 @@ describe('DockerEngine on the real engine', () => {
     const tags = [`tug-test-${suffix}:a`, `tug-test-${suffix}:b`];
     images.push(...tags);
     const progress: string[] = [];
-    const id = await engine.buildImage({
+    const id = await engine.images.build({
       context: dir, tags, labels: { [LABEL.project]: project }, args: { UNUSED: '1' }, onProgress: (l) => progress.push(l),
     });
     expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(progress.some((l) => l.startsWith('Step 1/'))).toBe(true);
-    expect(await engine.imageId(tags[0]!)).toBe(id);
-    expect(await engine.imageId(tags[1]!)).toBe(id);
+    expect(await engine.images.localId(tags[0]!)).toBe(id);
+    expect(await engine.images.localId(tags[1]!)).toBe(id);
 
-    const c = await engine.createContainer(name('built'), spec('cat /list', { image: tags[1] }));
-    await engine.startContainer(c);
-    expect(await engine.waitContainer(c)).toBe(0);
+    const c = await engine.containers.create(name('built'), spec('cat /list', { image: tags[1] }));
+    await engine.containers.start(c);
+    expect(await engine.containers.wait(c)).toBe(0);
     const listed = (await collect(c)).map((l) => l.text);
     expect(listed).toContain('keep.txt');
     expect(listed).toContain('important.log');
@@ -368,7 +373,7 @@ describe('DockerEngine on the real engine', () => {
     await writeFile(join(dir, 'Dockerfile'), `FROM ${IMAGE}\nRUN exit 7\n`);
     const tag = `tug-test-${suffix}:broken`;
     images.push(tag);
-    const e = await engine.buildImage({ context: dir, tags: [tag] }).catch((x: unknown) => x);
+    const e = await engine.images.build({ context: dir, tags: [tag] }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(TugError);
     expect(e).toMatchObject({ code: 'build_failed' });
     expect((e as Error).message).toContain('RUN exit 7');
@@ -376,7 +381,7 @@ describe('DockerEngine on the real engine', () => {
   });
 
   it('reports an unreachable engine as EngineUnreachableError naming the socket', async () => {
-    const e = await DockerEngine.connect({ host: 'unix:///nonexistent.sock' }).info().catch((x: unknown) => x);
+    const e = await new DockerEngine(resolveHost({ host: 'unix:///nonexistent.sock' })).system.info().catch((x: unknown) => x);
     expect(e).toBeInstanceOf(EngineUnreachableError);
     expect((e as Error).message).toContain('/nonexistent.sock');
     expect((e as TugError).hint).toMatch(/running/);

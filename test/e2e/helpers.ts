@@ -13,12 +13,16 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { quote } from 'shlex';
 import { beforeAll, beforeEach } from 'vitest';
-import { DockerEngine } from '../../src/engine/docker.js';
-import { LABEL, type Engine, type EngineEvent } from '../../src/engine/engine.js';
+import { resolveHost } from '../../src/engine/connect.js';
+import { DockerEngine } from '../../src/engine/docker/engine.js';
+import { type Engine, type EngineEvent } from '../../src/engine/engine.js';
+import { LABEL } from '../../src/labels.js';
 import { EngineUnreachableError } from '../../src/errors.js';
 import type { ProgressEvent } from '../../src/run/progress.js';
 import { loadProject } from '../../src/stack/load.js';
 import type { Project } from '../../src/stack/model.js';
+import { listContainers, listNetworks, listVolumes } from '../../src/run/observe.js';
+import { projectLabel } from '../../src/labels.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = join(ROOT, 'bin/tug.js');
@@ -35,7 +39,7 @@ export function rand(): string {
   return randomBytes(3).toString('hex');
 }
 
-export const connect = (): DockerEngine => DockerEngine.connect();
+export const connect = (): DockerEngine => new DockerEngine(resolveHost());
 
 /**
  * CI always starts an engine, so an unreachable one must fail the file (a thrown beforeAll
@@ -43,7 +47,7 @@ export const connect = (): DockerEngine => DockerEngine.connect();
  */
 export async function requireEngine(engine: Engine): Promise<void> {
   try {
-    await engine.info();
+    await engine.system.info();
   } catch (e) {
     throw new Error(
       `the Docker engine is unreachable, so the e2e tests cannot run ` +
@@ -103,17 +107,17 @@ export async function removeDir(dir: string | undefined): Promise<void> {
 export async function cleanupProject(engine: Engine, project: string): Promise<void> {
   let containers;
   try {
-    containers = await engine.listContainers({ project, all: true });
+    containers = await listContainers(engine, { project, all: true });
   } catch (e) {
     // No engine, nothing to clean; the tests have already failed saying so.
     if (e instanceof EngineUnreachableError) return;
     throw e;
   }
   for (const c of containers) {
-    await engine.removeContainer(c.id, { force: true, volumes: true }).catch(() => {});
+    await engine.containers.remove(c.id, { force: true, volumes: true }).catch(() => {});
   }
-  for (const n of await engine.listNetworks({ project })) await engine.removeNetwork(n.id).catch(() => {});
-  for (const v of await engine.listVolumes({ project })) await engine.removeVolume(v.name).catch(() => {});
+  for (const n of await listNetworks(engine, { project })) await engine.networks.remove(n.id).catch(() => {});
+  for (const v of await listVolumes(engine, { project })) await engine.volumes.remove(v.name).catch(() => {});
 }
 
 // ---- engine events
@@ -133,7 +137,7 @@ export class EventLog {
 
   static async record(engine: Engine, project: string): Promise<EventLog> {
     const log = new EventLog(engine, project);
-    const stream = await engine.events({ project }, log.abort.signal);
+    const stream = await engine.events.subscribe({ labels: [projectLabel(project)] }, log.abort.signal);
     log.done = (async () => {
       try {
         for await (const e of stream) {
@@ -204,7 +208,7 @@ export class EventLog {
    * still in flight. The marker is a one-off container (Compose ignores those when planning).
    */
   async flush(): Promise<void> {
-    const id = await this.engine.createContainer(`${this.project}-flush-${rand()}`, {
+    const id = await this.engine.containers.create(`${this.project}-flush-${rand()}`, {
       Image: IMAGE,
       Cmd: ['true'],
       Labels: { [LABEL.project]: this.project, [LABEL.service]: '_flush', [LABEL.oneoff]: 'True' },
@@ -212,7 +216,7 @@ export class EventLog {
     try {
       await this.waitFor((e) => e.id === id && e.action === 'create', 'flush marker');
     } finally {
-      await this.engine.removeContainer(id, { force: true });
+      await this.engine.containers.remove(id, { force: true });
     }
   }
 

@@ -4,12 +4,14 @@
  * never from tug's report. The steps build on each other and run in order.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { LABEL, type EngineEvent } from '../../src/engine/engine.js';
+import { type EngineEvent } from '../../src/engine/engine.js';
+import { LABEL } from '../../src/labels.js';
 import { up } from '../../src/run/up.js';
 import {
   EventLog, IMAGE, cleanupProject, connect, dockerExec, ensureCli, inspect, load, rand, removeDir, requireEngine, setupOnce, tug,
   uniqueProject, writeStack,
 } from './helpers.js';
+import { listContainers, listVolumes } from '../../src/run/observe.js';
 
 const project = uniqueProject('lifecycle');
 const engine = connect();
@@ -70,7 +72,7 @@ function healthyAfter(log: EventLog, service: string, after: number): number {
 }
 
 async function containers(service?: string) {
-  const list = await engine.listContainers({ project, all: true });
+  const list = await listContainers(engine, { project, all: true });
   return list.filter((c) => !c.oneoff && (service === undefined || c.service === service)).sort((a, b) => a.number - b.number);
 }
 
@@ -176,7 +178,7 @@ describe('lifecycle verbs on the real engine', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(await names()).toEqual([]);
     expect(r.stderr).toContain('named volumes are kept');
-    expect((await engine.listVolumes({ project })).map((v) => v.name)).toContain(`${project}_data`);
+    expect((await listVolumes(engine, { project })).map((v) => v.name)).toContain(`${project}_data`);
     // Still the project's service: `ps -a` shows it, without containers.
     const ps = await tug(['ps', '-a', 'store'], dir);
     expect(ps.code, ps.stderr).toBe(0);

@@ -7,11 +7,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { quote } from 'shlex';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LABEL } from '../../src/engine/engine.js';
+import { LABEL } from '../../src/labels.js';
 import { prefixColor } from '../../src/run/attach.js';
 import {
   BIN, EventLog, IMAGE, cleanupProject, connect, ensureCli, inTerminal as inTerminalAt, inspect, removeDir, requireEngine, setupOnce, tug, tugLine, uniqueProject, watched, writeStack,
 } from './helpers.js';
+import { listContainers } from '../../src/run/observe.js';
 
 const project = uniqueProject('lxr');
 const engine = connect();
@@ -203,7 +204,7 @@ describe('logs, exec and run (CLI, real engine)', () => {
     expect(healthy).toBeLessThan(started);
     expect(log.first('app', 'destroy', isRun)).toBeGreaterThan(started);
     // Neither the service's own container nor the one-off is left.
-    const left = await engine.listContainers({ project, service: 'app', all: true });
+    const left = await listContainers(engine, { project, service: 'app', all: true });
     expect(left).toEqual([]);
   });
 
@@ -211,7 +212,7 @@ describe('logs, exec and run (CLI, real engine)', () => {
     const r = await tug(['run', '-e', 'X=1', 'app', 'sh', '-c', 'echo $X'], dir);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('1\n');
-    const runs = await engine.listContainers({ project, service: 'app', all: true });
+    const runs = await listContainers(engine, { project, service: 'app', all: true });
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatchObject({ oneoff: true, state: 'exited' });
     expect(runs[0]!.name).toMatch(new RegExp(`^${project}-app-run-[0-9a-f]{12}$`));

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   IMAGE, cleanupProject, connect, ensureCli, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack, type CliResult,
 } from './helpers.js';
+import { listContainers } from '../../src/run/observe.js';
 
 const engine = connect();
 const projects: string[] = [];
@@ -172,8 +173,8 @@ services:
 `;
 
   async function state(project: string, service: string): Promise<{ state: string; code: number }> {
-    const [c] = await engine.listContainers({ project, service, all: true });
-    const d = await engine.inspectContainer(c!.id);
+    const [c] = await listContainers(engine, { project, service, all: true });
+    const d = await engine.containers.inspect(c!.id);
     return { state: d.state, code: d.exitCode };
   }
 
@@ -207,6 +208,6 @@ services:
     expect(unknown.stderr).toContain('no such service: nope');
     const detached = await tug(['up', '-d', '--abort-on-container-exit'], dir);
     expect(detached.code, detached.stderr).toBe(2);
-    expect(await engine.listContainers({ project, all: true })).toEqual([]);
+    expect(await listContainers(engine, { project, all: true })).toEqual([]);
   });
 });

@@ -12,8 +12,11 @@
  */
 import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LABEL, type ContainerSummary, type NetworkSummary, type VolumeSummary } from '../../src/engine/engine.js';
+import { type NetworkSummary, type VolumeSummary } from '../../src/engine/engine.js';
+import type { ContainerSummary } from '../../src/plan/observed.js';
+import { LABEL } from '../../src/labels.js';
 import { BIN, IMAGE, cleanupProject, connect, ensureCli, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack } from './helpers.js';
+import { listContainers, listNetworks, listVolumes } from '../../src/run/observe.js';
 
 const engine = connect();
 const projects: string[] = [];
@@ -99,9 +102,9 @@ interface Snapshot {
 /** Everything on the engine, whoever made it. */
 async function snapshot(): Promise<Snapshot> {
   return {
-    containers: await engine.listContainers({ all: true }),
-    networks: await engine.listNetworks({}),
-    volumes: await engine.listVolumes({}),
+    containers: await listContainers(engine, { all: true }),
+    networks: await listNetworks(engine, {}),
+    volumes: await listVolumes(engine, {}),
   };
 }
 
@@ -113,9 +116,9 @@ async function snapshot(): Promise<Snapshot> {
 async function unlabelledSince(before: Snapshot, project: string): Promise<string[]> {
   const after = await snapshot();
   const foreign = (name: string) => name.includes('tuge2e-') && !name.includes(project);
-  const ours = await engine.listContainers({ project, all: true });
+  const ours = await listContainers(engine, { project, all: true });
   const mounted = new Set<string>();
-  for (const c of ours) for (const m of (await engine.inspectContainer(c.id)).mounts) if (m.name) mounted.add(m.name);
+  for (const c of ours) for (const m of (await engine.containers.inspect(c.id)).mounts) if (m.name) mounted.add(m.name);
   const unlabelled = (labels: Record<string, string>) => labels[LABEL.project] === undefined;
   const oldC = new Set(before.containers.map((c) => c.id));
   const oldN = new Set(before.networks.map((n) => n.id));
@@ -170,7 +173,7 @@ async function stack(what: string, yaml: (project: string) => string): Promise<{
 const appWaits = (e: JsonEvent) => e.resource === 'service' && e.service === 'app' && e.action === 'wait' && e.state === 'working';
 
 async function states(project: string): Promise<Record<string, string>> {
-  const list = await engine.listContainers({ project, all: true });
+  const list = await listContainers(engine, { project, all: true });
   return Object.fromEntries(list.map((c) => [c.service, c.state]));
 }
 

@@ -5,12 +5,13 @@
  * satisfy or fail another's gates.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { LABEL } from '../../src/engine/engine.js';
+import { LABEL } from '../../src/labels.js';
 import { DependencyFailedError } from '../../src/run/failure.js';
 import { up } from '../../src/run/up.js';
 import {
   IMAGE, cleanupProject, connect, ensureCli, inspect, load, progressLog, rand, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack,
 } from './helpers.js';
+import { listContainers } from '../../src/run/observe.js';
 
 const engine = connect();
 const projects: string[] = [];
@@ -37,7 +38,7 @@ async function upRejects(dir: string): Promise<DependencyFailedError> {
 }
 
 async function containerOf(project: string, service: string) {
-  const list = await engine.listContainers({ project, service, all: true });
+  const list = await listContainers(engine, { project, service, all: true });
   expect(list, `containers of ${service}`).toHaveLength(1);
   return inspect(list[0]!.id);
 }
@@ -197,7 +198,7 @@ services:
     expect(r.stderr).toContain(`${marker}-line1`);
     expect(r.stderr).toContain(`${marker}-line2`);
     expect(r.stderr).not.toMatch(/internal error/);
-    const [broken] = await engine.listContainers({ project, service: 'broken', all: true });
+    const [broken] = await listContainers(engine, { project, service: 'broken', all: true });
     expect(broken?.labels[LABEL.project]).toBe(project);
   });
 

@@ -4,7 +4,8 @@
  * opened before `up`, never from wall-clock sleeps in the test.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { LABEL, type EngineEvent } from '../../src/engine/engine.js';
+import { type EngineEvent } from '../../src/engine/engine.js';
+import { LABEL } from '../../src/labels.js';
 import { up, type UpResult } from '../../src/run/up.js';
 import {
   EventLog, IMAGE, cleanupProject, connect, ensureCli, inspect, ms, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack, load,

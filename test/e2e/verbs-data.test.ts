@@ -61,7 +61,7 @@ describe('the data verbs on the real engine', () => {
 
   afterAll(async () => {
     await cleanupProject(engine, project);
-    await engine.removeImage(built).catch(() => {});
+    await engine.images.remove(built).catch(() => {});
     await removeDir(dir);
   }, 60_000);
 
@@ -71,7 +71,7 @@ describe('the data verbs on the real engine', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^app \| Step 1\/2 : FROM busybox:latest$/m);
     expect(r.stderr).toContain(`image ${built} built`);
-    expect(await engine.imageId(built)).toMatch(/^sha256:/);
+    expect(await engine.images.localId(built)).toMatch(/^sha256:/);
   });
 
   it('wait returns the exit code of the container it waited for', async () => {
@@ -112,11 +112,11 @@ describe('the data verbs on the real engine', () => {
 
     const json = JSON.parse((await tug(['images', 'app', '--format', 'json'], dir)).stdout) as { container: string; id: string; size: number }[];
     expect(json).toHaveLength(1);
-    expect(`sha256:${json[0]!.id}`).toBe(await engine.imageId(built));
+    expect(`sha256:${json[0]!.id}`).toBe(await engine.images.localId(built));
     expect(json[0]!.size).toBeGreaterThan(0);
 
     const quiet = (await tug(['images', '-q'], dir)).stdout.trim().split('\n');
-    expect(quiet.sort()).toEqual([(await engine.imageId(IMAGE))!, (await engine.imageId(built))!].map((id) => id.slice(7)).sort());
+    expect(quiet.sort()).toEqual([(await engine.images.localId(IMAGE))!, (await engine.images.localId(built))!].map((id) => id.slice(7)).sort());
   });
 
   it('port prints the published address, and exits 1 with nothing on stdout for an unpublished port', async () => {

@@ -1,6 +1,7 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
-import type { ContainerDetails, ContainerSummary, Engine, LogLine } from '../../src/engine/engine.js';
+import type { ContainerDetails, Engine, LogLine } from '../../src/engine/engine.js';
+import type { ContainerSummary } from '../../src/plan/observed.js';
 import { PREFIX_PALETTE, attach, prefixColor } from '../../src/run/attach.js';
 import type { Project } from '../../src/stack/model.js';
 import { makeService } from '../support.js';

@@ -4,8 +4,9 @@
  * call returned must not fail the gate of the container's next life.
  */
 import { describe, expect, it } from 'vitest';
-import type { ContainerDetails, ContainerSummary, Engine, EngineEvent } from '../../src/engine/engine.js';
-import { LABEL } from '../../src/engine/engine.js';
+import type { ContainerDetails, Engine, EngineEvent } from '../../src/engine/engine.js';
+import type { ContainerSummary } from '../../src/plan/observed.js';
+import { LABEL } from '../../src/labels.js';
 import { restart, start } from '../../src/run/lifecycle.js';
 import type { DependsOn, Project, Service } from '../../src/stack/model.js';
 import { makeService } from '../support.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkSignal } from '../../src/cli/commands/kill.js';
 import { forceFlagAfterRm } from '../../src/cli/argv.js';
 import { parseReplicas } from '../../src/cli/commands/scale.js';
-import type { ContainerSummary } from '../../src/engine/engine.js';
+import type { ContainerSummary } from '../../src/plan/observed.js';
 import { TugError } from '../../src/errors.js';
 import { DependencyGraph } from '../../src/graph/graph.js';
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ContainerSummary } from '../../src/engine/engine.js';
+import type { ContainerSummary } from '../../src/plan/observed.js';
 import { DependencyGraph } from '../../src/graph/graph.js';
 import { planStop } from '../../src/plan/down.js';
 import { planUp, type Observed } from '../../src/plan/up.js';

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { TugError } from '../../src/errors.js';
-import { LABEL } from '../../src/engine/engine.js';
+import { LABEL } from '../../src/labels.js';
 import {
-  SERVICE_KEYS, apiAtLeast, configHash, containerName, containerSpec, networkSpec, volumeSpec,
+  SERVICE_KEYS, configHash, containerName, containerSpec, networkSpec, volumeSpec,
   type ContainerSpecOptions,
-} from '../../src/engine/spec.js';
+} from '../../src/engine/request/index.js';
 import type { Project, Service } from '../../src/stack/model.js';
 import { makeService } from '../support.js';
+import { apiAtLeast } from '../../src/engine/api-version.js';
 
 type Dict = Record<string, unknown>;
 
@@ -34,7 +35,7 @@ function spec(service: Service, project = proj([service]), opts: Partial<Contain
   return containerSpec(project, service, { number: 1, apiVersion: '1.44', hash: 'h', resolveContainer, version: '0.1.0', ...opts });
 }
 
-const host = (plan: { body: Dict }) => plan.body.HostConfig as Dict;
+const host = (plan: { body: { HostConfig?: object } }) => plan.body.HostConfig as Dict;
 
 function refusal(fn: () => unknown): TugError {
   try {

@@ -7,8 +7,10 @@ import { publishedAddress } from '../../src/cli/commands/port.js';
 import { skipReason } from '../../src/cli/commands/pull.js';
 import { render as renderStats } from '../../src/cli/commands/stats.js';
 import { binarySize, humanSize, table } from '../../src/cli/table.js';
-import { toStats } from '../../src/engine/docker-map.js';
-import { LABEL, type ContainerState, type ContainerSummary, type EngineEvent } from '../../src/engine/engine.js';
+import { readStats as toStats } from '../../src/engine/docker/map.js';
+import { type ContainerState, type EngineEvent } from '../../src/engine/engine.js';
+import type { ContainerSummary } from '../../src/plan/observed.js';
+import { LABEL } from '../../src/labels.js';
 import { makeService } from '../support.js';
 
 function container(name: string, extra: Partial<ContainerSummary> & { project?: string; files?: string } = {}): ContainerSummary {

@@ -26,7 +26,7 @@ interface BuildRun {
 
 async function buildOne(run: BuildRun, svc: Service, ref: string): Promise<void> {
   const b = svc.build!;
-  await step(run.emit, { resource: 'image', name: ref, service: svc.name, action: 'build' }, () => run.engine.buildImage({
+  await step(run.emit, { resource: 'image', name: ref, service: svc.name, action: 'build' }, () => run.engine.images.build({
     context: b.context, dockerfile: b.dockerfile, tags: [ref, ...(b.tags ?? [])], target: b.target, labels: b.labels,
     args: Object.fromEntries(Object.entries(b.args ?? {}).filter((e): e is [string, string] => e[1] !== null)),
     noCache: run.noCache || b.no_cache, pull: run.pull || b.pull, signal: run.signal,
@@ -58,7 +58,7 @@ export const buildCommand: CommandModule<GlobalArgs, BuildArgs> = {
     const project = await loadStack(args);
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, args.services);
-    const { serviceImage } = await import('../../engine/spec.js');
+    const { serviceImage } = await import('../../engine/request/index.js');
     const engine = await connectEngine();
     const emit = args.quiet ? () => {} : progressFor(args);
     const names = args.services?.length ? args.services : Object.keys(project.services);

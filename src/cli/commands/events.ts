@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
-import { LABEL, type EngineEvent } from '../../engine/engine.js';
+import { type EngineEvent } from '../../engine/engine.js';
+import { LABEL } from '../../labels.js';
 import { connectEngine } from '../engine.js';
 import { loadStack, type GlobalArgs } from '../options.js';
 
@@ -51,7 +52,7 @@ export const eventsCommand: CommandModule<GlobalArgs, EventsArgs> = {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     try {
-      const events = await engine.events({ project: project.name, type: ['container'] }, ctl.signal);
+      const events = await containerEvents(engine, project.name, ctl.signal);
       if (args.progress !== 'quiet' && args.progress !== 'json') {
         process.stderr.write(`Watching the events of project ${project.name} (Ctrl-C to stop)\n`);
       }

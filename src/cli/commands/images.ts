@@ -1,8 +1,10 @@
 import type { Argv, CommandModule } from 'yargs';
-import type { ContainerSummary, ImageSummary } from '../../engine/engine.js';
+import type { ImageSummary } from '../../engine/engine.js';
+import type { ContainerSummary } from '../../plan/observed.js';
 import { connectEngine } from '../engine.js';
 import { loadStack, type GlobalArgs } from '../options.js';
 import { humanSize, printJson, table } from '../table.js';
+import { listContainers } from '../../run/observe.js';
 
 interface ImagesArgs extends GlobalArgs {
   services?: string[];
@@ -67,10 +69,10 @@ export const imagesCommand: CommandModule<GlobalArgs, ImagesArgs> = {
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, args.services);
     const engine = await connectEngine();
-    let list = await engine.listContainers({ project: project.name, all: true, oneoff: false });
+    let list = await listContainers(engine, { project: project.name, all: true, oneoff: false });
     if (args.services?.length) list = list.filter((c) => args.services!.includes(c.service));
     list.sort((a, b) => a.service.localeCompare(b.service) || a.number - b.number || a.name.localeCompare(b.name));
-    const rows = imageRows(list, list.length ? await engine.listImages() : []);
+    const rows = imageRows(list, list.length ? await engine.images.list() : []);
     if (args.quiet) return void process.stdout.write([...new Set(rows.map((r) => r.id).filter(Boolean))].map((id) => `${id}\n`).join(''));
     if (args.format === 'json') return printJson(rows);
     const lines = [['CONTAINER', 'REPOSITORY', 'TAG', 'IMAGE ID', 'SIZE']];

@@ -1,8 +1,11 @@
 import type { Argv, CommandModule } from 'yargs';
-import { LABEL, type ContainerState, type ContainerSummary } from '../../engine/engine.js';
+import { type ContainerState } from '../../engine/engine.js';
+import type { ContainerSummary } from '../../plan/observed.js';
+import { LABEL } from '../../labels.js';
 import { connectEngine } from '../engine.js';
 import type { GlobalArgs } from '../options.js';
 import { printJson, table } from '../table.js';
+import { listContainers } from '../../run/observe.js';
 
 interface LsArgs extends GlobalArgs {
   all?: boolean;
@@ -57,7 +60,7 @@ export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
     }) as unknown as Argv<LsArgs>,
   handler: async (args) => {
     const engine = await connectEngine();
-    const containers = await engine.listContainers({ all: true, labels: [LABEL.project] });
+    const containers = await listContainers(engine, { all: true, labels: [LABEL.project] });
     const projects = groupProjects(containers).filter((p) => args.all || p.running > 0);
     if (args.quiet) return void process.stdout.write(projects.map((p) => `${p.name}\n`).join(''));
     if (args.format === 'json') return printJson(projects.map(({ name, status, configFiles }) => ({ name, status, configFiles })));

@@ -1,8 +1,9 @@
 import type { Argv, CommandModule } from 'yargs';
-import type { ContainerSummary } from '../../engine/engine.js';
+import type { ContainerSummary } from '../../plan/observed.js';
 import { ExitCode, TugError, UsageError } from '../../errors.js';
 import { connectEngine } from '../engine.js';
 import { loadStack, type GlobalArgs } from '../options.js';
+import { listContainers } from '../../run/observe.js';
 
 interface PortArgs extends GlobalArgs {
   service: string;
@@ -51,7 +52,7 @@ export const portCommand: CommandModule<GlobalArgs, PortArgs> = {
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, [args.service]);
     const engine = await connectEngine();
-    const list = await engine.listContainers({ project: project.name, service: args.service, all: true, oneoff: false });
+    const list = await listContainers(engine, { project: project.name, service: args.service, all: true, oneoff: false });
     const container = list.find((c) => c.number === args.index);
     if (!container) {
       throw notFound('no_container', `service "${args.service}" has no container${args.index > 1 ? ` number ${args.index}` : ''}`, 'start it with tug up -d');

@@ -1,7 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
-import type { ContainerSummary } from '../../engine/engine.js';
+import type { ContainerSummary } from '../../plan/observed.js';
 import { connectEngine } from '../engine.js';
 import { loadStack, type GlobalArgs } from '../options.js';
+import { listContainers } from '../../run/observe.js';
 
 interface PsArgs extends GlobalArgs {
   services?: string[];
@@ -40,7 +41,7 @@ export const psCommand: CommandModule<GlobalArgs, PsArgs> = {
   handler: async (args) => {
     const project = await loadStack(args);
     const engine = await connectEngine();
-    let list = await engine.listContainers({ project: project.name, all: args.all || !!args.status?.length });
+    let list = await listContainers(engine, { project: project.name, all: args.all || !!args.status?.length });
     if (args.services?.length) list = list.filter((c) => args.services!.includes(c.service));
     if (args.status?.length) list = list.filter((c) => args.status!.includes(c.state));
     list.sort((a, b) => a.service.localeCompare(b.service) || a.number - b.number);

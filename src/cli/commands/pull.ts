@@ -26,12 +26,12 @@ async function pullOne(
 ): Promise<string | undefined> {
   const base = { resource: 'image' as const, name: ref, service: svc.name, action: 'pull' };
   if (svc.pull_policy === 'missing' || svc.pull_policy === 'if_not_present') {
-    if (await engine.imageId(ref)) return void emit({ ...base, state: 'skipped', message: 'present, and pull_policy is missing', time: Date.now() });
+    if (await engine.images.localId(ref)) return void emit({ ...base, state: 'skipped', message: 'present, and pull_policy is missing', time: Date.now() });
   }
   const t0 = Date.now();
   emit({ ...base, state: 'working', time: t0 });
   try {
-    await engine.pullImage(ref, undefined, opts.signal);
+    await engine.images.pull(ref, undefined, opts.signal);
     emit({ ...base, state: 'done', time: Date.now(), durationMs: Date.now() - t0 });
     return undefined;
   } catch (e) {

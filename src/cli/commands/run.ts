@@ -78,7 +78,7 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       // The display must have drawn its last frame before the container's output takes over.
       await progress.close();
       if (detach) {
-        await engine.startContainer(oneoff!.id);
+        await engine.containers.start(oneoff!.id);
         process.stdout.write(`${oneoff!.name}\n`);
         return;
       }
@@ -86,7 +86,7 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       process.exitCode = await forwardingSignals(engine, started.id, () => runAttached(engine, started, req, io));
     } finally {
       await progress.close();
-      if (oneoff && args.rm && !detach) await engine.removeContainer(oneoff.id, { force: true, volumes: true }).catch(() => {});
+      if (oneoff && args.rm && !detach) await engine.containers.remove(oneoff.id, { force: true, volumes: true }).catch(() => {});
     }
   },
 };
@@ -109,7 +109,7 @@ async function forwardingSignals<T>(engine: Engine, id: string, task: () => Prom
   let count = 0;
   const forward = (sig: NodeJS.Signals): void => {
     count++;
-    void engine.killContainer(id, count > 1 ? 'SIGKILL' : sig).catch(() => {});
+    void engine.containers.kill(id, count > 1 ? 'SIGKILL' : sig).catch(() => {});
   };
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);

@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { unlessGone } from '../../engine/api-error.js';
-import type { ContainerStats, ContainerSummary, Engine } from '../../engine/engine.js';
+import type { ContainerStats, Engine } from '../../engine/engine.js';
+import type { ContainerSummary } from '../../plan/observed.js';
 import { ps } from '../../run/ps.js';
 import { connectEngine } from '../engine.js';
 import { loadStack, type GlobalArgs } from '../options.js';
@@ -65,7 +66,7 @@ export const statsCommand: CommandModule<GlobalArgs, StatsArgs> = {
 async function sample(engine: Engine, project: string, services: string[] | undefined, all: boolean): Promise<Sample[]> {
   const list = await ps(engine, project, { all, services });
   // A container removed since it was listed has nothing to show.
-  const samples = await Promise.all(list.map(async (container) => ({ container, stats: await unlessGone(engine.stats(container.id)) })));
+  const samples = await Promise.all(list.map(async (container) => ({ container, stats: await unlessGone(engine.containers.stats(container.id)) })));
   return samples.filter((s): s is Sample => s.stats !== undefined);
 }
 

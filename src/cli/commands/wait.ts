@@ -3,6 +3,7 @@ import { ServiceFailedError } from '../../errors.js';
 import { connectEngine } from '../engine.js';
 import { loadStack, type GlobalArgs } from '../options.js';
 import { interruptible } from '../run-context.js';
+import { listContainers } from '../../run/observe.js';
 
 interface WaitArgs extends GlobalArgs {
   services: string[];
@@ -18,7 +19,7 @@ export const waitCommand: CommandModule<GlobalArgs, WaitArgs> = {
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, args.services);
     const engine = await connectEngine();
-    const all = await engine.listContainers({ project: project.name, all: true, oneoff: false });
+    const all = await listContainers(engine, { project: project.name, all: true, oneoff: false });
     const order = (s: string): number => args.services.indexOf(s);
     const containers = all.filter((c) => order(c.service) >= 0).sort((a, b) => order(a.service) - order(b.service) || a.number - b.number);
     if (containers.length === 0) {
@@ -29,7 +30,7 @@ export const waitCommand: CommandModule<GlobalArgs, WaitArgs> = {
     await interruptible(async (signal) => {
       // All of them, as Compose does, though only the first one's code is the answer.
       const codes = await Promise.all(containers.map(async (c) => {
-        const code = await engine.waitContainer(c.id, signal);
+        const code = await engine.containers.wait(c.id, signal);
         if (!quiet) process.stderr.write(`${c.name} exited with code ${code}\n`);
         return code;
       }));

@@ -2,13 +2,15 @@
 import { ExitCode, TugError } from '../../errors.js';
 import { type ServiceNetwork } from '../../stack/model.js';
 import { namespaceMode } from './container.js';
-import { type Ctx, type Dict, apiAtLeast, prune, unsupported } from './context.js';
+import type { EndpointSettings } from '../api/container.js';
+import { apiAtLeast } from '../api-version.js';
+import { type Ctx, prune, unsupported } from './context.js';
 
 export interface Networking {
   mode?: string;
   hostLinks?: string[];
-  endpoints: { name: string; endpoint: Dict }[];
-  later: { name: string; endpoint: Dict }[];
+  endpoints: { name: string; endpoint: EndpointSettings }[];
+  later: { name: string; endpoint: EndpointSettings }[];
   macOnEndpoint: boolean;
 }
 
@@ -48,7 +50,7 @@ export function networking(ctx: Ctx): Networking {
   };
 }
 
-export function endpoint(ctx: Ctx, key: string, cfg: ServiceNetwork, serviceMac: string | undefined, useAliases: boolean, links: string[]): Dict {
+export function endpoint(ctx: Ctx, key: string, cfg: ServiceNetwork, serviceMac: string | undefined, useAliases: boolean, links: string[]): EndpointSettings {
   const { service, opts } = ctx;
   const api = opts.apiVersion;
   const where = `networks.${key}`;
@@ -64,12 +66,12 @@ export function endpoint(ctx: Ctx, key: string, cfg: ServiceNetwork, serviceMac:
   }
   const driverOpts = { ...cfg.driver_opts, ...(ifname !== undefined ? { 'com.docker.network.endpoint.ifname': ifname } : {}) };
   const hasIpam = cfg.ipv4_address !== undefined || cfg.ipv6_address !== undefined || cfg.link_local_ips !== undefined;
-  return prune({
+  return prune<EndpointSettings>({
     Aliases: useAliases ? [...new Set([service.name, ...(cfg.aliases ?? [])])] : undefined,
     Links: links.length ? links : undefined,
     IPAMConfig: hasIpam ? { IPv4Address: cfg.ipv4_address, IPv6Address: cfg.ipv6_address, LinkLocalIPs: cfg.link_local_ips } : undefined,
     MacAddress: cfg.mac_address ?? serviceMac,
     DriverOpts: Object.keys(driverOpts).length ? driverOpts : undefined,
     GwPriority: cfg.gw_priority,
-  }) as Dict;
+  });
 }

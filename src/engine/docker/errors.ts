@@ -2,9 +2,20 @@
  * dockerode's failures (HTTP errors, socket errors, aborts, errors inside a 200 stream) as
  * TugErrors, so that nothing above the engine has to know what dockerode throws.
  */
-import { EngineUnreachableError, TugError } from '../errors.js';
-import { EngineApiError } from './api-error.js';
-import type { Json } from './docker-map.js';
+import { EngineUnreachableError, TugError } from '../../errors.js';
+import { EngineApiError } from '../api-error.js';
+
+/** What dockerode and Node's sockets put on the errors they throw (all optional). */
+interface Failure {
+  name?: string;
+  message?: string;
+  cause?: { name?: string };
+  statusCode?: number;
+  /** The engine's answer: `{ message }` JSON, or text. */
+  json?: unknown;
+  syscall?: string;
+  code?: string;
+}
 
 /** Errors that mean "no engine there", as opposed to an engine saying no. */
 const UNREACHABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'EPERM', 'ETIMEDOUT', 'EHOSTUNREACH',
@@ -13,7 +24,7 @@ const UNREACHABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'EPERM', 
 /** `target` and `hint` name the engine in "cannot reach" messages. */
 export function wrapError(e: unknown, what: string, target: string, hint: string): Error {
   if (e instanceof TugError) return e;
-  const err = e as Json;
+  const err = e as Failure | undefined;
   if (err?.name === 'AbortError' || err?.name === 'TimeoutError') {
     if (err.name === 'TimeoutError' || err.cause?.name === 'TimeoutError') {
       return new EngineUnreachableError(`the Docker engine at ${target} did not answer in time (${what})`, hint, e);
@@ -32,15 +43,8 @@ export function wrapError(e: unknown, what: string, target: string, hint: string
 }
 
 function engineMessage(e: unknown): string {
-  const err = e as Json;
-  const body = err?.json;
-  if (body && typeof body === 'object' && !Buffer.isBuffer(body) && typeof body.message === 'string') return body.message;
+  const body = (e as Failure | undefined)?.json;
+  if (body && typeof body === 'object' && !Buffer.isBuffer(body) && 'message' in body && typeof body.message === 'string') return body.message;
   if (typeof body === 'string' && body.trim()) return body.trim();
-  return String(err?.message ?? e).replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
-}
-
-/** A pull or build stream answers 200 and reports its failure inside, as a JSON message. */
-export function streamErrorOf(m: Json): string | undefined {
-  const msg = m.errorDetail?.message ?? m.error;
-  return msg === undefined || msg === null || msg === '' ? undefined : String(msg).trim();
+  return String((e as Failure | undefined)?.message ?? e).replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
 }

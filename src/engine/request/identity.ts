@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { ExitCode, TugError } from '../../errors.js';
 import { type Project, type Service } from '../../stack/model.js';
-import { LABEL } from '../engine.js';
+import { LABEL } from '../../labels.js';
 import { type Ctx, type Dict, isPlainObject } from './context.js';
 
 export function containerName(project: Project, service: Service, number: number, oneoff?: string): string {

@@ -3,19 +3,18 @@
  * progress), the 8-byte-header multiplexing of logs and attach, and log lines.
  */
 import { StringDecoder } from 'node:string_decoder';
-import type { Json } from './docker-map.js';
 
 export async function* empty(): AsyncGenerator<never> {}
 
 /** Newline-delimited JSON, whatever the chunking; a line that is not JSON is skipped. */
-export async function* jsonLines(stream: AsyncIterable<Buffer | string>): AsyncGenerator<Json> {
+export async function* jsonLines(stream: AsyncIterable<Buffer | string>): AsyncGenerator<object> {
   const decoder = new StringDecoder('utf8');
   let pending = '';
-  const parse = (line: string): Json | undefined => {
+  const parse = (line: string): object | undefined => {
     if (!line.trim()) return undefined;
     try {
       const v: unknown = JSON.parse(line);
-      return v && typeof v === 'object' ? (v as Json) : undefined;
+      return v && typeof v === 'object' ? v : undefined;
     } catch {
       return undefined;
     }

@@ -5,7 +5,7 @@ import { isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import dockerignoreModule from '@balena/dockerignore';
 import { pack as tarPack, type Headers as TarHeaders, type PackOptions } from 'tar-fs';
-import { ExitCode, TugError } from '../errors.js';
+import { ExitCode, TugError } from '../../errors.js';
 
 // The package's typings describe an ES default export; at runtime it is module.exports, which carries .default too.
 const dockerignore = dockerignoreModule.default;

@@ -1,8 +1,10 @@
 /** Create bodies for the project's own networks and volumes. */
 import { ExitCode, TugError } from '../../errors.js';
 import { type Project } from '../../stack/model.js';
-import { LABEL, type NetworkCreateBody, type VolumeCreateBody } from '../engine.js';
-import { apiAtLeast, prune } from './context.js';
+import { LABEL } from '../../labels.js';
+import type { NetworkCreateBody, VolumeCreateBody } from '../api/resources.js';
+import { apiAtLeast } from '../api-version.js';
+import { prune } from './context.js';
 
 export interface ResourceSpecOptions {
   /** tug's version, for the `com.docker.compose.version` label. */
@@ -28,7 +30,7 @@ export function networkSpec(project: Project, key: string, opts: ResourceSpecOpt
     Config: n.ipam.config?.map((c) => ({ Subnet: c.subnet, IPRange: c.ip_range, Gateway: c.gateway, AuxiliaryAddresses: c.aux_addresses })),
     Options: n.ipam.options,
   };
-  return prune({
+  return prune<NetworkCreateBody>({
     Name: n.name,
     CheckDuplicate: true,
     Driver: n.driver,
@@ -45,14 +47,14 @@ export function networkSpec(project: Project, key: string, opts: ResourceSpecOpt
       ...(opts.version !== undefined ? { [LABEL.version]: opts.version } : {}),
       [LABEL.managedBy]: 'tug',
     },
-  }) as NetworkCreateBody;
+  });
 }
 
 export function volumeSpec(project: Project, key: string, opts: ResourceSpecOptions = {}): VolumeCreateBody {
   const v = project.volumes[key];
   if (!v) throw new TugError('undefined_volume', `volume "${key}" is not declared under the top-level volumes:`, { exitCode: ExitCode.invalidStack });
   if (v.external) throw new TugError('external_volume', `volume "${key}" is external: tug does not create it`, { exitCode: ExitCode.invalidStack, hint: `create it first: docker volume create ${v.name}` });
-  return prune({
+  return prune<VolumeCreateBody>({
     Name: v.name,
     Driver: v.driver,
     DriverOpts: v.driver_opts,
@@ -63,5 +65,5 @@ export function volumeSpec(project: Project, key: string, opts: ResourceSpecOpti
       ...(opts.version !== undefined ? { [LABEL.version]: opts.version } : {}),
       [LABEL.managedBy]: 'tug',
     },
-  }) as VolumeCreateBody;
+  });
 }

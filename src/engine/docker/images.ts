@@ -4,18 +4,17 @@
  * the service's (exit code 5), unless the engine itself went away.
  */
 import type { Readable } from 'node:stream';
-import { EngineUnreachableError, ExitCode, TugError } from '../errors.js';
-import { buildContext } from './docker-build.js';
-import type { DockerClient } from './docker-client.js';
-import { streamErrorOf } from './docker-errors.js';
-import { splitRef, toImage, toPullProgress, type Json } from './docker-map.js';
-import { jsonLines } from './docker-streams.js';
-import type { BuildOptions, ImageSummary, PullProgress } from './engine.js';
+import { EngineUnreachableError, ExitCode, TugError } from '../../errors.js';
+import { buildContext } from './build.js';
+import type { DockerClient } from './client.js';
+import { readBuildMessage, readImage, readImageId, readPullProgress, readStreamError, splitRef } from './map.js';
+import { jsonLines } from './streams.js';
+import type { BuildOptions, ImageSummary, PullProgress } from '../types.js';
 
 export async function imageId(client: DockerClient, ref: string): Promise<string | undefined> {
   const { docker } = await client.get();
-  const i: Json | undefined = await client.orMissing(client.call(`inspecting image ${ref}`, () => docker.getImage(ref).inspect()));
-  return i && String(i.Id);
+  const i = await client.orMissing(client.call(`inspecting image ${ref}`, () => docker.getImage(ref).inspect()));
+  return i && readImageId(i);
 }
 
 export async function removeImage(client: DockerClient, ref: string): Promise<void> {
@@ -26,8 +25,8 @@ export async function removeImage(client: DockerClient, ref: string): Promise<vo
 export async function listImages(client: DockerClient, filter: { references?: string[] } = {}): Promise<ImageSummary[]> {
   const { docker } = await client.get();
   const filters: Record<string, string[]> = filter.references?.length ? { reference: filter.references } : {};
-  const list: Json[] = await client.call('listing images', () => docker.listImages({ filters }));
-  return list.map(toImage);
+  const list = await client.call('listing images', () => docker.listImages({ filters }));
+  return list.map(readImage);
 }
 
 export async function tagImage(client: DockerClient, source: string, target: string): Promise<void> {
@@ -50,14 +49,14 @@ export async function pullImage(client: DockerClient, ref: string, onProgress?: 
     docker.modem.followProgress(
       stream,
       (err) => (err ? fail(err) : done()),
-      (p: Json) => {
+      (p: unknown) => {
         // An HTTP 200 pull can still fail: the registry's refusal arrives inside the stream.
-        const msg = streamErrorOf(p);
+        const msg = readStreamError(p);
         if (msg !== undefined) {
           streamError ??= msg;
           return;
         }
-        onProgress?.(toPullProgress(p));
+        onProgress?.(readPullProgress(p));
       },
     );
   }).catch(failed);
@@ -69,7 +68,7 @@ export async function buildImage(client: DockerClient, opts: BuildOptions): Prom
   const [first, ...others] = opts.tags;
   const what = `building ${first ?? opts.context}`;
   const { tar, dockerfile } = await buildContext(opts.context, opts.dockerfile ?? 'Dockerfile');
-  const query: Json = { dockerfile, rm: true, forcerm: true };
+  const query: Record<string, unknown> = { dockerfile, rm: true, forcerm: true };
   if (first !== undefined) query.t = first;
   if (opts.args && Object.keys(opts.args).length) query.buildargs = opts.args;
   if (opts.target) query.target = opts.target;
@@ -87,11 +86,11 @@ export async function buildImage(client: DockerClient, opts: BuildOptions): Prom
   let step: string | undefined;
   let error: string | undefined;
   try {
-    for await (const m of jsonLines(res)) {
-      const msg = streamErrorOf(m);
-      if (msg !== undefined) error ??= msg;
-      if (typeof m.aux?.ID === 'string') id = m.aux.ID;
-      if (typeof m.stream !== 'string') continue;
+    for await (const raw of jsonLines(res)) {
+      const m = readBuildMessage(raw);
+      if (m.error !== undefined) error ??= m.error;
+      if (m.imageId !== undefined) id = m.imageId;
+      if (m.stream === undefined) continue;
       for (const line of m.stream.split('\n')) {
         const text = line.trimEnd();
         if (!text) continue;

@@ -9,11 +9,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { EngineUnreachableError, TugError } from '../errors.js';
-import { EngineApiError } from './api-error.js';
-import { wrapError } from './docker-errors.js';
-import type { Json } from './docker-map.js';
-import { DEFAULT_SOCKET } from './engine.js';
+import { EngineUnreachableError, TugError } from '../../errors.js';
+import { EngineApiError } from '../api-error.js';
+import { wrapError } from './errors.js';
+import { readApiVersion } from './map.js';
+import { compareApi } from '../api-version.js';
+import { DEFAULT_SOCKET, type EngineTarget } from '../connect.js';
 
 /** The newest API tug is written against; newer engines are spoken to at this level. */
 export const MAX_API = '1.47';
@@ -26,7 +27,11 @@ export type DialOptions = Parameters<Docker['modem']['dial']>[0];
 export class DockerClient {
   private ready?: Promise<{ docker: Docker; api: string }>;
 
-  constructor(readonly target: string, private readonly fromEnv: boolean) {}
+  readonly target: string;
+
+  constructor(private readonly where: EngineTarget) {
+    this.target = where.host;
+  }
 
   get(): Promise<{ docker: Docker; api: string }> {
     this.ready ??= this.negotiate().catch((e: unknown) => {
@@ -45,12 +50,12 @@ export class DockerClient {
       throw new EngineUnreachableError(`cannot use Docker host ${this.target}: ${(e as Error).message}`, this.hint(), e);
     }
     const probe = new Docker(base);
-    const version = probe.version.bind(probe) as (o: object) => Promise<Json>; // the typings lack abortSignal
+    const version = probe.version.bind(probe) as (o: object) => Promise<unknown>; // the typings lack abortSignal
     const v = await this.call('asking the engine for its version', () =>
       version({ abortSignal: AbortSignal.timeout(NEGOTIATE_TIMEOUT_MS) }));
-    const server = String(v.ApiVersion ?? '');
-    if (!/^\d+\.\d+$/.test(server)) {
-      throw new TugError('engine_error', `the engine at ${this.target} reported no usable API version (${JSON.stringify(v.ApiVersion)})`);
+    const server = readApiVersion(v);
+    if (server === undefined) {
+      throw new TugError('engine_error', `the engine at ${this.target} reported no usable API version`);
     }
     const api = compareApi(server, MAX_API) < 0 ? server : MAX_API;
     return { docker: new Docker({ ...base, version: `v${api}` }), api };
@@ -61,7 +66,7 @@ export class DockerClient {
     try {
       return await fn();
     } catch (e) {
-      if (okStatus.includes((e as Json).statusCode)) return undefined as T;
+      if (okStatus.includes((e as { statusCode?: number } | undefined)?.statusCode ?? 0)) return undefined as T;
       throw this.wrap(e, what);
     }
   }
@@ -88,7 +93,7 @@ export class DockerClient {
   }
 
   hint(): string {
-    return this.fromEnv
+    return this.where.source === 'env'
       ? `is the engine running? DOCKER_HOST is set to ${this.target}`
       : `is the engine running and is its socket readable? Set DOCKER_HOST (e.g. unix:///var/run/docker.sock or tcp://host:2375) to use another one`;
   }
@@ -117,10 +122,4 @@ function modemOptions(target: string): ModemOptions {
     }
   }
   return out;
-}
-
-function compareApi(a: string, b: string): number {
-  const [am = 0, an = 0] = a.split('.').map(Number);
-  const [bm = 0, bn = 0] = b.split('.').map(Number);
-  return am - bm || an - bn;
 }

@@ -2,8 +2,9 @@
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { ExitCode, TugError } from '../../errors.js';
 import { type Project, type Service } from '../../stack/model.js';
-import { type ContainerCreateBody } from '../engine.js';
-import { type ContainerPlan, type ContainerSpecOptions, type Ctx, type Dict, apiAtLeast, nanos, prune, unsupported } from './context.js';
+import type { ContainerCreateBody, HealthConfig, PortBinding, RestartPolicy } from '../api/container.js';
+import { apiAtLeast } from '../api-version.js';
+import { type ContainerPlan, type ContainerSpecOptions, type Ctx, nanos, prune, unsupported } from './context.js';
 import { containerName, labels, serviceImage } from './identity.js';
 import { refuseUnsupported } from './keys.js';
 import { networking } from './network.js';
@@ -17,8 +18,8 @@ export function containerSpec(project: Project, service: Service, opts: Containe
   const mounts = volumeMounts(ctx);
   const files = fileMounts(ctx);
   const net = networking(ctx);
-  const exposed: Dict = {};
-  const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  const exposed: Record<string, Record<string, never>> = {};
+  const bindings: Record<string, PortBinding[]> = {};
   for (const p of service.ports) {
     const key = `${p.target}/${p.protocol}`;
     exposed[key] = {};
@@ -28,7 +29,7 @@ export function containerSpec(project: Project, service: Service, opts: Containe
   const security = securityOpts(ctx);
   const mac = service.mac_address !== undefined && !net.macOnEndpoint ? service.mac_address : undefined;
 
-  const body: Dict = {
+  const body: ContainerCreateBody = {
     Image: image,
     Cmd: service.command ?? undefined,
     Entrypoint: service.entrypoint ?? undefined,
@@ -86,7 +87,7 @@ export function containerSpec(project: Project, service: Service, opts: Containe
   };
   return {
     name: containerName(project, service, opts.number, opts.oneoff),
-    body: prune(body) as ContainerCreateBody,
+    body: prune(body),
     networks: net.later,
     copies: fileCopies(ctx),
     ...(service.platform !== undefined ? { platform: service.platform } : {}),
@@ -94,7 +95,7 @@ export function containerSpec(project: Project, service: Service, opts: Containe
   };
 }
 
-export function healthcheck(ctx: Ctx): Dict | undefined {
+export function healthcheck(ctx: Ctx): HealthConfig | undefined {
   const { service, opts } = ctx;
   const h = service.healthcheck;
   if (!h) return undefined;
@@ -117,7 +118,7 @@ export function healthcheck(ctx: Ctx): Dict | undefined {
   };
 }
 
-export function restartPolicy(service: Service): Dict | undefined {
+export function restartPolicy(service: Service): RestartPolicy | undefined {
   // deploy.restart_policy wins over restart, as in Compose; delay and window have no engine equivalent.
   const rp = service.deploy?.restart_policy;
   if (rp) {

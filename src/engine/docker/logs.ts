@@ -3,10 +3,10 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
-import type { DockerClient } from './docker-client.js';
-import { unixTime, type Json } from './docker-map.js';
-import { cutTimestamp, demux, LineAssembler, LineSplitter, RecentTimes, type LogRecord } from './docker-streams.js';
-import type { LogLine, LogOptions } from './engine.js';
+import type { DockerClient } from './client.js';
+import { unixTime } from './map.js';
+import { cutTimestamp, demux, LineAssembler, LineSplitter, RecentTimes, type LogRecord } from './streams.js';
+import type { LogLine, LogOptions } from '../types.js';
 
 /**
  * Following a multiplexed stream always asks for timestamps: the engine can close a follow
@@ -15,11 +15,22 @@ import type { LogLine, LogOptions } from './engine.js';
  * already delivered. Not with a TTY: there the engine stamps each 16 KiB piece of a long
  * line inside the raw byte stream, so records cannot be told apart and the race remains.
  */
+/** The query of `GET /containers/{id}/logs`. */
+interface LogQuery {
+  stdout: boolean;
+  stderr: boolean;
+  timestamps: boolean;
+  tail?: string;
+  since?: string;
+  until?: string;
+  follow?: boolean;
+}
+
 export async function* readLogs(client: DockerClient, id: string, opts: LogOptions, tty: boolean): AsyncGenerator<LogLine> {
   const { signal } = opts;
   const follow = opts.follow ?? false;
   const catchUp = follow && !tty;
-  const query: Json = { stdout: true, stderr: true, timestamps: catchUp || (opts.timestamps ?? false) };
+  const query: LogQuery = { stdout: true, stderr: true, timestamps: catchUp || (opts.timestamps ?? false) };
   query.tail = String(opts.tail ?? 'all');
   if (opts.since !== undefined) query.since = unixTime(opts.since);
   if (opts.until !== undefined) query.until = unixTime(opts.until);
@@ -29,7 +40,7 @@ export async function* readLogs(client: DockerClient, id: string, opts: LogOptio
     return opts.timestamps && l.time !== undefined ? { stream, text, time: l.time } : { stream, text };
   };
   const seen = new RecentTimes();
-  const pass = async function* (q: Json, again: boolean): AsyncGenerator<LogLine, boolean> {
+  const pass = async function* (q: LogQuery, again: boolean): AsyncGenerator<LogLine, boolean> {
     for await (const r of logRecords(client, id, q, tty, signal)) {
       if (r.time !== undefined && (again ? seen.take(r.time) : (seen.add(r.time), false))) continue;
       for (const l of lines[r.stream].push(r.text, r.time)) yield toLine(r.stream, l);
@@ -53,7 +64,7 @@ export async function* readLogs(client: DockerClient, id: string, opts: LogOptio
  * stream is multiplexed; one line when the container has a TTY and the stream is raw bytes.
  * Ends quietly when `signal` aborts.
  */
-async function* logRecords(client: DockerClient, id: string, query: Json, tty: boolean, signal?: AbortSignal): AsyncGenerator<LogRecord> {
+async function* logRecords(client: DockerClient, id: string, query: LogQuery, tty: boolean, signal?: AbortSignal): AsyncGenerator<LogRecord> {
   if (signal?.aborted) return;
   const what = `reading logs of container ${id}`;
   let res: IncomingMessage;

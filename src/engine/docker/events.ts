@@ -3,16 +3,15 @@
  * caller that subscribes first and inspects second misses no transition.
  */
 import type { Readable } from 'node:stream';
-import { EngineUnreachableError } from '../errors.js';
-import type { DockerClient } from './docker-client.js';
-import { toEvent } from './docker-map.js';
-import { empty, jsonLines } from './docker-streams.js';
-import { LABEL, type EngineEvent, type EventFilter } from './engine.js';
+import { EngineUnreachableError } from '../../errors.js';
+import type { DockerClient } from './client.js';
+import { labelFilters, readEvent } from './map.js';
+import { empty, jsonLines } from './streams.js';
+import type { EngineEvent, EventFilter } from '../types.js';
 
 export async function subscribe(client: DockerClient, filter: EventFilter, signal: AbortSignal): Promise<AsyncIterable<EngineEvent>> {
   const { docker } = await client.get();
-  const filters: Record<string, string[]> = {};
-  if (filter.project !== undefined) filters.label = [`${LABEL.project}=${filter.project}`];
+  const filters = labelFilters(filter.labels);
   if (filter.type?.length) filters.type = filter.type;
   if (filter.containers?.length) filters.container = filter.containers;
   if (signal.aborted) return empty();
@@ -33,9 +32,10 @@ export async function subscribe(client: DockerClient, filter: EventFilter, signa
 async function* eventStream(client: DockerClient, res: Readable, signal: AbortSignal, stop: () => void): AsyncGenerator<EngineEvent> {
   try {
     // Until iteration starts the response stays paused, so early events wait in its buffer.
-    for await (const e of jsonLines(res)) {
+    for await (const raw of jsonLines(res)) {
       if (signal.aborted) return; // a chunk may hold several events; none after the abort
-      yield toEvent(e);
+      const e = readEvent(raw);
+      if (e) yield e; // a kind of event tug does not know is none of its business
     }
   } catch (e) {
     if (signal.aborted) return;

@@ -6,11 +6,11 @@
 import type { Socket } from 'node:net';
 import { PassThrough, type Duplex, type Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TugError } from '../errors.js';
-import type { DockerClient } from './docker-client.js';
-import type { Json } from './docker-map.js';
-import { demux, type Frame } from './docker-streams.js';
-import type { AttachOptions, ExecOptions, ExecSession } from './engine.js';
+import { TugError } from '../../errors.js';
+import type { DockerClient } from './client.js';
+import { readExecCreated, readExecState, readWait } from './map.js';
+import { demux, type Frame } from './streams.js';
+import type { AttachOptions, ExecOptions, ExecSession } from '../types.js';
 
 /** Exec inspect right after the output ends may still say Running; this bounds the re-asking. */
 const EXIT_POLL_MAX_MS = 250;
@@ -18,24 +18,24 @@ const EXIT_POLL_MAX_MS = 250;
 export async function startExec(client: DockerClient, container: string, opts: ExecOptions): Promise<ExecSession> {
   const what = `running ${JSON.stringify(opts.cmd.join(' '))} in container ${container}`;
   const attach = !opts.detach;
-  const body: Json = {
+  const body: Record<string, unknown> = {
     Cmd: opts.cmd, Tty: opts.tty, AttachStdin: attach && opts.stdin, AttachStdout: attach, AttachStderr: attach,
     Privileged: opts.privileged ?? false,
   };
   if (opts.env?.length) body.Env = opts.env;
   if (opts.user) body.User = opts.user;
   if (opts.workdir) body.WorkingDir = opts.workdir;
-  const created: Json = await client.dial(what, {
+  const created = readExecCreated(await client.dial(what, {
     path: `/containers/${encodeURIComponent(container)}/exec?`, method: 'POST', options: { _query: {}, _body: body },
     statusCodes: { 200: true, 201: true },
-  });
-  const id = String(created.Id);
+  }));
+  const id = created.id;
   const path = `/exec/${encodeURIComponent(id)}`;
   const resize = (rows: number, cols: number): Promise<void> => resizeTty(client, `${path}/resize?`, `resizing the exec in ${container}`, rows, cols);
   const exitCode = async (): Promise<number> => {
     for (let wait = 10; ; wait = Math.min(wait * 2, EXIT_POLL_MAX_MS)) {
-      const r: Json = await client.dial(`inspecting the exec in ${container}`, { path: `${path}/json`, method: 'GET', statusCodes: { 200: true } });
-      if (!r.Running) return typeof r.ExitCode === 'number' ? r.ExitCode : -1;
+      const r = readExecState(await client.dial(`inspecting the exec in ${container}`, { path: `${path}/json`, method: 'GET', statusCodes: { 200: true } }));
+      if (!r.running) return r.exitCode;
       await sleep(wait);
     }
   };
@@ -63,9 +63,9 @@ export async function attachContainer(client: DockerClient, container: string, o
   const resize = (rows: number, cols: number): Promise<void> => resizeContainer(client, container, rows, cols);
   const exitCode = async (): Promise<number> => {
     const { docker } = await client.get();
-    const r: Json = await client.call(`waiting for container ${container}`, () => docker.getContainer(container).wait());
-    if (r.Error?.Message) throw new TugError('engine_error', `waiting for container ${container}: ${r.Error.Message}`);
-    return Number(r.StatusCode);
+    const r = readWait(await client.call(`waiting for container ${container}`, () => docker.getContainer(container).wait()));
+    if (r.error) throw new TugError('engine_error', `waiting for container ${container}: ${r.error}`);
+    return r.statusCode;
   };
   return session(client, what, sock, opts, resize, exitCode);
 }

@@ -5,8 +5,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { DockerClient } from './docker-client.js';
-import type { PathStat } from './engine.js';
+import type { DockerClient } from './client.js';
+import type { PathStat } from '../types.js';
 
 const STAT_HEADER = 'x-docker-container-path-stat';
 /** Go's os.ModeDir and os.ModeSymlink, as the engine encodes them in `mode`. */

@@ -2,7 +2,8 @@
 import { ExitCode, TugError } from '../../errors.js';
 import { type Project, type Service } from '../../stack/model.js';
 import { parseDuration } from '../../stack/units.js';
-import { type ContainerCreateBody } from '../engine.js';
+import type { ContainerCreateBody, EndpointSettings } from '../api/container.js';
+import type { FileToCopy } from '../types.js';
 
 export type Dict = Record<string, unknown>;
 
@@ -28,37 +29,17 @@ export interface ContainerSpecOptions {
   readFile?: (absolutePath: string) => string;
 }
 
-export interface FileCopy {
-  path: string;
-  content: string;
-  mode: number;
-  uid?: number;
-  gid?: number;
-}
-
 export interface ContainerPlan {
   name: string;
   body: ContainerCreateBody;
   /** Networks to connect after create and before start (only below API 1.44). */
-  networks: { name: string; endpoint: Record<string, unknown> }[];
+  networks: { name: string; endpoint: EndpointSettings }[];
   /** Secret and config contents to upload after create. */
-  copies: FileCopy[];
+  copies: FileToCopy[];
   /** The create call's `platform` query parameter. */
   platform?: string;
   /** Settings dropped because the engine is too old to understand them and they are only tuning. */
   warnings: string[];
-}
-
-/** Numeric comparison: "1.9" is older than "1.44". */
-export function apiAtLeast(apiVersion: string, min: string): boolean {
-  const a = apiVersion.split('.').map(Number);
-  const b = min.split('.').map(Number);
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const x = a[i] ?? 0;
-    const y = b[i] ?? 0;
-    if (x !== y) return x > y;
-  }
-  return true;
 }
 
 export interface Ctx {
@@ -94,10 +75,10 @@ export function isPlainObject(v: unknown): v is Dict {
 }
 
 /** Drops undefined members deeply; empty objects stay, since `ExposedPorts` values must be `{}`. */
-export function prune(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(prune);
+export function prune<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(prune) as T;
   if (!isPlainObject(v)) return v;
   const out: Dict = {};
   for (const [k, val] of Object.entries(v)) if (val !== undefined) out[k] = prune(val);
-  return out;
+  return out as T;
 }

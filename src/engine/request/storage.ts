@@ -2,11 +2,14 @@
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { ExitCode, TugError } from '../../errors.js';
 import { type FileObject, type FileReference, type ServiceVolume } from '../../stack/model.js';
-import { type Ctx, type Dict, type FileCopy, apiAtLeast, prune, unsupported } from './context.js';
+import type { MountSpec } from '../api/container.js';
+import { apiAtLeast } from '../api-version.js';
+import type { FileToCopy } from '../types.js';
+import { type Ctx, prune, unsupported } from './context.js';
 
-export function volumeMounts(ctx: Ctx): { binds: string[]; mounts: Dict[] } {
+export function volumeMounts(ctx: Ctx): { binds: string[]; mounts: MountSpec[] } {
   const binds: string[] = [];
-  const mounts: Dict[] = [];
+  const mounts: MountSpec[] = [];
   for (const v of ctx.service.volumes) {
     const bind = v.type === 'bind' ? bindString(ctx, v) : undefined;
     if (bind !== undefined) binds.push(bind);
@@ -24,7 +27,7 @@ export function bindString(ctx: Ctx, v: ServiceVolume): string | undefined {
   return `${v.source ?? ''}:${v.target}${modes.length ? `:${modes.join(',')}` : ''}`;
 }
 
-export function volumeMount(ctx: Ctx, v: ServiceVolume): Dict {
+export function volumeMount(ctx: Ctx, v: ServiceVolume): MountSpec {
   const { service, opts, project } = ctx;
   const key = 'volumes';
   const api = opts.apiVersion;
@@ -52,12 +55,12 @@ export function volumeMount(ctx: Ctx, v: ServiceVolume): Dict {
       if ((recursive === 'writable' || recursive === 'readonly') && !apiAtLeast(api, '1.44')) {
         throw unsupported(service.name, key, `bind.recursive: ${recursive} needs Engine API 1.44 (Docker 25); the engine speaks ${api}`);
       }
-      const options = prune({
+      const options = prune<NonNullable<MountSpec['BindOptions']>>({
         Propagation: b.propagation,
         NonRecursive: recursive === 'disabled' || undefined,
         ReadOnlyNonRecursive: recursive === 'writable' || undefined,
         ReadOnlyForceRecursive: recursive === 'readonly' || undefined,
-      }) as Dict;
+      });
       return { Type: 'bind', Source: v.source, ...base, BindOptions: Object.keys(options).length ? options : undefined };
     }
     case 'tmpfs': {
@@ -105,8 +108,8 @@ export function fileRefs(ctx: Ctx): ResolvedRef[] {
   return out;
 }
 
-export function fileMounts(ctx: Ctx): Dict[] {
-  return fileRefs(ctx).flatMap(({ kind, ref, obj, target }) => {
+export function fileMounts(ctx: Ctx): MountSpec[] {
+  return fileRefs(ctx).flatMap(({ kind, ref, obj, target }): MountSpec[] => {
     if (obj.file === undefined) return [];
     if (ref.uid !== undefined || ref.gid !== undefined || ref.mode !== undefined) {
       ctx.warnings.push(`service "${ctx.service.name}": uid, gid and mode of ${kind.slice(0, -1)} "${ref.source}" are ignored: a file is bind-mounted as it is on the host`);
@@ -116,8 +119,8 @@ export function fileMounts(ctx: Ctx): Dict[] {
   });
 }
 
-export function fileCopies(ctx: Ctx): FileCopy[] {
-  return fileRefs(ctx).flatMap(({ kind, ref, obj, target }): FileCopy[] => {
+export function fileCopies(ctx: Ctx): FileToCopy[] {
+  return fileRefs(ctx).flatMap(({ kind, ref, obj, target }): FileToCopy[] => {
     if (obj.file !== undefined) return [];
     let content = obj.content;
     if (content === undefined && obj.environment !== undefined) {
@@ -128,7 +131,7 @@ export function fileCopies(ctx: Ctx): FileCopy[] {
       }
     }
     if (content === undefined) return [];
-    const copy: FileCopy = { path: target, content, mode: ref.mode ?? 0o444 };
+    const copy: FileToCopy = { path: target, content, mode: ref.mode ?? 0o444 };
     if (ref.uid !== undefined) copy.uid = Number(ref.uid);
     if (ref.gid !== undefined) copy.gid = Number(ref.gid);
     return [copy];

@@ -1,23 +1,26 @@
 /**
- * The Engine API's JSON as tug's types. Every field is read defensively: the API adds and
- * renames fields across versions, and a listing carries less than an inspect.
+ * The Engine API's JSON as tug's types: the one place that reads the engine's untyped
+ * answers. Every field is read defensively: the API adds and renames fields across
+ * versions, and a listing carries less than an inspect.
  */
-import { TugError } from '../errors.js';
-import { parseDuration } from '../stack/units.js';
-import {
-  LABEL,
-  type ContainerDetails,
-  type ContainerStats,
-  type ContainerState,
-  type ContainerSummary,
-  type EngineEvent,
-  type HealthState,
-  type ImageSummary,
-  type NetworkSummary,
-  type ProcessList,
-  type PullProgress,
-  type VolumeSummary,
-} from './engine.js';
+import { TugError } from '../../errors.js';
+import { parseDuration } from '../../stack/units.js';
+import type {
+  ContainerDetails,
+  ContainerInfo,
+  ContainerStats,
+  ContainerState,
+  EngineInfo,
+  EngineEvent,
+  EventType,
+  HealthState,
+  ImageSummary,
+  NetworkSummary,
+  PortSummary,
+  ProcessList,
+  PullProgress,
+  VolumeSummary,
+} from '../types.js';
 
 /** Engine JSON, read defensively field by field: the API adds fields across versions. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -36,23 +39,13 @@ function healthFromStatus(status: string): HealthState {
   return 'none';
 }
 
-function labelled(labels: Record<string, string>): Pick<ContainerSummary, 'service' | 'number' | 'oneoff' | 'configHash'> {
-  const n = Number.parseInt(labels[LABEL.number] ?? '', 10);
-  return {
-    service: labels[LABEL.service] ?? '',
-    number: Number.isFinite(n) ? n : 0,
-    oneoff: labels[LABEL.oneoff] === 'True',
-    ...(labels[LABEL.configHash] !== undefined ? { configHash: labels[LABEL.configHash] } : {}),
-  };
-}
-
-export function toSummary(c: Json): ContainerSummary {
+export function readContainerInfo(raw: unknown): ContainerInfo {
+  const c = raw as Json;
   const labels: Record<string, string> = c.Labels ?? {};
   const status = String(c.Status ?? '');
   return {
     id: String(c.Id),
     name: String(c.Names?.[0] ?? '').replace(/^\//, ''),
-    ...labelled(labels),
     state: toState(c.State),
     status,
     health: healthFromStatus(status),
@@ -69,14 +62,15 @@ export function toSummary(c: Json): ContainerSummary {
   };
 }
 
-export function toDetails(c: Json): ContainerDetails {
+export function readContainer(raw: unknown): ContainerDetails {
+  const c = raw as Json;
   const config: Json = c.Config ?? {};
   const labels: Record<string, string> = config.Labels ?? {};
   const s: Json = c.State ?? {};
   const state = toState(s.Status);
   const health: HealthState = s.Health?.Status ? (s.Health.Status as HealthState) : 'none';
   const exitCode = Number(s.ExitCode ?? 0);
-  const ports: ContainerSummary['ports'] = [];
+  const ports: PortSummary[] = [];
   for (const [key, bindings] of Object.entries((c.NetworkSettings?.Ports ?? {}) as Record<string, Json[] | null>)) {
     const [port = '0', type = 'tcp'] = key.split('/');
     if (!bindings?.length) ports.push({ privatePort: Number(port), type });
@@ -88,7 +82,6 @@ export function toDetails(c: Json): ContainerDetails {
   return {
     id: String(c.Id),
     name: String(c.Name ?? '').replace(/^\//, ''),
-    ...labelled(labels),
     state,
     status: statusText(state, exitCode, health),
     health,
@@ -122,7 +115,8 @@ function statusText(state: ContainerState, exitCode: number, health: HealthState
   return health === 'none' ? base : `${base} (${health === 'starting' ? 'health: starting' : health})`;
 }
 
-export function toNetwork(n: Json): NetworkSummary {
+export function readNetwork(raw: unknown): NetworkSummary {
+  const n = raw as Json;
   return {
     id: String(n.Id),
     name: String(n.Name),
@@ -132,13 +126,20 @@ export function toNetwork(n: Json): NetworkSummary {
   };
 }
 
-export function toVolume(v: Json): VolumeSummary {
+export function readVolume(raw: unknown): VolumeSummary {
+  const v = raw as Json;
   return { name: String(v.Name), labels: v.Labels ?? {}, driver: String(v.Driver ?? '') };
 }
 
-export function toEvent(e: Json): EngineEvent {
+const EVENT_TYPES = new Set<string>(['container', 'network', 'volume', 'image', 'plugin', 'daemon', 'service', 'node', 'secret', 'config']);
+
+/** Undefined for an event of a kind tug does not know (a newer engine's). */
+export function readEvent(raw: unknown): EngineEvent | undefined {
+  const e = raw as Json;
+  const type = String(e.Type ?? '');
+  if (!EVENT_TYPES.has(type)) return undefined;
   return {
-    type: String(e.Type ?? ''),
+    type: type as EventType,
     action: String(e.Action ?? e.status ?? ''),
     id: String(e.Actor?.ID ?? e.id ?? ''),
     attributes: e.Actor?.Attributes ?? {},
@@ -146,7 +147,8 @@ export function toEvent(e: Json): EngineEvent {
   };
 }
 
-export function toPullProgress(p: Json): PullProgress {
+export function readPullProgress(raw: unknown): PullProgress {
+  const p = raw as Json;
   const d: Json = p.progressDetail ?? {};
   return {
     status: String(p.status ?? ''),
@@ -156,12 +158,14 @@ export function toPullProgress(p: Json): PullProgress {
   };
 }
 
-export function toImage(i: Json): ImageSummary {
+export function readImage(raw: unknown): ImageSummary {
+  const i = raw as Json;
   const tags = ((i.RepoTags ?? []) as unknown[]).map(String).filter((t) => t !== '<none>:<none>');
   return { id: String(i.Id), tags, size: Number(i.Size ?? 0), created: Number(i.Created ?? 0) };
 }
 
-export function toProcessList(t: Json): ProcessList {
+export function readProcessList(raw: unknown): ProcessList {
+  const t = raw as Json;
   return {
     titles: ((t.Titles ?? []) as unknown[]).map(String),
     processes: ((t.Processes ?? []) as unknown[][]).map((row) => row.map(String)),
@@ -173,7 +177,8 @@ export function toProcessList(t: Json): ProcessList {
  * engine's own two samples, memory without the inactive page cache (cgroup v1 and v2 name it
  * differently), network and block I/O summed over interfaces and devices.
  */
-export function toStats(s: Json): ContainerStats {
+export function readStats(raw: unknown): ContainerStats {
+  const s = raw as Json;
   const cpu = s.cpu_stats ?? {};
   const pre = s.precpu_stats ?? {};
   const cpuDelta = Number(cpu.cpu_usage?.total_usage ?? 0) - Number(pre.cpu_usage?.total_usage ?? 0);
@@ -223,4 +228,75 @@ export function unixTime(v: string | number): string {
   const t = Date.parse(v);
   if (Number.isNaN(t)) throw new TugError('usage', `not a time: ${v} (use RFC 3339, Unix seconds or a duration like 10m)`);
   return (t / 1000).toFixed(3);
+}
+
+/** `key=value` label filters as the API's `filters` query wants them. */
+export function labelFilters(labels: string[] | undefined): Record<string, string[]> {
+  return labels?.length ? { label: [...labels] } : {};
+}
+
+export function readWait(raw: unknown): { statusCode: number; error?: string } {
+  const r = raw as Json;
+  return { statusCode: Number(r.StatusCode), ...(r.Error?.Message ? { error: String(r.Error.Message) } : {}) };
+}
+
+export function readVolumeList(raw: unknown): VolumeSummary[] {
+  const r = raw as Json;
+  return ((r.Volumes ?? []) as Json[]).map(readVolume);
+}
+
+/** The API version `/version` reports, or undefined when it says none usable. */
+export function readApiVersion(raw: unknown): string | undefined {
+  const v = raw as Json;
+  const server = String(v.ApiVersion ?? '');
+  return /^\d+\.\d+$/.test(server) ? server : undefined;
+}
+
+/** A pull or build stream answers 200 and reports its failure inside, as a JSON message. */
+export function readStreamError(raw: unknown): string | undefined {
+  const m = raw as Json;
+  const msg = m.errorDetail?.message ?? m.error;
+  return msg === undefined || msg === null || msg === '' ? undefined : String(msg).trim();
+}
+
+/** One message of a classic build's progress stream. */
+export function readBuildMessage(raw: unknown): { error?: string; imageId?: string; stream?: string } {
+  const m = raw as Json;
+  const error = readStreamError(m);
+  return {
+    ...(error !== undefined ? { error } : {}),
+    ...(typeof m.aux?.ID === 'string' ? { imageId: m.aux.ID } : {}),
+    ...(typeof m.stream === 'string' ? { stream: m.stream } : {}),
+  };
+}
+
+export function readImageId(raw: unknown): string {
+  const i = raw as Json;
+  return String(i.Id);
+}
+
+export function readExecCreated(raw: unknown): { id: string } {
+  const r = raw as Json;
+  return { id: String(r.Id) };
+}
+
+/** An exec that has not stopped reads as running; one without a code exits -1. */
+export function readExecState(raw: unknown): { running: boolean; exitCode: number } {
+  const r = raw as Json;
+  return { running: Boolean(r.Running), exitCode: typeof r.ExitCode === 'number' ? r.ExitCode : -1 };
+}
+
+export function readInfo(raw: unknown, apiVersion: string): EngineInfo {
+  const i = raw as Json;
+  return {
+    apiVersion,
+    serverVersion: String(i.ServerVersion ?? ''),
+    cpus: Number(i.NCPU ?? 0),
+    memoryBytes: Number(i.MemTotal ?? 0),
+    swarm: {
+      nodeId: i.Swarm?.NodeID || undefined,
+      state: String(i.Swarm?.LocalNodeState ?? 'inactive'),
+      controlAvailable: Boolean(i.Swarm?.ControlAvailable),
+    },
+  };
 }

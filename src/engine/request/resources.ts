@@ -2,9 +2,10 @@
 import { ExitCode, TugError } from '../../errors.js';
 import { type Service } from '../../stack/model.js';
 import { parseBytes } from '../../stack/units.js';
+import type { DeviceRequest, ResourceConfig } from '../api/container.js';
 import { type Ctx, type Dict, isPlainObject, micros } from './context.js';
 
-export function resources(ctx: Ctx): Dict {
+export function resources(ctx: Ctx): ResourceConfig {
   const s = ctx.service;
   const devices = (s.devices ?? []).filter((d) => !isCdi(d.source));
   const requests = [...(s.devices ?? []).filter((d) => isCdi(d.source)).map((d) => ({ Driver: 'cdi', DeviceIDs: [d.source] })), ...gpuRequests(s)];
@@ -37,15 +38,15 @@ export function isCdi(source: string): boolean {
   return /^[a-z0-9][a-z0-9.-]*\/[a-zA-Z0-9][a-zA-Z0-9._-]*=\S+$/.test(source);
 }
 
-export function gpuRequests(s: Service): Dict[] {
-  const out: Dict[] = [];
+export function gpuRequests(s: Service): DeviceRequest[] {
+  const out: DeviceRequest[] = [];
   if (s.gpus === 'all') out.push({ Count: -1, Capabilities: [['gpu']] });
   else if (Array.isArray(s.gpus)) for (const g of s.gpus) out.push(deviceRequest(g as Dict, ['gpu']));
   for (const d of s.deploy?.resources?.reservations?.devices ?? []) out.push(deviceRequest(d as Dict, []));
   return out;
 }
 
-export function deviceRequest(d: Dict, defaultCaps: string[]): Dict {
+export function deviceRequest(d: Dict, defaultCaps: string[]): DeviceRequest {
   const ids = Array.isArray(d.device_ids) ? d.device_ids.map(String) : undefined;
   // Neither a count nor ids means every matching device, as `--gpus all`.
   const count = d.count === 'all' || (d.count === undefined && ids === undefined) ? -1 : d.count === undefined ? undefined : Number(d.count);
@@ -59,7 +60,7 @@ export function deviceRequest(d: Dict, defaultCaps: string[]): Dict {
   };
 }
 
-export function blkio(s: Service): Dict {
+export function blkio(s: Service): Partial<ResourceConfig> {
   const b = s.blkio_config;
   if (!b) return {};
   const list = (k: string) => (Array.isArray(b[k]) ? (b[k] as Dict[]) : undefined);

@@ -1,0 +1,57 @@
+/**
+ * The engine seam over the Docker Engine API, through dockerode. This folder is the only
+ * code that imports dockerode: everything above it speaks tug's types and TugErrors.
+ */
+import type { EngineTarget } from '../connect.js';
+import type { ContainerClient, Engine, EventClient, ExecClient, ImageClient, NetworkClient, SystemClient, VolumeClient } from '../engine.js';
+import type { EngineInfo } from '../types.js';
+import { DockerClient } from './client.js';
+import { DockerContainers } from './containers.js';
+import { subscribe } from './events.js';
+import { attachContainer, resizeContainer, startExec } from './exec.js';
+import { buildImage, imageId, listImages, pullImage, removeImage, tagImage } from './images.js';
+import { readInfo } from './map.js';
+import { DockerNetworks, DockerVolumes } from './resources.js';
+
+export { EngineApiError } from '../api-error.js';
+export { MAX_API } from './client.js';
+
+export class DockerEngine implements Engine {
+  readonly system: SystemClient;
+  readonly containers: ContainerClient;
+  readonly exec: ExecClient;
+  readonly images: ImageClient;
+  readonly networks: NetworkClient;
+  readonly volumes: VolumeClient;
+  readonly events: EventClient;
+
+  /** Never fails: an unreachable engine shows up on the first call, as EngineUnreachableError. */
+  constructor(target: EngineTarget) {
+    const client = new DockerClient(target);
+    this.system = {
+      host: target.host,
+      apiVersion: async () => (await client.get()).api,
+      info: async (): Promise<EngineInfo> => {
+        const { docker, api } = await client.get();
+        return readInfo(await client.call('reading engine info', () => docker.info()), api);
+      },
+    };
+    this.containers = new DockerContainers(client);
+    this.exec = {
+      start: (id, opts) => startExec(client, id, opts),
+      attach: (id, opts) => attachContainer(client, id, opts),
+      resize: (id, rows, cols) => resizeContainer(client, id, rows, cols),
+    };
+    this.images = {
+      localId: (ref) => imageId(client, ref),
+      pull: (ref, onProgress, signal) => pullImage(client, ref, onProgress, signal),
+      remove: (ref) => removeImage(client, ref),
+      list: (filter) => listImages(client, filter),
+      tag: (source, target) => tagImage(client, source, target),
+      build: (opts) => buildImage(client, opts),
+    };
+    this.networks = new DockerNetworks(client);
+    this.volumes = new DockerVolumes(client);
+    this.events = { subscribe: (filter, signal) => subscribe(client, filter, signal) };
+  }
+}

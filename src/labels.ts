@@ -1,0 +1,33 @@
+/**
+ * The label vocabulary tug shares with Docker Compose (and, for swarm stacks, with `docker
+ * stack`): how a container, network or volume says which project and service it belongs to.
+ * Kept apart from the engine seam, which only filters by whatever labels it is given, so the
+ * seam stays a plain Docker Engine client and both backends read one vocabulary.
+ */
+export const LABEL = {
+  project: 'com.docker.compose.project',
+  service: 'com.docker.compose.service',
+  number: 'com.docker.compose.container-number',
+  oneoff: 'com.docker.compose.oneoff',
+  configHash: 'com.docker.compose.config-hash',
+  workingDir: 'com.docker.compose.project.working_dir',
+  configFiles: 'com.docker.compose.project.config_files',
+  dependsOn: 'com.docker.compose.depends_on',
+  version: 'com.docker.compose.version',
+  network: 'com.docker.compose.network',
+  volume: 'com.docker.compose.volume',
+  image: 'com.docker.compose.image',
+  replace: 'com.docker.compose.replace',
+  /** tug's own: which tool made the resource. */
+  managedBy: 'dev.tug.managed-by',
+} as const;
+
+/** The label filter that selects one project's resources. */
+export function projectLabel(project: string): string {
+  return `${LABEL.project}=${project}`;
+}
+
+/** Compose writes the oneoff label as Python's booleans on every container it makes. */
+export function oneoffLabel(oneoff: boolean): string {
+  return `${LABEL.oneoff}=${oneoff ? 'True' : 'False'}`;
+}
