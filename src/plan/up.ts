@@ -4,14 +4,15 @@
  * config-hash comparisons, `restart: true` propagation and orphan detection all live here.
  */
 import type { NetworkSummary, VolumeSummary } from '../engine/engine.js';
+import type { ContainerPlan } from '../engine/request/index.js';
 import type { ContainerSummary } from './observed.js';
 import type { DependencyGraph } from '../graph/graph.js';
 import type { Project } from '../stack/model.js';
 
 export type ReplicaAction =
-  | { kind: 'create'; number: number }
+  | { kind: 'create'; number: number; spec?: ContainerPlan }
   /** The config changed: replace the container, carrying its anonymous volumes over. */
-  | { kind: 'recreate'; number: number; container: ContainerSummary }
+  | { kind: 'recreate'; number: number; container: ContainerSummary; spec?: ContainerPlan }
   /** Exists and is up to date but not running. */
   | { kind: 'start'; number: number; container: ContainerSummary }
   /** A dependency it declared `restart: true` on is being replaced. */
@@ -43,6 +44,11 @@ export interface UpPlanOptions {
   noRecreate?: boolean;
   alwaysRecreateDeps?: boolean;
   scale?: Record<string, number>;
+  /**
+   * Compiles the create request of each replica to be made, while planning: what the engine
+   * cannot be asked is refused here, before anything changes. Every runner passes one.
+   */
+  compile?: (service: string, number: number) => ContainerPlan;
 }
 
 export interface Observed {
@@ -90,6 +96,9 @@ export function planUp(
       recreate: (c) => !opts.noRecreate && (forced || c.configHash !== hash || (depReplaced && opts.alwaysRecreateDeps === true)),
     });
     if (plan.replicas.some((r) => r.kind === 'recreate')) replaced.add(name);
+    if (opts.compile) {
+      for (const r of plan.replicas) if (r.kind === 'create' || r.kind === 'recreate') r.spec = opts.compile(name, r.number);
+    }
     plans.set(name, plan);
   }
   // A dependent that declared `restart: true` restarts when what it depends on is replaced.

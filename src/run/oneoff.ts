@@ -8,16 +8,18 @@ import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Engine } from '../engine/engine.js';
+import type { ContainerPlan } from '../engine/request/index.js';
 import type { ContainerSummary } from '../plan/observed.js';
-import { configHash, containerName, containerSpec, networkSpec, volumeSpec } from '../engine/request/index.js';
-import { ExitCode, TugError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { DependencyGraph } from '../graph/graph.js';
 import type { Project, Service, ServiceVolume } from '../stack/model.js';
 import { parseVolumeShort } from '../stack/shapes.js';
+import { specCompiler } from './compile.js';
+import { checkExternal, createContainer, createNetwork, createVolume, resourcesOf, type ConvergeContext } from './converge.js';
 import { awaitUntouchedDependencies, seedWatch, type GateContext } from './gated-start.js';
 import { ensureImages } from './images.js';
 import { Pool } from './pool.js';
-import { step, type ProgressListener } from './progress.js';
+import type { ProgressListener } from './progress.js';
 import { pump, type LocalStdio } from './stdio.js';
 import { up } from './up.js';
 import { ContainerWatch } from './watch.js';
@@ -85,44 +87,65 @@ export async function startDependencies(engine: Engine, project: Project, servic
   }
 }
 
-/** Creates the one-off (with its image, networks and volumes if missing); does not start it. */
-export async function createOneOff(engine: Engine, project: Project, req: OneOffRequest, opts: Progress = {}): Promise<OneOff> {
-  const emit = opts.onProgress ?? (() => {});
-  const svc = oneOffService(project.services[req.service]!, req);
-  const pool = new Pool(8);
-  await ensureImages(engine, project, [req.service], { signal: opts.signal }, emit, pool);
-  await ensureResources(engine, project, svc, opts);
-  const spec = containerSpec(project, svc, {
-    number: 1, apiVersion: await engine.system.apiVersion(), oneoff: randomBytes(6).toString('hex'), hash: configHash(svc),
-    resolveContainer: (s) => (project.services[s] ? containerName(project, project.services[s]!, 1) : s),
-    version: opts.version ?? 'tug', secretEnv: process.env,
-  });
-  for (const w of spec.warnings) emit({ resource: 'container', name: spec.name, service: svc.name, action: 'create', state: 'warning', time: Date.now(), message: w });
-  const name = req.name ?? spec.name;
+/** A one-off ready to be created: its service as the flags change it, and its compiled request. */
+export interface PlannedOneOff {
+  req: OneOffRequest;
+  service: Service;
+  spec: ContainerPlan;
+}
+
+/**
+ * Compiles the one-off's container request before anything else happens, so that a stack
+ * tug cannot run is refused before its dependencies are brought up.
+ */
+export async function planOneOff(engine: Engine, project: Project, req: OneOffRequest, opts: Progress = {}): Promise<PlannedOneOff> {
+  const service = oneOffService(project.services[req.service]!, req);
+  const compiler = specCompiler(project, { apiVersion: await engine.system.apiVersion(), version: opts.version });
+  const compiled = compiler.oneoff(service, randomBytes(6).toString('hex'));
   const attached = !req.detach;
-  const body = {
-    ...spec.body,
-    Tty: req.tty,
-    OpenStdin: req.interactive,
-    // With StdinOnce, tug's stdin ending (Ctrl-D, the end of a pipe) ends the container's.
-    StdinOnce: req.interactive && attached,
-    AttachStdin: req.interactive && attached,
-    AttachStdout: attached,
-    AttachStderr: attached,
-    HostConfig: { ...(spec.body.HostConfig as Record<string, unknown>), ...(req.autoRemove ? { AutoRemove: true } : {}) },
+  const spec: ContainerPlan = {
+    ...compiled,
+    name: req.name ?? compiled.name,
+    body: {
+      ...compiled.body,
+      Tty: req.tty,
+      OpenStdin: req.interactive,
+      // With StdinOnce, tug's stdin ending (Ctrl-D, the end of a pipe) ends the container's.
+      StdinOnce: req.interactive && attached,
+      AttachStdin: req.interactive && attached,
+      AttachStdout: attached,
+      AttachStderr: attached,
+      HostConfig: { ...compiled.body.HostConfig, ...(req.autoRemove ? { AutoRemove: true } : {}) },
+    },
   };
-  const id = await step(emit, { resource: 'container', name, service: svc.name, action: 'create' }, async () => {
-    const created = await engine.containers.create(name, body, { platform: spec.platform });
-    try {
-      for (const n of spec.networks) await engine.networks.connect(n.name, created, n.endpoint);
-      await engine.containers.copyFiles(created, spec.copies);
-    } catch (err) {
-      await engine.containers.remove(created, { force: true }).catch(() => {});
-      throw err;
-    }
-    return created;
-  });
-  return { id, name };
+  return { req, service, spec };
+}
+
+/** Creates the one-off (with its image, networks and volumes if missing); does not start it. */
+export async function createOneOff(engine: Engine, project: Project, planned: PlannedOneOff, opts: Progress = {}): Promise<OneOff> {
+  const emit = opts.onProgress ?? (() => {});
+  const pool = new Pool(8);
+  await ensureImages(engine, project, [planned.req.service], { signal: opts.signal }, emit, pool);
+  const ctx: ConvergeContext = {
+    engine, project, emit, version: opts.version, apiVersion: await engine.system.apiVersion(), slot: (task) => task(),
+  };
+  await ensureResources(ctx, planned.service);
+  return createContainer(ctx, planned.spec, planned.service.name);
+}
+
+/** Starts a detached one-off: it runs on its own, tug does not follow it. */
+export async function startDetached(engine: Engine, oneoff: OneOff): Promise<void> {
+  await engine.containers.start(oneoff.id);
+}
+
+/** Removes the one-off and its anonymous volumes (`run --rm`); a one-off already gone is no failure. */
+export async function removeOneOff(engine: Engine, oneoff: OneOff): Promise<void> {
+  await engine.containers.remove(oneoff.id, { force: true, volumes: true }).catch(() => {});
+}
+
+/** Passes a signal on to the one-off, as `docker run` proxies Ctrl-C; failures are the container's to report. */
+export function signalOneOff(engine: Engine, oneoff: OneOff, signal: string): void {
+  void engine.containers.kill(oneoff.id, signal).catch(() => {});
 }
 
 /**
@@ -182,26 +205,15 @@ export function parseVolumeFlag(spec: string, project: Project): ServiceVolume {
 }
 
 /** The networks and named volumes the one-off uses; `up` made them unless nothing else needed them. */
-async function ensureResources(engine: Engine, project: Project, svc: Service, opts: Progress): Promise<void> {
-  const emit = opts.onProgress ?? (() => {});
-  const nets = svc.network_mode === undefined ? Object.keys(svc.networks) : [];
-  for (const key of nets) {
-    const n = project.networks[key];
-    if (!n || (await engine.networks.inspect(n.name))) continue;
-    if (n.external) {
-      throw new TugError('external_missing', `network ${n.name} is declared external but does not exist`, { exitCode: ExitCode.invalidStack, hint: `create it with: docker network create ${n.name}` });
-    }
-    const body = networkSpec(project, key, { version: opts.version });
-    await step(emit, { resource: 'network', name: n.name, action: 'create' }, () => engine.networks.create(body));
+async function ensureResources(ctx: ConvergeContext, svc: Service): Promise<void> {
+  await checkExternal(ctx.engine, ctx.project, [svc]);
+  const used = resourcesOf(ctx.project, [svc]);
+  for (const key of used.networks) {
+    const n = ctx.project.networks[key]!;
+    if (!n.external && !(await ctx.engine.networks.inspect(n.name))) await createNetwork(ctx, key);
   }
-  const vols = new Set(svc.volumes.filter((v) => v.type === 'volume' && v.source && project.volumes[v.source]).map((v) => v.source!));
-  for (const key of vols) {
-    const v = project.volumes[key]!;
-    if (await engine.volumes.inspect(v.name)) continue;
-    if (v.external) {
-      throw new TugError('external_missing', `volume ${v.name} is declared external but does not exist`, { exitCode: ExitCode.invalidStack, hint: `create it with: docker volume create ${v.name}` });
-    }
-    const body = volumeSpec(project, key, { version: opts.version });
-    await step(emit, { resource: 'volume', name: v.name, action: 'create' }, () => engine.volumes.create(body));
+  for (const key of used.volumes) {
+    const v = ctx.project.volumes[key]!;
+    if (!v.external && !(await ctx.engine.volumes.inspect(v.name))) await createVolume(ctx, key);
   }
 }

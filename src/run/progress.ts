@@ -45,3 +45,31 @@ export async function step<T>(
     throw err;
   }
 }
+
+/**
+ * Like `step`, for a task whose expected failures (`expected(err)`) are answers rather than
+ * exceptions: with `tolerate` such a failure is reported as a warning, otherwise as an error,
+ * and either way the step resolves with its message. Any other failure throws, as in `step`.
+ */
+export async function tolerantStep(
+  emit: ProgressListener,
+  base: Omit<ProgressEvent, 'state' | 'time'>,
+  task: () => Promise<unknown>,
+  expected: (err: unknown) => boolean,
+  tolerate: boolean,
+): Promise<string | undefined> {
+  const t0 = Date.now();
+  emit({ ...base, state: 'working', time: t0 });
+  try {
+    await task();
+    emit({ ...base, state: 'done', time: Date.now(), durationMs: Date.now() - t0 });
+    return undefined;
+  } catch (err) {
+    if (!expected(err)) throw err;
+    const e = err as { code?: string; message?: string };
+    const message = e.message ?? String(err);
+    if (tolerate) emit({ ...base, state: 'warning', time: Date.now(), message });
+    else emit({ ...base, state: 'error', time: Date.now(), durationMs: Date.now() - t0, error: { code: e.code ?? 'error', message } });
+    return message;
+  }
+}

@@ -1,7 +1,7 @@
 /** A project's containers as `tug ps` lists them, for programs. */
 import type { Engine } from '../engine/engine.js';
 import type { ContainerSummary } from '../plan/observed.js';
-import { listContainers } from './observe.js';
+import { projectContainers } from './reports.js';
 
 export interface PsOptions {
   /** Include stopped containers (`ps -a`). */
@@ -11,9 +11,6 @@ export interface PsOptions {
 }
 
 /** Containers of the project, by service then replica number; one-off containers are left out. */
-export async function ps(engine: Engine, projectName: string, opts: PsOptions = {}): Promise<ContainerSummary[]> {
-  const list = await listContainers(engine, { project: projectName, all: opts.all ?? false });
-  return list
-    .filter((c) => !c.oneoff && (!opts.services?.length || opts.services.includes(c.service)))
-    .sort((a, b) => a.service.localeCompare(b.service) || a.number - b.number);
+export function ps(engine: Engine, projectName: string, opts: PsOptions = {}): Promise<ContainerSummary[]> {
+  return projectContainers(engine, projectName, opts);
 }

@@ -5,16 +5,17 @@
  * starts the moment every dependency meets its condition, as reported by the event stream.
  */
 import type { Engine } from '../engine/engine.js';
-import type { ContainerSummary } from '../plan/observed.js';
-import { configHash, containerName, containerSpec, networkSpec, volumeSpec } from '../engine/request/index.js';
-import { ServiceFailedError, TugError } from '../errors.js';
+import type { ContainerSummary, ReplicaRef } from '../plan/observed.js';
+import { ServiceFailedError } from '../errors.js';
 import { DependencyGraph } from '../graph/graph.js';
-import { checkScale } from '../plan/lifecycle.js';
+import { checkScale, checkServiceNames } from '../plan/lifecycle.js';
 import { planUp, type ReplicaAction, type UpPlan, type UpPlanOptions } from '../plan/up.js';
-import type { Project, Service } from '../stack/model.js';
+import type { Project } from '../stack/model.js';
+import { specCompiler } from './compile.js';
+import { checkExternal, createContainer, createNetwork, createVolume, replaceContainer, type ConvergeContext } from './converge.js';
 import { stopInOrder, stopTimeout } from './down.js';
 import { describeFailure } from './failure.js';
-import { ensureImages } from './images.js';
+import { ensureImages, type PullFlag } from './images.js';
 import { Pool } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
 import { ConditionFailed, withWatch, type ContainerWatch } from './watch.js';
@@ -29,8 +30,8 @@ export interface UpOptions extends UpPlanOptions {
   waitTimeoutSeconds?: number;
   /** Engine calls in flight at once. */
   parallel?: number;
-  /** `--pull`: always | missing | never | build; overrides each service's pull_policy. */
-  pull?: string;
+  /** `--pull`: overrides each service's pull_policy. */
+  pull?: PullFlag;
   build?: boolean;
   /** Seconds to wait for a replaced or removed container to stop. */
   stopTimeout?: number;
@@ -43,7 +44,7 @@ export interface UpOptions extends UpPlanOptions {
 export interface UpResult {
   plan: UpPlan;
   /** Container ids by service, in replica order. */
-  containers: Record<string, { id: string; name: string; number: number }[]>;
+  containers: Record<string, ReplicaRef[]>;
   /** True when nothing needed to be created, recreated, started or removed. */
   unchanged: boolean;
 }
@@ -51,17 +52,19 @@ export interface UpResult {
 /** How long --wait watches a container without a healthcheck for an early crash. */
 const SETTLE_MS = 1000;
 
-/** A `depends_on` condition as the watch checks it. */
-
+/**
+ * Brings the project's containers to what its files say: plans against what runs, compiles
+ * every container request (refusing what cannot run before anything changes), then creates
+ * and starts, each service once its dependencies meet their conditions.
+ */
 export async function up(engine: Engine, project: Project, opts: UpOptions = {}): Promise<UpResult> {
   const emit: ProgressListener = opts.onProgress ?? (() => {});
   const graph = DependencyGraph.fromServices(project.services);
-  for (const t of opts.targets ?? []) {
-    if (!project.services[t]) throw new TugError('unknown_service', `no such service: ${t}`, { exitCode: 2 });
-  }
+  checkServiceNames(project, opts.targets);
   // Refused before anything is created, rather than at the replica that cannot be made.
   checkScale(project, opts.scale);
   const apiVersion = await engine.system.apiVersion();
+  const compiler = specCompiler(project, { apiVersion, version: opts.version });
   // Subscribe before anything starts or is inspected, so that no transition is missed.
   return withWatch(engine, project.name, opts.signal, async (watch, signal) => {
     const observed = {
@@ -69,8 +72,8 @@ export async function up(engine: Engine, project: Project, opts: UpOptions = {})
       networks: await listNetworks(engine, { project: project.name }),
       volumes: await listVolumes(engine, { project: project.name }),
     };
-    const hashes = new Map(Object.entries(project.services).map(([n, s]) => [n, configHash(s)]));
-    const plan = planUp(project, graph, observed, (s) => hashes.get(s)!, opts);
+    // Every container request is compiled here: what tug cannot run is refused before any change.
+    const plan = planUp(project, graph, observed, compiler.hash, { ...opts, compile: compiler.spec });
     const cpus = await engine.system.info().then((i) => i.cpus, () => undefined);
     const parallel = opts.parallel ?? defaultParallelism(cpus);
     warnAboveEngineCpus(project, plan, cpus, emit);
@@ -81,12 +84,13 @@ export async function up(engine: Engine, project: Project, opts: UpOptions = {})
 class UpRun {
   private readonly pool: Pool;
   /** Per service: resolves with its containers once they exist (created or kept). */
-  private readonly created = new Map<string, Promise<{ id: string; name: string; number: number }[]>>();
+  private readonly created = new Map<string, Promise<ReplicaRef[]>>();
   /** Per service: resolves once its replicas are started (or were already running). */
   private readonly started = new Map<string, Promise<void>>();
   private changed = false;
   /** Containers this run started or restarted: what an interruption stops again. */
   private readonly startedByRun = new Set<string>();
+  private readonly converge: ConvergeContext;
 
   constructor(
     private readonly engine: Engine,
@@ -97,14 +101,15 @@ class UpRun {
     private readonly emit: ProgressListener,
     private readonly watch: ContainerWatch,
     private readonly signal: AbortSignal,
-    private readonly apiVersion: string,
+    apiVersion: string,
   ) {
     this.pool = new Pool(opts.parallel ?? 16);
+    this.converge = { engine, project, emit, apiVersion, version: opts.version, slot: (task) => this.slot(task) };
   }
 
   async execute(): Promise<UpResult> {
     try {
-      const result = await this.converge();
+      const result = await this.run();
       // A signal that arrived as the last step finished still asks to undo what was started.
       this.signal.throwIfAborted();
       return result;
@@ -116,7 +121,7 @@ class UpRun {
     }
   }
 
-  private async converge(): Promise<UpResult> {
+  private async run(): Promise<UpResult> {
     const { plan, project } = this;
     // Containers that exist already may have moved on before we subscribed: seed them now.
     await Promise.all(
@@ -125,9 +130,9 @@ class UpRun {
       ),
     );
     await settleAll([
-      ...plan.networks.map((k) => this.ensureNetwork(k)),
-      ...plan.volumes.map((k) => this.ensureVolume(k)),
-      this.checkExternal(),
+      ...plan.networks.map((k) => createNetwork(this.converge, k)),
+      ...plan.volumes.map((k) => createVolume(this.converge, k)),
+      checkExternal(this.engine, project, plan.services.map((s) => project.services[s.service]!)),
       ...plan.services.flatMap((s) => s.remove.map((c) => this.removeContainer(c, 'scale down'))),
       // Awaited like any other removal: up must not resolve (or lose a failure) while one is in flight.
       ...this.handleOrphans(),
@@ -160,93 +165,26 @@ class UpRun {
     return removals;
   }
 
-  private async ensureNetwork(key: string): Promise<void> {
-    const body = networkSpec(this.project, key);
-    await step(this.emit, { resource: 'network', name: body.Name, action: 'create' }, () => this.slot(() => this.engine.networks.create(body)));
-  }
-
-  private async ensureVolume(key: string): Promise<void> {
-    const body = volumeSpec(this.project, key);
-    await step(this.emit, { resource: 'volume', name: body.Name, action: 'create' }, () => this.slot(() => this.engine.volumes.create(body)));
-  }
-
-  /** External resources are the user's: tug checks they exist and never creates them. */
-  private async checkExternal(): Promise<void> {
-    const used = this.plan.services.map((s) => this.project.services[s.service]!);
-    const nets = new Set(used.flatMap((s) => Object.keys(s.networks)));
-    const vols = new Set(used.flatMap((s) => s.volumes.filter((v) => v.type === 'volume' && v.source).map((v) => v.source!)));
-    for (const k of nets) {
-      const n = this.project.networks[k];
-      if (n?.external && !(await this.engine.networks.inspect(n.name))) {
-        throw new TugError('external_missing', `network ${n.name} is declared external but does not exist`, { exitCode: 3, hint: `create it with: docker network create ${n.name}` });
-      }
-    }
-    for (const k of vols) {
-      const v = this.project.volumes[k];
-      if (v?.external && !(await this.engine.volumes.inspect(v.name))) {
-        throw new TugError('external_missing', `volume ${v.name} is declared external but does not exist`, { exitCode: 3, hint: `create it with: docker volume create ${v.name}` });
-      }
-    }
-  }
-
-  /** Name of replica 1 of a service, for network_mode/volumes_from/ipc/pid references. */
-  private resolveContainer = (service: string): string => {
-    const svc = this.project.services[service];
-    return svc ? containerName(this.project, svc, 1) : service;
-  };
-
-  private async createService(name: string): Promise<{ id: string; name: string; number: number }[]> {
+  private async createService(name: string): Promise<ReplicaRef[]> {
     const plan = this.plan.services.find((s) => s.service === name)!;
-    const svc = this.project.services[name]!;
     // A container that joins another's namespaces or volumes needs that container to exist.
     const refs = this.graph.edgesFrom(name).filter((e) => e.kind !== 'depends_on' && e.kind !== 'links').map((e) => e.to);
     await Promise.all(refs.map((r) => this.created.get(r)).filter(Boolean));
-    const out = await Promise.all(plan.replicas.map((r) => this.createReplica(svc, plan.hash, r)));
+    const out = await Promise.all(plan.replicas.map((r) => this.createReplica(name, r)));
     return out.sort((a, b) => a.number - b.number);
   }
 
-  private async createReplica(svc: Service, hash: string, r: ReplicaAction): Promise<{ id: string; name: string; number: number }> {
+  private async createReplica(service: string, r: ReplicaAction): Promise<ReplicaRef> {
     if (r.kind === 'keep' || r.kind === 'start' || r.kind === 'restart') {
       return { id: r.container.id, name: r.container.name, number: r.number };
     }
     this.signal.throwIfAborted();
     this.changed = true;
-    let anonymousVolumes: Record<string, string> | undefined;
-    if (r.kind === 'recreate') {
-      const old = await this.slot(() => this.engine.containers.inspect(r.container.id));
-      anonymousVolumes = anonymousMounts(old.mounts, svc);
-      // The replacement takes the name; the old one keeps running until the new one may start.
-      await this.slot(() => this.engine.containers.rename(r.container.id, `${r.container.id.slice(0, 12)}_${r.container.name}`));
-    }
-    const spec = containerSpec(this.project, svc, {
-      number: r.number, apiVersion: this.apiVersion, hash, anonymousVolumes,
-      resolveContainer: this.resolveContainer, version: this.opts.version ?? 'tug', secretEnv: process.env,
-    });
-    for (const w of spec.warnings) this.emit({ resource: 'container', name: spec.name, service: svc.name, action: 'create', state: 'warning', time: Date.now(), message: w });
-    const id = await step(this.emit, { resource: 'container', name: spec.name, service: svc.name, action: r.kind === 'recreate' ? 'recreate' : 'create' },
-      () => this.slot(() => this.createWhole(spec)))
-      .catch(async (err: unknown) => {
-        // No replacement took the name: give it back, so the next `up` finds the container as it was.
-        if (r.kind === 'recreate') await this.pool.run(() => this.engine.containers.rename(r.container.id, r.container.name)).catch(() => {});
-        throw err;
-      });
-    return { id, name: spec.name, number: r.number };
-  }
-
-  /**
-   * Networks and files are added after create; a container left without them would be
-   * started as it is by the next `up` (its config hash matches), so it is removed instead.
-   */
-  private async createWhole(spec: ReturnType<typeof containerSpec>): Promise<string> {
-    const id = await this.engine.containers.create(spec.name, spec.body, { platform: spec.platform });
-    try {
-      for (const n of spec.networks) await this.engine.networks.connect(n.name, id, n.endpoint);
-      await this.engine.containers.copyFiles(id, spec.copies);
-    } catch (err) {
-      await this.engine.containers.remove(id, { force: true }).catch(() => {});
-      throw err;
-    }
-    return id;
+    if (!r.spec) throw new Error(`bug: replica ${r.number} of ${service} was planned without its container request`);
+    const made = r.kind === 'recreate'
+      ? await replaceContainer(this.converge, r.container, r.spec)
+      : await createContainer(this.converge, r.spec, service);
+    return { ...made, number: r.number };
   }
 
   private async startService(name: string): Promise<void> {
@@ -381,12 +319,3 @@ function warnAboveEngineCpus(project: Project, plan: UpPlan, engineCpus: number 
     }
   }
 }
-
-/** Anonymous volumes of the old container by target, so the replacement keeps their data. */
-function anonymousMounts(mounts: { type: string; name?: string; destination: string }[], svc: Service): Record<string, string> {
-  const anonymousTargets = new Set(svc.volumes.filter((v) => v.type === 'volume' && !v.source).map((v) => v.target));
-  const out: Record<string, string> = {};
-  for (const m of mounts) if (m.type === 'volume' && m.name && anonymousTargets.has(m.destination)) out[m.destination] = m.name;
-  return out;
-}
-

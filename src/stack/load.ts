@@ -12,6 +12,7 @@ import { activeProfiles, defaultEnvFiles, discoverFiles, resolveProjectName } fr
 import { parseDotenv } from './dotenv.js';
 import { interpolateTree, interpolationMessage, type Lookup } from './interpolate.js';
 import { fileLocator, projectLocator, type Locator } from './locate.js';
+import { rememberSources } from './source-map.js';
 import { mergeDocs } from './merge.js';
 import type { Project } from './model.js';
 import { normalise } from './normalise.js';
@@ -98,6 +99,7 @@ export async function loadProject(opts: LoadOptions = {}): Promise<Project> {
   for (const w of checked.warnings) opts.onWarning?.(w);
   loader.problems.push(...checked.problems);
   loader.stopIfProblems();
+  rememberSources(project, locate);
   return project;
 }
 

@@ -14,7 +14,7 @@ import { DockerEngine } from '../../src/engine/docker/engine.js';
 import { type ContainerCreateBody, type EngineEvent, type LogLine } from '../../src/engine/engine.js';
 import { LABEL } from '../../src/labels.js';
 import { EngineUnreachableError, TugError } from '../../src/errors.js';
-import { listContainers, listNetworks, listVolumes, type ContainerQuery } from '../../src/run/observe.js';
+import { inspectContainer, listContainers, listNetworks, listVolumes, type ContainerQuery } from '../../src/run/observe.js';
 import { projectLabel } from '../../src/labels.js';
 
 const suffix = randomBytes(4).toString('hex');
@@ -121,7 +121,7 @@ describe('DockerEngine on the real engine', () => {
     await engine.containers.start(id);
     await engine.containers.start(id); // already started: not an error
 
-    const d = await engine.containers.inspect(id);
+    const d = await inspectContainer(engine, id);
     expect(d).toMatchObject({ id, name: n, state: 'running', service: 'life', number: 1, oneoff: false, image: IMAGE, exitCode: 0 });
     expect(d.hostConfig.Init).toBe(true);
     expect(d.startedAt).toBeDefined();

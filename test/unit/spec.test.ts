@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TugError } from '../../src/errors.js';
 import { LABEL } from '../../src/labels.js';
 import {
-  SERVICE_KEYS, configHash, containerName, containerSpec, networkSpec, volumeSpec,
+  SERVICE_KEYS, configHash, keepAnonymousVolumes, containerName, containerSpec, networkSpec, volumeSpec,
   type ContainerSpecOptions,
 } from '../../src/engine/request/index.js';
 import type { Project, Service } from '../../src/stack/model.js';
@@ -331,7 +331,10 @@ describe('containerSpec: volumes', () => {
         { type: 'volume', target: '/var/lib/kept' },
       ],
     });
-    const plan = spec(web, project(web), { apiVersion: '1.45', anonymousVolumes: { '/var/lib/kept': '3f2a' } });
+    const plan = keepAnonymousVolumes(spec(web, project(web), { apiVersion: '1.45' }), [
+      { type: 'volume', name: '3f2a', source: '/var/lib/docker/volumes/3f2a/_data', destination: '/var/lib/kept' },
+      { type: 'volume', name: 'elsewhere', source: '', destination: '/not/in/the/service' },
+    ]);
     expect(host(plan).Binds).toEqual(['/src/shop/html:/usr/share/nginx/html:ro,z,rshared', '/src/shop/conf:/etc/nginx/conf.d']);
     expect(host(plan).Mounts).toEqual([
       { Type: 'volume', Source: 'shop_data', Target: '/data', ReadOnly: true, VolumeOptions: { NoCopy: true, Subpath: 'sub' } },

@@ -1,10 +1,8 @@
 /** The pure parts of the data verbs: grouping, row building and formatting. */
 import { describe, expect, it } from 'vitest';
 import { eventJson, eventLine, eventTime } from '../../src/cli/commands/events.js';
-import { imageRows } from '../../src/cli/commands/images.js';
-import { formatStatus, groupProjects } from '../../src/cli/commands/ls.js';
-import { publishedAddress } from '../../src/cli/commands/port.js';
-import { skipReason } from '../../src/cli/commands/pull.js';
+import { imagePolicy, type ImageDecision } from '../../src/run/images.js';
+import { formatStatus, groupProjects, imageRows, publishedAddress } from '../../src/run/reports.js';
 import { render as renderStats } from '../../src/cli/commands/stats.js';
 import { binarySize, humanSize, table } from '../../src/cli/table.js';
 import { readStats as toStats } from '../../src/engine/docker/map.js';
@@ -98,13 +96,27 @@ describe('port', () => {
   });
 });
 
-describe('pull', () => {
-  it('skips what is built, or never pulled by policy', () => {
-    expect(skipReason(makeService('a', { build: { context: '/x' } }))).toMatch(/built/);
-    expect(skipReason(makeService('a', { image: 'x', pull_policy: 'never' }))).toMatch(/never/);
-    expect(skipReason(makeService('a', { image: 'x', pull_policy: 'build', build: { context: '/x' } }))).toMatch(/build/);
-    expect(skipReason(makeService('a', { image: 'x', build: { context: '/x' } }))).toBeUndefined();
-    expect(skipReason(makeService('a', { image: 'x' }))).toBeUndefined();
+describe('image policy', () => {
+  const skipWhy = (d: ImageDecision): string | undefined => (d.kind === 'skip' ? d.why : undefined);
+
+  it('tug pull skips what is built, or never pulled by policy', () => {
+    expect(skipWhy(imagePolicy(makeService('a', { build: { context: '/x' } }), 'pull'))).toMatch(/built/);
+    expect(skipWhy(imagePolicy(makeService('a', { image: 'x', pull_policy: 'never' }), 'pull'))).toMatch(/never/);
+    expect(skipWhy(imagePolicy(makeService('a', { image: 'x', pull_policy: 'build', build: { context: '/x' } }), 'pull'))).toMatch(/build/);
+    expect(imagePolicy(makeService('a', { image: 'x', build: { context: '/x' } }), 'pull')).toEqual({ kind: 'pull' });
+    expect(imagePolicy(makeService('a', { image: 'x' }), 'pull')).toEqual({ kind: 'pull' });
+    expect(imagePolicy(makeService('a', { image: 'x', pull_policy: 'missing' }), 'pull')).toEqual({ kind: 'local', then: 'pull' });
+  });
+
+  it('up uses a local image by default, builds or pulls it when missing, and --pull overrides the file', () => {
+    expect(imagePolicy(makeService('a', { image: 'x' }), 'converge')).toEqual({ kind: 'local', then: 'pull' });
+    expect(imagePolicy(makeService('a', { image: 'x', build: { context: '/x' } }), 'converge')).toEqual({ kind: 'local', then: 'build' });
+    expect(imagePolicy(makeService('a', { image: 'x', pull_policy: 'never' }), 'converge')).toEqual({ kind: 'local', then: 'fail' });
+    expect(imagePolicy(makeService('a', { image: 'x', pull_policy: 'always' }), 'converge')).toEqual({ kind: 'pull' });
+    expect(imagePolicy(makeService('a', { image: 'x', pull_policy: 'always' }), 'converge', { pull: 'never' })).toEqual({ kind: 'local', then: 'fail' });
+    expect(imagePolicy(makeService('a', { image: 'x', build: { context: '/x' } }), 'converge', { build: true })).toEqual({ kind: 'build' });
+    // --build without a build section has nothing to build from.
+    expect(imagePolicy(makeService('a', { image: 'x' }), 'converge', { build: true })).toEqual({ kind: 'local', then: 'pull' });
   });
 });
 

@@ -54,7 +54,7 @@ async function hashes(project: Project, which: string): Promise<string> {
   const names = which.trim() === '*' ? await serviceOrder(project) : which.split(',').map((n) => n.trim()).filter(Boolean);
   const { checkServiceNames } = await import('../../plan/lifecycle.js');
   checkServiceNames(project, names);
-  const { configHash } = await import('../../engine/request/index.js');
+  const { configHash } = await import('../../run/compile.js');
   return names.map((n) => `${n} ${configHash(project.services[n]!)}\n`).join('');
 }
 

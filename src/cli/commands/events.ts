@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { type EngineEvent } from '../../engine/engine.js';
+import type { EngineEvent } from '../../run/reports.js';
 import { LABEL } from '../../labels.js';
 import { connectEngine } from '../engine.js';
 import { loadStack, type GlobalArgs } from '../options.js';
@@ -45,19 +45,18 @@ export const eventsCommand: CommandModule<GlobalArgs, EventsArgs> = {
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, args.services);
     const engine = await connectEngine();
-    const wanted = args.services?.length ? new Set(args.services) : undefined;
     // Watching is what this verb is for, so a signal is the normal end, not an interruption.
     const ctl = new AbortController();
     const stop = (): void => ctl.abort();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     try {
-      const events = await containerEvents(engine, project.name, ctl.signal);
+      const { serviceEvents } = await import('../../run/reports.js');
+      const events = serviceEvents(engine, project, args.services, ctl.signal);
       if (args.progress !== 'quiet' && args.progress !== 'json') {
         process.stderr.write(`Watching the events of project ${project.name} (Ctrl-C to stop)\n`);
       }
       for await (const e of events) {
-        if (wanted && !wanted.has(e.attributes[LABEL.service] ?? '')) continue;
         process.stdout.write(`${args.json ? eventJson(e) : eventLine(e)}\n`);
       }
     } finally {

@@ -1,9 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
-import type { ContainerSummary } from '../../plan/observed.js';
-import { ExitCode, TugError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { connectEngine } from '../engine.js';
 import { loadStack, type GlobalArgs } from '../options.js';
-import { listContainers } from '../../run/observe.js';
 
 interface PortArgs extends GlobalArgs {
   service: string;
@@ -11,23 +9,6 @@ interface PortArgs extends GlobalArgs {
   protocol: 'tcp' | 'udp';
   index: number;
   format: 'text' | 'json';
-}
-
-/**
- * `host_ip:host_port` of the binding of a container port, IPv4 first; undefined when that
- * port is not published.
- */
-export function publishedAddress(ports: ContainerSummary['ports'], privatePort: number, protocol: string): string | undefined {
-  const bound = ports.filter((p) => p.privatePort === privatePort && p.type === protocol && p.publicPort);
-  const best = bound.find((p) => !p.ip?.includes(':')) ?? bound[0];
-  if (!best) return undefined;
-  const ip = best.ip || '0.0.0.0';
-  return `${ip.includes(':') ? `[${ip}]` : ip}:${best.publicPort}`;
-}
-
-/** Compose exits 1 when there is no such binding; scripts test for exactly that. */
-function notFound(code: string, message: string, hint?: string): TugError {
-  return new TugError(code, message, { exitCode: ExitCode.internal, hint });
 }
 
 export const portCommand: CommandModule<GlobalArgs, PortArgs> = {
@@ -52,19 +33,11 @@ export const portCommand: CommandModule<GlobalArgs, PortArgs> = {
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, [args.service]);
     const engine = await connectEngine();
-    const list = await listContainers(engine, { project: project.name, service: args.service, all: true, oneoff: false });
-    const container = list.find((c) => c.number === args.index);
-    if (!container) {
-      throw notFound('no_container', `service "${args.service}" has no container${args.index > 1 ? ` number ${args.index}` : ''}`, 'start it with tug up -d');
-    }
-    const address = publishedAddress(container.ports, port, args.protocol);
-    if (!address) {
-      const why = container.state === 'running' ? 'is not published' : `is not published: the container is ${container.state}`;
-      throw notFound('no_such_port', `port ${port}/${args.protocol} of ${container.name} ${why}`);
-    }
+    const { publishedPort } = await import('../../run/reports.js');
+    const { container, address } = await publishedPort(engine, project.name, { service: args.service, index: args.index, port, protocol: args.protocol });
     if (args.format === 'json') {
       const sep = address.lastIndexOf(':');
-      const json = { container: container.name, private_port: port, protocol: args.protocol, host_ip: address.slice(0, sep), host_port: Number(address.slice(sep + 1)) };
+      const json = { container, private_port: port, protocol: args.protocol, host_ip: address.slice(0, sep), host_port: Number(address.slice(sep + 1)) };
       process.stdout.write(`${JSON.stringify(json)}\n`);
     } else process.stdout.write(`${address}\n`);
   },

@@ -2,7 +2,6 @@ import type { Argv, CommandModule } from 'yargs';
 import type { ContainerSummary } from '../../plan/observed.js';
 import { connectEngine } from '../engine.js';
 import { loadStack, type GlobalArgs } from '../options.js';
-import { listContainers } from '../../run/observe.js';
 
 interface PsArgs extends GlobalArgs {
   services?: string[];
@@ -41,10 +40,8 @@ export const psCommand: CommandModule<GlobalArgs, PsArgs> = {
   handler: async (args) => {
     const project = await loadStack(args);
     const engine = await connectEngine();
-    let list = await listContainers(engine, { project: project.name, all: args.all || !!args.status?.length });
-    if (args.services?.length) list = list.filter((c) => args.services!.includes(c.service));
-    if (args.status?.length) list = list.filter((c) => args.status!.includes(c.state));
-    list.sort((a, b) => a.service.localeCompare(b.service) || a.number - b.number);
+    const { projectContainers } = await import('../../run/reports.js');
+    const list = await projectContainers(engine, project.name, { all: args.all, status: args.status, services: args.services, oneoffs: true });
     if (args.quiet) return void process.stdout.write(list.map((c) => `${c.id}\n`).join(''));
     if (args['list-services']) return void process.stdout.write([...new Set(list.map((c) => c.service))].map((s) => `${s}\n`).join(''));
     if (args.format === 'json') {

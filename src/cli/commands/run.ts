@@ -1,6 +1,5 @@
 import { split as shellSplit } from 'shlex';
 import type { Argv, CommandModule, Options } from 'yargs';
-import type { Engine } from '../../engine/engine.js';
 import { UsageError } from '../../errors.js';
 import { connectEngine } from '../engine.js';
 import { commandAfterService, commandOf, envFlags, repeatable } from '../interactive.js';
@@ -54,7 +53,8 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
     const project = await loadStack(args);
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, [args.service]);
-    const { createOneOff, parseVolumeFlag, runAttached, startDependencies } = await import('../../run/oneoff.js');
+    const oneoffs = await import('../../run/oneoff.js');
+    const { createOneOff, parseVolumeFlag, planOneOff, removeOneOff, runAttached, startDetached, startDependencies } = oneoffs;
     const { processStdio, wantsTty } = await import('../../run/stdio.js');
     const io = processStdio();
     const detach = args.detach === true;
@@ -71,22 +71,24 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
     try {
       await interruptible(async (signal) => {
         const opts = { signal, onProgress: progress.listener, version };
+        // Refused here, before any dependency is brought up, if tug cannot run it.
+        const planned = await planOneOff(engine, project, req, opts);
         // Held while dependencies converge only: the one-off itself may run for hours.
         if (!args['no-deps']) await withCliLock(args, project.name, 'run', signal, () => startDependencies(engine, project, args.service, opts));
-        oneoff = await createOneOff(engine, project, req, opts);
+        oneoff = await createOneOff(engine, project, planned, opts);
       });
       // The display must have drawn its last frame before the container's output takes over.
       await progress.close();
       if (detach) {
-        await engine.containers.start(oneoff!.id);
+        await startDetached(engine, oneoff!);
         process.stdout.write(`${oneoff!.name}\n`);
         return;
       }
       const started = oneoff!;
-      process.exitCode = await forwardingSignals(engine, started.id, () => runAttached(engine, started, req, io));
+      process.exitCode = await forwardingSignals((sig) => oneoffs.signalOneOff(engine, started, sig), () => runAttached(engine, started, req, io));
     } finally {
       await progress.close();
-      if (oneoff && args.rm && !detach) await engine.containers.remove(oneoff.id, { force: true, volumes: true }).catch(() => {});
+      if (oneoff && args.rm && !detach) await removeOneOff(engine, oneoff);
     }
   },
 };
@@ -105,11 +107,11 @@ function entrypointOf(v: string | undefined): string[] | undefined {
  * Ctrl-C and SIGTERM go to the container, as `docker run` proxies them; the container decides
  * when it ends. A second signal kills it, for a process that ignores the first (PID 1 does).
  */
-async function forwardingSignals<T>(engine: Engine, id: string, task: () => Promise<T>): Promise<T> {
+async function forwardingSignals<T>(send: (signal: string) => void, task: () => Promise<T>): Promise<T> {
   let count = 0;
   const forward = (sig: NodeJS.Signals): void => {
     count++;
-    void engine.containers.kill(id, count > 1 ? 'SIGKILL' : sig).catch(() => {});
+    send(count > 1 ? 'SIGKILL' : sig);
   };
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);

@@ -1,8 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { unlessGone } from '../../engine/api-error.js';
-import type { ContainerStats, Engine } from '../../engine/engine.js';
-import type { ContainerSummary } from '../../plan/observed.js';
-import { ps } from '../../run/ps.js';
+import type { ContainerStats, ContainerSummary } from '../../run/reports.js';
 import { connectEngine } from '../engine.js';
 import { loadStack, type GlobalArgs } from '../options.js';
 import { binarySize, humanSize, printJson, table } from '../table.js';
@@ -35,6 +32,7 @@ export const statsCommand: CommandModule<GlobalArgs, StatsArgs> = {
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, args.services);
     const engine = await connectEngine();
+    const { resourceUse } = await import('../../run/reports.js');
     const once = args['no-stream'] === true;
     const redraw = !once && args.format === 'table' && process.stdout.isTTY === true;
     // Ctrl-C is how a live view ends: finish the sample being printed, then leave with 0.
@@ -48,7 +46,7 @@ export const statsCommand: CommandModule<GlobalArgs, StatsArgs> = {
     let first = true;
     try {
       do {
-        const samples = await sample(engine, project.name, args.services, args.all === true);
+        const samples = await resourceUse(engine, project.name, { services: args.services, all: args.all === true });
         if (args.format === 'json') printJson(samples.map(toJson));
         // On a terminal each sample overwrites the last in place (home, each line cleared past
         // its end, the rest cleared), which does not flicker as clearing the screen first would.
@@ -62,13 +60,6 @@ export const statsCommand: CommandModule<GlobalArgs, StatsArgs> = {
     }
   },
 };
-
-async function sample(engine: Engine, project: string, services: string[] | undefined, all: boolean): Promise<Sample[]> {
-  const list = await ps(engine, project, { all, services });
-  // A container removed since it was listed has nothing to show.
-  const samples = await Promise.all(list.map(async (container) => ({ container, stats: await unlessGone(engine.containers.stats(container.id)) })));
-  return samples.filter((s): s is Sample => s.stats !== undefined);
-}
 
 const pct = (v: number) => `${v.toFixed(2)}%`;
 

@@ -1,10 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
-import { unlessGone } from '../../engine/api-error.js';
-import type { ProcessList } from '../../engine/engine.js';
 import { connectEngine } from '../engine.js';
 import { loadStack, type GlobalArgs } from '../options.js';
 import { printJson, table } from '../table.js';
-import { listContainers } from '../../run/observe.js';
 
 interface TopArgs extends GlobalArgs {
   services?: string[];
@@ -25,12 +22,8 @@ export const topCommand: CommandModule<GlobalArgs, TopArgs> = {
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, args.services);
     const engine = await connectEngine();
-    let list = await listContainers(engine, { project: project.name, all: false });
-    if (args.services?.length) list = list.filter((c) => args.services!.includes(c.service));
-    list.sort((a, b) => a.service.localeCompare(b.service) || a.number - b.number || a.name.localeCompare(b.name));
-    // A container stopped or removed since it was listed has no processes to show.
-    const tops = await Promise.all(list.map(async (c) => ({ container: c, top: await unlessGone(engine.containers.top(c.id)) })));
-    const shown = tops.filter((t): t is { container: (typeof list)[number]; top: ProcessList } => t.top !== undefined);
+    const { processes } = await import('../../run/reports.js');
+    const shown = await processes(engine, project.name, args.services);
     if (args.format === 'json') {
       return printJson(shown.map(({ container: c, top }) => ({ name: c.name, service: c.service, titles: top.titles, processes: top.processes })));
     }

@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
+import type { PullFlag } from '../../run/images.js';
 import { connectEngine } from '../engine.js';
 import type { Project } from '../../stack/model.js';
 import { loadStack, type GlobalArgs } from '../options.js';
@@ -34,7 +35,7 @@ interface UpArgs extends ConvergeArgs {
 /** What the convergence flags ask of run/up. */
 export function convergeRequest(args: ConvergeArgs) {
   return {
-    targets: args.services, noDeps: args['no-deps'], scale: parseScale(args.scale), pull: args.pull, build: args.build,
+    targets: args.services, noDeps: args['no-deps'], scale: parseScale(args.scale), pull: args.pull as PullFlag | undefined, build: args.build,
     forceRecreate: args['force-recreate'], noRecreate: args['no-recreate'], alwaysRecreateDeps: args['always-recreate-deps'],
     removeOrphans: args['remove-orphans'], parallel: args.parallel, stopTimeout: args.timeout, version: tugVersion(),
   };

@@ -1,6 +1,7 @@
 /** The container create body: everything that is not storage, networking or resources. */
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { ExitCode, TugError } from '../../errors.js';
+import { formatPath } from '../../stack/path.js';
 import { type Project, type Service } from '../../stack/model.js';
 import type { ContainerCreateBody, HealthConfig, PortBinding, RestartPolicy } from '../api/container.js';
 import { apiAtLeast } from '../api-version.js';
@@ -142,7 +143,7 @@ export function annotations(ctx: Ctx): Record<string, string> | undefined {
 
 export function exposeKeys(service: string, e: string): string[] {
   const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(e.trim());
-  if (!m) throw new TugError('invalid_port', `service "${service}": expose: invalid port "${e}"`, { exitCode: ExitCode.invalidStack, path: `services.${service}.expose` });
+  if (!m) throw new TugError('invalid_port', `service "${service}": expose: invalid port "${e}"`, { exitCode: ExitCode.invalidStack, path: formatPath(['services', service, 'expose']) });
   const lo = Number(m[1]);
   const hi = m[2] === undefined ? lo : Number(m[2]);
   const proto = (m[3] ?? 'tcp').toLowerCase();
@@ -197,7 +198,7 @@ export function securityOpts(ctx: Ctx): { opts?: string[]; unconfinedPaths: bool
       profile = JSON.stringify(JSON.parse(ctx.opts.readFile(path)));
     } catch (err) {
       throw new TugError('invalid_seccomp_profile', `service "${ctx.service.name}": seccomp profile ${path} is not readable JSON`,
-        { exitCode: ExitCode.invalidStack, path: `services.${ctx.service.name}.security_opt`, cause: err });
+        { exitCode: ExitCode.invalidStack, path: formatPath(['services', ctx.service.name, 'security_opt']), cause: err });
     }
     out.push(`seccomp=${profile}`);
   }

@@ -1,6 +1,7 @@
 /** What every part of the translation shares: options, the plan it returns, small helpers. */
 import { ExitCode, TugError } from '../../errors.js';
 import { type Project, type Service } from '../../stack/model.js';
+import { formatPath } from '../../stack/path.js';
 import { parseDuration } from '../../stack/units.js';
 import type { ContainerCreateBody, EndpointSettings } from '../api/container.js';
 import type { FileToCopy } from '../types.js';
@@ -13,8 +14,6 @@ export interface ContainerSpecOptions {
   /** Id of a one-off (`run`) container; its name and labels differ and it gets no service aliases. */
   oneoff?: string;
   hash: string;
-  /** target → existing volume name, kept on recreate. */
-  anonymousVolumes?: Record<string, string>;
   /** Name of a service's replica 1, for volumes_from, network_mode/ipc/pid `service:x` and links. */
   resolveContainer: (service: string) => string;
   /** tug's version, for the `com.docker.compose.version` label. */
@@ -49,15 +48,16 @@ export interface Ctx {
   warnings: string[];
 }
 
+/** `key` may go deeper than the service's own keys: `networks.front.mac_address`. */
 export function unsupported(service: string, key: string, why: string, hint?: string): TugError {
   return new TugError('unsupported', `service "${service}": ${key} is not supported by tug: ${why}`,
-    { exitCode: ExitCode.invalidStack, path: `services.${service}.${key}`, hint });
+    { exitCode: ExitCode.invalidStack, path: formatPath(['services', service, ...key.split('.')]), hint });
 }
 
 export function nanos(service: string, key: string, d: string): number {
   const ns = parseDuration(d);
   if (ns === undefined) {
-    throw new TugError('invalid_duration', `service "${service}": ${key}: invalid duration "${d}"`, { exitCode: ExitCode.invalidStack, path: `services.${service}.${key}` });
+    throw new TugError('invalid_duration', `service "${service}": ${key}: invalid duration "${d}"`, { exitCode: ExitCode.invalidStack, path: formatPath(['services', service, ...key.split('.')]) });
   }
   return ns;
 }

@@ -1,6 +1,7 @@
 /** Names, the config hash and the labels that identify a container as a project's. */
 import { createHash } from 'node:crypto';
 import { ExitCode, TugError } from '../../errors.js';
+import { formatPath } from '../../stack/path.js';
 import { type Project, type Service } from '../../stack/model.js';
 import { LABEL } from '../../labels.js';
 import { type Ctx, type Dict, isPlainObject } from './context.js';
@@ -44,7 +45,7 @@ export function serviceImage(project: Project, service: Service): string {
   if (service.image !== undefined) return service.image;
   if (service.build !== undefined) return `${project.name}-${service.name}`;
   throw new TugError('no_image', `service "${service.name}" has neither image nor build`,
-    { exitCode: ExitCode.invalidStack, path: `services.${service.name}`, hint: 'add image: or build:' });
+    { exitCode: ExitCode.invalidStack, path: formatPath(['services', service.name]), hint: 'add image: or build:' });
 }
 
 export function labels(ctx: Ctx, image: string): Record<string, string> {

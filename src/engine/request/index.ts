@@ -9,3 +9,4 @@ export type { ContainerPlan, ContainerSpecOptions } from './context.js';
 export { configHash, containerName, serviceImage } from './identity.js';
 export { SERVICE_KEYS, type KeyDisposition } from './keys.js';
 export { networkSpec, volumeSpec, type ResourceSpecOptions } from './project.js';
+export { keepAnonymousVolumes } from './storage.js';

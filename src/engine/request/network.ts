@@ -1,5 +1,6 @@
 /** Which networks a container joins and with what endpoint settings. */
 import { ExitCode, TugError } from '../../errors.js';
+import { formatPath } from '../../stack/path.js';
 import { type ServiceNetwork } from '../../stack/model.js';
 import { namespaceMode } from './container.js';
 import type { EndpointSettings } from '../api/container.js';
@@ -36,7 +37,7 @@ export function networking(ctx: Ctx): Networking {
     const network = project.networks[key];
     if (!network) {
       throw new TugError('undefined_network', `service "${service.name}" uses network "${key}", which is not declared under the top-level networks:`,
-        { exitCode: ExitCode.invalidStack, path: `services.${service.name}.networks` });
+        { exitCode: ExitCode.invalidStack, path: formatPath(['services', service.name, 'networks']) });
     }
     return { name: network.name, endpoint: endpoint(ctx, key, cfg, i === 0 && macOnEndpoint ? service.mac_address : undefined, useAliases, links) };
   });

@@ -1,5 +1,6 @@
 /** Create bodies for the project's own networks and volumes. */
 import { ExitCode, TugError } from '../../errors.js';
+import { formatPath } from '../../stack/path.js';
 import { type Project } from '../../stack/model.js';
 import { LABEL } from '../../labels.js';
 import type { NetworkCreateBody, VolumeCreateBody } from '../api/resources.js';
@@ -21,7 +22,7 @@ export function networkSpec(project: Project, key: string, opts: ResourceSpecOpt
   if (enableIPv4 !== undefined && opts.apiVersion !== undefined && !apiAtLeast(opts.apiVersion, '1.48')) {
     if (!enableIPv4) {
       throw new TugError('unsupported', `network "${key}": enable_ipv4: false needs Engine API 1.48 (Docker 28); the engine speaks ${opts.apiVersion}`,
-        { exitCode: ExitCode.invalidStack, path: `networks.${key}.enable_ipv4` });
+        { exitCode: ExitCode.invalidStack, path: formatPath(['networks', key, 'enable_ipv4']) });
     }
     enableIPv4 = undefined; // IPv4 is on anyway before 1.48
   }

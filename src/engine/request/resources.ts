@@ -1,5 +1,6 @@
 /** CPU, memory, pids, devices, GPUs and block IO limits. */
 import { ExitCode, TugError } from '../../errors.js';
+import { formatPath } from '../../stack/path.js';
 import { type Service } from '../../stack/model.js';
 import { parseBytes } from '../../stack/units.js';
 import type { DeviceRequest, ResourceConfig } from '../api/container.js';
@@ -67,7 +68,7 @@ export function blkio(s: Service): Partial<ResourceConfig> {
   const rates = (k: string, bytes: boolean) => list(k)?.map((r) => {
     const rate = bytes ? parseBytes(r.rate as string | number) : Number(r.rate);
     if (rate === undefined || !Number.isFinite(rate)) {
-      throw new TugError('invalid_blkio', `service "${s.name}": blkio_config.${k}: invalid rate "${String(r.rate)}"`, { exitCode: ExitCode.invalidStack, path: `services.${s.name}.blkio_config.${k}` });
+      throw new TugError('invalid_blkio', `service "${s.name}": blkio_config.${k}: invalid rate "${String(r.rate)}"`, { exitCode: ExitCode.invalidStack, path: formatPath(['services', s.name, 'blkio_config', k]) });
     }
     return { Path: String(r.path), Rate: rate };
   });

@@ -1,10 +1,12 @@
 /** Volumes, binds, tmpfs, and secrets/configs as mounts or copies. */
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { ExitCode, TugError } from '../../errors.js';
+import { formatPath } from '../../stack/path.js';
 import { type FileObject, type FileReference, type ServiceVolume } from '../../stack/model.js';
 import type { MountSpec } from '../api/container.js';
 import { apiAtLeast } from '../api-version.js';
-import type { FileToCopy } from '../types.js';
+import type { ContainerDetails, FileToCopy } from '../types.js';
+import type { ContainerPlan } from './context.js';
 import { type Ctx, prune, unsupported } from './context.js';
 
 export function volumeMounts(ctx: Ctx): { binds: string[]; mounts: MountSpec[] } {
@@ -40,7 +42,7 @@ export function volumeMount(ctx: Ctx, v: ServiceVolume): MountSpec {
       const options = v.volume && (v.volume.nocopy || v.volume.subpath !== undefined)
         ? { NoCopy: v.volume.nocopy || undefined, Subpath: v.volume.subpath }
         : undefined;
-      const source = v.source === undefined ? opts.anonymousVolumes?.[v.target] : project.volumes[v.source]?.name ?? v.source;
+      const source = v.source === undefined ? undefined : project.volumes[v.source]?.name ?? v.source;
       return { Type: 'volume', Source: source, ...base, VolumeOptions: options };
     }
     case 'bind': {
@@ -96,7 +98,7 @@ export function fileRefs(ctx: Ctx): ResolvedRef[] {
       const noun = kind.slice(0, -1);
       if (!obj) {
         throw new TugError(`undefined_${noun}`, `service "${ctx.service.name}" uses ${noun} "${ref.source}", which is not declared under the top-level ${kind}:`,
-          { exitCode: ExitCode.invalidStack, path: `services.${ctx.service.name}.${kind}` });
+          { exitCode: ExitCode.invalidStack, path: formatPath(['services', ctx.service.name, kind]) });
       }
       if (obj.external) {
         throw unsupported(ctx.service.name, `${kind}.${ref.source}`, `external ${kind} live in a swarm`, `declare it with file:, environment: or content: instead`);
@@ -127,7 +129,7 @@ export function fileCopies(ctx: Ctx): FileToCopy[] {
       content = ctx.opts.secretEnv?.[obj.environment];
       if (content === undefined) {
         throw new TugError('missing_variable', `${kind.slice(0, -1)} "${ref.source}" of service "${ctx.service.name}" reads variable ${obj.environment}, which is not set`,
-          { exitCode: ExitCode.invalidStack, path: `${kind}.${ref.source}.environment`, hint: `export ${obj.environment} before running tug` });
+          { exitCode: ExitCode.invalidStack, path: formatPath([kind, ref.source, 'environment']), hint: `export ${obj.environment} before running tug` });
       }
     }
     if (content === undefined) return [];
@@ -136,4 +138,16 @@ export function fileCopies(ctx: Ctx): FileToCopy[] {
     if (ref.gid !== undefined) copy.gid = Number(ref.gid);
     return [copy];
   });
+}
+
+/**
+ * The replacement of a container takes over its anonymous volumes, so recreating loses no
+ * data: each anonymous volume mount (no Source) gets the old container's volume at its target.
+ */
+export function keepAnonymousVolumes(plan: ContainerPlan, old: ContainerDetails['mounts']): ContainerPlan {
+  const byTarget = new Map(old.filter((m) => m.type === 'volume' && m.name).map((m) => [m.destination, m.name!]));
+  const mounts = plan.body.HostConfig?.Mounts;
+  if (!mounts?.some((m) => m.Type === 'volume' && m.Source === undefined && byTarget.has(m.Target))) return plan;
+  const kept = mounts.map((m) => (m.Type === 'volume' && m.Source === undefined && byTarget.has(m.Target) ? { ...m, Source: byTarget.get(m.Target)! } : m));
+  return { ...plan, body: { ...plan.body, HostConfig: { ...plan.body.HostConfig, Mounts: kept } } };
 }

@@ -1,0 +1,68 @@
+/**
+ * Every container request of a command is compiled from one place, with the same options:
+ * the engine's API version, tug's version for the labels, the environment secrets and configs
+ * read, the seccomp files security_opt names. Compiling is pure and happens while planning,
+ * so a stack tug cannot run is refused before anything on the engine changes.
+ */
+import { readFileSync } from 'node:fs';
+import { configHash, containerName, containerSpec, type ContainerPlan } from '../engine/request/index.js';
+import { TugError } from '../errors.js';
+import type { Project, Service } from '../stack/model.js';
+import { sourceOf } from '../stack/source-map.js';
+
+/** The config hash of a service, the label `up` compares (`tug config --hash`). */
+export { configHash } from '../engine/request/index.js';
+
+export interface SpecCompiler {
+  /** The config hash label `up` compares to decide what to recreate. */
+  hash(service: string): string;
+  /** The create request for replica `number` of a service of the project. */
+  spec(service: string, number: number): ContainerPlan;
+  /** The same for a service as a one-off changes it (`run`), under the one-off id. */
+  oneoff(service: Service, oneoffId: string): ContainerPlan;
+}
+
+export interface CompileOptions {
+  apiVersion: string;
+  /** tug's version, for the `com.docker.compose.version` label. */
+  version?: string;
+  /** Where `environment:` secrets and configs read their values; default the process's. */
+  env?: Record<string, string | undefined>;
+}
+
+export function specCompiler(project: Project, opts: CompileOptions): SpecCompiler {
+  const hashes = new Map<string, string>();
+  const hash = (name: string): string => {
+    let h = hashes.get(name);
+    if (h === undefined) {
+      h = configHash(project.services[name]!);
+      hashes.set(name, h);
+    }
+    return h;
+  };
+  const base = {
+    apiVersion: opts.apiVersion,
+    version: opts.version ?? 'tug',
+    secretEnv: opts.env ?? process.env,
+    // network_mode/ipc/pid `service:x`, volumes_from and links name replica 1 of x.
+    resolveContainer: (s: string) => (project.services[s] ? containerName(project, project.services[s]!, 1) : s),
+    readFile: (path: string) => readFileSync(path, 'utf8'),
+  };
+  return {
+    hash,
+    spec: (name, number) => located(project, () => containerSpec(project, project.services[name]!, { ...base, number, hash: hash(name) })),
+    oneoff: (svc, oneoffId) => located(project, () => containerSpec(project, svc, { ...base, number: 1, oneoff: oneoffId, hash: configHash(svc) })),
+  };
+}
+
+/** A refusal names the YAML path it is about; the line it was written on is added here. */
+function located<T>(project: Project, compile: () => T): T {
+  try {
+    return compile();
+  } catch (err) {
+    if (!(err instanceof TugError) || err.location || !err.path) throw err;
+    const location = sourceOf(project, err.path);
+    if (!location) throw err;
+    throw new TugError(err.code, err.message, { exitCode: err.exitCode, location, path: err.path, hint: err.hint, cause: err.cause });
+  }
+}

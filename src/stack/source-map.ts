@@ -1,0 +1,57 @@
+/**
+ * Lines for problems found after loading. A container request is compiled long after the
+ * files were read, yet its refusals must still point at the line the user wrote: each loaded
+ * project remembers its locator here, and a refusal's YAML path (as `formatPath` writes it)
+ * is looked up again.
+ */
+import type { SourceLocation } from '../errors.js';
+import type { Locator } from './locate.js';
+import type { Project } from './model.js';
+
+const locators = new WeakMap<Project, Locator>();
+
+export function rememberSources(project: Project, locate: Locator): void {
+  locators.set(project, locate);
+}
+
+/** Where the value at `path` (`services.web.ports[0]`, `labels["a.b"]`) was written, when known. */
+export function sourceOf(project: Project, path: string): SourceLocation | undefined {
+  const locate = locators.get(project);
+  const segments = parsePath(path);
+  if (!locate || !segments) return undefined;
+  const loc = locate(segments);
+  return loc && loc.line > 0 ? loc : undefined;
+}
+
+/** The inverse of formatPath; undefined for text it cannot have written. */
+export function parsePath(path: string): (string | number)[] | undefined {
+  const out: (string | number)[] = [];
+  let i = 0;
+  while (i < path.length) {
+    if (path[i] === '.') {
+      if (out.length === 0) return undefined;
+      i++;
+    }
+    if (path[i] === '[') {
+      const end = path.indexOf(']', i);
+      if (end < 0) return undefined;
+      const inner = path.slice(i + 1, end);
+      if (/^\d+$/.test(inner)) out.push(Number(inner));
+      else {
+        // A quoted key may itself contain "]": read the JSON string to its closing quote.
+        const m = /^"(?:[^"\\]|\\.)*"/.exec(path.slice(i + 1));
+        if (!m) return undefined;
+        out.push(JSON.parse(m[0]) as string);
+        i += 1 + m[0].length + 1;
+        continue;
+      }
+      i = end + 1;
+      continue;
+    }
+    const m = /^[A-Za-z0-9_-]+/.exec(path.slice(i));
+    if (!m) return undefined;
+    out.push(m[0]);
+    i += m[0].length;
+  }
+  return out;
+}
