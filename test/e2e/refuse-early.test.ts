@@ -59,14 +59,16 @@ describe('refusals come before any change', () => {
   it('up: a key tug cannot honour on the third of five services exits 3 naming it, and the engine shows nothing of the project', async () => {
     const project = uniqueProject('refuse-up');
     projects.push(project);
-    const dir = await writeStack(fiveServices(project));
+    const yaml = fiveServices(project);
+    const dir = await writeStack(yaml);
     dirs.push(dir);
+    const line = yaml.split('\n').findIndex((l) => l.includes('external_links')) + 1;
     // The file itself is valid: config accepts it, only running it is refused.
     expect((await tug(['config', '-q'], dir)).code).toBe(0);
     const r = await tug(['up', '-d'], dir);
     expect(r.code, r.stderr).toBe(3);
     // At the line it was written on, though the refusal comes from compiling, long after loading.
-    expect(r.stderr).toMatch(/compose\.yaml:22:5: service "three": external_links is not supported/);
+    expect(r.stderr).toContain(`compose.yaml:${line}:5: service "three": external_links is not supported`);
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
     await nothingOf(project);
   });
