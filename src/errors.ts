@@ -17,6 +17,42 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
+/**
+ * Every code tug reports, by the exit code it usually comes with. Codes are stable: scripts
+ * and `--progress json` readers match on them, so one is never renamed, only added.
+ */
+export type ErrorCode =
+  // 1: a bug in tug, or an answer Compose also gives with 1
+  | 'internal' | 'no_container' | 'no_such_port' | 'detached'
+  // 2: usage
+  | 'usage' | 'unknown_service' | 'confirmation_required' | 'copy_path' | 'invalid_scale'
+  // 3: the stack files
+  | StackErrorCode
+  // 4: the engine
+  | 'engine_unreachable' | 'engine_error'
+  // 5: a service or its image
+  | 'service_failed' | 'dependency_failed' | 'dependency_missing' | 'dependency_no_healthcheck' | 'wait_timeout' | 'not_running'
+  | 'no_containers' | 'image_missing' | 'pull_failed' | 'build_failed'
+  // 6: the project lock
+  | 'project_locked' | 'lock_compromised' | 'lock_dir_unsafe'
+  // 130
+  | 'interrupted';
+
+/** What is wrong with the stack files, or with what they ask of the engine (exit code 3). */
+export type StackErrorCode =
+  | 'no_stack_file' | 'file_not_found' | 'file_unreadable' | 'file_is_directory' | 'file_too_large' | 'file_binary' | 'file_empty'
+  | 'env_file_not_found' | 'invalid_env_file'
+  | 'yaml_syntax' | 'yaml_warning' | 'yaml_too_deep' | 'yaml_alias_bomb' | 'top_level_not_mapping' | 'duplicate_item'
+  | 'invalid_key' | 'unknown_key' | 'missing_key' | 'unsupported_key' | 'invalid_type' | 'invalid_value' | 'invalid_port' | 'invalid_duration'
+  | 'invalid_blkio' | 'invalid_seccomp_profile' | 'unset_variable' | 'missing_variable'
+  | 'extends_cycle' | 'extends_unknown' | 'include_cycle' | 'include_conflict' | 'dependency_cycle'
+  | 'undefined_network' | 'undefined_volume' | 'undefined_secret' | 'undefined_config' | 'external_network' | 'external_volume' | 'external_missing'
+  | 'no_image' | 'unsupported' | 'container_name_scale' | 'container_name_with_scale' | 'host_port_with_scale'
+  | 'required_variable' | 'invalid_interpolation' | 'invalid_boolean' | 'invalid_integer' | 'invalid_byte_size' | 'invalid_cpus'
+  | 'invalid_command' | 'invalid_restart' | 'invalid_ulimit' | 'invalid_volume' | 'missing_source' | 'network_mode_conflict'
+  | 'conflicting_limits' | 'conflicting_scale' | 'dependency_disabled' | 'optional_dependency_missing' | 'cpus_above_host'
+  | 'host_port_conflict';
+
 export interface SourceLocation {
   file: string;
   /** 1-based; 0 when the problem has no single line (a cycle, an alias bomb). */
@@ -26,7 +62,7 @@ export interface SourceLocation {
 }
 
 export interface Diagnostic {
-  code: string;
+  code: ErrorCode;
   message: string;
   location?: SourceLocation;
   /** The YAML path in the user's terms, e.g. `services.web.healthcheck.interval`. */
@@ -35,14 +71,14 @@ export interface Diagnostic {
 }
 
 export class TugError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly exitCode: ExitCode;
   readonly location?: SourceLocation;
   readonly path?: string;
   readonly hint?: string;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     opts: { exitCode?: ExitCode; location?: SourceLocation; path?: string; hint?: string; cause?: unknown } = {},
   ) {
@@ -68,7 +104,7 @@ export class UsageError extends TugError {
 
 /** A problem with one stack file that prevents loading it at all (missing, unreadable, not YAML). */
 export class StackFileError extends TugError {
-  constructor(code: string, message: string, location: SourceLocation, hint?: string) {
+  constructor(code: StackErrorCode, message: string, location: SourceLocation, hint?: string) {
     super(code, message, { exitCode: ExitCode.invalidStack, location, hint });
   }
 }
@@ -78,7 +114,7 @@ export class StackInvalidError extends TugError {
   readonly problems: Diagnostic[];
   constructor(problems: Diagnostic[]) {
     const first = problems[0];
-    super(first?.code ?? 'invalid', first ? first.message : 'invalid stack', {
+    super(first?.code ?? 'invalid_value', first ? first.message : 'invalid stack', {
       exitCode: ExitCode.invalidStack,
       location: first?.location,
       path: first?.path,
@@ -98,7 +134,7 @@ export class EngineUnreachableError extends TugError {
 }
 
 export class ServiceFailedError extends TugError {
-  constructor(code: string, message: string, hint?: string) {
+  constructor(code: ErrorCode, message: string, hint?: string) {
     super(code, message, { exitCode: ExitCode.serviceFailed, hint });
   }
 }

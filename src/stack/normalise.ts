@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { split as shellSplit } from 'shlex';
-import type { Diagnostic } from '../errors.js';
+import type { Diagnostic, ErrorCode } from '../errors.js';
 import { parseDotenv } from './dotenv.js';
 import type { Lookup } from './interpolate.js';
 import type { Locator } from './locate.js';
@@ -44,7 +44,7 @@ class Normaliser {
   constructor(private readonly input: NormaliseInput) {}
 
   /** `at`: where to point when the path's index may not be the item's place in any one file. */
-  problem(path: Path, code: string, message: string, hint?: string, at: Path = path): void {
+  problem(path: Path, code: ErrorCode, message: string, hint?: string, at: Path = path): void {
     this.problems.push({ code, message, path: formatPath(path), location: this.input.locate(at), hint });
   }
 
@@ -271,7 +271,7 @@ class Normaliser {
     const declared = isDict(this.input.doc[kind]) ? (this.input.doc[kind] as Dict) : {};
     return (raw as Dict[]).map((r, i) => {
       if (!Object.hasOwn(declared, String(r.source))) {
-        this.problem(['services', name, kind, i], `undefined_${kind.slice(0, -1)}`,
+        this.problem(['services', name, kind, i], kind === 'secrets' ? 'undefined_secret' : 'undefined_config',
           `service "${name}" uses ${kind.slice(0, -1)} "${String(r.source)}", which is not declared under the top-level ${kind}:`);
       }
       const ref: FileReference = { source: String(r.source) };

@@ -3,7 +3,7 @@
  * cycles, and settings that cannot all hold at once (a fixed name with several replicas, one
  * host port published twice).
  */
-import type { Diagnostic } from '../errors.js';
+import type { Diagnostic, ErrorCode } from '../errors.js';
 import { DependencyGraph } from '../graph/graph.js';
 import type { Locator } from './locate.js';
 import type { Project, Service } from './model.js';
@@ -18,7 +18,7 @@ export interface SemanticResult {
 export function checkProject(project: Project, locate: Locator, hostCpus?: number): SemanticResult {
   const problems: Diagnostic[] = [];
   const warnings: Diagnostic[] = [];
-  const add = (list: Diagnostic[], path: Path, code: string, message: string, hint?: string) =>
+  const add = (list: Diagnostic[], path: Path, code: ErrorCode, message: string, hint?: string) =>
     list.push({ code, message, path: formatPath(path), location: locate(path), hint });
   const names = Object.keys(project.services);
 
@@ -87,7 +87,7 @@ export function checkProject(project: Project, locate: Locator, hostCpus?: numbe
   return { problems, warnings };
 }
 
-function checkHostPorts(services: Record<string, Service>, add: (path: Path, code: string, message: string, hint?: string) => void): void {
+function checkHostPorts(services: Record<string, Service>, add: (path: Path, code: ErrorCode, message: string, hint?: string) => void): void {
   const taken = new Map<string, string>();
   for (const [name, svc] of Object.entries(services)) {
     svc.ports.forEach((p) => {

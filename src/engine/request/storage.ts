@@ -97,7 +97,7 @@ export function fileRefs(ctx: Ctx): ResolvedRef[] {
       const obj = ctx.project[kind][ref.source];
       const noun = kind.slice(0, -1);
       if (!obj) {
-        throw new TugError(`undefined_${noun}`, `service "${ctx.service.name}" uses ${noun} "${ref.source}", which is not declared under the top-level ${kind}:`,
+        throw new TugError(kind === 'secrets' ? 'undefined_secret' : 'undefined_config', `service "${ctx.service.name}" uses ${noun} "${ref.source}", which is not declared under the top-level ${kind}:`,
           { exitCode: ExitCode.invalidStack, path: formatPath(['services', ctx.service.name, kind]) });
       }
       if (obj.external) {
