@@ -169,7 +169,7 @@ describe('reportError', () => {
   });
 
   it('prints each diagnostic of a TugError', () => {
-    const text = capture(new TugError('bad', 'it broke', { location: { file: 'compose.yaml', line: 2, col: 3 }, hint: 'fix it' }));
+    const text = capture(new TugError('invalid_value', 'it broke', { location: { file: 'compose.yaml', line: 2, col: 3 }, hint: 'fix it' }));
     expect(text).toMatch(/^error: compose\.yaml:2:3: it broke\n {2}hint: fix it\n$/);
   });
 });
