@@ -18,7 +18,8 @@ import { normalise } from './normalise.js';
 import { formatPath, pathKey, type Path } from './path.js';
 import { resolveDocPaths, resolveHostPath, resolveServicePaths } from './paths.js';
 import { validity } from './parse-cache.js';
-import { decodeText, readStackFile, type ParsedFile } from './read.js';
+import type { ParsedFile } from './parsed-file.js';
+import { decodeText, readStackFile } from './read.js';
 import { checkProject } from './semantic.js';
 import { canonicalFile, isDict, protoListItems } from './shapes.js';
 

@@ -5,7 +5,7 @@
  */
 import type { SourceLocation } from '../errors.js';
 import { pathKey, type Path } from './path.js';
-import { positionAt, type ParsedFile } from './read.js';
+import { positionAt, type ParsedFile } from './parsed-file.js';
 
 export type Locator = (path: Path) => SourceLocation | undefined;
 

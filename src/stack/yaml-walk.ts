@@ -14,7 +14,8 @@ import {
   type Node as YamlNode,
 } from 'yaml';
 import { StackFileError } from '../errors.js';
-import { MAX_DEPTH, MAX_EXPANDED_NODES, MAX_FILE_BYTES, type ParsedFile, type Position } from './read.js';
+import { MAX_DEPTH, MAX_EXPANDED_NODES, MAX_FILE_BYTES } from './limits.js';
+import type { ParsedFile, Position } from './parsed-file.js';
 
 export function parseStackText(file: string, text: string): ParsedFile {
   if (text.length > MAX_FILE_BYTES) {
