@@ -4,8 +4,8 @@
  * are keyed (a port by its binding, a volume by its target). `!reset` removes what earlier
  * files said, `!override` replaces instead of merging. `extends` uses the same rules.
  */
+import { pathKey, type Path } from './doc-path.js';
 import { isDict } from './shapes.js';
-import { pathKey, type Path } from './path.js';
 
 type Dict = Record<string, unknown>;
 type Rule = 'replace' | 'union' | { key: (item: Dict) => string; deep?: boolean } | 'logging';

@@ -6,13 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { split as shellSplit } from 'shlex';
 import type { Diagnostic } from '../errors.js';
+import { formatPath, type Path } from './doc-path.js';
 import { parseDotenv } from './dotenv.js';
 import type { Lookup } from './interpolate.js';
 import type { Locator } from './locate.js';
 import type {
   DependsOn, FileObject, FileReference, Healthcheck, Network, PortMapping, Project, Service, ServiceVolume, Volume,
 } from './model.js';
-import { formatPath, type Path } from './path.js';
 import { isDict, listOrDict } from './shapes.js';
 import { formatDuration, parseBytes, parseCpus, parseDuration } from './units.js';
 

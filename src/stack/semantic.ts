@@ -6,9 +6,9 @@
 import type { Diagnostic } from '../errors.js';
 import { findCycle } from '../util/cycles.js';
 import { serviceDependencies } from './dependencies.js';
+import { formatPath, type Path } from './doc-path.js';
 import type { Locator } from './locate.js';
 import type { Project, Service } from './model.js';
-import { formatPath, type Path } from './path.js';
 import { didYouMean } from './suggest.js';
 
 export interface SemanticResult {

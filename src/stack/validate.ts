@@ -9,8 +9,8 @@
 import type { ErrorObject } from 'ajv';
 import type { Diagnostic } from '../errors.js';
 import schema from '../../schemas/compose.schema.json' with { type: 'json' };
+import { formatPath, type Path } from './doc-path.js';
 import validateCompose from './generated/validate-compose.js';
-import { formatPath, type Path } from './path.js';
 import { didYouMean } from './suggest.js';
 import type { Locator } from './locate.js';
 
