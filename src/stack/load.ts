@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { StackFileError, StackInvalidError, type Diagnostic } from '../errors.js';
+import { type Dict, isPlainObject } from '../util/dict.js';
 import { activeProfiles, defaultEnvFiles, discoverFiles, resolveProjectName } from './discover.js';
 import { formatPath, pathKey, type Path } from './doc-path.js';
 import { parseDotenv } from './dotenv.js';
@@ -21,9 +22,7 @@ import { validity } from './parse-cache.js';
 import type { ParsedFile } from './parsed-file.js';
 import { decodeText, readStackFile } from './read.js';
 import { checkProject } from './semantic.js';
-import { canonicalFile, isDict, protoListItems } from './shapes.js';
-
-type Dict = Record<string, unknown>;
+import { canonicalFile, protoListItems } from './shapes.js';
 
 export interface LoadOptions {
   /** Directory to start discovery from; defaults to process.cwd(). */
@@ -210,7 +209,7 @@ class Loader {
     let out: Dict = { ...doc };
     delete out.include;
     for (const [i, entry] of doc.include.entries()) {
-      const spec: Dict = isDict(entry) ? entry : { path: entry };
+      const spec: Dict = isPlainObject(entry) ? entry : { path: entry };
       const paths = (Array.isArray(spec.path) ? spec.path : [spec.path]).map((p) => resolveHostPath(String(p), dir));
       const at: Path = ['include', i];
       let included: Dict = {};
@@ -237,8 +236,8 @@ class Loader {
     const out: Dict = { ...doc };
     for (const kind of ['services', 'networks', 'volumes', 'configs', 'secrets', 'models']) {
       const inc = included[kind];
-      if (!isDict(inc)) continue;
-      const mine = isDict(out[kind]) ? { ...(out[kind] as Dict) } : {};
+      if (!isPlainObject(inc)) continue;
+      const mine = isPlainObject(out[kind]) ? { ...(out[kind] as Dict) } : {};
       for (const [name, value] of Object.entries(inc)) {
         if (Object.hasOwn(mine, name) && kind === 'services') {
           this.problems.push({
@@ -257,12 +256,12 @@ class Loader {
   }
 
   private async applyExtends(doc: Dict, file: string, dir: string, locate: Locator): Promise<Dict> {
-    if (!isDict(doc.services)) return doc;
+    if (!isPlainObject(doc.services)) return doc;
     const services = { ...doc.services } as Dict;
     const resolving = new Set<string>();
     const resolve = async (name: string, fromFile: string, all: Dict, loc: Locator): Promise<Dict | undefined> => {
       const svc = Object.hasOwn(all, name) ? all[name] : undefined;
-      if (!isDict(svc)) return undefined;
+      if (!isPlainObject(svc)) return undefined;
       if (svc.extends === undefined) return svc;
       const id = `${fromFile}#${name}`;
       if (resolving.has(id)) {
@@ -271,7 +270,7 @@ class Loader {
       }
       resolving.add(id);
       try {
-        const ext = isDict(svc.extends) ? svc.extends : { service: svc.extends };
+        const ext = isPlainObject(svc.extends) ? svc.extends : { service: svc.extends };
         const baseName = String(ext.service);
         let base: Dict | undefined;
         if (typeof ext.file === 'string') {
@@ -279,7 +278,7 @@ class Loader {
           const extFile = resolveHostPath(ext.file, dir);
           const other = await this.loadCached(extFile, loc(['services', name, 'extends']));
           if (!other) return undefined;
-          const otherServices = isDict(other.doc.services) ? (other.doc.services as Dict) : {};
+          const otherServices = isPlainObject(other.doc.services) ? (other.doc.services as Dict) : {};
           base = await resolve(baseName, extFile, otherServices, fileLocator(other.parsed));
           if (base) base = resolveServicePaths(base, path.dirname(extFile));
           if (!base && !Object.hasOwn(otherServices, baseName)) {
