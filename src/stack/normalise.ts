@@ -15,7 +15,7 @@ import type {
   DependsOn, FileObject, FileReference, Healthcheck, Network, PortMapping, Project, Service, ServiceVolume, Volume,
 } from './model.js';
 import { listOrDict } from './shapes.js';
-import { formatDuration, parseBytes, parseCpus, parseDuration } from './units.js';
+import { formatDuration, parseBoolean, parseBytes, parseCpus, parseDuration } from './units.js';
 
 export interface NormaliseInput {
   doc: Dict;
@@ -86,17 +86,17 @@ class Normaliser {
     return out;
   }
 
-  private named(key: string, raw: Dict): { name: string; external?: boolean } {
+  private named(kind: string, key: string, raw: Dict): { name: string; external?: boolean } {
     // Legacy `external: {name: x}` still appears in real files.
     const legacy = isPlainObject(raw.external) ? raw.external.name : undefined;
-    const external = raw.external === undefined ? undefined : isPlainObject(raw.external) || truthy(raw.external);
+    const external = raw.external === undefined ? undefined : isPlainObject(raw.external) || this.bool([kind, key, 'external'], raw.external);
     const explicit = typeof raw.name === 'string' ? raw.name : typeof legacy === 'string' ? legacy : undefined;
     const name = explicit ?? (external ? key : `${this.input.name}_${key}`);
     return external === undefined ? { name } : { name, external };
   }
 
   private network(key: string, raw: Dict): Network {
-    const n: Network = { ...(strip(raw, ['name', 'external']) as Partial<Network>), ...this.named(key, raw) };
+    const n: Network = { ...(strip(raw, ['name', 'external']) as Partial<Network>), ...this.named('networks', key, raw) };
     for (const flag of ['internal', 'attachable', 'enable_ipv4', 'enable_ipv6'] as const) {
       if (raw[flag] !== undefined) n[flag] = this.bool(['networks', key, flag], raw[flag]);
     }
@@ -105,13 +105,13 @@ class Normaliser {
   }
 
   private volume(key: string, raw: Dict): Volume {
-    const v: Volume = { ...(strip(raw, ['name', 'external']) as Partial<Volume>), ...this.named(key, raw) };
+    const v: Volume = { ...(strip(raw, ['name', 'external']) as Partial<Volume>), ...this.named('volumes', key, raw) };
     if (raw.driver_opts !== undefined) v.driver_opts = stringMap(raw.driver_opts);
     return withExtensions(v, raw);
   }
 
   private fileObject(key: string, raw: Dict, kind: string): FileObject {
-    const f: FileObject = { ...(strip(raw, ['name', 'external']) as Partial<FileObject>), ...this.named(key, raw) };
+    const f: FileObject = { ...(strip(raw, ['name', 'external']) as Partial<FileObject>), ...this.named(kind, key, raw) };
     if (!f.external && f.file === undefined && f.environment === undefined && f.content === undefined) {
       this.problem([kind, key], 'missing_source', `${kind.slice(0, -1)} "${key}" needs one of file, environment, content or external`);
     }
@@ -177,11 +177,12 @@ class Normaliser {
     const files = Array.isArray(raw.env_file) ? (raw.env_file as Dict[]) : [];
     files.forEach((f, i) => {
       const file = String(f.path);
+      const required = this.bool(['services', name, 'env_file', i, 'required'], f.required ?? true);
       let text: string;
       try {
         text = readFileSync(file, 'utf8');
       } catch {
-        if (truthy(f.required ?? true)) {
+        if (required) {
           this.problem(['services', name, 'env_file', i], 'env_file_not_found', `env file ${file} not found`,
             'create it, or mark it `required: false`');
         }
@@ -381,12 +382,9 @@ class Normaliser {
   }
 
   private bool(path: Path, v: unknown): boolean {
-    if (typeof v === 'boolean') return v;
-    const s = String(v).toLowerCase();
-    if (['true', 'yes', 'on', '1', 'y'].includes(s)) return true;
-    if (['false', 'no', 'off', '0', 'n', ''].includes(s)) return false;
-    this.problem(path, 'invalid_boolean', `${formatPath(path)}: invalid value ${JSON.stringify(v)}: expected true or false`);
-    return false;
+    const b = parseBoolean(v);
+    if (b === undefined) this.problem(path, 'invalid_boolean', `${formatPath(path)}: invalid value ${JSON.stringify(v)}: expected true or false`);
+    return b ?? false;
   }
 
   private int(path: Path, v: unknown): number {
@@ -416,10 +414,6 @@ class Normaliser {
     }
     return formatDuration(ns);
   }
-}
-
-function truthy(v: unknown): boolean {
-  return v === true || ['true', 'yes', '1'].includes(String(v).toLowerCase());
 }
 
 function strip(raw: Dict, keys: string[]): Dict {
