@@ -5,13 +5,12 @@
  * Each stage reports every problem it finds; the pipeline stops after a stage that found
  * any, so later stages only ever see input of the shape they expect.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { StackFileError, StackInvalidError, type Diagnostic } from '../errors.js';
 import { type Dict, isPlainObject } from '../util/dict.js';
 import { activeProfiles, defaultEnvFiles, discoverFiles, resolveProjectName } from './discover.js';
 import { formatPath, pathKey, type Path } from './doc-path.js';
-import { parseDotenv } from './dotenv.js';
+import { envFileProblems, readEnvFile } from './dotenv.js';
 import { resolveDocPaths, resolveHostPath, resolveServicePaths } from './host-paths.js';
 import { interpolateTree, interpolationMessage, type Lookup } from './interpolate.js';
 import { fileLocator, projectLocator, type Locator } from './locate.js';
@@ -106,17 +105,13 @@ function readEnvFiles(files: string[], env: Record<string, string | undefined>, 
   const vars: Record<string, string> = Object.create(null) as Record<string, string>;
   const problems: Diagnostic[] = [];
   for (const file of files) {
-    let text: string;
-    try {
-      text = decodeText(file, readFileSync(file));
-    } catch (err) {
-      if (err instanceof StackFileError) throw err;
+    // Later lines and files see earlier values; the process environment still wins for lookups.
+    const result = readEnvFile(file, (n) => (Object.hasOwn(env, n) ? env[n] : undefined) ?? vars[n]);
+    if (!result) {
       if (mode === 'optional') continue;
       throw new StackFileError('env_file_not_found', `env file not found: ${file}`, { file, line: 0, col: 0 });
     }
-    // Later lines and files see earlier values; the process environment still wins for lookups.
-    const result = parseDotenv(text, (n) => (Object.hasOwn(env, n) ? env[n] : undefined) ?? vars[n], file);
-    for (const e of result.errors) problems.push({ code: 'invalid_env_file', message: e.message, location: { file, line: e.line, col: 1 } });
+    problems.push(...envFileProblems(file, result));
     Object.assign(vars, result.values);
   }
   if (problems.length) throw new StackInvalidError(problems);

@@ -3,12 +3,11 @@
  * sizes and durations, defaults filled in, resources named, env_file contents read. Every
  * value that cannot be parsed is reported at its line instead of being dropped.
  */
-import { readFileSync } from 'node:fs';
 import { split as shellSplit } from 'shlex';
 import type { Diagnostic } from '../errors.js';
 import { type Dict, isPlainObject } from '../util/dict.js';
 import { formatPath, type Path } from './doc-path.js';
-import { parseDotenv } from './dotenv.js';
+import { envFileProblems, readEnvFile } from './dotenv.js';
 import type { Lookup } from './interpolate.js';
 import type { Locator } from './locate.js';
 import type {
@@ -178,18 +177,15 @@ class Normaliser {
     files.forEach((f, i) => {
       const file = String(f.path);
       const required = this.bool(['services', name, 'env_file', i, 'required'], f.required ?? true);
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch {
+      const parsed = readEnvFile(file, this.input.lookup);
+      if (!parsed) {
         if (required) {
           this.problem(['services', name, 'env_file', i], 'env_file_not_found', `env file ${file} not found`,
             'create it, or mark it `required: false`');
         }
         return;
       }
-      const parsed = parseDotenv(text, this.input.lookup, file);
-      for (const e of parsed.errors) this.problems.push({ code: 'invalid_env_file', message: e.message, location: { file, line: e.line, col: 1 } });
+      this.problems.push(...envFileProblems(file, parsed));
       Object.assign(env, parsed.values);
     });
     for (const [k, v] of Object.entries((raw.environment as Record<string, string | null>) ?? {})) {
