@@ -1,8 +1,9 @@
-import { closest, distance } from 'fastest-levenshtein';
+import { didYouMean } from '../util/did-you-mean.js';
 
 /**
  * yargs suggests verbs but not flags; this covers `--fil` → `--file`. It reads yargs'
  * English "Unknown argument(s): a, b" message, which main.ts pins with `.locale('en')`.
+ * Flags are case-sensitive, and so is the comparison.
  */
 export function suggestFlag(message: string, argv: readonly string[], known: readonly string[]): string | undefined {
   const match = /^Unknown arguments?: (.+)$/.exec(message);
@@ -11,8 +12,8 @@ export function suggestFlag(message: string, argv: readonly string[], known: rea
     // Only names the user typed as flags: a mistyped verb is yargs' job.
     const typed = argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`) || a === `-${name}`);
     if (!typed) continue;
-    const best = closest(name, [...known]);
-    if (distance(name, best) <= Math.max(1, Math.floor(name.length / 3))) return `Did you mean --${best}?`;
+    const best = didYouMean(name, known);
+    if (best !== undefined) return `Did you mean --${best}?`;
   }
   return undefined;
 }

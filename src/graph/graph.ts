@@ -5,16 +5,13 @@
  */
 
 import { ExitCode, TugError } from '../errors.js';
-import type { Condition, Service } from '../stack/model.js';
+import { serviceDependencies, type Dependency } from '../stack/dependencies.js';
+import type { Service } from '../stack/model.js';
+import { findCycleIndices } from '../util/cycles.js';
 
 /** `from` depends on `to`. */
-export interface Edge {
+export interface Edge extends Dependency {
   from: string;
-  to: string;
-  condition: Condition;
-  required: boolean;
-  restart: boolean;
-  kind: 'depends_on' | 'links' | 'network_mode' | 'volumes_from';
 }
 
 export class CycleError extends TugError {
@@ -25,8 +22,6 @@ export class CycleError extends TugError {
     this.cycle = cycle;
   }
 }
-
-const SERVICE_PREFIX = 'service:';
 
 export class DependencyGraph {
   /** Edges whose target is not a service of the graph; kept for the validator to report. */
@@ -64,33 +59,9 @@ export class DependencyGraph {
     const unknown: Edge[] = [];
 
     for (const from of names) {
-      const svc = services[from]!;
-      // One edge per (target, kind): `links: [db, db:database]` is a single dependency.
-      const seen = new Set<string>();
-      const add = (edge: Edge): void => {
-        const key = `${edge.kind}\0${edge.to}`;
-        if (seen.has(key)) return;
-        seen.add(key);
+      for (const dep of serviceDependencies(services[from]!)) {
+        const edge: Edge = { from, ...dep };
         (known.has(edge.to) ? edges : unknown).push(edge);
-      };
-
-      for (const [to, dep] of Object.entries(svc.depends_on)) {
-        add({ from, to, condition: dep.condition, required: dep.required, restart: dep.restart, kind: 'depends_on' });
-      }
-      // Implicit dependencies get the defaults Compose gives them: started, required, no restart.
-      for (const link of svc.links ?? []) {
-        const to = link.split(':', 1)[0] ?? '';
-        add({ from, to, condition: 'service_started', required: true, restart: false, kind: 'links' });
-      }
-      if (svc.network_mode?.startsWith(SERVICE_PREFIX)) {
-        const to = svc.network_mode.slice(SERVICE_PREFIX.length);
-        add({ from, to, condition: 'service_started', required: true, restart: false, kind: 'network_mode' });
-      }
-      for (const entry of svc.volumes_from ?? []) {
-        const to = entry.split(':', 1)[0] ?? '';
-        // `container:NAME[:mode]` points at a container outside the stack.
-        if (to === 'container') continue;
-        add({ from, to, condition: 'service_started', required: true, restart: false, kind: 'volumes_from' });
       }
     }
     return new DependencyGraph(names, edges, unknown);
@@ -119,33 +90,7 @@ export class DependencyGraph {
    * a shortest such cycle (ties broken by insertion order), so the message is stable and short.
    */
   findCycle(): string[] | undefined {
-    const comp = this.components();
-    const n = this.names.length;
-    const compSize = new Array<number>(n).fill(0);
-    for (const c of comp) compSize[c]!++;
-
-    let start = -1;
-    for (let v = 0; v < n && start < 0; v++) {
-      if (compSize[comp[v]!]! > 1) start = v;
-      else if (this.out[v]!.some((e) => e.to === e.from)) start = v;
-    }
-    if (start < 0) return undefined;
-
-    // BFS inside the start's component finds the shortest way back to it.
-    const parent = new Array<number>(n).fill(-1);
-    const queue = [start];
-    parent[start] = start;
-    for (let head = 0; head < queue.length; head++) {
-      const u = queue[head]!;
-      for (const w of this.depsSorted[u]!) {
-        if (w === start) return this.closedPath(parent, start, u);
-        if (comp[w] !== comp[start] || parent[w] !== -1) continue;
-        parent[w] = u;
-        queue.push(w);
-      }
-    }
-    /* c8 ignore next */
-    throw new Error('findCycle: component without a cycle');
+    return findCycleIndices(this.depsSorted)?.map((i) => this.names[i]!);
   }
 
   /**
@@ -246,64 +191,5 @@ export class DependencyGraph {
     const i = this.index.get(name);
     if (i === undefined) throw new Error(`unknown service in graph: ${name}`);
     return i;
-  }
-
-  private closedPath(parent: number[], start: number, last: number): string[] {
-    const path: string[] = [this.names[start]!];
-    for (let v = last; v !== start; v = parent[v]!) path.push(this.names[v]!);
-    path.push(this.names[start]!);
-    // Collected backwards from the closing edge; reverse to follow the edges forwards.
-    return path.reverse();
-  }
-
-  /** Strongly connected component id per service: Tarjan's algorithm, iteratively. */
-  private components(): Int32Array {
-    const n = this.names.length;
-    const idx = new Int32Array(n).fill(-1);
-    const low = new Int32Array(n);
-    const comp = new Int32Array(n).fill(-1);
-    const cursor = new Uint32Array(n);
-    const onStack = new Uint8Array(n);
-    const sccStack: number[] = [];
-    const callStack: number[] = [];
-    let counter = 0;
-    let compCount = 0;
-
-    for (let root = 0; root < n; root++) {
-      if (idx[root] !== -1) continue;
-      idx[root] = low[root] = counter++;
-      sccStack.push(root);
-      onStack[root] = 1;
-      callStack.push(root);
-      while (callStack.length > 0) {
-        const u = callStack[callStack.length - 1]!;
-        const deps = this.depsSorted[u]!;
-        if (cursor[u]! < deps.length) {
-          const w = deps[cursor[u]!++]!;
-          if (idx[w] === -1) {
-            idx[w] = low[w] = counter++;
-            sccStack.push(w);
-            onStack[w] = 1;
-            callStack.push(w);
-          } else if (onStack[w]) {
-            low[u] = Math.min(low[u]!, idx[w]!);
-          }
-          continue;
-        }
-        callStack.pop();
-        const parent = callStack[callStack.length - 1];
-        if (parent !== undefined) low[parent] = Math.min(low[parent]!, low[u]!);
-        if (low[u] === idx[u]) {
-          let w: number;
-          do {
-            w = sccStack.pop()!;
-            onStack[w] = 0;
-            comp[w] = compCount;
-          } while (w !== u);
-          compCount++;
-        }
-      }
-    }
-    return comp;
   }
 }

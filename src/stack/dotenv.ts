@@ -6,6 +6,8 @@
  * line of every problem, so that all of a file's mistakes are reported at once with a place.
  */
 
+import { readFileSync } from 'node:fs';
+import type { Diagnostic } from '../errors.js';
 import { InterpolationError, substitute, type Lookup } from './interpolate.js';
 
 export interface DotenvError {
@@ -100,6 +102,34 @@ export function parseDotenv(content: string, lookup: Lookup, file: string): Dote
   }
 
   return { values: Object.fromEntries(values), errors };
+}
+
+/**
+ * The text of an env file (`.env`, `--env-file`, a service's `env_file`), or undefined when it
+ * cannot be read: missing, a directory, no permission. Whether that is an error is the
+ * caller's to say. Decoded as UTF-8 with a leading BOM dropped, and CRLF line ends are read
+ * as LF by the parser. Bytes that are not UTF-8 become U+FFFD instead of failing: Compose
+ * takes an env file's bytes as they are, and a Latin-1 comment must not break a stack.
+ */
+export function readEnvFileText(file: string): string | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch {
+    return undefined;
+  }
+  return new TextDecoder('utf-8').decode(bytes);
+}
+
+/** Reads and parses one env file: `parseDotenv` of `readEnvFileText`; undefined when unreadable. */
+export function readEnvFile(file: string, lookup: Lookup): DotenvResult | undefined {
+  const text = readEnvFileText(file);
+  return text === undefined ? undefined : parseDotenv(text, lookup, file);
+}
+
+/** A parsed env file's errors as problems, each at its line. */
+export function envFileProblems(file: string, result: DotenvResult): Diagnostic[] {
+  return result.errors.map((e) => ({ code: 'invalid_env_file', message: e.message, location: { file, line: e.line, col: 1 } }));
 }
 
 /** Index of the quote closing `text` (which starts with it), or -1. Only `"` honours backslashes. */

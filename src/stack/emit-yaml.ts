@@ -7,6 +7,7 @@
  * a JSON string, which is a valid YAML double-quoted scalar. A property test round-trips
  * random values through the yaml parser.
  */
+import { type Dict, isPlainObject } from '../util/dict.js';
 
 const SAFE = /^[A-Za-z0-9_./][A-Za-z0-9_./@+=-]*(?: [A-Za-z0-9_./@+=-]+)*$/;
 // Plain scalars a YAML reader would turn into something other than a string.
@@ -23,12 +24,10 @@ function scalar(v: unknown): string {
   return SAFE.test(s) && !SPECIAL.test(s) ? s : JSON.stringify(s);
 }
 
-const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 function block(v: unknown, indent: string, out: string[]): void {
   if (Array.isArray(v)) {
     for (const item of v) {
-      if ((isMap(item) && Object.keys(item).length) || (Array.isArray(item) && item.length)) {
+      if ((isPlainObject(item) && Object.keys(item).length) || (Array.isArray(item) && item.length)) {
         // The first line of a nested block shares the dash's line.
         const inner: string[] = [];
         block(item, `${indent}  `, inner);
@@ -37,8 +36,8 @@ function block(v: unknown, indent: string, out: string[]): void {
     }
     return;
   }
-  for (const [k, item] of Object.entries(v as Record<string, unknown>)) {
-    if ((isMap(item) && Object.keys(item).length) || (Array.isArray(item) && item.length)) {
+  for (const [k, item] of Object.entries(v as Dict)) {
+    if ((isPlainObject(item) && Object.keys(item).length) || (Array.isArray(item) && item.length)) {
       out.push(`${indent}${scalar(k)}:`);
       block(item, `${indent}  `, out);
     } else out.push(`${indent}${scalar(k)}: ${inline(item)}`);
@@ -47,13 +46,13 @@ function block(v: unknown, indent: string, out: string[]): void {
 
 function inline(v: unknown): string {
   if (Array.isArray(v)) return '[]';
-  if (isMap(v)) return '{}';
+  if (isPlainObject(v)) return '{}';
   return scalar(v);
 }
 
 export function emitYaml(v: unknown): string {
-  if (!isMap(v) && !Array.isArray(v)) return `${scalar(v)}\n`;
-  if ((isMap(v) && !Object.keys(v).length) || (Array.isArray(v) && !v.length)) return `${inline(v)}\n`;
+  if (!isPlainObject(v) && !Array.isArray(v)) return `${scalar(v)}\n`;
+  if ((isPlainObject(v) && !Object.keys(v).length) || (Array.isArray(v) && !v.length)) return `${inline(v)}\n`;
   const out: string[] = [];
   block(v, '', out);
   return `${out.join('\n')}\n`;

@@ -8,6 +8,7 @@
  *
  * Error wording follows compose-go so that messages match what `docker compose` users know.
  */
+import { isPlainObject } from '../util/dict.js';
 
 /** `undefined` means unset; `''` means set but empty (the `:` operators tell them apart). */
 export type Lookup = (name: string) => string | undefined;
@@ -212,12 +213,6 @@ export function interpolateTree(value: unknown, lookup: Lookup, opts: Interpolat
     return node;
   };
   return walk(value, []);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
 }
 
 /** compose-go's wording for an error at `path` (e.g. `services.web.image`). */

@@ -5,25 +5,24 @@
  * Each stage reports every problem it finds; the pipeline stops after a stage that found
  * any, so later stages only ever see input of the shape they expect.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { StackFileError, StackInvalidError, type Diagnostic } from '../errors.js';
+import { type Dict, isPlainObject } from '../util/dict.js';
 import { activeProfiles, defaultEnvFiles, discoverFiles, resolveProjectName } from './discover.js';
-import { parseDotenv } from './dotenv.js';
+import { formatPath, pathKey, type Path } from './doc-path.js';
+import { envFileProblems, readEnvFile } from './dotenv.js';
+import { resolveDocPaths, resolveHostPath, resolveServicePaths } from './host-paths.js';
 import { interpolateTree, interpolationMessage, type Lookup } from './interpolate.js';
 import { fileLocator, projectLocator, type Locator } from './locate.js';
 import { rememberSources } from './source-map.js';
 import { mergeDocs } from './merge.js';
 import type { Project } from './model.js';
 import { normalise } from './normalise.js';
-import { formatPath, pathKey, type Path } from './path.js';
-import { resolveDocPaths, resolveHostPath, resolveServicePaths } from './paths.js';
 import { validity } from './parse-cache.js';
-import { decodeText, readStackFile, type ParsedFile } from './read.js';
+import type { ParsedFile } from './parsed-file.js';
+import { decodeText, readStackFile } from './read.js';
 import { checkProject } from './semantic.js';
-import { canonicalFile, isDict, protoListItems } from './shapes.js';
-
-type Dict = Record<string, unknown>;
+import { canonicalFile, protoListItems } from './shapes.js';
 
 export interface LoadOptions {
   /** Directory to start discovery from; defaults to process.cwd(). */
@@ -108,17 +107,13 @@ function readEnvFiles(files: string[], env: Record<string, string | undefined>, 
   const vars: Record<string, string> = Object.create(null) as Record<string, string>;
   const problems: Diagnostic[] = [];
   for (const file of files) {
-    let text: string;
-    try {
-      text = decodeText(file, readFileSync(file));
-    } catch (err) {
-      if (err instanceof StackFileError) throw err;
+    // Later lines and files see earlier values; the process environment still wins for lookups.
+    const result = readEnvFile(file, (n) => (Object.hasOwn(env, n) ? env[n] : undefined) ?? vars[n]);
+    if (!result) {
       if (mode === 'optional') continue;
       throw new StackFileError('env_file_not_found', `env file not found: ${file}`, { file, line: 0, col: 0 });
     }
-    // Later lines and files see earlier values; the process environment still wins for lookups.
-    const result = parseDotenv(text, (n) => (Object.hasOwn(env, n) ? env[n] : undefined) ?? vars[n], file);
-    for (const e of result.errors) problems.push({ code: 'invalid_env_file', message: e.message, location: { file, line: e.line, col: 1 } });
+    problems.push(...envFileProblems(file, result));
     Object.assign(vars, result.values);
   }
   if (problems.length) throw new StackInvalidError(problems);
@@ -211,7 +206,7 @@ class Loader {
     let out: Dict = { ...doc };
     delete out.include;
     for (const [i, entry] of doc.include.entries()) {
-      const spec: Dict = isDict(entry) ? entry : { path: entry };
+      const spec: Dict = isPlainObject(entry) ? entry : { path: entry };
       const paths = (Array.isArray(spec.path) ? spec.path : [spec.path]).map((p) => resolveHostPath(String(p), dir));
       const at: Path = ['include', i];
       let included: Dict = {};
@@ -238,8 +233,8 @@ class Loader {
     const out: Dict = { ...doc };
     for (const kind of ['services', 'networks', 'volumes', 'configs', 'secrets', 'models']) {
       const inc = included[kind];
-      if (!isDict(inc)) continue;
-      const mine = isDict(out[kind]) ? { ...(out[kind] as Dict) } : {};
+      if (!isPlainObject(inc)) continue;
+      const mine = isPlainObject(out[kind]) ? { ...(out[kind] as Dict) } : {};
       for (const [name, value] of Object.entries(inc)) {
         if (Object.hasOwn(mine, name) && kind === 'services') {
           this.problems.push({
@@ -258,12 +253,12 @@ class Loader {
   }
 
   private async applyExtends(doc: Dict, file: string, dir: string, locate: Locator): Promise<Dict> {
-    if (!isDict(doc.services)) return doc;
+    if (!isPlainObject(doc.services)) return doc;
     const services = { ...doc.services } as Dict;
     const resolving = new Set<string>();
     const resolve = async (name: string, fromFile: string, all: Dict, loc: Locator): Promise<Dict | undefined> => {
       const svc = Object.hasOwn(all, name) ? all[name] : undefined;
-      if (!isDict(svc)) return undefined;
+      if (!isPlainObject(svc)) return undefined;
       if (svc.extends === undefined) return svc;
       const id = `${fromFile}#${name}`;
       if (resolving.has(id)) {
@@ -272,7 +267,7 @@ class Loader {
       }
       resolving.add(id);
       try {
-        const ext = isDict(svc.extends) ? svc.extends : { service: svc.extends };
+        const ext = isPlainObject(svc.extends) ? svc.extends : { service: svc.extends };
         const baseName = String(ext.service);
         let base: Dict | undefined;
         if (typeof ext.file === 'string') {
@@ -280,7 +275,7 @@ class Loader {
           const extFile = resolveHostPath(ext.file, dir);
           const other = await this.loadCached(extFile, loc(['services', name, 'extends']));
           if (!other) return undefined;
-          const otherServices = isDict(other.doc.services) ? (other.doc.services as Dict) : {};
+          const otherServices = isPlainObject(other.doc.services) ? (other.doc.services as Dict) : {};
           base = await resolve(baseName, extFile, otherServices, fileLocator(other.parsed));
           if (base) base = resolveServicePaths(base, path.dirname(extFile));
           if (!base && !Object.hasOwn(otherServices, baseName)) {

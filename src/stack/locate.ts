@@ -4,8 +4,8 @@
  * default or an alias — falls back to its nearest written ancestor.
  */
 import type { SourceLocation } from '../errors.js';
-import { pathKey, type Path } from './path.js';
-import { positionAt, type ParsedFile } from './read.js';
+import { pathKey, type Path } from './doc-path.js';
+import { positionAt, type ParsedFile } from './parsed-file.js';
 
 export type Locator = (path: Path) => SourceLocation | undefined;
 

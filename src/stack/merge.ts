@@ -4,10 +4,9 @@
  * are keyed (a port by its binding, a volume by its target). `!reset` removes what earlier
  * files said, `!override` replaces instead of merging. `extends` uses the same rules.
  */
-import { isDict } from './shapes.js';
-import { pathKey, type Path } from './path.js';
+import { type Dict, isPlainObject } from '../util/dict.js';
+import { pathKey, type Path } from './doc-path.js';
 
-type Dict = Record<string, unknown>;
 type Rule = 'replace' | 'union' | { key: (item: Dict) => string; deep?: boolean } | 'logging';
 
 
@@ -62,10 +61,10 @@ export function mergeDocs(base: Dict, over: Dict, tags: MergeTags = NO_TAGS, roo
 function mergeValue(base: unknown, over: unknown, path: (string | number)[], tags: MergeTags): unknown {
   if (over === undefined) return base;
   if (tags.overrides.has(pathKey(path))) return over;
-  if (over === null) return isDict(base) ? base : over;
+  if (over === null) return isPlainObject(base) ? base : over;
   const rule = ruleFor(path);
   if (rule === 'replace') return over;
-  if (rule === 'logging' && isDict(base) && isDict(over)) {
+  if (rule === 'logging' && isPlainObject(base) && isPlainObject(over)) {
     if (over.driver !== undefined && base.driver !== undefined && over.driver !== base.driver) return over;
   }
   if (Array.isArray(base) && Array.isArray(over)) {
@@ -76,7 +75,7 @@ function mergeValue(base: unknown, over: unknown, path: (string | number)[], tag
     if (typeof rule === 'object') return mergeKeyed(base, over, rule, path, tags);
     return over;
   }
-  if (isDict(base) && isDict(over)) {
+  if (isPlainObject(base) && isPlainObject(over)) {
     const out: Dict = { ...base };
     for (const [k, v] of Object.entries(over)) out[k] = mergeValue(base[k], v, [...path, k], tags);
     return out;
@@ -91,7 +90,7 @@ function mergeKeyed(
   path: (string | number)[],
   tags: MergeTags,
 ): unknown[] {
-  const keyOf = (x: unknown) => (isDict(x) ? rule.key(x) : JSON.stringify(x));
+  const keyOf = (x: unknown) => (isPlainObject(x) ? rule.key(x) : JSON.stringify(x));
   const out = [...base];
   const index = new Map(out.map((x, i) => [keyOf(x), i]));
   for (const item of over) {
@@ -110,10 +109,10 @@ function mergeKeyed(
 function deletePath(doc: Dict, segs: string[]): void {
   let cur: unknown = doc;
   for (const seg of segs.slice(0, -1)) {
-    if (isDict(cur)) cur = cur[seg];
+    if (isPlainObject(cur)) cur = cur[seg];
     else if (Array.isArray(cur)) cur = cur[Number(seg)];
     else return;
   }
   const last = segs[segs.length - 1]!;
-  if (isDict(cur)) delete cur[last];
+  if (isPlainObject(cur)) delete cur[last];
 }

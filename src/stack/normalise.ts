@@ -3,20 +3,18 @@
  * sizes and durations, defaults filled in, resources named, env_file contents read. Every
  * value that cannot be parsed is reported at its line instead of being dropped.
  */
-import { readFileSync } from 'node:fs';
 import { split as shellSplit } from 'shlex';
 import type { Diagnostic, ErrorCode } from '../errors.js';
-import { parseDotenv } from './dotenv.js';
+import { type Dict, isPlainObject } from '../util/dict.js';
+import { formatPath, type Path } from './doc-path.js';
+import { envFileProblems, readEnvFile } from './dotenv.js';
 import type { Lookup } from './interpolate.js';
 import type { Locator } from './locate.js';
 import type {
   DependsOn, FileObject, FileReference, Healthcheck, Network, PortMapping, Project, Service, ServiceVolume, Volume,
 } from './model.js';
-import { formatPath, type Path } from './path.js';
-import { isDict, listOrDict } from './shapes.js';
-import { formatDuration, parseBytes, parseCpus, parseDuration } from './units.js';
-
-type Dict = Record<string, unknown>;
+import { listOrDict } from './shapes.js';
+import { formatDuration, parseBoolean, parseBytes, parseCpus, parseDuration } from './units.js';
 
 export interface NormaliseInput {
   doc: Dict;
@@ -53,9 +51,9 @@ class Normaliser {
     const services: Record<string, Service> = {};
     const disabled: Record<string, Service> = {};
     const active = new Set(this.input.profiles);
-    for (const [svcName, raw] of Object.entries(isDict(doc.services) ? doc.services : {})) {
+    for (const [svcName, raw] of Object.entries(isPlainObject(doc.services) ? doc.services : {})) {
       if (svcName.startsWith('x-')) continue;
-      const svc = this.service(svcName, isDict(raw) ? raw : {});
+      const svc = this.service(svcName, isPlainObject(raw) ? raw : {});
       const enabled = !svc.profiles?.length || svc.profiles.some((p) => active.has(p) || p === '*') || active.has('*');
       (enabled ? services : disabled)[svcName] = svc;
     }
@@ -71,7 +69,7 @@ class Normaliser {
       secrets: this.resources('secrets', (key, r) => this.fileObject(key, r, 'secrets')),
       profiles: [...active],
     };
-    if (isDict(doc.models)) project.models = doc.models as Project['models'];
+    if (isPlainObject(doc.models)) project.models = doc.models as Project['models'];
     const ext = extensions(doc);
     if (ext) project.extensions = ext;
     const usesDefault = Object.values(services).some((s) => s.network_mode === undefined && 'default' in s.networks);
@@ -82,22 +80,22 @@ class Normaliser {
   private resources<T>(kind: string, make: (key: string, raw: Dict) => T): Record<string, T> {
     const all = this.input.doc[kind];
     const out: Record<string, T> = {};
-    if (!isDict(all)) return out;
-    for (const [key, raw] of Object.entries(all)) if (!key.startsWith('x-')) out[key] = make(key, isDict(raw) ? raw : {});
+    if (!isPlainObject(all)) return out;
+    for (const [key, raw] of Object.entries(all)) if (!key.startsWith('x-')) out[key] = make(key, isPlainObject(raw) ? raw : {});
     return out;
   }
 
-  private named(key: string, raw: Dict): { name: string; external?: boolean } {
+  private named(kind: string, key: string, raw: Dict): { name: string; external?: boolean } {
     // Legacy `external: {name: x}` still appears in real files.
-    const legacy = isDict(raw.external) ? raw.external.name : undefined;
-    const external = raw.external === undefined ? undefined : isDict(raw.external) || truthy(raw.external);
+    const legacy = isPlainObject(raw.external) ? raw.external.name : undefined;
+    const external = raw.external === undefined ? undefined : isPlainObject(raw.external) || this.bool([kind, key, 'external'], raw.external);
     const explicit = typeof raw.name === 'string' ? raw.name : typeof legacy === 'string' ? legacy : undefined;
     const name = explicit ?? (external ? key : `${this.input.name}_${key}`);
     return external === undefined ? { name } : { name, external };
   }
 
   private network(key: string, raw: Dict): Network {
-    const n: Network = { ...(strip(raw, ['name', 'external']) as Partial<Network>), ...this.named(key, raw) };
+    const n: Network = { ...(strip(raw, ['name', 'external']) as Partial<Network>), ...this.named('networks', key, raw) };
     for (const flag of ['internal', 'attachable', 'enable_ipv4', 'enable_ipv6'] as const) {
       if (raw[flag] !== undefined) n[flag] = this.bool(['networks', key, flag], raw[flag]);
     }
@@ -106,13 +104,13 @@ class Normaliser {
   }
 
   private volume(key: string, raw: Dict): Volume {
-    const v: Volume = { ...(strip(raw, ['name', 'external']) as Partial<Volume>), ...this.named(key, raw) };
+    const v: Volume = { ...(strip(raw, ['name', 'external']) as Partial<Volume>), ...this.named('volumes', key, raw) };
     if (raw.driver_opts !== undefined) v.driver_opts = stringMap(raw.driver_opts);
     return withExtensions(v, raw);
   }
 
   private fileObject(key: string, raw: Dict, kind: string): FileObject {
-    const f: FileObject = { ...(strip(raw, ['name', 'external']) as Partial<FileObject>), ...this.named(key, raw) };
+    const f: FileObject = { ...(strip(raw, ['name', 'external']) as Partial<FileObject>), ...this.named(kind, key, raw) };
     if (!f.external && f.file === undefined && f.environment === undefined && f.content === undefined) {
       this.problem([kind, key], 'missing_source', `${kind.slice(0, -1)} "${key}" needs one of file, environment, content or external`);
     }
@@ -166,8 +164,8 @@ class Normaliser {
     if (raw.ulimits !== undefined) s.ulimits = this.ulimits(at('ulimits'), raw.ulimits as Dict);
     if (raw.devices !== undefined) s.devices = (raw.devices as unknown[]).map((d) => device(d));
     if (raw.expose !== undefined) s.expose = (raw.expose as unknown[]).map(String);
-    if (isDict(raw.logging) && isDict(raw.logging.options)) s.logging = { ...raw.logging, options: stringMap(raw.logging.options) };
-    if (isDict(raw.build)) s.build = this.build(name, raw.build);
+    if (isPlainObject(raw.logging) && isPlainObject(raw.logging.options)) s.logging = { ...raw.logging, options: stringMap(raw.logging.options) };
+    if (isPlainObject(raw.build)) s.build = this.build(name, raw.build);
     if (raw.pid === null) s.pid = null;
     this.resourcesAndScale(name, raw, s);
     return s;
@@ -178,18 +176,16 @@ class Normaliser {
     const files = Array.isArray(raw.env_file) ? (raw.env_file as Dict[]) : [];
     files.forEach((f, i) => {
       const file = String(f.path);
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch {
-        if (truthy(f.required ?? true)) {
+      const required = this.bool(['services', name, 'env_file', i, 'required'], f.required ?? true);
+      const parsed = readEnvFile(file, this.input.lookup);
+      if (!parsed) {
+        if (required) {
           this.problem(['services', name, 'env_file', i], 'env_file_not_found', `env file ${file} not found`,
             'create it, or mark it `required: false`');
         }
         return;
       }
-      const parsed = parseDotenv(text, this.input.lookup, file);
-      for (const e of parsed.errors) this.problems.push({ code: 'invalid_env_file', message: e.message, location: { file, line: e.line, col: 1 } });
+      this.problems.push(...envFileProblems(file, parsed));
       Object.assign(env, parsed.values);
     });
     for (const [k, v] of Object.entries((raw.environment as Record<string, string | null>) ?? {})) {
@@ -231,7 +227,7 @@ class Normaliser {
 
   private volumes(name: string, raw: unknown): ServiceVolume[] {
     if (!Array.isArray(raw)) return [];
-    const declared = isDict(this.input.doc.volumes) ? this.input.doc.volumes : {};
+    const declared = isPlainObject(this.input.doc.volumes) ? this.input.doc.volumes : {};
     return raw.flatMap((v: Dict, i): ServiceVolume[] => {
       const path: Path = ['services', name, 'volumes', i];
       if (v.mode !== undefined) {
@@ -245,7 +241,7 @@ class Normaliser {
           `add it: volumes:\n    ${vol.source}: {}`);
       }
       if (vol.type === 'volume' && vol.source === '') delete vol.source;
-      if (isDict(vol.tmpfs) && vol.tmpfs.size !== undefined) {
+      if (isPlainObject(vol.tmpfs) && vol.tmpfs.size !== undefined) {
         vol.tmpfs = { ...vol.tmpfs, size: this.bytes([...path, 'tmpfs', 'size'], vol.tmpfs.size, false) };
       }
       if (vol.read_only !== undefined) vol.read_only = this.bool([...path, 'read_only'], vol.read_only);
@@ -255,7 +251,7 @@ class Normaliser {
 
   private dependsOn(name: string, raw: unknown): Record<string, DependsOn> {
     const out: Record<string, DependsOn> = {};
-    for (const [dep, d] of Object.entries(isDict(raw) ? raw : {})) {
+    for (const [dep, d] of Object.entries(isPlainObject(raw) ? raw : {})) {
       const dd = d as Dict;
       const at: Path = ['services', name, 'depends_on', dep];
       out[dep] = {
@@ -268,7 +264,7 @@ class Normaliser {
   }
 
   private refs(name: string, kind: 'secrets' | 'configs', raw: unknown): FileReference[] {
-    const declared = isDict(this.input.doc[kind]) ? (this.input.doc[kind] as Dict) : {};
+    const declared = isPlainObject(this.input.doc[kind]) ? (this.input.doc[kind] as Dict) : {};
     return (raw as Dict[]).map((r, i) => {
       if (!Object.hasOwn(declared, String(r.source))) {
         this.problem(['services', name, kind, i], kind === 'secrets' ? 'undefined_secret' : 'undefined_config',
@@ -324,11 +320,11 @@ class Normaliser {
   /** The flat keys and deploy.resources say the same thing twice: both may be set only if they agree. */
   private resourcesAndScale(name: string, raw: Dict, s: Service): void {
     const at = (...rest: string[]): Path => ['services', name, ...rest];
-    const deploy = isDict(raw.deploy) ? { ...(raw.deploy as Dict) } : undefined;
+    const deploy = isPlainObject(raw.deploy) ? { ...(raw.deploy as Dict) } : undefined;
     if (deploy) {
-      const res = isDict(deploy.resources) ? deploy.resources : {};
-      const limits = isDict(res.limits) ? res.limits : {};
-      const reserv = isDict(res.reservations) ? res.reservations : {};
+      const res = isPlainObject(deploy.resources) ? deploy.resources : {};
+      const limits = isPlainObject(res.limits) ? res.limits : {};
+      const reserv = isPlainObject(res.reservations) ? res.reservations : {};
       const parse = (section: string, src: Dict) => {
         const out: Dict = { ...src };
         if (src.cpus !== undefined) out.cpus = this.cpus(at('deploy', 'resources', section, 'cpus'), src.cpus);
@@ -354,7 +350,7 @@ class Normaliser {
       }
       if (Object.keys(limits).length || Object.keys(reserv).length) deploy.resources = { ...res, limits: L, reservations: R };
       if (deploy.replicas !== undefined) deploy.replicas = this.int(at('deploy', 'replicas'), deploy.replicas);
-      if (isDict(deploy.restart_policy)) {
+      if (isPlainObject(deploy.restart_policy)) {
         const rp = { ...deploy.restart_policy };
         for (const k of ['delay', 'window']) if (rp[k] !== undefined) rp[k] = this.duration(at('deploy', 'restart_policy', k), rp[k]);
         deploy.restart_policy = rp;
@@ -382,12 +378,9 @@ class Normaliser {
   }
 
   private bool(path: Path, v: unknown): boolean {
-    if (typeof v === 'boolean') return v;
-    const s = String(v).toLowerCase();
-    if (['true', 'yes', 'on', '1', 'y'].includes(s)) return true;
-    if (['false', 'no', 'off', '0', 'n', ''].includes(s)) return false;
-    this.problem(path, 'invalid_boolean', `${formatPath(path)}: invalid value ${JSON.stringify(v)}: expected true or false`);
-    return false;
+    const b = parseBoolean(v);
+    if (b === undefined) this.problem(path, 'invalid_boolean', `${formatPath(path)}: invalid value ${JSON.stringify(v)}: expected true or false`);
+    return b ?? false;
   }
 
   private int(path: Path, v: unknown): number {
@@ -419,10 +412,6 @@ class Normaliser {
   }
 }
 
-function truthy(v: unknown): boolean {
-  return v === true || ['true', 'yes', '1'].includes(String(v).toLowerCase());
-}
-
 function strip(raw: Dict, keys: string[]): Dict {
   const out: Dict = {};
   for (const [k, v] of Object.entries(raw)) if (!keys.includes(k) && !k.startsWith('x-')) out[k] = v;
@@ -445,7 +434,7 @@ function stringMap(v: unknown): Record<string, string> {
 }
 
 function device(d: unknown): { source: string; target: string; permissions: string } {
-  if (isDict(d)) {
+  if (isPlainObject(d)) {
     return { source: String(d.source), target: String(d.target ?? d.source), permissions: String(d.permissions ?? 'rwm') };
   }
   const [source = '', target, permissions] = String(d).split(':');

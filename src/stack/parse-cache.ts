@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ParsedFile } from './read.js';
+import type { ParsedFile } from './parsed-file.js';
 
 const MAX_ENTRIES = 200;
 const FORMAT = 1;

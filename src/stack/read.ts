@@ -6,36 +6,9 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { StackFileError } from '../errors.js';
+import { MAX_FILE_BYTES } from './limits.js';
 import { readParseCache, writeParseCache } from './parse-cache.js';
-
-/** Bigger than any real stack file; protects memory before parsing starts. */
-export const MAX_FILE_BYTES = 8 * 1024 * 1024;
-/** Nodes an expansion may produce; an alias bomb hits this long before memory runs out. */
-export const MAX_EXPANDED_NODES = 500_000;
-/** Nesting deeper than this is not a stack file, and recursion stays far from the stack limit. */
-export const MAX_DEPTH = 200;
-
-export interface Position {
-  line: number;
-  col: number;
-}
-
-export interface ParsedFile {
-  file: string;
-  value: Record<string, unknown>;
-  /**
-   * Source offset of every path (by pathKey): a mapping entry's key, or a sequence item.
-   * Offsets, not line/col: only the few paths an error names are ever turned into lines.
-   */
-  positions: Map<string, number>;
-  /** Offsets at which each line starts, for turning an offset into line:col. */
-  lineStarts: readonly number[];
-  /** Paths tagged `!reset`: removed from what earlier files said. */
-  resets: Set<string>;
-  /** Paths tagged `!override`: replace what earlier files said instead of merging. */
-  overrides: Set<string>;
-  warnings: { message: string; position: Position }[];
-}
+import type { ParsedFile } from './parsed-file.js';
 
 /**
  * Reads and parses a stack file. Parsing YAML is most of what loading costs, so the result for
@@ -84,16 +57,4 @@ export function decodeText(file: string, bytes: Uint8Array): string {
   } catch {
     throw new StackFileError('file_binary', `${file} is not valid UTF-8 text`, at, 'stack files are YAML text encoded as UTF-8');
   }
-}
-
-/** 1-based line and column of a source offset. */
-export function positionAt(lineStarts: readonly number[], offset: number): Position {
-  let lo = 0;
-  let hi = lineStarts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (lineStarts[mid]! <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return { line: lo + 1, col: offset - (lineStarts[lo] ?? 0) + 1 };
 }

@@ -4,10 +4,11 @@
  * host port published twice).
  */
 import type { Diagnostic, ErrorCode } from '../errors.js';
-import { DependencyGraph } from '../graph/graph.js';
+import { findCycle } from '../util/cycles.js';
+import { serviceDependencies } from './dependencies.js';
+import { formatPath, type Path } from './doc-path.js';
 import type { Locator } from './locate.js';
 import type { Project, Service } from './model.js';
-import { formatPath, type Path } from './path.js';
 import { didYouMean } from './suggest.js';
 
 export interface SemanticResult {
@@ -74,8 +75,8 @@ export function checkProject(project: Project, locate: Locator, hostCpus?: numbe
   }
   checkHostPorts(project.services, add.bind(null, problems));
 
-  const graph = DependencyGraph.fromServices(project.services);
-  const cycle = graph.findCycle();
+  // The same dependencies, and so the same cycle, as the DependencyGraph that orders `up`.
+  const cycle = findCycle(new Map(Object.entries(project.services).map(([name, svc]) => [name, serviceDependencies(svc).map((d) => d.to)])));
   if (cycle) {
     problems.push({
       code: 'dependency_cycle',

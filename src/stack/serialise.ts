@@ -4,10 +4,9 @@
  * empty collections left out, and internal bookkeeping (working_dir, profiles...) not printed.
  */
 
+import { type Dict, isPlainObject } from '../util/dict.js';
 import { emitYaml } from './emit-yaml.js';
 import type { Project } from './model.js';
-
-type Plain = Record<string, unknown>;
 
 // An explicitly empty entrypoint or command clears the image's, so it is not "nothing".
 const KEEP_EMPTY = new Set(['command', 'entrypoint']);
@@ -18,12 +17,8 @@ const NAMED_ATTACHMENTS = new Set(['networks', 'models']);
 
 const byKey = ([a]: [string, unknown], [b]: [string, unknown]): number => (a < b ? -1 : a > b ? 1 : 0);
 
-function isPlain(v: unknown): v is Plain {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function isEmpty(v: unknown): boolean {
-  return Array.isArray(v) ? v.length === 0 : isPlain(v) && Object.keys(v).length === 0;
+  return Array.isArray(v) ? v.length === 0 : isPlainObject(v) && Object.keys(v).length === 0;
 }
 
 /**
@@ -32,35 +27,35 @@ function isEmpty(v: unknown): boolean {
  */
 function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
-  if (!isPlain(v)) return v;
-  const out: Plain = {};
+  if (!isPlainObject(v)) return v;
+  const out: Dict = {};
   for (const [k, val] of Object.entries(v).sort(byKey)) {
     if (val === undefined || (isEmpty(val) && !KEEP_EMPTY.has(k))) continue;
-    out[k] = NAMED_ATTACHMENTS.has(k) && isPlain(val) ? attachments(val) : canonical(val);
+    out[k] = NAMED_ATTACHMENTS.has(k) && isPlainObject(val) ? attachments(val) : canonical(val);
   }
   return out;
 }
 
-function attachments(map: Plain): Plain {
-  const out: Plain = {};
+function attachments(map: Dict): Dict {
+  const out: Dict = {};
   for (const [k, v] of Object.entries(map).sort(byKey)) out[k] = v == null || isEmpty(v) ? null : canonical(v);
   return out;
 }
 
 // Extensions are the user's own data: printed back as `x-` keys, as written inside.
-function withExtensions(fields: Plain, extensions: Plain | undefined): Plain {
-  const out = canonical(fields) as Plain;
+function withExtensions(fields: Dict, extensions: Dict | undefined): Dict {
+  const out = canonical(fields) as Dict;
   for (const [k, v] of Object.entries(extensions ?? {})) out[k.startsWith('x-') ? k : `x-${k}`] = v;
   return Object.fromEntries(Object.entries(out).sort(byKey));
 }
 
 /** One top-level section (services, networks...), sorted by key; undefined when empty. */
-function section(entries: Record<string, object> | undefined, isServices: boolean): Plain | undefined {
+function section(entries: Record<string, object> | undefined, isServices: boolean): Dict | undefined {
   const sorted = Object.entries(entries ?? {}).sort(byKey);
   if (sorted.length === 0) return undefined;
-  const out: Plain = {};
+  const out: Dict = {};
   for (const [key, entity] of sorted) {
-    const { extensions, ...fields } = entity as Plain & { extensions?: Plain };
+    const { extensions, ...fields } = entity as Dict & { extensions?: Dict };
     // A service's name is its key; a network's or volume's `name` is the engine-side name.
     if (isServices) delete fields.name;
     // The model fills in scale 1 when the file says nothing; printing it would only add noise.
@@ -71,7 +66,7 @@ function section(entries: Record<string, object> | undefined, isServices: boolea
 }
 
 export function toCanonical(project: Project): object {
-  const out: Plain = { name: project.name };
+  const out: Dict = { name: project.name };
   const sections: [string, Record<string, object> | undefined, boolean][] = [
     ['services', project.services, true],
     ['networks', project.networks, false],

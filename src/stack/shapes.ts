@@ -7,12 +7,7 @@
  * Input is schema-valid, so shapes are trusted here; values are not parsed (units, paths)
  * until normalise().
  */
-
-type Dict = Record<string, unknown>;
-
-export function isDict(v: unknown): v is Dict {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+import { type Dict, isPlainObject } from '../util/dict.js';
 
 function scalarString(v: unknown): string {
   return typeof v === 'string' ? v : String(v);
@@ -28,7 +23,7 @@ export function listOrDict(v: unknown, nullAs: null | '' = null): Record<string,
       if (eq < 0) out[s] = nullAs;
       else out[s.slice(0, eq)] = s.slice(eq + 1);
     }
-  } else if (isDict(v)) {
+  } else if (isPlainObject(v)) {
     for (const [k, val] of Object.entries(v)) out[k] = val === null || val === undefined ? nullAs : scalarString(val);
   }
   return out;
@@ -50,7 +45,7 @@ export function protoListItems(v: unknown, path: (string | number)[] = []): (str
       });
     }
     v.forEach((item, i) => found.push(...protoListItems(item, [...path, i])));
-  } else if (isDict(v)) {
+  } else if (isPlainObject(v)) {
     for (const [k, child] of Object.entries(v)) found.push(...protoListItems(child, [...path, k]));
   }
   return found;
@@ -76,7 +71,7 @@ export function extraHosts(v: unknown): Record<string, string[]> {
       if (sep < 0) add(s, '');
       else add(s.slice(0, sep), s.slice(sep + 1).replace(/^\[(.*)\]$/, '$1'));
     }
-  } else if (isDict(v)) {
+  } else if (isPlainObject(v)) {
     for (const [host, ips] of Object.entries(v)) for (const ip of stringOrList(ips)) add(host, ip);
   }
   return out;
@@ -190,7 +185,7 @@ function splitVolumeSpec(spec: string): string[] {
 }
 
 export function fileReference(v: unknown, kind: 'secrets' | 'configs'): Dict {
-  const ref: Dict = isDict(v) ? { ...v } : { source: scalarString(v) };
+  const ref: Dict = isPlainObject(v) ? { ...v } : { source: scalarString(v) };
   if (ref.target === undefined) ref.target = kind === 'secrets' ? `/run/secrets/${String(ref.source)}` : `/${String(ref.source)}`;
   else if (kind === 'secrets' && typeof ref.target === 'string' && !ref.target.startsWith('/')) ref.target = `/run/secrets/${ref.target}`;
   return ref;
@@ -198,7 +193,7 @@ export function fileReference(v: unknown, kind: 'secrets' | 'configs'): Dict {
 
 function mapOf(v: unknown): Dict {
   if (Array.isArray(v)) return Object.fromEntries(v.map((k) => [scalarString(k), null]));
-  return isDict(v) ? { ...v } : {};
+  return isPlainObject(v) ? { ...v } : {};
 }
 
 function healthTest(v: unknown): unknown {
@@ -219,16 +214,16 @@ export function canonicalService(raw: Dict): Dict {
   for (const key of SERVICE_UNIONS) if (key in s) s[key] = stringOrList(s[key]);
   if ('env_file' in s) {
     const files = s.env_file === null ? [] : Array.isArray(s.env_file) ? s.env_file : [s.env_file];
-    s.env_file = files.map((e) => (isDict(e) ? { required: true, ...e } : { path: scalarString(e), required: true }));
+    s.env_file = files.map((e) => (isPlainObject(e) ? { required: true, ...e } : { path: scalarString(e), required: true }));
   }
   if ('ports' in s && Array.isArray(s.ports)) {
     s.ports = s.ports.flatMap((p): unknown[] => {
-      if (isDict(p)) return [{ protocol: 'tcp', mode: 'ingress', ...p, ...(p.published !== undefined ? { published: scalarString(p.published) } : {}) }];
+      if (isPlainObject(p)) return [{ protocol: 'tcp', mode: 'ingress', ...p, ...(p.published !== undefined ? { published: scalarString(p.published) } : {}) }];
       return parsePortShort(p as string | number) ?? [{ invalid: scalarString(p) }];
     });
   }
   if ('volumes' in s && Array.isArray(s.volumes)) {
-    s.volumes = s.volumes.map((v) => (isDict(v) ? { ...v } : parseVolumeShort(scalarString(v))));
+    s.volumes = s.volumes.map((v) => (isPlainObject(v) ? { ...v } : parseVolumeShort(scalarString(v))));
   }
   for (const kind of ['secrets', 'configs'] as const) {
     if (kind in s && Array.isArray(s[kind])) s[kind] = (s[kind] as unknown[]).map((r) => fileReference(r, kind));
@@ -237,43 +232,43 @@ export function canonicalService(raw: Dict): Dict {
     const deps: Dict = {};
     if (Array.isArray(s.depends_on)) {
       for (const name of s.depends_on) deps[scalarString(name)] = { condition: 'service_started', required: true };
-    } else if (isDict(s.depends_on)) {
-      for (const [name, d] of Object.entries(s.depends_on)) deps[name] = { condition: 'service_started', required: true, ...(isDict(d) ? d : {}) };
+    } else if (isPlainObject(s.depends_on)) {
+      for (const [name, d] of Object.entries(s.depends_on)) deps[name] = { condition: 'service_started', required: true, ...(isPlainObject(d) ? d : {}) };
     }
     s.depends_on = deps;
   }
   if ('networks' in s) s.networks = mapOf(s.networks);
   if ('models' in s) s.models = mapOf(s.models);
-  if (isDict(s.healthcheck) && 'test' in s.healthcheck) s.healthcheck = { ...s.healthcheck, test: healthTest(s.healthcheck.test) };
-  if (isDict(s.ulimits)) s.ulimits = ulimits(s.ulimits);
+  if (isPlainObject(s.healthcheck) && 'test' in s.healthcheck) s.healthcheck = { ...s.healthcheck, test: healthTest(s.healthcheck.test) };
+  if (isPlainObject(s.ulimits)) s.ulimits = ulimits(s.ulimits);
   // Devices may be `src:dst:perm` strings or {source, target, permissions} objects: keep each as written.
   if ('devices' in s && !Array.isArray(s.devices)) s.devices = stringOrList(s.devices);
   if ('build' in s) s.build = canonicalBuild(s.build);
-  if (isDict(s.deploy) && 'labels' in s.deploy) s.deploy = { ...s.deploy, labels: listOrDict(s.deploy.labels, '') };
+  if (isPlainObject(s.deploy) && 'labels' in s.deploy) s.deploy = { ...s.deploy, labels: listOrDict(s.deploy.labels, '') };
   return s;
 }
 
 /** `nofile: 65535` is shorthand for the same soft and hard limit. */
 function ulimits(v: Dict): Dict {
-  return Object.fromEntries(Object.entries(v).map(([k, u]) => [k, isDict(u) ? { ...u } : { soft: u, hard: u }]));
+  return Object.fromEntries(Object.entries(v).map(([k, u]) => [k, isPlainObject(u) ? { ...u } : { soft: u, hard: u }]));
 }
 
 function canonicalBuild(v: unknown): Dict {
-  if (!isDict(v)) return { context: scalarString(v) };
+  if (!isPlainObject(v)) return { context: scalarString(v) };
   const b: Dict = { ...v };
   if ('args' in b) b.args = listOrDict(b.args);
   if ('labels' in b) b.labels = listOrDict(b.labels, '');
   if ('additional_contexts' in b) b.additional_contexts = listOrDict(b.additional_contexts, '');
   if ('extra_hosts' in b) b.extra_hosts = extraHosts(b.extra_hosts);
   for (const key of ['tags', 'platforms', 'cache_from', 'cache_to', 'ssh']) if (key in b) b[key] = stringOrList(b[key]);
-  if (isDict(b.ulimits)) b.ulimits = ulimits(b.ulimits);
+  if (isPlainObject(b.ulimits)) b.ulimits = ulimits(b.ulimits);
   if (Array.isArray(b.secrets)) b.secrets = b.secrets.map((r) => fileReference(r, 'secrets'));
   return b;
 }
 
 /** Top-level networks/volumes/configs/secrets entries: labels as maps, `null` as `{}`. */
 export function canonicalResource(v: unknown): Dict {
-  const r: Dict = isDict(v) ? { ...v } : {};
+  const r: Dict = isPlainObject(v) ? { ...v } : {};
   if ('labels' in r) r.labels = listOrDict(r.labels, '');
   return r;
 }
@@ -281,13 +276,13 @@ export function canonicalResource(v: unknown): Dict {
 /** A whole file (after interpolation and schema validation) in canonical shape. */
 export function canonicalFile(doc: Dict): Dict {
   const out: Dict = { ...doc };
-  if (isDict(doc.services)) {
+  if (isPlainObject(doc.services)) {
     out.services = Object.fromEntries(
-      Object.entries(doc.services).map(([name, svc]) => [name, canonicalService(isDict(svc) ? svc : {})]),
+      Object.entries(doc.services).map(([name, svc]) => [name, canonicalService(isPlainObject(svc) ? svc : {})]),
     );
   }
   for (const key of ['networks', 'volumes', 'configs', 'secrets']) {
-    if (isDict(doc[key])) {
+    if (isPlainObject(doc[key])) {
       out[key] = Object.fromEntries(Object.entries(doc[key] as Dict).map(([n, r]) => [n, canonicalResource(r)]));
     }
   }

@@ -1,17 +1,9 @@
-import { distance } from 'fastest-levenshtein';
+import { didYouMean as closestName } from '../util/did-you-mean.js';
 
-/** The closest candidate, when it is close enough to be a plausible typo. */
+/**
+ * The closest of `candidates` to a key, value or name written in a stack (or naming one), when
+ * it is close enough to be a plausible typo. Case is ignored: `Enviroment` finds `environment`.
+ */
 export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestDist = Infinity;
-  const lower = word.toLowerCase();
-  for (const c of candidates) {
-    const d = distance(lower, c.toLowerCase());
-    if (d < bestDist) {
-      best = c;
-      bestDist = d;
-    }
-  }
-  const allowed = Math.max(2, Math.floor(word.length / 3));
-  return best !== undefined && bestDist <= allowed && bestDist > 0 ? best : undefined;
+  return closestName(word, candidates, { ignoreCase: true });
 }

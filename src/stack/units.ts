@@ -147,3 +147,19 @@ export function parseCpus(v: string | number): number | undefined {
   else return undefined;
   return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
+
+const TRUE = new Set(['true', 'yes', 'on', 'y', '1']);
+const FALSE = new Set(['false', 'no', 'off', 'n', '0', '']);
+
+/**
+ * A boolean, as any boolean key of a stack file may spell it: a YAML boolean, or a string
+ * (what interpolation yields). Compose (compose-go's toBoolean) takes true/false and, with a
+ * deprecation warning, y/yes/on and n/no/off, in any case. tug also takes 1/0 and the empty
+ * string, as it always has (a YAML number 1 or 0 too). Anything else is undefined.
+ */
+export function parseBoolean(v: unknown): boolean | undefined {
+  if (typeof v === 'boolean') return v;
+  if (typeof v !== 'string' && typeof v !== 'number') return undefined;
+  const s = String(v).toLowerCase();
+  return TRUE.has(s) ? true : FALSE.has(s) ? false : undefined;
+}

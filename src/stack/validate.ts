@@ -9,12 +9,11 @@
 import type { ErrorObject } from 'ajv';
 import type { Diagnostic } from '../errors.js';
 import schema from '../../schemas/compose.schema.json' with { type: 'json' };
+import { type Dict, isPlainObject } from '../util/dict.js';
+import { formatPath, type Path } from './doc-path.js';
 import validateCompose from './generated/validate-compose.js';
-import { formatPath, type Path } from './path.js';
 import { didYouMean } from './suggest.js';
 import type { Locator } from './locate.js';
-
-type Dict = Record<string, unknown>;
 
 interface Raw {
   path: (string | number)[];
@@ -183,7 +182,7 @@ function objectSchemaAt(path: Path): Dict | undefined {
       next = props?.[seg] ?? Object.entries(patterns).find(([re]) => new RegExp(re).test(seg))?.[1] ?? cur.additionalProperties;
     }
     const wanted = typeof path[i + 1] === 'number' ? 'array' : 'object';
-    cur = isObject(next) ? pick(next, wanted) : undefined;
+    cur = isPlainObject(next) ? pick(next, wanted) : undefined;
   }
   return cur;
 }
@@ -214,8 +213,4 @@ function hasType(node: Dict, type: string): boolean {
   const t = node.type;
   if (t === undefined) return Array.isArray(node.anyOf) || typeof node.$ref === 'string' || (type === 'object' && 'properties' in node);
   return Array.isArray(t) ? t.includes(type) : t === type;
-}
-
-function isObject(v: unknown): v is Dict {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -14,7 +14,9 @@ import {
   type Node as YamlNode,
 } from 'yaml';
 import { StackFileError } from '../errors.js';
-import { MAX_DEPTH, MAX_EXPANDED_NODES, MAX_FILE_BYTES, type ParsedFile, type Position } from './read.js';
+import { childKey } from './doc-path.js';
+import { MAX_DEPTH, MAX_EXPANDED_NODES, MAX_FILE_BYTES } from './limits.js';
+import type { ParsedFile, Position } from './parsed-file.js';
 
 export function parseStackText(file: string, text: string): ParsedFile {
   if (text.length > MAX_FILE_BYTES) {
@@ -54,9 +56,6 @@ export function parseStackText(file: string, text: string): ParsedFile {
   };
 }
 
-const SEP = '\u001f';
-const child = (parent: string, seg: string | number) => (parent === '' ? String(seg) : parent + SEP + seg);
-
 class Walker {
   readonly positions = new Map<string, number>();
   readonly resets = new Set<string>();
@@ -92,12 +91,12 @@ class Walker {
     if (isSeq(node)) {
       const out: unknown[] = [];
       node.items.forEach((item, i) => {
-        const p = child(path, i);
+        const p = childKey(path, i);
         this.note(p, item as YamlNode | null);
         // A list such as `depends_on: [db]` or `networks: [front]` becomes a mapping keyed by
         // the item; its position under that key lets later errors point at the item's line.
         if (isScalar(item) && (typeof item.value === 'string' || typeof item.value === 'number')) {
-          const byValue = child(path, String(item.value));
+          const byValue = childKey(path, String(item.value));
           if (!this.positions.has(byValue)) this.note(byValue, item);
         }
         out.push(this.walk(item, p, depth + 1));
@@ -132,7 +131,7 @@ class Walker {
         throw new StackFileError('unsupported_key', 'the key "__proto__" is not supported in a stack file',
           { file: this.file, ...this.pos((pair.key as YamlNode | null)?.range?.[0]) }, 'rename it');
       }
-      const p = child(path, key);
+      const p = childKey(path, key);
       if (seen.has(key)) {
         throw new StackFileError('yaml_syntax', `invalid YAML: the key "${key}" appears twice in the same mapping`,
           { file: this.file, ...this.pos((pair.key as YamlNode | null)?.range?.[0]) }, 'remove or rename one of them');

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StackFileError, StackInvalidError, TugError, type Diagnostic } from '../../src/errors.js';
 import { loadProject, type LoadOptions } from '../../src/stack/load.js';
-import { MAX_DEPTH, MAX_FILE_BYTES } from '../../src/stack/read.js';
+import { MAX_DEPTH, MAX_FILE_BYTES } from '../../src/stack/limits.js';
 import { tempDirs } from '../support.js';
 
 const makeDir = tempDirs();

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { TugError } from '../../src/errors.js';
 import { specCompiler } from '../../src/run/compile.js';
 import { loadProject } from '../../src/stack/load.js';
-import { formatPath } from '../../src/stack/path.js';
+import { formatPath } from '../../src/stack/doc-path.js';
 import { parsePath, sourceOf } from '../../src/stack/source-map.js';
 import { tempDirs } from '../support.js';
 

@@ -1,7 +1,7 @@
 /** The container create body: everything that is not storage, networking or resources. */
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { ExitCode, TugError } from '../../errors.js';
-import { formatPath } from '../../stack/path.js';
+import { formatPath } from '../../stack/doc-path.js';
 import { type Project, type Service } from '../../stack/model.js';
 import type { ContainerCreateBody, HealthConfig, PortBinding, RestartPolicy } from '../api/container.js';
 import { apiAtLeast } from '../api-version.js';

@@ -1,12 +1,11 @@
 /** What every part of the translation shares: options, the plan it returns, small helpers. */
 import { ExitCode, TugError } from '../../errors.js';
 import { type Project, type Service } from '../../stack/model.js';
-import { formatPath } from '../../stack/path.js';
+import { formatPath } from '../../stack/doc-path.js';
+import { isPlainObject, type Dict } from '../../util/dict.js';
 import { parseDuration } from '../../stack/units.js';
 import type { ContainerCreateBody, EndpointSettings } from '../api/container.js';
 import type { FileToCopy } from '../types.js';
-
-export type Dict = Record<string, unknown>;
 
 export interface ContainerSpecOptions {
   number: number;
@@ -70,9 +69,6 @@ export function micros(service: string, key: string, v: string | number | undefi
   return Math.round(nanos(service, key, v) / 1000);
 }
 
-export function isPlainObject(v: unknown): v is Dict {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Drops undefined members deeply; empty objects stay, since `ExposedPorts` values must be `{}`. */
 export function prune<T>(v: T): T {

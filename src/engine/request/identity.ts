@@ -1,10 +1,11 @@
 /** Names, the config hash and the labels that identify a container as a project's. */
 import { createHash } from 'node:crypto';
 import { ExitCode, TugError } from '../../errors.js';
-import { formatPath } from '../../stack/path.js';
+import { formatPath } from '../../stack/doc-path.js';
 import { type Project, type Service } from '../../stack/model.js';
 import { LABEL } from '../../labels.js';
-import { type Ctx, type Dict, isPlainObject } from './context.js';
+import { type Ctx } from './context.js';
+import { type Dict, isPlainObject } from '../../util/dict.js';
 
 export function containerName(project: Project, service: Service, number: number, oneoff?: string): string {
   // A fixed container_name belongs to the service's own container; a `run` container must not clash with it.

@@ -1,6 +1,7 @@
 /** Every service key, and what the local engine does with it: mapped, ignored, refused or handled elsewhere. */
 import { type Service } from '../../stack/model.js';
-import { isPlainObject, unsupported } from './context.js';
+import { unsupported } from './context.js';
+import { isPlainObject } from '../../util/dict.js';
 
 /**
  * mapped: translated here. elsewhere: honoured by another module (build, scheduling, logs).

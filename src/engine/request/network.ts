@@ -1,6 +1,6 @@
 /** Which networks a container joins and with what endpoint settings. */
 import { ExitCode, TugError } from '../../errors.js';
-import { formatPath } from '../../stack/path.js';
+import { formatPath } from '../../stack/doc-path.js';
 import { type ServiceNetwork } from '../../stack/model.js';
 import { namespaceMode } from './container.js';
 import type { EndpointSettings } from '../api/container.js';

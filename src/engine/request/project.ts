@@ -1,6 +1,6 @@
 /** Create bodies for the project's own networks and volumes. */
 import { ExitCode, TugError } from '../../errors.js';
-import { formatPath } from '../../stack/path.js';
+import { formatPath } from '../../stack/doc-path.js';
 import { type Project } from '../../stack/model.js';
 import { LABEL } from '../../labels.js';
 import type { NetworkCreateBody, VolumeCreateBody } from '../api/resources.js';

@@ -1,10 +1,11 @@
 /** CPU, memory, pids, devices, GPUs and block IO limits. */
 import { ExitCode, TugError } from '../../errors.js';
-import { formatPath } from '../../stack/path.js';
+import { formatPath } from '../../stack/doc-path.js';
 import { type Service } from '../../stack/model.js';
 import { parseBytes } from '../../stack/units.js';
 import type { DeviceRequest, ResourceConfig } from '../api/container.js';
-import { type Ctx, type Dict, isPlainObject, micros } from './context.js';
+import { type Ctx, micros } from './context.js';
+import { type Dict, isPlainObject } from '../../util/dict.js';
 
 export function resources(ctx: Ctx): ResourceConfig {
   const s = ctx.service;

@@ -1,7 +1,7 @@
 /** Volumes, binds, tmpfs, and secrets/configs as mounts or copies. */
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { ExitCode, TugError } from '../../errors.js';
-import { formatPath } from '../../stack/path.js';
+import { formatPath } from '../../stack/doc-path.js';
 import { type FileObject, type FileReference, type ServiceVolume } from '../../stack/model.js';
 import type { MountSpec } from '../api/container.js';
 import { apiAtLeast } from '../api-version.js';

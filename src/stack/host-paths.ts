@@ -6,9 +6,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { isDict } from './shapes.js';
-
-type Dict = Record<string, unknown>;
+import { type Dict, isPlainObject } from '../util/dict.js';
 
 export function resolveHostPath(p: string, baseDir: string, home: string = os.homedir()): string {
   if (p === '~' || p.startsWith('~/')) return path.join(home, p.slice(1));
@@ -22,21 +20,21 @@ function isLocalContext(ctx: string): boolean {
 
 export function resolveServicePaths(svc: Dict, baseDir: string, home?: string): Dict {
   const s: Dict = { ...svc };
-  if (isDict(s.build) && typeof s.build.context === 'string' && isLocalContext(s.build.context)) {
+  if (isPlainObject(s.build) && typeof s.build.context === 'string' && isLocalContext(s.build.context)) {
     s.build = { ...s.build, context: resolveHostPath(s.build.context, baseDir, home) };
-  } else if (isDict(s.build) && s.build.context === undefined) {
+  } else if (isPlainObject(s.build) && s.build.context === undefined) {
     s.build = { ...s.build, context: baseDir };
   }
   if (Array.isArray(s.env_file)) {
-    s.env_file = s.env_file.map((e) => (isDict(e) && typeof e.path === 'string' ? { ...e, path: resolveHostPath(e.path, baseDir, home) } : e));
+    s.env_file = s.env_file.map((e) => (isPlainObject(e) && typeof e.path === 'string' ? { ...e, path: resolveHostPath(e.path, baseDir, home) } : e));
   }
   if (Array.isArray(s.label_file)) s.label_file = s.label_file.map((f) => resolveHostPath(String(f), baseDir, home));
   if (Array.isArray(s.volumes)) {
     s.volumes = s.volumes.map((v) =>
-      isDict(v) && v.type === 'bind' && typeof v.source === 'string' ? { ...v, source: resolveHostPath(v.source, baseDir, home) } : v,
+      isPlainObject(v) && v.type === 'bind' && typeof v.source === 'string' ? { ...v, source: resolveHostPath(v.source, baseDir, home) } : v,
     );
   }
-  if (isDict(s.extends) && typeof s.extends.file === 'string') {
+  if (isPlainObject(s.extends) && typeof s.extends.file === 'string') {
     s.extends = { ...s.extends, file: resolveHostPath(s.extends.file, baseDir, home) };
   }
   return s;
@@ -44,17 +42,17 @@ export function resolveServicePaths(svc: Dict, baseDir: string, home?: string): 
 
 export function resolveDocPaths(doc: Dict, baseDir: string, home?: string): Dict {
   const out: Dict = { ...doc };
-  if (isDict(doc.services)) {
+  if (isPlainObject(doc.services)) {
     out.services = Object.fromEntries(
-      Object.entries(doc.services).map(([n, s]) => [n, isDict(s) ? resolveServicePaths(s, baseDir, home) : s]),
+      Object.entries(doc.services).map(([n, s]) => [n, isPlainObject(s) ? resolveServicePaths(s, baseDir, home) : s]),
     );
   }
   for (const kind of ['secrets', 'configs']) {
-    if (!isDict(doc[kind])) continue;
+    if (!isPlainObject(doc[kind])) continue;
     out[kind] = Object.fromEntries(
       Object.entries(doc[kind] as Dict).map(([n, r]) => [
         n,
-        isDict(r) && typeof r.file === 'string' ? { ...r, file: resolveHostPath(r.file, baseDir, home) } : r,
+        isPlainObject(r) && typeof r.file === 'string' ? { ...r, file: resolveHostPath(r.file, baseDir, home) } : r,
       ]),
     );
   }

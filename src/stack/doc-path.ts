@@ -9,6 +9,14 @@ export function pathKey(path: Path): string {
   return path.join(SEP);
 }
 
+/**
+ * The key of a child, from its parent's key (the root's is ''): for walks that key every node
+ * and so build keys by appending rather than joining whole paths.
+ */
+export function childKey(parentKey: string, seg: string | number): string {
+  return parentKey === '' ? String(seg) : parentKey + SEP + seg;
+}
+
 export function pathFromKey(key: string): string[] {
   return key === '' ? [] : key.split(SEP);
 }
