@@ -3,7 +3,7 @@
  * from the containers' own `depends_on` labels, so a project can be taken down even when its
  * files have changed or are gone.
  */
-import type { ContainerSummary } from './observed.js';
+import { groupByService, type ContainerSummary } from './observed.js';
 import { LABEL } from '../labels.js';
 
 /** `svc:condition:restart,...` as Compose writes it → the services this one depends on. */
@@ -20,12 +20,7 @@ export interface StopStep {
 
 /** Each container stops once every container of every service that depends on it has stopped. */
 export function planStop(containers: ContainerSummary[]): StopStep[] {
-  const byService = new Map<string, ContainerSummary[]>();
-  for (const c of containers) {
-    const list = byService.get(c.service) ?? [];
-    list.push(c);
-    byService.set(c.service, list);
-  }
+  const byService = groupByService(containers);
   const dependents = new Map<string, Set<string>>();
   for (const [service, list] of byService) {
     for (const dep of new Set(list.flatMap((c) => dependsOnLabel(c.labels[LABEL.dependsOn])))) {

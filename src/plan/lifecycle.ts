@@ -4,7 +4,8 @@
  * runner lists the containers, these functions decide which of them to touch and in what
  * order, and the runner executes that.
  */
-import type { ContainerSummary } from './observed.js';
+import type { StopStep } from './down.js';
+import { replicasByService, type ContainerSummary } from './observed.js';
 import { ExitCode, TugError } from '../errors.js';
 import type { DependencyGraph } from '../graph/graph.js';
 import type { Project } from '../stack/model.js';
@@ -21,12 +22,6 @@ export interface MissingDependency {
   service: string;
   dependency: string;
   required: boolean;
-}
-
-export interface StopStep {
-  container: ContainerSummary;
-  /** Ids of the containers that must have stopped first. */
-  after: string[];
 }
 
 export interface RestartPlan {
@@ -91,19 +86,6 @@ export function selectContainers(
     .sort((a, b) => a.service.localeCompare(b.service) || a.number - b.number);
 }
 
-/** Non-one-off containers by service, lowest number first. */
-export function byService(containers: readonly ContainerSummary[]): Map<string, ContainerSummary[]> {
-  const out = new Map<string, ContainerSummary[]>();
-  for (const c of containers) {
-    if (c.oneoff) continue;
-    const list = out.get(c.service) ?? [];
-    list.push(c);
-    out.set(c.service, list);
-  }
-  for (const list of out.values()) list.sort((a, b) => a.number - b.number);
-  return out;
-}
-
 /**
  * The named services (all when none are named) and, unless `noDeps`, every service that
  * declared `restart: true` on one of them, transitively. All are stopped dependents first,
@@ -113,7 +95,7 @@ export function planRestart(graph: DependencyGraph, containers: readonly Contain
   const named = opts.services?.length ? opts.services : graph.services();
   const set = new Set(named);
   if (!opts.noDeps) for (const d of graph.dependentsOf(named, { onlyRestart: true })) set.add(d);
-  const groups = byService(containers);
+  const groups = replicasByService(containers);
   const services = graph.topoOrder().filter((s) => set.has(s) && groups.has(s));
   const start = services.map((service) => ({ service, containers: groups.get(service)! }));
   return {
@@ -136,7 +118,7 @@ export function planStart(graph: DependencyGraph, containers: readonly Container
   const explicit = new Set(opts.services ?? []);
   const jobs = new Set(scope.flatMap((s) => graph.edgesTo(s).filter((e) => e.condition === 'service_completed_successfully').map((e) => e.to)));
   const done = (c: ContainerSummary) => jobs.has(c.service) && !explicit.has(c.service) && c.state === 'exited' && exitCodeOf(c) === 0;
-  const groups = byService(containers);
+  const groups = replicasByService(containers);
   const start = scope
     .map((service) => ({ service, containers: (groups.get(service) ?? []).filter((c) => !isRunning(c) && c.state !== 'removing' && !done(c)) }))
     .filter((s) => s.containers.length > 0);

@@ -37,6 +37,13 @@ export function fromLabels<T extends ContainerInfo>(c: T): T & ContainerSummary 
   };
 }
 
+/** A project's replicas (one-off containers left out) by service, lowest number first. */
+export function replicasByService<T extends ContainerSummary>(list: readonly T[]): Map<string, T[]> {
+  const out = groupByService(list.filter((c) => !c.oneoff));
+  for (const group of out.values()) group.sort((a, b) => a.number - b.number);
+  return out;
+}
+
 /** Containers by service, in the order given. */
 export function groupByService<T extends { service: string }>(list: readonly T[]): Map<string, T[]> {
   const out = new Map<string, T[]>();

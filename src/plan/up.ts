@@ -5,7 +5,7 @@
  */
 import type { NetworkSummary, VolumeSummary } from '../engine/engine.js';
 import type { ContainerPlan } from '../engine/request/index.js';
-import type { ContainerSummary } from './observed.js';
+import { replicasByService, type ContainerSummary } from './observed.js';
 import type { DependencyGraph } from '../graph/graph.js';
 import type { Project } from '../stack/model.js';
 
@@ -72,13 +72,7 @@ export function planUp(
   opts: UpPlanOptions = {},
 ): UpPlan {
   const scope = servicesInScope(project, graph, opts);
-  const byService = new Map<string, ContainerSummary[]>();
-  for (const c of observed.containers) {
-    if (c.oneoff) continue;
-    const list = byService.get(c.service) ?? [];
-    list.push(c);
-    byService.set(c.service, list);
-  }
+  const byService = replicasByService(observed.containers);
   const targets = new Set(opts.targets?.length ? opts.targets : scope);
   // A job others wait on to complete has done its work once it exited 0: running it again on
   // every `up` would not be convergence.

@@ -6,7 +6,7 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Engine } from '../engine/engine.js';
-import { InterruptedError, TugError } from '../errors.js';
+import { ExitCode, InterruptedError, TugError } from '../errors.js';
 import type { Project } from '../stack/model.js';
 import { runningContainer } from './exec.js';
 import { pump, type LocalInput, type LocalStdio } from './stdio.js';
@@ -26,7 +26,7 @@ export interface AttachRequest {
 
 export class Detached extends TugError {
   constructor() {
-    super('detached', 'detached from the container; it goes on running', { exitCode: 0 });
+    super('detached', 'detached from the container; it goes on running', { exitCode: ExitCode.ok });
   }
 }
 

@@ -4,11 +4,12 @@
  * label, lets src/plan/lifecycle.ts decide what to touch, and only then calls the engine.
  */
 import type { Engine } from '../engine/engine.js';
-import type { ContainerSummary } from '../plan/observed.js';
+import { replicasByService, type ContainerSummary } from '../plan/observed.js';
+import type { StopStep } from '../plan/down.js';
 import { ServiceFailedError } from '../errors.js';
 import { DependencyGraph } from '../graph/graph.js';
 import {
-  byService, checkServiceNames, containersFor, planRemove, planRestart, planStart, selectContainers, type RemovePlan, type StopStep,
+  checkServiceNames, containersFor, planRemove, planRestart, planStart, selectContainers, type RemovePlan,
 } from '../plan/lifecycle.js';
 import type { Project } from '../stack/model.js';
 import { stopInOrder, stopTimeout } from './down.js';
@@ -48,7 +49,7 @@ export async function restart(engine: Engine, project: Project, opts: RestartOpt
       throw new ServiceFailedError('no_containers', `no containers to restart${named(opts.services)}`, 'create them with: tug up');
     }
     refuseMissing(plan.missing, ctx.emit, 'restart');
-    const present = byService(listed);
+    const present = replicasByService(listed);
     const deps = new Set(plan.services.flatMap((s) => ctx.graph.edgesFrom(s).map((e) => e.to)));
     await seedWatch(ctx, [...plan.start.flatMap((s) => s.containers), ...[...deps].flatMap((d) => present.get(d) ?? [])]);
     await awaitUntouchedDependencies(ctx, plan.start, present);
@@ -72,7 +73,7 @@ export async function start(engine: Engine, project: Project, opts: LifecycleOpt
       throw new ServiceFailedError('no_containers', `service "${emptyNamed[0]}" has no containers to start; run tug up ${emptyNamed[0]}`);
     }
     refuseMissing(plan.missing, ctx.emit, 'start');
-    const present = byService(listed);
+    const present = replicasByService(listed);
     await seedWatch(ctx, plan.scope.flatMap((s) => present.get(s) ?? []));
     await startGated(ctx, plan.start, present);
     return { containers: plan.start.flatMap((s) => s.containers.map((c) => c.name)) };

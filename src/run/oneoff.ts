@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Engine } from '../engine/engine.js';
 import type { ContainerPlan } from '../engine/request/index.js';
-import type { ContainerSummary } from '../plan/observed.js';
+import { replicasByService } from '../plan/observed.js';
 import { UsageError } from '../errors.js';
 import { DependencyGraph } from '../graph/graph.js';
 import type { Project, Service, ServiceVolume } from '../stack/model.js';
@@ -75,10 +75,7 @@ export async function startDependencies(engine: Engine, project: Project, servic
   const watch = await ContainerWatch.open(engine, project.name, signal);
   try {
     await up(engine, project, { targets: deps, signal, onProgress: emit, version: opts.version });
-    const present = new Map<string, ContainerSummary[]>();
-    for (const c of await listContainers(engine, { project: project.name, all: true })) {
-      if (!c.oneoff) present.set(c.service, [...(present.get(c.service) ?? []), c]);
-    }
+    const present = replicasByService(await listContainers(engine, { project: project.name, all: true }));
     const ctx: GateContext = { engine, project, graph, watch, pool: new Pool(16), emit, signal };
     await seedWatch(ctx, deps.flatMap((d) => present.get(d) ?? []));
     await awaitUntouchedDependencies(ctx, [{ service, containers: [] }], present);

@@ -2,24 +2,29 @@
  * The one stream of progress the runner emits and every renderer (tty, plain, json) reads.
  * The runner never prints.
  */
+import { TugError, type ErrorCode } from '../errors.js';
 export type ResourceKind = 'project' | 'network' | 'volume' | 'image' | 'container' | 'service';
 
 export type ProgressState = 'waiting' | 'working' | 'done' | 'skipped' | 'warning' | 'error';
+
+/** What is being done to the resource; renderers word each one (ui/words.ts). */
+export type ProgressAction =
+  | 'create' | 'recreate' | 'start' | 'restart' | 'stop' | 'kill' | 'pause' | 'unpause' | 'remove'
+  | 'wait' | 'healthy' | 'ready' | 'pull' | 'build' | 'orphan' | 'lock' | 'abort' | 'attach';
 
 export interface ProgressEvent {
   resource: ResourceKind;
   /** The engine-side name: `app-web-1`, `app_default`, `busybox:latest`. */
   name: string;
   service?: string;
-  /** What is being done: `create`, `start`, `recreate`, `wait`, `healthy`, `stop`, `remove`, `pull`... */
-  action: string;
+  action: ProgressAction;
   state: ProgressState;
   /** Milliseconds since the epoch. */
   time: number;
   /** How long the action took, when it ended. */
   durationMs?: number;
   message?: string;
-  error?: { code: string; message: string };
+  error?: { code: ErrorCode | 'error'; message: string };
 }
 
 export type ProgressListener = (e: ProgressEvent) => void;
@@ -40,8 +45,7 @@ export async function step<T>(
     return v;
   } catch (err) {
     const now = Date.now();
-    const e = err as { code?: string; message?: string };
-    emit({ ...base, state: 'error', time: now, durationMs: now - t0, error: { code: e.code ?? 'error', message: e.message ?? String(err) } });
+    emit({ ...base, state: 'error', time: now, durationMs: now - t0, error: errorOf(err) });
     throw err;
   }
 }
@@ -66,10 +70,14 @@ export async function tolerantStep(
     return undefined;
   } catch (err) {
     if (!expected(err)) throw err;
-    const e = err as { code?: string; message?: string };
-    const message = e.message ?? String(err);
-    if (tolerate) emit({ ...base, state: 'warning', time: Date.now(), message });
-    else emit({ ...base, state: 'error', time: Date.now(), durationMs: Date.now() - t0, error: { code: e.code ?? 'error', message } });
-    return message;
+    const error = errorOf(err);
+    if (tolerate) emit({ ...base, state: 'warning', time: Date.now(), message: error.message });
+    else emit({ ...base, state: 'error', time: Date.now(), durationMs: Date.now() - t0, error });
+    return error.message;
   }
+}
+
+/** A failure as the progress stream carries it: tug's code, or `error` for anything else. */
+function errorOf(err: unknown): NonNullable<ProgressEvent['error']> {
+  return { code: err instanceof TugError ? err.code : 'error', message: err instanceof Error ? err.message : String(err) };
 }

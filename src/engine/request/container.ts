@@ -8,7 +8,7 @@ import { apiAtLeast } from '../api-version.js';
 import { type ContainerPlan, type ContainerSpecOptions, type Ctx, nanos, prune, unsupported } from './context.js';
 import { containerName, labels, serviceImage } from './identity.js';
 import { refuseUnsupported } from './keys.js';
-import { networking } from './network.js';
+import { namespaceMode, networking } from './network.js';
 import { resources } from './resources.js';
 import { fileCopies, fileMounts, volumeMounts } from './storage.js';
 
@@ -161,10 +161,6 @@ export function tmpfsMap(list: string[] | undefined): Record<string, string> | u
     else out[t.slice(0, colon)] = t.slice(colon + 1);
   }
   return out;
-}
-
-export function namespaceMode(mode: string, resolve: (s: string) => string): string {
-  return mode.startsWith('service:') ? `container:${resolve(mode.slice('service:'.length))}` : mode;
 }
 
 export function volumesFrom(v: string, resolve: (s: string) => string): string {

@@ -2,7 +2,6 @@
 import { ExitCode, TugError } from '../../errors.js';
 import { formatPath } from '../../stack/doc-path.js';
 import { type ServiceNetwork } from '../../stack/model.js';
-import { namespaceMode } from './container.js';
 import type { EndpointSettings } from '../api/container.js';
 import { apiAtLeast } from '../api-version.js';
 import { type Ctx, prune, unsupported } from './context.js';
@@ -75,4 +74,9 @@ export function endpoint(ctx: Ctx, key: string, cfg: ServiceNetwork, serviceMac:
     DriverOpts: Object.keys(driverOpts).length ? driverOpts : undefined,
     GwPriority: cfg.gw_priority,
   });
+}
+
+/** `service:x` (network_mode, ipc, pid) names replica 1 of x as `container:<name>`. */
+export function namespaceMode(mode: string, resolve: (s: string) => string): string {
+  return mode.startsWith('service:') ? `container:${resolve(mode.slice('service:'.length))}` : mode;
 }
