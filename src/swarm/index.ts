@@ -9,6 +9,7 @@ import { type Project } from '../stack/model.js';
 import { type SwarmSpecOptions } from './context.js';
 import { networkSpecs } from './network.js';
 import { fileObjects } from './objects.js';
+import { type DesiredStack } from './plan.js';
 import { serviceSpec } from './service-spec.js';
 
 export { type ObjectNames, STACK_LABEL, type SwarmSpecOptions } from './context.js';
@@ -17,6 +18,10 @@ export { specHash, withSpecHash } from './hash.js';
 export { SWARM_KEYS, SWARM_SERVICE_KEYS, type SwarmDisposition, checkKeys } from './keys.js';
 export { networkSpecs, type StackNetworks } from './network.js';
 export { type ObjectIds, type StackObjects, bindObjectIds, contentHash, fileObjects, versionedName } from './objects.js';
+export {
+  type DeployPlan, type DesiredStack, type Gate, type ObservedObject, type ObservedStack, type PlanOptions, type RemoveStep,
+  type ServiceStep, planDeploy,
+} from './plan.js';
 export { type ServiceSpecOptions, type ServiceSpecResult, serviceName, serviceSpec } from './service-spec.js';
 
 /** What `tug --swarm config --format json` prints. */
@@ -43,4 +48,16 @@ export function swarmConfig(project: Project, opts: SwarmSpecOptions = {}): Swar
     warnings.push(...r.warnings);
   }
   return { services, networks: networks.create, externalNetworks: networks.external, secrets: objects.secrets, configs: objects.configs, warnings };
+}
+
+/** The desired side of `planDeploy`. */
+export function desiredStack(project: Project, config: SwarmConfig): DesiredStack {
+  return {
+    namespace: project.name,
+    services: config.services,
+    networks: config.networks,
+    secrets: config.secrets,
+    configs: config.configs,
+    dependsOn: Object.fromEntries(Object.values(project.services).map((s) => [s.name, s.depends_on])),
+  };
 }
