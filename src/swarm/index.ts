@@ -23,6 +23,10 @@ export {
   type ServiceStep, planDeploy,
 } from './plan.js';
 export { type ServiceSpecOptions, type ServiceSpecResult, serviceName, serviceSpec } from './service-spec.js';
+export {
+  type Convergence, type DescribeContext, type TaskFailure, type TaskRow, type Want, describeTasks, isPermanentError,
+  taskConvergence, wantOf,
+} from './tasks.js';
 
 /** What `tug --swarm config --format json` prints. */
 export interface SwarmConfig {
