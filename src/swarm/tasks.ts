@@ -67,19 +67,23 @@ export function isPermanentError(err: string): boolean {
 
 export function taskConvergence(tasks: Task[], want: Want): Convergence {
   const failAfter = want.failAfter ?? 2;
+  const global = want.mode === 'global' || want.mode === 'global-job';
+  const job = want.mode === 'replicated-job' || want.mode === 'global-job';
+  // Replicated tasks are numbered by slot (a replicated job's from 0); a global service's by node.
+  const key = (t: Task) => (global ? `node ${t.NodeID ?? '?'}` : `slot ${t.Slot ?? 0}`);
   const since = want.since === undefined ? undefined : Date.parse(want.since);
   const current = tasks.filter((t) => {
     if (since !== undefined && t.CreatedAt !== undefined && Date.parse(t.CreatedAt) < since) return false;
     if (want.jobIteration !== undefined && t.JobIteration !== undefined && t.JobIteration.Index !== want.jobIteration) return false;
     return true;
   });
+  const failed = failures(current, global);
 
   const u = want.updateStatus;
   if (u?.State === 'paused' || u?.State === 'rollback_started' || u?.State === 'rollback_paused' || u?.State === 'rollback_completed') {
-    return { state: 'failed', reason: `the update ${u.State.replace('_', ' ')}${u.Message ? `: ${u.Message}` : ''}`, errors: failures(current) };
+    return { state: 'failed', reason: `the update ${u.State.replace('_', ' ')}${u.Message ? `: ${u.Message}` : ''}`, errors: failed };
   }
 
-  const failed = failures(current);
   const permanent = failed.find((f) => isPermanentError(f.error));
   if (permanent) return { state: 'failed', reason: `task ${where(permanent)} ${permanent.state}: ${permanent.error}`, errors: failed };
   const perKey = new Map<string, TaskFailure[]>();
@@ -93,32 +97,25 @@ export function taskConvergence(tasks: Task[], want: Want): Convergence {
     return { state: 'failed', reason: `${list.length} tasks failed in ${k}; the last: ${last.error}`, errors: failed };
   }
 
-  const job = want.mode === 'replicated-job' || want.mode === 'global-job';
+  // A job's tasks are meant to complete (desired state `complete`), a service's to keep running.
+  const live = (t: Task) => t.DesiredState === (job ? 'complete' : 'running');
   const done = (t: Task) => t.Status.State === 'complete';
-  const up = (t: Task) => t.Status.State === 'running' && t.DesiredState === 'running';
+  const up = (t: Task) => t.Status.State === 'running' && live(t);
   // service_started of a job is met by a task that already finished as well as one still running.
   const meets = want.condition === 'service_completed_successfully' ? done : job ? (t: Task) => up(t) || done(t) : up;
 
-  const keys = new Set<string>();
-  for (const t of current) if (meets(t)) keys.add(taskKey(t));
-  const global = want.mode === 'global' || want.mode === 'global-job';
-  const wanted = global
-    ? want.nodes ?? Math.max(1, new Set(current.filter((t) => t.DesiredState === 'running' || t.DesiredState === 'complete').map(taskKey)).size)
-    : want.replicas ?? 1;
-  if (keys.size >= wanted) return { state: 'converged' };
-  return { state: 'progressing', ready: keys.size, wanted };
+  const ready = new Set(current.filter(meets).map(key)).size;
+  const wanted = global ? want.nodes ?? Math.max(1, new Set(current.filter(live).map(key)).size) : want.replicas ?? 1;
+  if (ready >= wanted) return { state: 'converged' };
+  return { state: 'progressing', ready, wanted };
 }
 
-function taskKey(t: Task): string {
-  return t.Slot ? `slot:${t.Slot}` : `node:${t.NodeID ?? ''}`;
-}
-
-function failures(tasks: Task[]): TaskFailure[] {
+function failures(tasks: Task[], global: boolean): TaskFailure[] {
   return tasks
     .filter((t) => FAILED.includes(t.Status.State))
     .map((t) => ({
       taskId: t.ID,
-      slot: t.Slot ? t.Slot : undefined,
+      ...(global ? {} : { slot: t.Slot ?? 0 }),
       nodeId: t.NodeID || undefined,
       state: t.Status.State,
       error: t.Status.Err || t.Status.Message || t.Status.State,

@@ -106,11 +106,23 @@ describe('taskConvergence: failing fast', () => {
 
 describe('taskConvergence: jobs and global services', () => {
   it('a replicated job completes when every completion is done; started counts finished tasks too', () => {
+    // The manager numbers a replicated job's slots from 0 and wants its tasks `complete`, even while they run.
     const want = { mode: 'replicated-job' as const, replicas: 3, condition: 'service_completed_successfully' as const };
-    const tasks = [task('complete', { Slot: 1 }), task('complete', { Slot: 2 }), task('running', { Slot: 3 })];
+    const tasks = [task('complete', { Slot: 0 }), task('complete', { Slot: 1 }), task('running', { Slot: 2, DesiredState: 'complete' })];
     expect(taskConvergence(tasks, want)).toEqual({ state: 'progressing', ready: 2, wanted: 3 });
-    expect(taskConvergence([...tasks, task('complete', { Slot: 3 })], want)).toEqual({ state: 'converged' });
+    expect(taskConvergence([...tasks, task('complete', { Slot: 2 })], want)).toEqual({ state: 'converged' });
     expect(taskConvergence(tasks, { ...want, condition: 'service_started' })).toEqual({ state: 'converged' });
+    expect(taskConvergence([task('running', { Slot: 0, DesiredState: 'complete' })], { ...want, replicas: 1, condition: 'service_started' }))
+      .toEqual({ state: 'converged' });
+    // Two completions on one node are still two slots.
+    expect(taskConvergence([task('complete', { Slot: 0, NodeID: 'n1' }), task('complete', { Slot: 1, NodeID: 'n1' })], { ...want, replicas: 2 }))
+      .toEqual({ state: 'converged' });
+  });
+
+  it('counts a failure in slot 0 of a replicated job against that slot', () => {
+    const want = { mode: 'replicated-job' as const, replicas: 2, condition: 'service_completed_successfully' as const };
+    const r = taskConvergence([task('failed', { Slot: 0, err: 'x' }), task('failed', { Slot: 0, err: 'y' })], want);
+    expect(r).toMatchObject({ state: 'failed', reason: '2 tasks failed in slot 0; the last: y' });
   });
 
   it('a job whose task exits non-zero twice fails with the exit code', () => {
