@@ -85,7 +85,7 @@ export function healthcheck(ctx: Ctx): HealthConfig | undefined {
     });
     startInterval = undefined;
   }
-  return prune({
+  const out: HealthConfig = prune({
     Test: h.test,
     Interval: ns('interval'),
     Timeout: ns('timeout'),
@@ -93,4 +93,5 @@ export function healthcheck(ctx: Ctx): HealthConfig | undefined {
     StartInterval: startInterval,
     Retries: h.retries,
   });
+  return Object.keys(out).length ? out : undefined;
 }

@@ -2,7 +2,7 @@
 import { type Driver, type ServiceSpec } from '../engine/api/swarm.js';
 import { type Diagnostic, ExitCode, TugError } from '../errors.js';
 import { type Project, type Service } from '../stack/model.js';
-import { type Ctx, type ObjectNames, STACK_LABEL, type SwarmSpecOptions, nonEmpty, prune, scoped } from './context.js';
+import { type Ctx, type ObjectNames, STACK_LABEL, type SwarmSpecOptions, apiAtLeast, nonEmpty, prune, scoped } from './context.js';
 import { containerSpec } from './container-spec.js';
 import { modeName, placement, restartPolicy, serviceMode, updateConfig } from './deploy.js';
 import { withSpecHash } from './hash.js';
@@ -26,7 +26,14 @@ export interface ServiceSpecResult {
 // The manager's rule for service names: a DNS label.
 const SERVICE_NAME = /^[a-zA-Z0-9](?:[-_]*[A-Za-z0-9]+)*$/;
 
+// Jobs, capabilities, ulimits and pids limits arrived in 1.41 (Docker 20.10): below it half a stack would be dropped.
+const MIN_API = '1.41';
+
 export function serviceSpec(project: Project, service: Service, opts: ServiceSpecOptions = {}): ServiceSpecResult {
+  if (!apiAtLeast(opts.apiVersion, MIN_API)) {
+    throw new TugError('swarm_api_too_old', `swarm mode needs Engine API ${MIN_API} (Docker 20.10) or later; the manager speaks ${opts.apiVersion}`,
+      { exitCode: ExitCode.invalidStack, hint: 'upgrade the swarm managers' });
+  }
   const warnings = checkKeys(service, opts);
   const name = serviceName(project, service);
   const image = opts.resolveImage?.(service) ?? service.image;

@@ -486,6 +486,15 @@ describe('serviceSpec: process details', () => {
     expect(refusal(() => spec(svc('a', { security_opt: ['no-new-privileges'] }), undefined, { apiVersion: '1.43' })).path).toBe('services.a.security_opt');
   });
 
+  it('sends no healthcheck for an empty one, so the image\'s applies', () => {
+    expect(container(spec(svc('a', { healthcheck: {} }))).Healthcheck).toBeUndefined();
+  });
+
+  it('refuses a manager older than Engine API 1.41', () => {
+    expect(refusal(() => spec(svc('a'), undefined, { apiVersion: '1.40' })).code).toBe('swarm_api_too_old');
+    expect(spec(svc('a'), undefined, { apiVersion: '1.41' }).Name).toBe('shop_a');
+  });
+
   it('refuses a nameserver that is not an address', () => {
     expect(refusal(() => spec(svc('a', { dns: ['dns.example'] }))).path).toBe('services.a.dns');
   });
