@@ -26,8 +26,8 @@ export type ErrorCode =
   | 'internal' | 'no_container' | 'no_such_port' | 'detached'
   // 2: usage
   | 'usage' | 'unknown_service' | 'confirmation_required' | 'copy_path' | 'invalid_scale'
-  // 3: the stack files
-  | StackErrorCode
+  // 3: the stack files, and what they ask of a swarm
+  | StackErrorCode | SwarmErrorCode
   // 4: the engine
   | 'engine_unreachable' | 'engine_error'
   // 5: a service or its image
@@ -52,6 +52,12 @@ export type StackErrorCode =
   | 'invalid_command' | 'invalid_restart' | 'invalid_ulimit' | 'invalid_volume' | 'missing_source' | 'network_mode_conflict'
   | 'conflicting_limits' | 'conflicting_scale' | 'dependency_disabled' | 'optional_dependency_missing' | 'cpus_above_host'
   | 'host_port_conflict';
+
+/** What a swarm cannot be asked (exit code 3), and the keys it ignores (warnings). */
+export type SwarmErrorCode =
+  | 'swarm_unsupported' | 'invalid_swarm_value' | 'swarm_ignored' | 'swarm_network_driver' | 'swarm_api_too_old'
+  | 'invalid_service_name' | 'empty_object' | 'object_too_large' | 'invalid_object_name' | 'unreadable_file'
+  | 'missing_secret' | 'missing_config' | 'swarm_bind_mount';
 
 export interface SourceLocation {
   file: string;

@@ -31,3 +31,13 @@ export function projectLabel(project: string): string {
 export function oneoffLabel(oneoff: boolean): string {
   return `${LABEL.oneoff}=${oneoff ? 'True' : 'False'}`;
 }
+
+/** Labels `docker stack` reads, so `docker stack ls/ps/services/rm` see tug's stacks, and tug's own. */
+export const STACK_LABEL = {
+  namespace: 'com.docker.stack.namespace',
+  image: 'com.docker.stack.image',
+  /** Hash of the desired spec: compared instead of the manager's spec, which gains defaults. */
+  specHash: 'dev.tug.spec-hash',
+  /** Hash of a secret's or config's data, whose name carries a prefix of it. */
+  contentHash: 'dev.tug.content-hash',
+} as const;

@@ -1,17 +1,14 @@
 /** What every part of the swarm translation shares: options, labels, diagnostics, small parsers. */
-import { type Diagnostic, ExitCode, TugError } from '../errors.js';
+import { type Diagnostic, type ErrorCode, ExitCode, TugError } from '../errors.js';
 import { type Project, type Service } from '../stack/model.js';
+import { apiAtLeast as engineApiAtLeast } from '../engine/api-version.js';
+import { formatPath } from '../stack/doc-path.js';
 import { parseDuration } from '../stack/units.js';
+import { isEmpty, isPlainObject, prune } from '../util/dict.js';
 
-/** Labels `docker stack` reads, so `docker stack ls/ps/services/rm` see tug's stacks, and tug's own. */
-export const STACK_LABEL = {
-  namespace: 'com.docker.stack.namespace',
-  image: 'com.docker.stack.image',
-  /** Hash of the desired spec: compared instead of the manager's spec, which gains defaults. */
-  specHash: 'dev.tug.spec-hash',
-  /** Hash of a secret's or config's data, whose name carries a prefix of it. */
-  contentHash: 'dev.tug.content-hash',
-} as const;
+export { isEmpty, isPlainObject, prune };
+
+export { STACK_LABEL } from '../labels.js';
 
 export interface SwarmSpecOptions {
   /**
@@ -47,8 +44,9 @@ export function scoped(project: Project, name: string): string {
   return `${project.name}_${name}`;
 }
 
+/** `key` may go deeper than the service's own keys: `deploy.resources.limits.cpus`. */
 export function servicePath(service: string, key: string): string {
-  return `services.${service}.${key}`;
+  return formatPath(['services', service, ...key.split('.')]);
 }
 
 export function refuse(service: string, key: string, why: string, hint?: string): TugError {
@@ -61,21 +59,13 @@ export function invalid(service: string, key: string, message: string, hint?: st
     { exitCode: ExitCode.invalidStack, path: servicePath(service, key), hint });
 }
 
-export function warn(ctx: Ctx, key: string, message: string, code = 'swarm_ignored'): void {
+export function warn(ctx: Ctx, key: string, message: string, code: ErrorCode = 'swarm_ignored'): void {
   ctx.warnings.push({ code, message: `service "${ctx.service.name}": ${message}`, path: servicePath(ctx.service.name, key) });
 }
 
-/** Numeric comparison: "1.9" is older than "1.44". Absent means a current manager. */
+/** Absent means a current manager. */
 export function apiAtLeast(apiVersion: string | undefined, min: string): boolean {
-  if (apiVersion === undefined) return true;
-  const a = apiVersion.split('.').map(Number);
-  const b = min.split('.').map(Number);
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const x = a[i] ?? 0;
-    const y = b[i] ?? 0;
-    if (x !== y) return x > y;
-  }
-  return true;
+  return apiVersion === undefined || engineApiAtLeast(apiVersion, min);
 }
 
 /** Refuses a setting an older manager would accept and silently drop. */
@@ -106,26 +96,6 @@ export function decimal(service: string, key: string, v: unknown): number {
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\+?(\d+(\.\d*)?|\.\d+)$/.test(v.trim()) ? Number(v) : NaN;
   if (!Number.isFinite(n) || n < 0) throw invalid(service, key, `invalid value ${JSON.stringify(v)}: expected a number`);
   return n;
-}
-
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** True when a value says nothing: absent, null, false, empty list or map. */
-export function isEmpty(v: unknown): boolean {
-  if (v === undefined || v === null || v === false) return true;
-  if (Array.isArray(v)) return v.length === 0;
-  return isPlainObject(v) && Object.keys(v).length === 0;
-}
-
-/** Drops undefined members deeply, so the JSON sent and printed has no `null` noise. */
-export function prune<T>(v: T): T {
-  if (Array.isArray(v)) return v.map((x: unknown) => prune(x)) as T;
-  if (!isPlainObject(v)) return v;
-  const out: Record<string, unknown> = {};
-  for (const [k, val] of Object.entries(v)) if (val !== undefined) out[k] = prune(val);
-  return out as T;
 }
 
 /** `undefined` for an empty list or map, so optional members stay out of the spec. */

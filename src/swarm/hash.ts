@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type ServiceSpec } from '../engine/api/swarm.js';
-import { canonicalJson } from '../engine/spec/identity.js';
+import { canonicalJson } from '../engine/request/identity.js';
 import { STACK_LABEL } from './context.js';
 
 /**

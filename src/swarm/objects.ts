@@ -35,7 +35,7 @@ export function fileObjects(project: Project, opts: Pick<SwarmSpecOptions, 'read
     for (const key of referenced(project, kind)) {
       const obj = project[kind][key];
       if (!obj) {
-        throw new TugError(`undefined_${kind.slice(0, -1)}`, `${kind.slice(0, -1)} "${key}" is used but not declared under the top-level ${kind}:`, { exitCode: ExitCode.invalidStack, path: kind });
+        throw new TugError(kind === 'secrets' ? 'undefined_secret' : 'undefined_config', `${kind.slice(0, -1)} "${key}" is used but not declared under the top-level ${kind}:`, { exitCode: ExitCode.invalidStack, path: kind });
       }
       if (obj.external) {
         out.names[kind][key] = obj.name;
@@ -161,7 +161,7 @@ function refs(ctx: Ctx, kind: ObjectKind): { name: string; file: FileTarget }[] 
   const out = (service[kind] ?? []).map((ref) => {
     const name = ctx.names[kind][ref.source];
     if (name === undefined) {
-      throw new TugError(`undefined_${kind.slice(0, -1)}`, `service "${service.name}" uses ${kind.slice(0, -1)} "${ref.source}", which is not declared under the top-level ${kind}:`,
+      throw new TugError(kind === 'secrets' ? 'undefined_secret' : 'undefined_config', `service "${service.name}" uses ${kind.slice(0, -1)} "${ref.source}", which is not declared under the top-level ${kind}:`,
         { exitCode: ExitCode.invalidStack, path: `services.${service.name}.${kind}` });
     }
     const target = ref.target ?? (kind === 'secrets' ? `/run/secrets/${ref.source}` : `/${ref.source}`);
@@ -184,7 +184,7 @@ export function bindObjectIds(spec: ServiceSpec, ids: ObjectIds): ServiceSpec {
   const id = (kind: ObjectKind, name: string): string => {
     const found = Object.hasOwn(ids[kind], name) ? ids[kind][name] : undefined;
     if (found === undefined) {
-      throw new TugError(`missing_${kind.slice(0, -1)}`, `service "${spec.Name}" needs ${kind.slice(0, -1)} "${name}", which the swarm does not have`,
+      throw new TugError(kind === 'secrets' ? 'missing_secret' : 'missing_config', `service "${spec.Name}" needs ${kind.slice(0, -1)} "${name}", which the swarm does not have`,
         { exitCode: ExitCode.invalidStack, hint: `create it first (docker ${kind.slice(0, -1)} create ${name} ...)` });
     }
     return found;

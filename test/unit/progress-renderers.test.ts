@@ -14,7 +14,7 @@ const T0 = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
 
 /** A stack coming up, then failing: every state a renderer must handle. */
 function events(): ProgressEvent[] {
-  const c = (name: string, action: string, state: ProgressEvent['state'], dt: number, extra: Partial<ProgressEvent> = {}): ProgressEvent =>
+  const c = (name: string, action: ProgressEvent['action'], state: ProgressEvent['state'], dt: number, extra: Partial<ProgressEvent> = {}): ProgressEvent =>
     ({ resource: 'container', name, service: name.split('-')[1], action, state, time: T0 + dt, ...extra });
   return [
     { resource: 'network', name: 'app_default', action: 'create', state: 'working', time: T0 },
@@ -218,7 +218,7 @@ describe('rows of the live display', () => {
   it('a failure stays shown whatever settles after it; heads share one width', () => {
     const rows = new Rows();
     rows.apply({ resource: 'network', name: 'n', action: 'create', state: 'done', time: T0, durationMs: 0 });
-    const row = rows.apply({ resource: 'container', name: 'app-db-1', action: 'start', state: 'error', time: T0, durationMs: 100, error: { code: 'x', message: 'port is taken\nmore' } });
+    const row = rows.apply({ resource: 'container', name: 'app-db-1', action: 'start', state: 'error', time: T0, durationMs: 100, error: { code: 'engine_error', message: 'port is taken\nmore' } });
     rows.apply({ resource: 'container', name: 'app-db-1', action: 'remove', state: 'done', time: T0, durationMs: 100 });
     expect(row.state).toBe('error');
     expect(row.text(T0, c, rows.headWidth)).toBe('Container app-db-1  Start failed  port is taken  0.1s');

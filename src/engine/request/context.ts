@@ -2,7 +2,9 @@
 import { ExitCode, TugError } from '../../errors.js';
 import { type Project, type Service } from '../../stack/model.js';
 import { formatPath } from '../../stack/doc-path.js';
-import { isPlainObject, type Dict } from '../../util/dict.js';
+import { prune } from '../../util/dict.js';
+
+export { prune };
 import { parseDuration } from '../../stack/units.js';
 import type { ContainerCreateBody, EndpointSettings } from '../api/container.js';
 import type { FileToCopy } from '../types.js';
@@ -70,11 +72,3 @@ export function micros(service: string, key: string, v: string | number | undefi
 }
 
 
-/** Drops undefined members deeply; empty objects stay, since `ExposedPorts` values must be `{}`. */
-export function prune<T>(v: T): T {
-  if (Array.isArray(v)) return v.map(prune) as T;
-  if (!isPlainObject(v)) return v;
-  const out: Dict = {};
-  for (const [k, val] of Object.entries(v)) if (val !== undefined) out[k] = prune(val);
-  return out as T;
-}

@@ -1,7 +1,7 @@
 /** Every service key, and what the local engine does with it: mapped, ignored, refused or handled elsewhere. */
 import { type Service } from '../../stack/model.js';
 import { unsupported } from './context.js';
-import { isPlainObject } from '../../util/dict.js';
+import { isEmpty } from '../../util/dict.js';
 
 /**
  * mapped: translated here. elsewhere: honoured by another module (build, scheduling, logs).
@@ -69,10 +69,4 @@ export function refuseUnsupported(service: Service): void {
     const r = REFUSALS[key] ?? { why: 'it cannot be honoured on a single engine', hint: `remove ${key}` };
     throw unsupported(service.name, key, r.why, r.hint);
   }
-}
-
-export function isEmpty(v: unknown): boolean {
-  if (v === undefined || v === null || v === false) return true;
-  if (Array.isArray(v)) return v.length === 0;
-  return isPlainObject(v) && Object.keys(v).length === 0;
 }
