@@ -11,10 +11,11 @@
 import type { Readable } from 'node:stream';
 import type { ContainerCreateBody, EndpointSettings } from './api/container.js';
 import type { NetworkCreateBody, VolumeCreateBody } from './api/resources.js';
+import type { Config, ConfigSpec, Node, NodeSpec, Secret, SecretSpec, Service, ServiceSpec, Task, TaskState } from './api/swarm.js';
 import type {
   AttachOptions, BuildOptions, ContainerDetails, ContainerInfo, ContainerStats, EngineEvent, EngineInfo, EventFilter,
   ExecOptions, ExecSession, FileToCopy, ImageSummary, LabelFilter, LogLine, LogOptions, NetworkSummary, PathStat,
-  ProcessList, PullProgress, VolumeSummary,
+  ProcessList, PullProgress, ServiceLogLine, VolumeSummary,
 } from './types.js';
 
 export interface SystemClient {
@@ -81,6 +82,10 @@ export interface ImageClient {
   /** Adds the reference `target` (`repo[:tag]`, tag default `latest`) to the image `source`. */
   tag(source: string, target: string): Promise<void>;
   build(opts: BuildOptions): Promise<string>;
+  /** Pushes `ref` (`registry/repo:tag`) to its registry. */
+  push(ref: string, signal?: AbortSignal): Promise<void>;
+  /** The digest the registry of `ref` holds for it; undefined when none answers in time. */
+  registryDigest(ref: string, timeoutMs: number): Promise<string | undefined>;
 }
 
 export interface NetworkClient {
@@ -108,6 +113,41 @@ export interface EventClient {
   subscribe(filter: EventFilter, signal: AbortSignal): Promise<AsyncIterable<EngineEvent>>;
 }
 
+/**
+ * Swarm services, on a manager. A non-manager engine answers every call with an
+ * EngineApiError (503 "This node is not a swarm manager").
+ */
+export interface ServiceClient {
+  /** With `status`, each service carries its running and desired task counts. */
+  list(filter: LabelFilter & { status?: boolean }): Promise<Service[]>;
+  inspect(idOrName: string): Promise<Service | undefined>;
+  /** Resolves with the new service's id and the manager's warnings (e.g. an image it could not resolve). */
+  create(spec: ServiceSpec): Promise<{ id: string; warnings: string[] }>;
+  /** Replaces the whole spec; `version` is the one read, or the manager refuses ("update out of sequence"). */
+  update(id: string, version: number, spec: ServiceSpec): Promise<{ warnings: string[] }>;
+  remove(id: string): Promise<void>;
+  /** The output of every task of the service, each line with the task and node it came from. */
+  logs(id: string, opts: LogOptions): AsyncIterable<ServiceLogLine>;
+}
+
+export interface TaskClient {
+  list(filter: LabelFilter & { services?: string[]; desiredState?: TaskState[] }): Promise<Task[]>;
+  /** One task's output (a failed task's last lines, for a failure report). */
+  logs(id: string, opts: LogOptions): AsyncIterable<ServiceLogLine>;
+}
+
+export interface NodeClient {
+  list(): Promise<Node[]>;
+  update(id: string, version: number, spec: NodeSpec): Promise<void>;
+}
+
+/** Secrets and configs: created once, never updated (a changed one is a new object). */
+export interface SwarmObjectClient<O, S> {
+  list(filter: LabelFilter): Promise<O[]>;
+  create(spec: S): Promise<string>;
+  remove(id: string): Promise<void>;
+}
+
 export interface Engine {
   readonly system: SystemClient;
   readonly containers: ContainerClient;
@@ -116,6 +156,11 @@ export interface Engine {
   readonly networks: NetworkClient;
   readonly volumes: VolumeClient;
   readonly events: EventClient;
+  readonly services: ServiceClient;
+  readonly tasks: TaskClient;
+  readonly nodes: NodeClient;
+  readonly secrets: SwarmObjectClient<Secret, SecretSpec>;
+  readonly configs: SwarmObjectClient<Config, ConfigSpec>;
 }
 
 export type * from './types.js';

@@ -84,6 +84,12 @@ export interface LogLine {
   time?: string;
 }
 
+/** A line of a swarm service's output, with where it came from. */
+export interface ServiceLogLine extends LogLine {
+  taskId: string;
+  nodeId: string;
+}
+
 export interface LogOptions {
   follow?: boolean;
   tail?: number | 'all';

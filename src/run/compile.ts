@@ -6,9 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { configHash, containerName, containerSpec, type ContainerPlan } from '../engine/request/index.js';
-import { TugError } from '../errors.js';
 import type { Project, Service } from '../stack/model.js';
-import { sourceOf } from '../stack/source-map.js';
+import { withSourceLines } from '../stack/source-map.js';
 
 /** The config hash of a service, the label `up` compares (`tug config --hash`). */
 export { configHash } from '../engine/request/index.js';
@@ -50,19 +49,7 @@ export function specCompiler(project: Project, opts: CompileOptions): SpecCompil
   };
   return {
     hash,
-    spec: (name, number) => located(project, () => containerSpec(project, project.services[name]!, { ...base, number, hash: hash(name) })),
-    oneoff: (svc, oneoffId) => located(project, () => containerSpec(project, svc, { ...base, number: 1, oneoff: oneoffId, hash: configHash(svc) })),
+    spec: (name, number) => withSourceLines(project, () => containerSpec(project, project.services[name]!, { ...base, number, hash: hash(name) })),
+    oneoff: (svc, oneoffId) => withSourceLines(project, () => containerSpec(project, svc, { ...base, number: 1, oneoff: oneoffId, hash: configHash(svc) })),
   };
-}
-
-/** A refusal names the YAML path it is about; the line it was written on is added here. */
-function located<T>(project: Project, compile: () => T): T {
-  try {
-    return compile();
-  } catch (err) {
-    if (!(err instanceof TugError) || err.location || !err.path) throw err;
-    const location = sourceOf(project, err.path);
-    if (!location) throw err;
-    throw new TugError(err.code, err.message, { exitCode: err.exitCode, location, path: err.path, hint: err.hint, cause: err.cause });
-  }
 }

@@ -3,14 +3,16 @@
  * The runner never prints.
  */
 import { TugError, type ErrorCode } from '../errors.js';
-export type ResourceKind = 'project' | 'network' | 'volume' | 'image' | 'container' | 'service';
+export type ResourceKind = 'project' | 'network' | 'volume' | 'image' | 'container' | 'service' | 'secret' | 'config';
 
 export type ProgressState = 'waiting' | 'working' | 'done' | 'skipped' | 'warning' | 'error';
 
 /** What is being done to the resource; renderers word each one (ui/words.ts). */
 export type ProgressAction =
   | 'create' | 'recreate' | 'start' | 'restart' | 'stop' | 'kill' | 'pause' | 'unpause' | 'remove'
-  | 'wait' | 'healthy' | 'ready' | 'pull' | 'build' | 'orphan' | 'lock' | 'abort' | 'attach';
+  | 'wait' | 'healthy' | 'ready' | 'pull' | 'build' | 'orphan' | 'lock' | 'abort' | 'attach'
+  // swarm services
+  | 'update' | 'push' | 'converge';
 
 export interface ProgressEvent {
   resource: ResourceKind;

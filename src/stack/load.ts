@@ -22,6 +22,7 @@ import { validity } from './parse-cache.js';
 import type { ParsedFile } from './parsed-file.js';
 import { decodeText, readStackFile } from './read.js';
 import { checkProject } from './semantic.js';
+import { checkTugSettings, tugSettings } from './x-tug.js';
 import { canonicalFile, protoListItems } from './shapes.js';
 
 export interface LoadOptions {
@@ -45,6 +46,8 @@ export interface LoadOptions {
   onWarning?: (d: Diagnostic) => void;
   /** Host CPU count for the `cpus` warning; skipped when absent. */
   hostCpus?: number;
+  /** The stack will run on a swarm (`--swarm`); `x-tug.mode: swarm` in the file says the same. */
+  swarm?: boolean;
 }
 
 /** One loaded file: its canonical document and where it came from. */
@@ -94,7 +97,9 @@ export async function loadProject(opts: LoadOptions = {}): Promise<Project> {
   });
   loader.problems.push(...problems);
   loader.stopIfProblems();
-  const checked = checkProject(project, locate, opts.hostCpus);
+  const swarm = opts.swarm === true || tugSettings(project).mode === 'swarm';
+  loader.problems.push(...checkTugSettings(project, locate));
+  const checked = checkProject(project, locate, { hostCpus: opts.hostCpus, swarm });
   for (const w of checked.warnings) opts.onWarning?.(w);
   loader.problems.push(...checked.problems);
   loader.stopIfProblems();

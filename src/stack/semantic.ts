@@ -16,7 +16,18 @@ export interface SemanticResult {
   warnings: Diagnostic[];
 }
 
-export function checkProject(project: Project, locate: Locator, hostCpus?: number): SemanticResult {
+export interface CheckOptions {
+  /** CPUs of the engine's machine, when known: asking for more is worth a warning. */
+  hostCpus?: number;
+  /**
+   * The stack runs as swarm services: a fixed container name is ignored there, and several
+   * replicas can share a published port (the routing mesh, or one task per node in host mode).
+   */
+  swarm?: boolean;
+}
+
+export function checkProject(project: Project, locate: Locator, opts: CheckOptions = {}): SemanticResult {
+  const { hostCpus, swarm = false } = opts;
   const problems: Diagnostic[] = [];
   const warnings: Diagnostic[] = [];
   const add = (list: Diagnostic[], path: Path, code: ErrorCode, message: string, hint?: string) =>
@@ -59,7 +70,7 @@ export function checkProject(project: Project, locate: Locator, hostCpus?: numbe
       const v = svc[key];
       if (typeof v === 'string' && v.startsWith('service:')) reference(name, at(key), v.slice('service:'.length), `shares the ${key} of`);
     }
-    if (svc.container_name && svc.scale > 1) {
+    if (svc.container_name && svc.scale > 1 && !swarm) {
       add(problems, at('container_name'), 'container_name_with_scale',
         `service "${name}" sets container_name "${svc.container_name}" but wants ${svc.scale} replicas: container names must be unique`,
         'remove container_name, or keep one replica');
@@ -69,11 +80,11 @@ export function checkProject(project: Project, locate: Locator, hostCpus?: numbe
         add(problems, at('networks', net), 'undefined_network', `service "${name}" uses network "${net}", which is not declared under the top-level networks:`);
       }
     }
-    if (hostCpus !== undefined && svc.cpus !== undefined && svc.cpus > hostCpus) {
+    if (hostCpus !== undefined && !swarm && svc.cpus !== undefined && svc.cpus > hostCpus) {
       add(warnings, at('cpus'), 'cpus_above_host', `service "${name}" asks for ${svc.cpus} CPUs but this engine has ${hostCpus}`);
     }
   }
-  checkHostPorts(project.services, add.bind(null, problems));
+  checkHostPorts(project.services, add.bind(null, problems), swarm);
 
   // The same dependencies, and so the same cycle, as the DependencyGraph that orders `up`.
   const cycle = findCycle(new Map(Object.entries(project.services).map(([name, svc]) => [name, serviceDependencies(svc).map((d) => d.to)])));
@@ -88,7 +99,7 @@ export function checkProject(project: Project, locate: Locator, hostCpus?: numbe
   return { problems, warnings };
 }
 
-function checkHostPorts(services: Record<string, Service>, add: (path: Path, code: ErrorCode, message: string, hint?: string) => void): void {
+function checkHostPorts(services: Record<string, Service>, add: (path: Path, code: ErrorCode, message: string, hint?: string) => void, swarm: boolean): void {
   const taken = new Map<string, string>();
   for (const [name, svc] of Object.entries(services)) {
     svc.ports.forEach((p) => {
@@ -107,7 +118,7 @@ function checkHostPorts(services: Record<string, Service>, add: (path: Path, cod
           `host port ${lo}/${proto} is published twice (by service "${owner.split('@')[0]}" and service "${name}")`,
           'publish a different host port, or leave the host port out to let the engine pick one');
       } else taken.set(k, `${name}@${ip}`);
-      if (svc.scale > 1) {
+      if (svc.scale > 1 && !swarm) {
         add(['services', name, 'ports'], 'host_port_with_scale',
           `service "${name}" publishes fixed host port ${lo} but wants ${svc.scale} replicas: only one can bind it`,
           'use a host port range (e.g. "8000-8005:80") or leave the host port out');

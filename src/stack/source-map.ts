@@ -4,7 +4,7 @@
  * project remembers its locator here, and a refusal's YAML path (as `formatPath` writes it)
  * is looked up again.
  */
-import type { SourceLocation } from '../errors.js';
+import { TugError, type Diagnostic, type SourceLocation } from '../errors.js';
 import type { Locator } from './locate.js';
 import type { Project } from './model.js';
 
@@ -54,4 +54,26 @@ export function parsePath(path: string): (string | number)[] | undefined {
     i += m[0].length;
   }
   return out;
+}
+
+/**
+ * Runs a translation of the project (a container request, a swarm service spec): a refusal
+ * that names its YAML path gets the line the user wrote it on.
+ */
+export function withSourceLines<T>(project: Project, translate: () => T): T {
+  try {
+    return translate();
+  } catch (err) {
+    if (!(err instanceof TugError) || err.location || !err.path) throw err;
+    const location = sourceOf(project, err.path);
+    if (!location) throw err;
+    throw new TugError(err.code, err.message, { exitCode: err.exitCode, location, path: err.path, hint: err.hint, cause: err.cause });
+  }
+}
+
+/** The same for a warning. */
+export function locatedDiagnostic(project: Project, d: Diagnostic): Diagnostic {
+  if (d.location || !d.path) return d;
+  const location = sourceOf(project, d.path);
+  return location ? { ...d, location } : d;
 }

@@ -7,7 +7,8 @@
  * event, and fails it when the container turns unhealthy first. So "running" already means
  * "healthy" where there is a healthcheck, and service_healthy waits for running tasks.
  */
-import { type PortConfig, type ServiceSpec, type Task, type TaskState, type UpdateStatus } from '../engine/api/swarm.js';
+import { type PortConfig, type ServiceSpec, type Task, type TaskSpec, type TaskState, type UpdateStatus } from '../engine/api/swarm.js';
+import { canonicalJson } from '../engine/request/identity.js';
 import { type Condition } from '../stack/model.js';
 import { type ModeName } from './deploy.js';
 
@@ -20,6 +21,12 @@ export interface Want {
   nodes?: number;
   /** Ignore tasks created before this instant (the service's UpdatedAt after the deploy call, on the manager's clock). */
   since?: string;
+  /**
+   * Count only tasks made from this task template (the service's, as the manager holds it):
+   * after an update, the tasks still running the old spec are not this deploy's. A scale or a
+   * label change keeps the template, and with it the tasks that already run.
+   */
+  template?: TaskSpec;
   /** Jobs: only this run's tasks (Service.JobStatus.JobIteration.Index). */
   jobIteration?: number;
   /** Service.UpdateStatus: a paused or rolled back update is a failure. */
@@ -72,8 +79,10 @@ export function taskConvergence(tasks: Task[], want: Want): Convergence {
   // Replicated tasks are numbered by slot (a replicated job's from 0); a global service's by node.
   const key = (t: Task) => (global ? `node ${t.NodeID ?? '?'}` : `slot ${t.Slot ?? 0}`);
   const since = want.since === undefined ? undefined : Date.parse(want.since);
+  const template = want.template === undefined ? undefined : templateKey(want.template);
   const current = tasks.filter((t) => {
     if (since !== undefined && t.CreatedAt !== undefined && Date.parse(t.CreatedAt) < since) return false;
+    if (template !== undefined && t.Spec !== undefined && templateKey(t.Spec) !== template) return false;
     if (want.jobIteration !== undefined && t.JobIteration !== undefined && t.JobIteration.Index !== want.jobIteration) return false;
     return true;
   });
@@ -108,6 +117,15 @@ export function taskConvergence(tasks: Task[], want: Want): Convergence {
   const wanted = global ? want.nodes ?? Math.max(1, new Set(current.filter(live).map(key)).size) : want.replicas ?? 1;
   if (ready >= wanted) return { state: 'converged' };
   return { state: 'progressing', ready, wanted };
+}
+
+/**
+ * A task's spec is a copy of its service's task template; the manager adds only `Runtime` to
+ * the service's, so the two compare equal without it (the test swarmkit uses for a "dirty" task).
+ */
+function templateKey(spec: TaskSpec): string {
+  const { Runtime: _runtime, ...rest } = spec as TaskSpec & { Runtime?: string };
+  return canonicalJson(rest);
 }
 
 function failures(tasks: Task[], global: boolean): TaskFailure[] {

@@ -3,11 +3,11 @@
  * terminal: one row per resource, folded from its events, and the text of that row.
  */
 import type { ChalkInstance } from 'chalk';
-import type { ProgressEvent, ProgressState, ResourceKind } from '../run/progress.js';
+import type { ProgressAction, ProgressEvent, ProgressState, ResourceKind } from '../run/progress.js';
 import { capitalise, firstLine, ongoing, pastTense } from './words.js';
 
 interface Pending {
-  action: string;
+  action: ProgressAction;
   state: 'working' | 'waiting';
   since: number;
   message?: string;

@@ -1,20 +1,24 @@
 /** How actions read in progress output: "Creating" while it runs, "created" once done. */
 
-const PAST: Record<string, string> = {
+import type { ProgressAction } from '../run/progress.js';
+
+const PAST: Partial<Record<ProgressAction, string>> = {
   create: 'created', start: 'started', recreate: 'recreated', restart: 'restarted', stop: 'stopped', remove: 'removed',
   pull: 'pulled', build: 'built', wait: 'dependencies ready', healthy: 'healthy', ready: 'ready', kill: 'killed',
+  update: 'updated', push: 'pushed', converge: 'converged',
 };
 
-const ONGOING: Record<string, string> = {
+const ONGOING: Partial<Record<ProgressAction, string>> = {
   create: 'creating', start: 'starting', recreate: 'recreating', restart: 'restarting', stop: 'stopping', remove: 'removing',
   pull: 'pulling', build: 'building', wait: 'waiting', healthy: 'waiting to be healthy', ready: 'waiting to be ready', kill: 'killing',
+  update: 'updating', push: 'pushing', converge: 'converging',
 };
 
-export function pastTense(action: string): string {
+export function pastTense(action: ProgressAction): string {
   return PAST[action] ?? `${action} done`;
 }
 
-export function ongoing(action: string): string {
+export function ongoing(action: ProgressAction): string {
   return ONGOING[action] ?? action;
 }
 

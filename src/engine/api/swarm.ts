@@ -293,6 +293,14 @@ export interface Task {
   JobIteration?: Version;
 }
 
+/** What a node's owner sets: `docker node update` changes these. */
+export interface NodeSpec {
+  Name?: string;
+  Labels?: Record<string, string>;
+  Role: 'worker' | 'manager';
+  Availability: 'active' | 'pause' | 'drain';
+}
+
 export interface Node {
   ID: string;
   Version?: Version;
@@ -302,12 +310,7 @@ export interface Node {
     Resources?: { NanoCPUs?: number; MemoryBytes?: number; GenericResources?: GenericResource[] };
     Engine?: { EngineVersion?: string; Labels?: Record<string, string> };
   };
-  Spec: {
-    Name?: string;
-    Labels?: Record<string, string>;
-    Role: 'worker' | 'manager';
-    Availability: 'active' | 'pause' | 'drain';
-  };
+  Spec: NodeSpec;
   Status: { State: 'unknown' | 'down' | 'ready' | 'disconnected'; Message?: string; Addr?: string };
   ManagerStatus?: { Leader?: boolean; Reachability?: 'unknown' | 'unreachable' | 'reachable'; Addr?: string };
 }

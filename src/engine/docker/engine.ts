@@ -3,15 +3,20 @@
  * code that imports dockerode: everything above it speaks tug's types and TugErrors.
  */
 import type { EngineTarget } from '../connect.js';
-import type { ContainerClient, Engine, EventClient, ExecClient, ImageClient, NetworkClient, SystemClient, VolumeClient } from '../engine.js';
+import type { Config, ConfigSpec, Secret, SecretSpec } from '../api/swarm.js';
+import type {
+  ContainerClient, Engine, EventClient, ExecClient, ImageClient, NetworkClient, NodeClient, ServiceClient, SwarmObjectClient, SystemClient, TaskClient,
+  VolumeClient,
+} from '../engine.js';
 import type { EngineInfo } from '../types.js';
 import { DockerClient } from './client.js';
 import { DockerContainers } from './containers.js';
 import { subscribe } from './events.js';
 import { attachContainer, resizeContainer, startExec } from './exec.js';
-import { buildImage, imageId, listImages, pullImage, removeImage, tagImage } from './images.js';
+import { buildImage, imageId, listImages, pullImage, pushImage, registryDigest, removeImage, tagImage } from './images.js';
 import { readInfo } from './map.js';
 import { DockerNetworks, DockerVolumes } from './resources.js';
+import { configsClient, DockerNodes, DockerServices, DockerTasks, secretsClient } from './swarm.js';
 
 export { EngineApiError } from '../api-error.js';
 export { MAX_API } from './client.js';
@@ -24,6 +29,11 @@ export class DockerEngine implements Engine {
   readonly networks: NetworkClient;
   readonly volumes: VolumeClient;
   readonly events: EventClient;
+  readonly services: ServiceClient;
+  readonly tasks: TaskClient;
+  readonly nodes: NodeClient;
+  readonly secrets: SwarmObjectClient<Secret, SecretSpec>;
+  readonly configs: SwarmObjectClient<Config, ConfigSpec>;
 
   /** Never fails: an unreachable engine shows up on the first call, as EngineUnreachableError. */
   constructor(target: EngineTarget) {
@@ -49,9 +59,16 @@ export class DockerEngine implements Engine {
       list: (filter) => listImages(client, filter),
       tag: (source, target) => tagImage(client, source, target),
       build: (opts) => buildImage(client, opts),
+      push: (ref, signal) => pushImage(client, ref, signal),
+      registryDigest: (ref, timeoutMs) => registryDigest(client, ref, timeoutMs),
     };
     this.networks = new DockerNetworks(client);
     this.volumes = new DockerVolumes(client);
     this.events = { subscribe: (filter, signal) => subscribe(client, filter, signal) };
+    this.services = new DockerServices(client);
+    this.tasks = new DockerTasks(client);
+    this.nodes = new DockerNodes(client);
+    this.secrets = secretsClient(client);
+    this.configs = configsClient(client);
   }
 }

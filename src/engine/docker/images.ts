@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { EngineUnreachableError, ExitCode, TugError } from '../../errors.js';
 import { buildContext } from './build.js';
 import type { DockerClient } from './client.js';
-import { readBuildMessage, readImage, readImageId, readPullProgress, readStreamError, splitRef } from './map.js';
+import { readBuildMessage, readDistributionDigest, readImage, readImageId, readPullProgress, readStreamError, splitRef } from './map.js';
 import { jsonLines } from './streams.js';
 import type { BuildOptions, ImageSummary, PullProgress } from '../types.js';
 
@@ -113,4 +113,46 @@ export async function buildImage(client: DockerClient, opts: BuildOptions): Prom
     await client.call(`tagging ${full} as ${tag}`, () => docker.getImage(full).tag({ repo, tag: t }));
   }
   return full;
+}
+
+/**
+ * Pushes `ref` to its registry. A registry that wants no credentials still needs the header,
+ * so an empty auth config is sent. Fails with `push_failed` (exit 5) when the registry refuses.
+ */
+export async function pushImage(client: DockerClient, ref: string, signal?: AbortSignal): Promise<void> {
+  const { repo, tag } = splitRef(ref);
+  const failed = (e: unknown): never => {
+    const w = client.wrap(e, `pushing ${ref}`);
+    if (w instanceof EngineUnreachableError || signal?.aborted) throw w;
+    throw new TugError('push_failed', w.message, { cause: e, exitCode: ExitCode.serviceFailed });
+  };
+  const res: Readable = await client.dial<Readable>(`pushing ${ref}`, {
+    path: `/images/${encodeURIComponent(repo)}/push?`, method: 'POST', options: { tag }, isStream: true,
+    headers: { 'X-Registry-Auth': Buffer.from('{}').toString('base64') }, abortSignal: signal, statusCodes: { 200: true },
+  }).catch(failed);
+  let error: string | undefined;
+  try {
+    for await (const m of jsonLines(res)) error ??= readStreamError(m);
+  } catch (e) {
+    failed(e);
+  } finally {
+    res.destroy();
+  }
+  if (error !== undefined) throw new TugError('push_failed', `pushing ${ref}: ${error}`, { exitCode: ExitCode.serviceFailed });
+}
+
+/**
+ * The digest a registry holds for `ref`, asked through the engine (`/distribution`), or
+ * undefined when no registry answers within `timeoutMs`: a cluster without a reachable
+ * registry must not stall on every service the way `docker stack deploy` does.
+ */
+export async function registryDigest(client: DockerClient, ref: string, timeoutMs: number): Promise<string | undefined> {
+  try {
+    const r = await client.dial(`asking the registry for ${ref}`, {
+      path: `/distribution/${encodeURIComponent(ref)}/json?`, method: 'GET', options: {}, abortSignal: AbortSignal.timeout(timeoutMs), statusCodes: { 200: true },
+    });
+    return readDistributionDigest(r);
+  } catch {
+    return undefined;
+  }
 }

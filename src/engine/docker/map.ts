@@ -300,3 +300,57 @@ export function readInfo(raw: unknown, apiVersion: string): EngineInfo {
     },
   };
 }
+
+/**
+ * A list the engine answered, in the Engine API's own shape (the swarm types in api/swarm.ts
+ * are those shapes): only that it is a list of objects is checked here.
+ */
+export function readList<T>(raw: unknown): T[] {
+  return Array.isArray(raw) ? (raw.filter((x) => x && typeof x === 'object') as T[]) : [];
+}
+
+/** The `ID` (or `Id`) a create answers with. */
+export function readCreated(raw: unknown): string {
+  const r = raw as Json;
+  return String(r?.ID ?? r?.Id ?? '');
+}
+
+export function readWarnings(raw: unknown): string[] {
+  const w = (raw as Json)?.Warnings;
+  return Array.isArray(w) ? w.map(String) : [];
+}
+
+/**
+ * One frame of a service's logs read with `timestamps` and `details`:
+ * `<time> com.docker.swarm.node.id=N,com.docker.swarm.service.id=S,com.docker.swarm.task.id=T <text>`.
+ */
+export function readServiceLogRecord(frame: string): { time?: string; nodeId: string; taskId: string; text: string } {
+  let rest = frame;
+  let time: string | undefined;
+  const sp = rest.indexOf(' ');
+  if (sp > 0 && /^\d{4}-\d\d-\d\dT/.test(rest)) {
+    time = rest.slice(0, sp);
+    rest = rest.slice(sp + 1);
+  }
+  const details: Record<string, string> = {};
+  const sp2 = rest.indexOf(' ');
+  const head = sp2 < 0 ? rest : rest.slice(0, sp2);
+  if (head.includes('com.docker.swarm.')) {
+    for (const kv of head.split(',')) {
+      const eq = kv.indexOf('=');
+      if (eq > 0) details[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+    rest = sp2 < 0 ? '' : rest.slice(sp2 + 1);
+  }
+  return {
+    ...(time !== undefined ? { time } : {}),
+    nodeId: details['com.docker.swarm.node.id'] ?? '',
+    taskId: details['com.docker.swarm.task.id'] ?? '',
+    text: rest,
+  };
+}
+
+export function readDistributionDigest(raw: unknown): string | undefined {
+  const d = (raw as Json)?.Descriptor?.digest;
+  return typeof d === 'string' && d.startsWith('sha256:') ? d : undefined;
+}
