@@ -231,6 +231,70 @@ describe('fake engine: health', () => {
   });
 });
 
+describe('fake engine: processes', () => {
+  it('exec answers the configured output and exit code, in a running container only', async () => {
+    const fake = engine();
+    const id = fake.addContainer({ name: 'app1' });
+    const stopped = fake.addContainer({ name: 'app2', state: 'exited' });
+    fake.onExec('sh -c exit 3', { stdout: 'out\n', stderr: 'err\n', exitCode: 3 });
+    fake.onExec(/^cat/, (run) => ({ stdout: run.stdin.toUpperCase() }), { readsStdin: true });
+    const s = await fake.exec.start(id, { cmd: ['sh', '-c', 'exit 3'], tty: false, stdin: false });
+    const read = async (r: NodeJS.ReadableStream) => {
+      let t = '';
+      for await (const c of r) t += String(c);
+      return t;
+    };
+    expect(await Promise.all([read(s.stdout), read(s.stderr), s.wait()])).toEqual(['out\n', 'err\n', 3]);
+    const cat = await fake.exec.start(id, { cmd: ['cat'], tty: true, stdin: true });
+    cat.stdin!.end('hello');
+    expect(await Promise.all([read(cat.stdout), cat.wait()])).toEqual(['HELLO', 0]);
+    await expect(fake.exec.start(stopped, { cmd: ['true'], tty: false, stdin: false })).rejects.toMatchObject({ status: 409 });
+    expect(fake.sessions.map((x) => [x.cmd.join(' '), x.stdin, x.exitCode])).toEqual([['sh -c exit 3', '', 3], ['cat', 'hello', 0]]);
+    await fake.flushEvents();
+    expect(fake.emitted.filter((e) => e.event.action === 'exec_die').map((e) => e.event.attributes.exitCode)).toEqual(['3', '0']);
+  });
+
+  it('attach before start sees all of the container\'s output and waits for its exit code', async () => {
+    const fake = engine({ images: ['busybox'] });
+    fake.onContainer('job1', { output: ['hello', { stream: 'stderr', text: 'oops' }], exit: { code: 2, afterMs: 5 } });
+    const id = await fake.containers.create('job1', { Image: 'busybox' });
+    const s = await fake.exec.attach(id, { stdin: false, tty: false });
+    let out = '';
+    let err = '';
+    s.stdout.on('data', (c: Buffer) => (out += String(c)));
+    s.stderr.on('data', (c: Buffer) => (err += String(c)));
+    await fake.containers.start(id);
+    expect(await s.wait()).toBe(2);
+    expect([out, err]).toEqual(['hello\n', 'oops\n']);
+  });
+
+  it('pause and unpause, and a remove that takes a while shows the container as removing', async () => {
+    const fake = engine();
+    fake.onContainer('slow1', { removeMs: 20 });
+    const id = fake.addContainer({ name: 'slow1' });
+    await fake.containers.pause(id);
+    await expect(fake.containers.pause(id)).rejects.toMatchObject({ status: 409 });
+    expect((await fake.containers.list({}))[0]).toMatchObject({ state: 'paused', status: 'Up Less than a second (Paused)' });
+    await fake.containers.unpause(id);
+    await fake.containers.stop(id);
+    const removing = fake.containers.remove(id);
+    await sleep(5);
+    expect(fake.container(id)).toMatchObject({ state: 'removing' });
+    await expect(fake.containers.remove(id)).rejects.toMatchObject({ status: 409 });
+    await removing;
+    expect(fake.container(id)).toBeUndefined();
+    // The test's own calls through `outside` are not in the log.
+    await fake.outside.containers.list({ all: true });
+    expect(fake.calls.map((c) => c.method)).toEqual([
+      'containers.pause', 'containers.pause', 'containers.list', 'containers.unpause', 'containers.stop', 'containers.remove', 'containers.remove',
+    ]);
+    await fake.flushEvents();
+    expect(fake.emitted.map((e) => `${e.event.type} ${e.event.action}`)).toEqual([
+      'container pause', 'container unpause', 'container kill', 'network disconnect', 'container die', 'container stop', 'container destroy',
+    ]);
+  });
+});
+
 describe('fake engine: networks, volumes, images', () => {
   it('refuses to remove a network with a running container on it; a stopped one then cannot start', async () => {
     const fake = engine({ images: ['busybox'] });
@@ -350,6 +414,24 @@ describe('fake engine drives tug', () => {
     expect(err).toMatchObject({ exitCode: 5 });
     expect((err as Error).message).toMatch(/dependency "db" is unhealthy[\s\S]*connection refused[\s\S]*FATAL: bad config/);
     expect(fake.callsTo('containers.start').map((c) => c.target)).toEqual(['p-db-1']);
+  });
+
+  // Known bug in src/run/up.ts (UpRun.startService, replica kind `restart`): it stops, resets the
+  // watch and starts again without waiting for the stop's `die`, so a `die` that arrives late
+  // lands on the new life and `--wait` fails with "service "api" exited with code 143" (the
+  // restart verb waits for it: lifecycle.ts stopAll). Flip to `it` once up waits too.
+  it.fails('up --wait restarting a restart: true dependent survives the late die of its stop', async () => {
+    const fake = engine({ images: ['busybox', 'postgres:16'] });
+    const simple = (env: Record<string, string>): Project => ({
+      ...project, volumes: {},
+      services: {
+        db: makeService('db', { image: 'postgres:16', environment: env }),
+        api: makeService('api', { image: 'busybox', depends_on: { db: { condition: 'service_started', required: true, restart: true } } }),
+      },
+    });
+    await up(fake, simple({ A: '1' }));
+    fake.delayEvents(30);
+    await up(fake, simple({ A: '2' }), { wait: true, waitTimeoutSeconds: 5 });
   });
 
   it('a create that fails for one replica fails up and leaves the name free', async () => {
