@@ -7,7 +7,17 @@
  *   fake.onContainer({ service: 'db' }, { health: { status: 'healthy', afterMs: 20 } });
  *   fake.failNext('containers.start', apiError(500, 'boom'), { when: (c) => c.target === 'p-api-1' });
  *   await up(fake, project);
- *   fake.calls.filter((c) => c.method === 'containers.start').map((c) => c.target);
+ *   fake.callsTo('containers.start').map((c) => c.target);
+ *
+ * What exists: `images` option, addImage, addContainer (with composeContainer for Compose's
+ * labels), addNetwork, addVolume, and anything made through the engine itself.
+ * What commands do: onContainer (output, exit after a while, failing start, signals, health,
+ * slow removal), onExec, onPull, onBuild.
+ * What happens on its own: kill (a crash), setHealth, print, emit.
+ * Faults: failNext, delay, before (hooks), dropEvents, delayEvents, breakEvents.
+ * What happened: calls / callsTo, emitted, delivered, history (calls and deliveries in one
+ * order), sessions, container, containerNames, subscribers / whenSubscribed, flushEvents.
+ * `outside` is the same engine for the test's own calls: not recorded, no faults.
  *
  * What it models (see fake-engine/world.ts): containers with the engine's state machine and
  * 304/404/409 answers, unique names, labels and label filters, health (a container whose
@@ -18,9 +28,9 @@
  * `image`) and reach only the subscriptions made before them, in order, asynchronously.
  *
  * Time is real but short: delays are milliseconds, and an engine "second" (stop timeouts)
- * lasts `msPerSecond` (1 ms by default).
+ * lasts `msPerSecond` (1 ms by default). Call `dispose()` after a test to stop its timers.
  */
-import type { Engine, EngineEvent, HealthConfig } from '../src/engine/engine.js';
+import type { ContainerDetails, Engine, EngineEvent, HealthConfig } from '../src/engine/engine.js';
 import { LABEL } from '../src/labels.js';
 import { CallLog, type CallRecord, type EngineMethod, type RuleOptions } from './fake-engine/calls.js';
 import {
@@ -149,7 +159,9 @@ export class FakeEngine implements Engine {
 
   /** The container's process exits by itself with `exitCode` (a crash): `die`, then its restart policy. */
   kill(container: string, exitCode: number): void {
-    this.world.exitOnItsOwn(this.world.container(container), exitCode);
+    const c = this.world.container(container);
+    if (c.state !== 'running' && c.state !== 'paused') throw new Error(`container ${c.name} is not running (${c.state}): it cannot exit`);
+    this.world.exitOnItsOwn(c, exitCode);
   }
 
   /** Its healthcheck now reports `status` (emits `health_status: ...` when that is a change). */
@@ -247,7 +259,7 @@ export class FakeEngine implements Engine {
   }
 
   /** A container as inspect shows it now (by id, name or id prefix), or undefined. */
-  container(ref: string): ReturnType<World['details']> | undefined {
+  container(ref: string): ContainerDetails | undefined {
     const c = this.world.findContainer(ref);
     return c && this.world.details(c);
   }

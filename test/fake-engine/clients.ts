@@ -53,7 +53,7 @@ export class Gate {
   }
 
   /** A call whose answer is a stream: recorded now, the rest when it is first read. */
-  async *stream<M extends EngineMethod, T>(record: CallRecord | undefined, what: string, effect: () => AsyncIterable<T>): AsyncGenerator<T> {
+  async *stream<T>(record: CallRecord | undefined, what: string, effect: () => AsyncIterable<T>): AsyncGenerator<T> {
     try {
       if (record && this.log) await this.log.prelude(record);
       yield* effect();
@@ -149,7 +149,7 @@ export class FakeContainers implements ContainerClient {
   logs(id: string, opts: LogOptions): AsyncIterable<LogLine> {
     const record = this.gate.begin('containers.logs', [id, opts]);
     // The real client inspects first (to learn whether the container has a TTY).
-    return this.gate.stream<'containers.logs', LogLine>(record, `inspecting container ${id}`, () => {
+    return this.gate.stream<LogLine>(record, `inspecting container ${id}`, () => {
       if (opts.signal?.aborted) return (async function* () {})();
       return this.world.logs(this.world.container(id), opts);
     });

@@ -128,6 +128,8 @@ export interface FakeContainer {
   hostConfig: HostConfig;
   /** Unix seconds. */
   created: number;
+  /** Creation order: listings are newest first. */
+  order: number;
   state: ContainerState;
   exitCode: number;
   error?: string;
@@ -211,7 +213,10 @@ export class World {
   readonly pulls: { match: (ref: string) => boolean; behaviour: PullBehaviour }[] = [];
   readonly builds: { match: (tags: string[], context: string) => boolean; behaviour: BuildBehaviour }[] = [];
   readonly bus: EventBus;
+  /** Names of removed networks, by id: a container still refers to one by id. */
+  private readonly removedNetworks = new Map<string, string>();
   private seqN = 0;
+  private made = 0;
   private nextPort = 32768;
   private generated = 0;
 
@@ -330,7 +335,7 @@ export class World {
     };
     const c: FakeContainer = {
       id: seed?.id ?? newId(), name: wanted, imageRef: body.Image!, imageId: image.id, config, hostConfig: host,
-      created: Math.floor(Date.now() / 1000), state: 'created', exitCode: 0, networks, mounts: this.mountsFor(host, ic),
+      created: Math.floor(Date.now() / 1000), order: ++this.made, state: 'created', exitCode: 0, networks, mounts: this.mountsFor(host, ic),
       logs: [], changed: new Notifier(), stops: new Notifier(), life: 0, manualStop: false, restartCount: 0,
       behaviour: seed?.behaviour ?? {}, removed: false, attachments: new Set(), fs: new FakeFs(), timers: new Set(), hostPorts: new Map(),
     };
@@ -388,7 +393,7 @@ export class World {
     if (c.state === 'removing') refuse(409, `container is marked for removal and cannot be started`);
     if (c.state === 'dead') refuse(409, `container ${c.id} is dead`);
     for (const id of c.networks.keys()) {
-      if (!this.networks.has(id)) this.failStart(c, 404, `network ${id} not found`, 255);
+      if (!this.networks.has(id)) this.failStart(c, 404, `network ${this.removedNetworks.get(id) ?? id} not found`, 255);
     }
     const b = this.behaviourOf(c);
     if (b.startError !== undefined) {
@@ -779,7 +784,7 @@ export class World {
   listContainers(filter: { all?: boolean; labels?: string[] }): ContainerInfo[] {
     return [...this.containers.values()]
       .filter((c) => (filter.all || LIVE.has(c.state)) && matchLabels(c.config.Labels ?? {}, filter.labels))
-      .sort((a, b) => b.created - a.created)
+      .sort((a, b) => b.order - a.order)
       .map((c) => this.info(c));
   }
 
@@ -848,6 +853,7 @@ export class World {
     if (n.builtin) refuse(403, `${n.name} is a pre-defined network and cannot be removed`);
     if (this.networkUsers(n).length > 0) refuse(403, `error while removing network: network ${n.name} id ${n.id} has active endpoints`);
     this.networks.delete(n.id);
+    this.removedNetworks.set(n.id, n.name);
     this.emitNetwork(n, 'destroy');
   }
 

@@ -308,7 +308,7 @@ describe('fake engine: networks, volumes, images', () => {
     await fake.containers.stop(id);
     expect((await fake.networks.list({ labels: [`${LABEL.project}=p`] })).map((n) => n.name)).toEqual(['p_default']);
     await fake.networks.remove('p_default');
-    await expect(fake.containers.start(id)).rejects.toMatchObject({ status: 404 });
+    await expect(fake.containers.start(id)).rejects.toMatchObject({ status: 404, message: `starting container ${id}: network p_default not found` });
     expect(await fake.networks.inspect('p_default')).toBeUndefined();
   });
 
