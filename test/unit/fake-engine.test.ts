@@ -114,7 +114,12 @@ describe('fake engine: containers', () => {
     await fake.containers.stop(stubborn);
     expect(fake.container(stubborn)).toMatchObject({ state: 'exited', exitCode: 137 });
     await fake.containers.start(flaky);
-    await sleep(60);
+    // Restarted twice (MaximumRetryCount), then left exited.
+    for (const deadline = Date.now() + 2000; fake.emitted.filter((e) => e.event.id === flaky && e.event.action === 'die').length < 3;) {
+      if (Date.now() > deadline) throw new Error('the flaky container did not die three times');
+      await sleep(5);
+    }
+    await sleep(20);
     expect(fake.container(flaky)).toMatchObject({ state: 'exited', exitCode: 1 });
     const flakyEvents = fake.emitted.filter((e) => e.event.id === flaky).map((e) => e.event.action);
     expect(flakyEvents).toEqual(['create', 'start', 'die', 'start', 'die', 'start', 'die']);
@@ -270,7 +275,7 @@ describe('fake engine: processes', () => {
 
   it('pause and unpause, and a remove that takes a while shows the container as removing', async () => {
     const fake = engine();
-    fake.onContainer('slow1', { removeMs: 20 });
+    fake.onContainer('slow1', { removeMs: 100 });
     const id = fake.addContainer({ name: 'slow1' });
     await fake.containers.pause(id);
     await expect(fake.containers.pause(id)).rejects.toMatchObject({ status: 409 });
