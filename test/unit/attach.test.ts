@@ -1,71 +1,44 @@
 import { Chalk } from 'chalk';
-import { describe, expect, it } from 'vitest';
-import type { ContainerDetails, Engine, LogLine } from '../../src/engine/engine.js';
-import type { ContainerSummary } from '../../src/plan/observed.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LABEL } from '../../src/labels.js';
 import { PREFIX_PALETTE, attach, prefixColor } from '../../src/run/attach.js';
 import type { Project } from '../../src/stack/model.js';
+import { composeContainer, FakeEngine } from '../fake-engine.js';
 import { makeService } from '../support.js';
 
-interface FakeContainer {
-  id: string;
-  service: string;
-  lines: string[];
-  /** Exits on its own after this long, with `code`. */
-  exitAfterMs?: number;
-  code?: number;
-  stopped?: number;
-  done: Promise<void>;
-  finish: () => void;
-}
+const fakes: FakeEngine[] = [];
+afterEach(() => {
+  for (const f of fakes.splice(0)) f.dispose();
+});
 
-/** Containers that print their lines, then run until they exit on their own or are stopped. */
+/**
+ * Running containers that have printed their lines, then run until they exit on their own
+ * (after `exitAfterMs`, with `code`) or are stopped: they ignore SIGTERM, so a stop kills
+ * them after the timeout (137).
+ */
 function fakeEngine(project: string, specs: { service: string; lines: string[]; exitAfterMs?: number; code?: number }[]) {
-  const containers = specs.map((s, i) => {
-    let finish = () => {};
-    const done = new Promise<void>((resolve) => (finish = resolve));
-    const c: FakeContainer = { id: `id${i}`, ...s, done, finish };
-    if (s.exitAfterMs !== undefined) setTimeout(() => exit(c, s.code ?? 0), s.exitAfterMs);
-    return c;
+  const engine = new FakeEngine({ images: ['busybox'] });
+  fakes.push(engine);
+  const attached = specs.map((s) => {
+    const id = engine.addContainer(composeContainer(project, s.service, 1, {
+      logs: s.lines,
+      behaviour: { signals: { SIGTERM: 'ignore' }, ...(s.exitAfterMs !== undefined ? { exit: { code: s.code ?? 0, afterMs: s.exitAfterMs } } : {}) },
+    }));
+    return { id, name: `${project}-${s.service}-1`, number: 1, service: s.service };
   });
-  const stops: string[] = [];
-  function exit(c: FakeContainer, code: number) {
-    if (c.stopped !== undefined) return;
-    c.stopped = code;
-    c.finish();
-  }
-  const summary = (c: FakeContainer): ContainerSummary => ({
-    id: c.id, name: `${project}-${c.service}-1`, service: c.service, number: 1, oneoff: false,
-    state: c.stopped === undefined ? 'running' : 'exited', status: '', health: 'none', image: 'busybox', labels: {}, created: 0, ports: [],
-  });
-  const byId = (id: string) => containers.find((c) => c.id === id)!;
-  const engine = {
-    async *logs(id: string, opts: { signal?: AbortSignal }): AsyncGenerator<LogLine> {
-      const c = byId(id);
-      for (const text of c.lines) yield { stream: 'stdout', text };
-      await Promise.race([c.done, new Promise((resolve) => opts.signal?.addEventListener('abort', resolve))]);
-    },
-    async waitContainer(id: string): Promise<number> {
-      const c = byId(id);
-      await c.done;
-      return c.stopped!;
-    },
-    async inspectContainer(id: string): Promise<ContainerDetails> {
-      return { ...summary(byId(id)) } as ContainerDetails;
-    },
-    async listContainers(filter: { all?: boolean }): Promise<ContainerSummary[]> {
-      return containers.map(summary).filter((c) => filter.all || c.state === 'running');
-    },
-    async stopContainer(id: string): Promise<void> {
-      stops.push(byId(id).service);
-      exit(byId(id), 137);
-    },
-  } as unknown as Engine;
-  const attached = containers.map((c) => ({ id: c.id, name: `${project}-${c.service}-1`, number: 1, service: c.service }));
-  return { engine, attached, stops };
+  return {
+    engine,
+    attached,
+    /** The services whose containers tug stopped, in order. */
+    stops: () => engine.callsTo('containers.stop').map((c) => engine.container(c.args[0])?.labels[LABEL.service]),
+  };
 }
 
 function project(name: string, services: Record<string, Parameters<typeof makeService>[1]>): Project {
-  return { name, services: Object.fromEntries(Object.entries(services).map(([n, s]) => [n, makeService(n, s)])) } as unknown as Project;
+  return {
+    name, working_dir: '/w', config_files: [], disabled_services: {}, networks: {}, volumes: {}, configs: {}, secrets: {}, profiles: [],
+    services: Object.fromEntries(Object.entries(services).map(([n, s]) => [n, makeService(n, s)])),
+  };
 }
 
 async function run(p: Project, specs: Parameters<typeof fakeEngine>[1], opts: { exitCodeFrom?: string; abort?: boolean; color?: 0 | 1 } = {}) {
@@ -77,7 +50,7 @@ async function run(p: Project, specs: Parameters<typeof fakeEngine>[1], opts: { 
     write: (s) => void (out += s),
     color: new Chalk({ level: opts.color ?? 0 }), abortOnContainerExit: opts.abort, exitCodeFrom: opts.exitCodeFrom,
   });
-  return { result, out, notices, stops: f.stops };
+  return { result, out, notices, stops: f.stops() };
 }
 
 describe('attach', () => {

@@ -1,25 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import type { BuildOptions, Engine, PullProgress } from '../../src/engine/engine.js';
+import type { Engine, PullProgress } from '../../src/engine/engine.js';
 import { ensureImages } from '../../src/run/images.js';
 import { Pool } from '../../src/run/pool.js';
 import type { ProgressEvent } from '../../src/run/progress.js';
 import type { Project, Service } from '../../src/stack/model.js';
+import { FakeEngine } from '../fake-engine.js';
 import { makeService } from '../support.js';
 
-/** Records what was pulled and built; `present` images exist locally. */
+/** `present` images exist locally; pulls report `layers` as their progress. */
 function fakeEngine(present: string[], layers: PullProgress[] = []) {
-  const calls = { pulled: [] as string[], built: [] as BuildOptions[] };
-  const engine = {
-    imageId: async (ref: string) => (present.includes(ref) ? `sha256:${ref}` : undefined),
-    pullImage: async (ref: string, onProgress?: (p: PullProgress) => void) => {
-      calls.pulled.push(ref);
-      for (const l of layers) onProgress?.(l);
+  const engine = new FakeEngine({ images: present });
+  engine.onPull(/./, { progress: layers });
+  const calls = {
+    get pulled() {
+      return engine.callsTo('images.pull').map((c) => c.args[0]);
     },
-    buildImage: async (o: BuildOptions) => {
-      calls.built.push(o);
-      return 'sha256:built';
+    get built() {
+      return engine.callsTo('images.build').map((c) => c.args[0]);
     },
-  } as unknown as Engine;
+  };
   return { engine, calls };
 }
 

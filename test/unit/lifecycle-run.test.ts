@@ -3,12 +3,11 @@
  * engine's can: the order of engine calls is asserted, and a `die` delivered after the stop
  * call returned must not fail the gate of the container's next life.
  */
-import { describe, expect, it } from 'vitest';
-import type { ContainerDetails, Engine, EngineEvent } from '../../src/engine/engine.js';
-import type { ContainerSummary } from '../../src/plan/observed.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/labels.js';
 import { restart, start } from '../../src/run/lifecycle.js';
 import type { DependsOn, Project, Service } from '../../src/stack/model.js';
+import { composeContainer, FakeEngine, type ContainerSeed } from '../fake-engine.js';
 import { makeService } from '../support.js';
 
 const on = (condition: DependsOn['condition'], restartToo = false): DependsOn => ({ condition, required: true, restart: restartToo });
@@ -23,55 +22,38 @@ const stack: Project = {
   ].map((s: Service) => [s.name, s])),
 };
 
-function simulatedEngine(initial: ContainerSummary[], opts: { eventDelayMs?: number } = {}) {
-  const containers = new Map(initial.map((c) => [c.id, { ...c }]));
-  const calls: string[] = [];
-  const queue: EngineEvent[] = [];
-  let wake: (() => void) | undefined;
-  let t = 0;
-  const emit = (id: string, action: string) =>
-    setTimeout(() => {
-      queue.push({ type: 'container', action, id, attributes: { [LABEL.service]: containers.get(id)!.service, exitCode: '143' }, timeNano: ++t });
-      calls.push(`event ${action} ${id}`);
-      wake?.();
-    }, opts.eventDelayMs ?? 5);
-  const engine = {
-    async events(_f: unknown, signal: AbortSignal) {
-      return (async function* () {
-        while (!signal.aborted) {
-          const e = queue.shift();
-          if (e) yield e;
-          else await new Promise<void>((r) => (wake = r));
-        }
-      })();
+const fakes: FakeEngine[] = [];
+afterEach(() => {
+  for (const f of fakes.splice(0)) f.dispose();
+});
+
+/**
+ * The engine with the given containers; its events reach subscribers `eventDelayMs` late
+ * (default 5), and db's healthcheck passes 20 ms after each start. `calls` is what tug asked
+ * of the engine that changes something (`stop db`) and the events it was sent
+ * (`event die db`), in the order they happened.
+ */
+function simulatedEngine(initial: ContainerSeed[], opts: { eventDelayMs?: number } = {}) {
+  const engine = new FakeEngine({ images: ['busybox'], eventDelayMs: opts.eventDelayMs ?? 5 });
+  fakes.push(engine);
+  engine.onContainer({ service: 'db' }, { health: { status: 'healthy', afterMs: 20 } });
+  for (const c of initial) engine.addContainer(c);
+  const serviceOf = (name: string | undefined) => /^p-(.+)-\d+$/.exec(name ?? '')?.[1] ?? name;
+  const changes = new Set(['create', 'start', 'stop', 'kill', 'remove', 'rename', 'pause', 'unpause']);
+  return {
+    engine,
+    calls(): string[] {
+      return engine.history().flatMap((h) => {
+        if (h.kind === 'event') return h.event.type === 'container' ? [`event ${h.event.action} ${h.event.attributes[LABEL.service]}`] : [];
+        const [client, verb = ''] = h.method.split('.');
+        return client === 'containers' && changes.has(verb) ? [`${verb} ${serviceOf(h.target)}`] : [];
+      });
     },
-    async listContainers() {
-      return [...containers.values()].map((c) => ({ ...c }));
-    },
-    async inspectContainer(id: string): Promise<Partial<ContainerDetails>> {
-      const c = containers.get(id)!;
-      return { ...c, exitCode: c.state === 'exited' ? 143 : 0, config: {}, healthLog: [], mounts: [] };
-    },
-    async stopContainer(id: string) {
-      calls.push(`stop ${id}`);
-      containers.get(id)!.state = 'exited';
-      emit(id, 'die');
-    },
-    async startContainer(id: string) {
-      calls.push(`start ${id}`);
-      const c = containers.get(id)!;
-      c.state = 'running';
-      emit(id, 'start');
-      if (stack.services[c.service]!.healthcheck) setTimeout(() => emit(id, 'health_status: healthy'), 20);
-    },
-  } as unknown as Engine;
-  return { engine, calls };
+  };
 }
 
-const running = (service: string, extra: Partial<ContainerSummary> = {}): ContainerSummary => ({
-  id: service, name: `p-${service}-1`, service, number: 1, oneoff: false, state: 'running', status: 'Up',
-  health: service === 'db' ? 'healthy' : 'none', image: 'busybox', labels: {}, created: 0, ports: [], ...extra,
-});
+const running = (service: string, extra: Partial<ContainerSeed> = {}): ContainerSeed =>
+  composeContainer('p', service, 1, { ...(service === 'db' ? { health: 'healthy' } : {}), ...extra });
 
 const index = (calls: string[], entry: string) => {
   const i = calls.indexOf(entry);
@@ -84,29 +66,33 @@ describe('restart (simulated engine)', () => {
     const { engine, calls } = simulatedEngine([running('db'), running('api'), running('worker')], { eventDelayMs: 30 });
     const result = await restart(engine, stack, { services: ['db'] });
     expect(result.services).toEqual(['db', 'api']);
-    expect(index(calls, 'stop api')).toBeLessThan(index(calls, 'stop db'));
-    // The late die of the stop is seen before the start, so it cannot fail the new life's gate.
-    expect(index(calls, 'event die db')).toBeLessThan(index(calls, 'start db'));
-    expect(index(calls, 'event health_status: healthy db')).toBeLessThan(index(calls, 'start api'));
-    expect(calls.filter((c) => c.endsWith(' worker'))).toEqual([]);
+    expect(index(calls(), 'stop api')).toBeLessThan(index(calls(), 'stop db'));
+    // The die of the stop arrives well after the stop call returned...
+    const stopped = engine.callsTo('containers.stop').find((c) => c.target === 'p-db-1')!;
+    const died = engine.delivered.find((e) => e.event.action === 'die' && e.event.attributes.name === 'p-db-1')!;
+    expect(died.at - stopped.at).toBeGreaterThanOrEqual(25);
+    // ...and is seen before the start, so it cannot fail the new life's gate.
+    expect(index(calls(), 'event die db')).toBeLessThan(index(calls(), 'start db'));
+    expect(index(calls(), 'event health_status: healthy db')).toBeLessThan(index(calls(), 'start api'));
+    expect(calls().filter((c) => c.endsWith(' worker'))).toEqual([]);
   });
 
   it('with --no-deps leaves the dependent running', async () => {
     const { engine, calls } = simulatedEngine([running('db'), running('api'), running('worker')]);
     await restart(engine, stack, { services: ['db'], noDeps: true });
-    expect(calls.filter((c) => !c.startsWith('event'))).toEqual(['stop db', 'start db']);
+    expect(calls().filter((c) => !c.startsWith('event'))).toEqual(['stop db', 'start db']);
   });
 
   it('refuses before stopping anything when a dependency has no container to wait on', async () => {
     const { engine, calls } = simulatedEngine([running('api')]);
     await expect(restart(engine, stack, { services: ['api'] })).rejects.toMatchObject({ code: 'dependency_missing', exitCode: 5 });
-    expect(calls).toEqual([]);
+    expect(calls()).toEqual([]);
   });
 
   it('leaves a dependent running when a dependency it does not restart is unhealthy', async () => {
     const { engine, calls } = simulatedEngine([running('db', { health: 'unhealthy' }), running('api')]);
     await expect(restart(engine, stack, { services: ['api'] })).rejects.toMatchObject({ exitCode: 5 });
-    expect(calls.filter((c) => !c.startsWith('event'))).toEqual([]);
+    expect(calls().filter((c) => !c.startsWith('event'))).toEqual([]);
   });
 
   it('says there is nothing to restart when nothing exists', async () => {
@@ -117,12 +103,12 @@ describe('restart (simulated engine)', () => {
 
 describe('start (simulated engine)', () => {
   it('starts stopped containers dependencies first, each gate on the event stream', async () => {
-    const stopped = (s: string) => running(s, { state: 'exited', status: 'Exited (143) 1 second ago', health: 'none' });
+    const stopped = (s: string) => running(s, { state: 'exited', exitCode: 143, health: 'none', healthcheck: s === 'db' });
     const { engine, calls } = simulatedEngine([stopped('db'), stopped('api'), running('worker')]);
     const result = await start(engine, stack);
     expect(result.containers).toEqual(['p-db-1', 'p-api-1']);
-    expect(index(calls, 'event health_status: healthy db')).toBeLessThan(index(calls, 'start api'));
-    expect(calls).not.toContain('start worker');
+    expect(index(calls(), 'event health_status: healthy db')).toBeLessThan(index(calls(), 'start api'));
+    expect(calls()).not.toContain('start worker');
   });
 
   it('fails with "no containers to start; run tug up" when none exist', async () => {

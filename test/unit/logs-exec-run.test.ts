@@ -6,16 +6,14 @@
 import { EventEmitter } from 'node:events';
 import { PassThrough, Writable } from 'node:stream';
 import { Chalk } from 'chalk';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { dashAfterService, followFlagAfterLogs } from '../../src/cli/argv.js';
 import { execOptions } from '../../src/cli/commands/exec.js';
 import { checkTime, parseTail } from '../../src/cli/commands/logs.js';
 import { runOptions } from '../../src/cli/commands/run.js';
 import { commandOf, envFlags } from '../../src/cli/interactive.js';
-import { EngineApiError } from '../../src/engine/api-error.js';
-import { type Engine, type EngineEvent, type ExecSession, type LogLine, type LogOptions } from '../../src/engine/engine.js';
+import type { ExecSession } from '../../src/engine/engine.js';
 import type { ContainerSummary } from '../../src/plan/observed.js';
-import { LABEL } from '../../src/labels.js';
 import { ExitCode, TugError } from '../../src/errors.js';
 import { prefixColor } from '../../src/run/attach.js';
 import { DETACH_KEYS, detachFilter } from '../../src/run/attach-service.js';
@@ -24,6 +22,7 @@ import { oneOffService, parseVolumeFlag } from '../../src/run/oneoff.js';
 import { exactSeconds, printLogs } from '../../src/run/print-logs.js';
 import { pump, wantsTty, type LocalStdio } from '../../src/run/stdio.js';
 import type { Project } from '../../src/stack/model.js';
+import { composeContainer, FakeEngine, rfc3339Fixed } from '../fake-engine.js';
 import { makeService } from '../support.js';
 
 const verbs = { exec: execOptions, run: runOptions };
@@ -70,65 +69,36 @@ describe('command-line rewrites', () => {
   });
 });
 
-const project = { name: 'p', working_dir: '/proj', services: {}, networks: {}, volumes: {} } as unknown as Project;
+const project: Project = {
+  name: 'p', working_dir: '/proj', config_files: [], services: {}, disabled_services: {}, networks: {}, volumes: {}, configs: {}, secrets: {},
+  profiles: [],
+};
 
-interface FakeContainer {
-  id: string;
+const fakes: FakeEngine[] = [];
+afterEach(() => {
+  for (const f of fakes.splice(0)) f.dispose();
+});
+
+interface LoggingContainer {
   service: string;
   number: number;
-  lines: LogLine[];
+  /** What it printed before the test began. */
+  lines: (string | { text: string; time?: string })[];
   oneoff?: boolean;
 }
 
-/** An engine whose containers print their lines; followed logs stay open until aborted. */
-function logEngine(containers: FakeContainer[]) {
-  const calls: { id: string; opts: LogOptions }[] = [];
-  let push: (e: EngineEvent) => void = () => {};
-  let subscribed: () => void = () => {};
-  const ready = new Promise<void>((r) => (subscribed = r));
-  const summary = (c: FakeContainer): ContainerSummary => ({
-    id: c.id, name: `p-${c.service}-${c.number}`, service: c.service, number: c.number, oneoff: c.oneoff ?? false, state: 'running',
-    status: '', health: 'none', image: 'busybox', labels: {}, created: 0, ports: [],
-  });
-  const engine = {
-    async listContainers() {
-      return containers.map(summary);
-    },
-    async *logs(id: string, opts: LogOptions): AsyncGenerator<LogLine> {
-      calls.push({ id, opts });
-      const c = containers.find((x) => x.id === id);
-      if (!c) throw new EngineApiError('no such container', 404);
-      const lines = opts.tail === undefined || opts.tail === 'all' ? c.lines : c.lines.slice(-opts.tail);
-      for (const l of lines) yield opts.timestamps ? { ...l, time: '2024-01-01T00:00:00.000000001Z' } : { stream: l.stream, text: l.text };
-      if (opts.follow) await new Promise((r) => opts.signal?.addEventListener('abort', r));
-    },
-    async inspectContainer(id: string) {
-      return { ...summary(containers.find((x) => x.id === id)!), finishedAt: '2024-05-06T07:08:09.123456789Z' };
-    },
-    async events(_f: unknown, signal: AbortSignal): Promise<AsyncIterable<EngineEvent>> {
-      const queue: EngineEvent[] = [];
-      let wake: () => void = () => {};
-      push = (e) => {
-        queue.push(e);
-        wake();
-      };
-      subscribed();
-      return (async function* () {
-        while (!signal.aborted) {
-          if (queue.length) yield queue.shift()!;
-          else await new Promise<void>((r) => ((wake = r), signal.addEventListener('abort', () => r())));
-        }
-      })();
-    },
-  } as unknown as Engine;
-  const start = (c: FakeContainer) => {
-    containers.push(c);
-    push({
-      type: 'container', action: 'start', id: c.id, timeNano: 0,
-      attributes: { name: `p-${c.service}-${c.number}`, [LABEL.service]: c.service, [LABEL.oneoff]: c.oneoff ? 'True' : 'False' },
-    });
+/** Project p's running containers, with what they printed; `logs` are the engine's log calls. */
+function logEngine(containers: LoggingContainer[]) {
+  const engine = new FakeEngine({ images: ['busybox'] });
+  fakes.push(engine);
+  const ids = containers.map((c) => engine.addContainer(composeContainer('p', c.service, c.number, { oneoff: c.oneoff, logs: c.lines })));
+  /** A container that starts now, printing `output` as it starts. */
+  const start = async (c: Omit<LoggingContainer, 'lines'> & { output: string[] }) => {
+    const id = engine.addContainer(composeContainer('p', c.service, c.number, { oneoff: c.oneoff, state: 'created', behaviour: { output: c.output } }));
+    await engine.outside.containers.start(id);
+    return id;
   };
-  return { engine, calls, start, ready };
+  return { engine, ids, logs: () => engine.callsTo('containers.logs'), start };
 }
 
 function sink(): { out: Writable; text: () => string } {
@@ -137,15 +107,13 @@ function sink(): { out: Writable; text: () => string } {
   return { out, text: () => s };
 }
 
-const line = (text: string): LogLine => ({ stream: 'stdout', text });
-
 describe('printLogs', () => {
   it('prints container after container in service and replica order, prefixed in one column', async () => {
     const { engine } = logEngine([
-      { id: 'w2', service: 'web', number: 2, lines: [line('w2 a')] },
-      { id: 'db', service: 'db', number: 1, lines: [line('db a'), line('db b')] },
-      { id: 'w1', service: 'web', number: 1, lines: [line('w1 a')] },
-      { id: 'r', service: 'web', number: 1, oneoff: true, lines: [line('one-off')] },
+      { service: 'web', number: 2, lines: ['w2 a'] },
+      { service: 'db', number: 1, lines: ['db a', 'db b'] },
+      { service: 'web', number: 1, lines: ['w1 a'] },
+      { service: 'web', number: 1, oneoff: true, lines: ['one-off'] },
     ]);
     const { out, text } = sink();
     await printLogs(engine, project, { out });
@@ -153,11 +121,13 @@ describe('printLogs', () => {
   });
 
   it('passes tail, since, until and timestamps on; drops the prefix when asked; colours it by service', async () => {
-    const { engine, calls } = logEngine([{ id: 'db', service: 'db', number: 1, lines: [line('a'), line('b')] }]);
+    // Printed five minutes ago: inside --since 10m --until 1m.
+    const time = rfc3339Fixed(BigInt(Date.now() - 5 * 60_000) * 1_000_000n + 1n);
+    const { engine, logs } = logEngine([{ service: 'db', number: 1, lines: [{ text: 'a', time }, { text: 'b', time }] }]);
     const plain = sink();
     await printLogs(engine, project, { out: plain.out, prefix: false, timestamps: true, tail: 1, since: '10m', until: '1m' });
-    expect(plain.text()).toBe('2024-01-01T00:00:00.000000001Z b\n');
-    expect(calls[0]!.opts).toMatchObject({ tail: 1, since: '10m', until: '1m', timestamps: true });
+    expect(plain.text()).toBe(`${time} b\n`);
+    expect(logs()[0]!.args[1]).toMatchObject({ tail: 1, since: '10m', until: '1m', timestamps: true });
     const coloured = sink();
     const color = new Chalk({ level: 1 });
     await printLogs(engine, project, { out: coloured.out, color, services: ['db'] });
@@ -165,50 +135,49 @@ describe('printLogs', () => {
   });
 
   it('skips a container removed before its log could be read', async () => {
-    const { engine } = logEngine([{ id: 'gone', service: 'db', number: 1, lines: [] }]);
-    (engine as { logs: unknown }).logs = async function* () {
-      yield* [];
-      throw new EngineApiError('gone', 404);
-    };
-    await expect(printLogs(engine, project, { out: sink().out })).resolves.toBeUndefined();
+    const { engine, ids } = logEngine([{ service: 'db', number: 1, lines: ['gone soon'] }]);
+    engine.before('containers.logs', () => engine.outside.containers.remove(ids[0]!, { force: true }));
+    const { out, text } = sink();
+    await expect(printLogs(engine, project, { out })).resolves.toBeUndefined();
+    expect(text()).toBe('');
   });
 
   it('with follow, joins a container that starts later (whole log), not a one-off nor another service, and ends on abort', async () => {
-    const fake = logEngine([{ id: 'w1', service: 'web', number: 1, lines: [line('first')] }]);
+    const fake = logEngine([{ service: 'web', number: 1, lines: ['first'] }]);
     const { out, text } = sink();
     const ctl = new AbortController();
     const done = printLogs(fake.engine, project, { out, follow: true, tail: 1, services: ['web'], signal: ctl.signal });
-    await fake.ready;
+    await fake.engine.whenSubscribed();
     await until(() => text().includes('first'));
-    fake.start({ id: 'r', service: 'web', number: 1, oneoff: true, lines: [line('one-off')] });
-    fake.start({ id: 'db', service: 'db', number: 1, lines: [line('db')] });
-    fake.start({ id: 'w2', service: 'web', number: 2, lines: [line('new 1'), line('new 2')] });
+    await fake.start({ service: 'web', number: 1, oneoff: true, output: ['one-off'] });
+    await fake.start({ service: 'db', number: 1, output: ['db'] });
+    await fake.start({ service: 'web', number: 2, output: ['new 1', 'new 2'] });
     await until(() => text().includes('new 2'));
     ctl.abort();
     await done;
     expect(text()).toBe('web-1 | first\nweb-2 | new 1\nweb-2 | new 2\n');
-    expect(fake.calls.find((c) => c.id === 'w2')!.opts).toMatchObject({ follow: true, tail: 'all' });
-    expect(fake.calls.map((c) => c.id)).toEqual(['w1', 'w2']);
+    expect(fake.logs().find((c) => c.target === 'p-web-2')!.args[1]).toMatchObject({ follow: true, tail: 'all' });
+    expect(fake.logs().map((c) => c.target)).toEqual(['p-web-1', 'p-web-2']);
   });
 
   it('with follow, a restarted container is read again from its last stop on', async () => {
-    const fake = logEngine([{ id: 'w1', service: 'web', number: 1, lines: [line('old')] }]);
-    const { out } = sink();
+    const fake = logEngine([{ service: 'web', number: 1, lines: ['old'] }]);
+    const [w1] = fake.ids as [string];
+    const { out, text } = sink();
     const ctl = new AbortController();
-    // Its first stream ends (it stopped), then it starts again.
-    const first = fake.engine.logs.bind(fake.engine);
-    let n = 0;
-    (fake.engine as { logs: unknown }).logs = (id: string, opts: LogOptions) => (n++ === 0 ? (async function* () {
-      yield line('old');
-    })() : first(id, opts));
     const done = printLogs(fake.engine, project, { out, follow: true, signal: ctl.signal });
-    await fake.ready;
-    await until(() => n === 1);
-    fake.start({ id: 'w1', service: 'web', number: 1, lines: [] });
-    await until(() => fake.calls.length === 1);
+    await fake.engine.whenSubscribed();
+    await until(() => text().includes('old'));
+    // It stops (its stream ends), then starts again, printing something new.
+    await fake.engine.outside.containers.stop(w1);
+    fake.engine.onContainer('p-web-1', { output: ['new'] });
+    await fake.engine.outside.containers.start(w1);
+    await until(() => text().includes('new'));
     ctl.abort();
     await done;
-    expect(fake.calls[0]!.opts).toMatchObject({ follow: true, tail: 'all', since: '1714979289.123456789' });
+    const lastStop = exactSeconds(fake.engine.container(w1)!.finishedAt!);
+    expect(fake.logs().map((c) => c.args[1])).toMatchObject([{ follow: true, tail: 'all' }, { follow: true, tail: 'all', since: lastStop }]);
+    expect(text()).toBe('web-1 | old\nweb-1 | new\n');
   });
 });
 
@@ -346,7 +315,14 @@ describe('runningContainer', () => {
     id: `id${number}${oneoff ? 'r' : ''}`, name: `p-web-${number}`, service: 'web', number, oneoff, state,
     status: '', health: 'none', image: 'busybox', labels: {}, created: 0, ports: [],
   });
-  const engineWith = (list: ContainerSummary[]) => ({ listContainers: async () => list }) as unknown as Engine;
+  const engineWith = (list: ContainerSummary[]) => {
+    const engine = new FakeEngine();
+    fakes.push(engine);
+    for (const c of list) {
+      engine.addContainer(composeContainer('p', c.service, c.number, { oneoff: c.oneoff, state: c.state === 'exited' ? 'exited' : 'running' }));
+    }
+    return engine;
+  };
 
   it('picks the lowest-numbered running replica, or the one --index names; never a one-off', async () => {
     const engine = engineWith([c(3, 'running'), c(1, 'exited'), c(2, 'running'), c(0, 'running', true)]);
