@@ -36,6 +36,7 @@ import { CallLog, type CallRecord, type EngineMethod, type RuleOptions } from '.
 import {
   FakeContainers, FakeEvents, FakeExec, FakeImages, FakeNetworks, FakeSystem, FakeVolumes, Gate,
 } from './fake-engine/clients.js';
+import { FakeConfigs, FakeNodes, FakeSecrets, FakeServices, FakeTasks } from './fake-engine/swarm.js';
 import type { EventRecord } from './fake-engine/events.js';
 import { Processes, type ExecAnswer, type ExecMatch, type SessionRecord } from './fake-engine/exec.js';
 import { glob, normaliseRef } from './fake-engine/util.js';
@@ -78,6 +79,11 @@ export class FakeEngine implements Engine {
   readonly networks: FakeNetworks;
   readonly volumes: FakeVolumes;
   readonly events: FakeEvents;
+  readonly services: FakeServices;
+  readonly tasks: FakeTasks;
+  readonly nodes: FakeNodes;
+  readonly secrets: FakeSecrets;
+  readonly configs: FakeConfigs;
   /** The same engine as another client sees it: its calls are not recorded and no fault applies. */
   readonly outside: Engine;
 
@@ -103,10 +109,17 @@ export class FakeEngine implements Engine {
     this.networks = new FakeNetworks(gate);
     this.volumes = new FakeVolumes(gate);
     this.events = new FakeEvents(gate);
+    this.services = new FakeServices(gate);
+    this.tasks = new FakeTasks(gate);
+    this.nodes = new FakeNodes(gate);
+    this.secrets = new FakeSecrets(gate);
+    this.configs = new FakeConfigs(gate);
     const quiet = new Gate(this.world, undefined);
     this.outside = {
       system: new FakeSystem(quiet), containers: new FakeContainers(quiet), exec: new FakeExec(quiet, this.processes),
       images: new FakeImages(quiet), networks: new FakeNetworks(quiet), volumes: new FakeVolumes(quiet), events: new FakeEvents(quiet),
+      services: new FakeServices(quiet), tasks: new FakeTasks(quiet), nodes: new FakeNodes(quiet), secrets: new FakeSecrets(quiet),
+      configs: new FakeConfigs(quiet),
     };
   }
 

@@ -204,6 +204,9 @@ class UpRun {
         await step(this.emit, { resource: 'container', name: c.name, service: name, action: 'restart' }, () =>
           this.slot(async () => {
             await this.engine.containers.stop(c.id, stopTimeout(this.project, svc.name, this.opts.stopTimeout));
+            // The stop's `die` may arrive after stop returns: seen before the reset, it cannot
+            // be mistaken for the new life's (and fail a gate or --wait on it).
+            await this.watch.waitFor(c.id, 'exited', this.signal);
             this.watch.reset(c.id);
             await this.engine.containers.start(c.id);
           }));

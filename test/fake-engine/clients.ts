@@ -275,6 +275,19 @@ export class FakeImages implements ImageClient {
       this.world.tagImage(this.world.findImage(source) ?? refuse(404, `No such image: ${source}`), target));
   }
 
+  /** The fake has no registry: a push is refused as an unreachable one refuses it. */
+  push(ref: string, signal?: AbortSignal): Promise<void> {
+    return this.gate.call('images.push', signal ? [ref, signal] : [ref], `pushing ${ref}`, () => {
+      if (!this.world.findImage(ref)) refuse(404, `An image does not exist locally with the tag: ${ref}`);
+      throw new TugError('push_failed', `pushing ${ref}: no registry answers in the fake engine`, { exitCode: ExitCode.serviceFailed });
+    });
+  }
+
+  /** No registry answers the fake engine. */
+  registryDigest(ref: string, timeoutMs: number): Promise<string | undefined> {
+    return this.gate.call('images.registryDigest', [ref, timeoutMs], `asking the registry for ${ref}`, () => undefined);
+  }
+
   build(opts: BuildOptions): Promise<string> {
     const what = `building ${opts.tags[0] ?? opts.context}`;
     return this.gate.call('images.build', [opts], what, async () => {

@@ -421,11 +421,10 @@ describe('fake engine drives tug', () => {
     expect(fake.callsTo('containers.start').map((c) => c.target)).toEqual(['p-db-1']);
   });
 
-  // Known bug in src/run/up.ts (UpRun.startService, replica kind `restart`): it stops, resets the
-  // watch and starts again without waiting for the stop's `die`, so a `die` that arrives late
-  // lands on the new life and `--wait` fails with "service "api" exited with code 143" (the
-  // restart verb waits for it: lifecycle.ts stopAll). Flip to `it` once up waits too.
-  it.fails('up --wait restarting a restart: true dependent survives the late die of its stop', async () => {
+  // up restarts a dependent that declared `restart: true` when its dependency is replaced; the
+  // stop's `die` may come late and must not be taken for the new life's (it failed --wait with
+  // "exited with code 143" until up waited for it, as the restart verb does).
+  it('up --wait restarting a restart: true dependent survives the late die of its stop', async () => {
     const fake = engine({ images: ['busybox', 'postgres:16'] });
     const simple = (env: Record<string, string>): Project => ({
       ...project, volumes: {},
@@ -436,7 +435,9 @@ describe('fake engine drives tug', () => {
     });
     await up(fake, simple({ A: '1' }));
     fake.delayEvents(30);
-    await up(fake, simple({ A: '2' }), { wait: true, waitTimeoutSeconds: 5 });
+    const r = await up(fake, simple({ A: '2' }), { wait: true, waitTimeoutSeconds: 5 });
+    expect(r.plan.services.find((s) => s.service === 'api')!.replicas[0]!.kind).toBe('restart');
+    expect(fake.callsTo('containers.stop').map((c) => c.target)).toContain('p-api-1');
   });
 
   it('a create that fails for one replica fails up and leaves the name free', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Engine, PullProgress } from '../../src/engine/engine.js';
-import { ensureImages } from '../../src/run/images.js';
+import { ensureImages, type PullFlag } from '../../src/run/images.js';
 import { Pool } from '../../src/run/pool.js';
 import type { ProgressEvent } from '../../src/run/progress.js';
 import type { Project, Service } from '../../src/stack/model.js';
@@ -29,7 +29,7 @@ function project(services: Service[]): Project {
   };
 }
 
-async function run(p: Project, engine: Engine, opts: { pull?: string; build?: boolean } = {}) {
+async function run(p: Project, engine: Engine, opts: { pull?: PullFlag; build?: boolean } = {}) {
   const events: ProgressEvent[] = [];
   await ensureImages(engine, p, Object.keys(p.services), opts, (e) => events.push(e), new Pool(4));
   return events;
