@@ -30,6 +30,6 @@ export function resolveHost(opts: { host?: string } = {}, env: Record<string, st
 
 /** Never fails: an unreachable engine shows up on the first call, as EngineUnreachableError. */
 export async function connect(opts: { host?: string } = {}): Promise<Engine> {
-  const { DockerEngine } = await import('./docker/engine.js');
-  return new DockerEngine(resolveHost(opts));
+  const { dockerEngine } = await import('./docker/engine.js');
+  return dockerEngine(resolveHost(opts));
 }

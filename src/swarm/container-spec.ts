@@ -2,7 +2,8 @@
 import { isIP } from 'node:net';
 import { type ContainerSpec, type DNSConfig, type HealthConfig } from '../engine/api/swarm.js';
 import { type Service } from '../stack/model.js';
-import { type Ctx, STACK_LABEL, apiAtLeast, invalid, nanos, needApi, nonEmpty, prune, refuse } from './context.js';
+import { healthConfig } from '../engine/request/health.js';
+import { type Ctx, STACK_LABEL, invalid, nanos, needApi, nonEmpty, prune, refuse } from './context.js';
 import { mounts } from './mounts.js';
 import { configRefs, secretRefs } from './objects.js';
 import { capabilities, privileges } from './security.js';
@@ -69,29 +70,5 @@ function dnsConfig(s: Service): DNSConfig | undefined {
 }
 
 export function healthcheck(ctx: Ctx): HealthConfig | undefined {
-  const { service } = ctx;
-  const h = service.healthcheck;
-  if (!h) return undefined;
-  if (h.disable) return { Test: ['NONE'] };
-  const ns = (k: 'interval' | 'timeout' | 'start_period' | 'start_interval') =>
-    h[k] === undefined ? undefined : nanos(service.name, `healthcheck.${k}`, h[k]);
-  let startInterval = ns('start_interval');
-  if (startInterval !== undefined && !apiAtLeast(ctx.opts.apiVersion, '1.44')) {
-    // It only shortens probing during start_period, so leaving it out degrades safely.
-    ctx.warnings.push({
-      code: 'swarm_ignored',
-      message: `service "${service.name}": healthcheck.start_interval needs Engine API 1.44; the manager speaks ${ctx.opts.apiVersion}, so it is left out`,
-      path: `services.${service.name}.healthcheck.start_interval`,
-    });
-    startInterval = undefined;
-  }
-  const out: HealthConfig = prune({
-    Test: h.test,
-    Interval: ns('interval'),
-    Timeout: ns('timeout'),
-    StartPeriod: ns('start_period'),
-    StartInterval: startInterval,
-    Retries: h.retries,
-  });
-  return Object.keys(out).length ? out : undefined;
+  return healthConfig(ctx.service, ctx.opts.apiVersion, 'manager', (message, path) => ctx.warnings.push({ code: 'swarm_ignored', message, path }));
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineApiError } from '../../src/engine/api-error.js';
 import { resolveHost } from '../../src/engine/connect.js';
-import { DockerEngine } from '../../src/engine/docker/engine.js';
+import { dockerEngine } from '../../src/engine/docker/engine.js';
 import { type ContainerCreateBody, type EngineEvent, type LogLine } from '../../src/engine/engine.js';
 import { LABEL } from '../../src/labels.js';
 import { EngineUnreachableError, TugError } from '../../src/errors.js';
@@ -20,7 +20,7 @@ import { projectLabel } from '../../src/labels.js';
 const suffix = randomBytes(4).toString('hex');
 const project = `tugtest${suffix}`;
 const IMAGE = 'local/busybox:latest';
-const engine = new DockerEngine(resolveHost());
+const engine = dockerEngine(resolveHost());
 
 const projects = new Set<string>([project]);
 const strays: string[] = [];
@@ -381,7 +381,7 @@ describe('DockerEngine on the real engine', () => {
   });
 
   it('reports an unreachable engine as EngineUnreachableError naming the socket', async () => {
-    const e = await new DockerEngine(resolveHost({ host: 'unix:///nonexistent.sock' })).system.info().catch((x: unknown) => x);
+    const e = await dockerEngine(resolveHost({ host: 'unix:///nonexistent.sock' })).system.info().catch((x: unknown) => x);
     expect(e).toBeInstanceOf(EngineUnreachableError);
     expect((e as Error).message).toContain('/nonexistent.sock');
     expect((e as TugError).hint).toMatch(/running/);

@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { quote } from 'shlex';
 import { beforeAll, beforeEach } from 'vitest';
 import { resolveHost } from '../../src/engine/connect.js';
-import { DockerEngine } from '../../src/engine/docker/engine.js';
+import { dockerEngine } from '../../src/engine/docker/engine.js';
 import { type Engine, type EngineEvent } from '../../src/engine/engine.js';
 import { LABEL } from '../../src/labels.js';
 import { EngineUnreachableError } from '../../src/errors.js';
@@ -39,7 +39,7 @@ export function rand(): string {
   return randomBytes(3).toString('hex');
 }
 
-export const connect = (): DockerEngine => new DockerEngine(resolveHost());
+export const connect = (): Engine => dockerEngine(resolveHost());
 
 /**
  * CI always starts an engine, so an unreachable one must fail the file (a thrown beforeAll

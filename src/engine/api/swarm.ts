@@ -24,22 +24,11 @@ export interface Driver {
 
 // --- ServiceSpec -------------------------------------------------------------------------------
 
-export interface HealthConfig {
-  /** `["NONE"]` disables the image's healthcheck. */
-  Test?: string[];
-  Interval?: number;
-  Timeout?: number;
-  StartPeriod?: number;
-  /** API 1.44. */
-  StartInterval?: number;
-  Retries?: number;
-}
 
-export interface Ulimit {
-  Name: string;
-  Soft: number;
-  Hard: number;
-}
+/** A task's healthcheck and ulimits are a container's. */
+export type { HealthConfig, Ulimit } from './container.js';
+import type { HealthConfig, Ulimit } from './container.js';
+
 
 export interface DNSConfig {
   Nameservers?: string[];

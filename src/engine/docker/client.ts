@@ -6,6 +6,7 @@
  * min(server API, MAX_API), so a newer client never sends fields an older engine rejects.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -77,6 +78,36 @@ export class DockerClient {
     return this.call(what, () => new Promise<T>((done, fail) => {
       docker.modem.dial(o, (err: unknown, data: unknown) => (err ? fail(err) : done(data as T)));
     }));
+  }
+
+  /**
+   * A streamed answer (logs) as its chunks, ending quietly when `signal` aborts (before or
+   * during the request) and with a TugError when the connection fails; the response is
+   * always destroyed, so no socket is left open.
+   */
+  async *chunks(what: string, o: DialOptions, signal?: AbortSignal): AsyncGenerator<Buffer> {
+    if (signal?.aborted) return;
+    let res: IncomingMessage;
+    try {
+      res = await this.dial<IncomingMessage>(what, { ...o, isStream: true, abortSignal: signal });
+    } catch (e) {
+      if (signal?.aborted) return;
+      throw e;
+    }
+    const stop = (): void => void res.destroy();
+    signal?.addEventListener('abort', stop, { once: true });
+    try {
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        if (signal?.aborted) return;
+        yield chunk;
+      }
+    } catch (e) {
+      if (signal?.aborted) return;
+      throw this.wrap(e, what);
+    } finally {
+      signal?.removeEventListener('abort', stop);
+      res.destroy();
+    }
   }
 
   async orMissing<T>(p: Promise<T>): Promise<T | undefined> {

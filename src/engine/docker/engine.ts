@@ -3,11 +3,7 @@
  * code that imports dockerode: everything above it speaks tug's types and TugErrors.
  */
 import type { EngineTarget } from '../connect.js';
-import type { Config, ConfigSpec, Secret, SecretSpec } from '../api/swarm.js';
-import type {
-  ContainerClient, Engine, EventClient, ExecClient, ImageClient, NetworkClient, NodeClient, ServiceClient, SwarmObjectClient, SystemClient, TaskClient,
-  VolumeClient,
-} from '../engine.js';
+import type { Engine } from '../engine.js';
 import type { EngineInfo } from '../types.js';
 import { DockerClient } from './client.js';
 import { DockerContainers } from './containers.js';
@@ -21,38 +17,25 @@ import { configsClient, DockerNodes, DockerServices, DockerTasks, secretsClient 
 export { EngineApiError } from '../api-error.js';
 export { MAX_API } from './client.js';
 
-export class DockerEngine implements Engine {
-  readonly system: SystemClient;
-  readonly containers: ContainerClient;
-  readonly exec: ExecClient;
-  readonly images: ImageClient;
-  readonly networks: NetworkClient;
-  readonly volumes: VolumeClient;
-  readonly events: EventClient;
-  readonly services: ServiceClient;
-  readonly tasks: TaskClient;
-  readonly nodes: NodeClient;
-  readonly secrets: SwarmObjectClient<Secret, SecretSpec>;
-  readonly configs: SwarmObjectClient<Config, ConfigSpec>;
-
-  /** Never fails: an unreachable engine shows up on the first call, as EngineUnreachableError. */
-  constructor(target: EngineTarget) {
-    const client = new DockerClient(target);
-    this.system = {
+/** Never fails: an unreachable engine shows up on the first call, as EngineUnreachableError. */
+export function dockerEngine(target: EngineTarget): Engine {
+  const client = new DockerClient(target);
+  return {
+    system: {
       host: target.host,
       apiVersion: async () => (await client.get()).api,
       info: async (): Promise<EngineInfo> => {
         const { docker, api } = await client.get();
         return readInfo(await client.call('reading engine info', () => docker.info()), api);
       },
-    };
-    this.containers = new DockerContainers(client);
-    this.exec = {
+    },
+    containers: new DockerContainers(client),
+    exec: {
       start: (id, opts) => startExec(client, id, opts),
       attach: (id, opts) => attachContainer(client, id, opts),
       resize: (id, rows, cols) => resizeContainer(client, id, rows, cols),
-    };
-    this.images = {
+    },
+    images: {
       localId: (ref) => imageId(client, ref),
       pull: (ref, onProgress, signal) => pullImage(client, ref, onProgress, signal),
       remove: (ref) => removeImage(client, ref),
@@ -61,14 +44,14 @@ export class DockerEngine implements Engine {
       build: (opts) => buildImage(client, opts),
       push: (ref, signal) => pushImage(client, ref, signal),
       registryDigest: (ref, timeoutMs) => registryDigest(client, ref, timeoutMs),
-    };
-    this.networks = new DockerNetworks(client);
-    this.volumes = new DockerVolumes(client);
-    this.events = { subscribe: (filter, signal) => subscribe(client, filter, signal) };
-    this.services = new DockerServices(client);
-    this.tasks = new DockerTasks(client);
-    this.nodes = new DockerNodes(client);
-    this.secrets = secretsClient(client);
-    this.configs = configsClient(client);
-  }
+    },
+    networks: new DockerNetworks(client),
+    volumes: new DockerVolumes(client),
+    events: { subscribe: (filter, signal) => subscribe(client, filter, signal) },
+    services: new DockerServices(client),
+    tasks: new DockerTasks(client),
+    nodes: new DockerNodes(client),
+    secrets: secretsClient(client),
+    configs: configsClient(client),
+  };
 }

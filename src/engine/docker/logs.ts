@@ -1,7 +1,6 @@
 /**
  * Container logs as lines, for `logs`, attached `up` and failure reports.
  */
-import type { IncomingMessage } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import type { DockerClient } from './client.js';
 import { unixTime } from './map.js';
@@ -65,50 +64,31 @@ export async function* readLogs(client: DockerClient, id: string, opts: LogOptio
  * Ends quietly when `signal` aborts.
  */
 async function* logRecords(client: DockerClient, id: string, query: LogQuery, tty: boolean, signal?: AbortSignal): AsyncGenerator<LogRecord> {
-  if (signal?.aborted) return;
-  const what = `reading logs of container ${id}`;
-  let res: IncomingMessage;
-  try {
-    res = await client.dial(what, {
-      path: `/containers/${encodeURIComponent(id)}/logs?`, method: 'GET', options: query, isStream: true,
-      abortSignal: signal, statusCodes: { 200: true },
-    });
-  } catch (e) {
-    if (signal?.aborted) return;
-    throw e;
-  }
-  const stop = (): void => void res.destroy();
-  signal?.addEventListener('abort', stop, { once: true });
+  const chunks = client.chunks(`reading logs of container ${id}`, {
+    path: `/containers/${encodeURIComponent(id)}/logs?`, method: 'GET', options: query, statusCodes: { 200: true },
+  }, signal);
   const stamped = Boolean(query.timestamps);
-  try {
-    if (tty) {
-      const split = new LineSplitter();
-      const record = (line: string): LogRecord => ({ stream: 'stdout', ...cutTimestamp(line, stamped) });
-      for await (const chunk of res as AsyncIterable<Buffer>) {
-        for (const line of split.push(chunk)) {
-          if (signal?.aborted) return;
-          const r = record(line);
-          yield { ...r, text: `${r.text}\n` };
-        }
-      }
-      const rest = split.end();
-      if (rest !== undefined && !signal?.aborted) yield record(rest);
-    } else {
-      const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
-      for await (const [stream, payload] of demux(res)) {
+  if (tty) {
+    const split = new LineSplitter();
+    const record = (line: string): LogRecord => ({ stream: 'stdout', ...cutTimestamp(line, stamped) });
+    for await (const chunk of chunks) {
+      for (const line of split.push(chunk)) {
         if (signal?.aborted) return;
-        // Each frame carries its own timestamp in front, even the pieces of one long line.
-        const space = stamped ? payload.indexOf(0x20) : -1;
-        const time = stamped ? payload.subarray(0, space < 0 ? payload.length : space).toString('latin1') : undefined;
-        const text = decoders[stream].write(stamped ? payload.subarray(space < 0 ? payload.length : space + 1) : payload);
-        yield time === undefined ? { stream, text } : { stream, text, time };
+        const r = record(line);
+        yield { ...r, text: `${r.text}\n` };
       }
     }
-  } catch (e) {
+    const rest = split.end();
+    if (rest !== undefined && !signal?.aborted) yield record(rest);
+    return;
+  }
+  const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+  for await (const [stream, payload] of demux(chunks)) {
     if (signal?.aborted) return;
-    throw client.wrap(e, what);
-  } finally {
-    signal?.removeEventListener('abort', stop);
-    res.destroy();
+    // Each frame carries its own timestamp in front, even the pieces of one long line.
+    const space = stamped ? payload.indexOf(0x20) : -1;
+    const time = stamped ? payload.subarray(0, space < 0 ? payload.length : space).toString('latin1') : undefined;
+    const text = decoders[stream].write(stamped ? payload.subarray(space < 0 ? payload.length : space + 1) : payload);
+    yield time === undefined ? { stream, text } : { stream, text, time };
   }
 }

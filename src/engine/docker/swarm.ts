@@ -3,7 +3,6 @@
  * manager. Raw requests throughout: tug sends the exact spec it computed and reads the
  * answers in map.ts.
  */
-import type { IncomingMessage } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import type { Config, ConfigSpec, Node, NodeSpec, Secret, SecretSpec, Service, ServiceSpec, Task, TaskState } from '../api/swarm.js';
 import type { NodeClient, ServiceClient, SwarmObjectClient, TaskClient } from '../engine.js';
@@ -58,49 +57,32 @@ export class DockerServices implements ServiceClient {
  */
 async function* swarmLogs(client: DockerClient, kind: 'services' | 'tasks', id: string, opts: LogOptions): AsyncGenerator<ServiceLogLine> {
   const { signal } = opts;
-  if (signal?.aborted) return;
-  const what = `reading logs of ${kind.slice(0, -1)} ${id}`;
   // `details` puts the task and node in front of every message; timestamps come before them.
   const query: Record<string, string | boolean> = {
     stdout: true, stderr: true, details: true, timestamps: true, follow: opts.follow ?? false, tail: String(opts.tail ?? 'all'),
   };
   if (opts.since !== undefined) query.since = unixTime(opts.since);
-  let res: IncomingMessage;
-  try {
-    res = await client.dial(what, {
-      path: `/${kind}/${enc(id)}/logs?`, method: 'GET', options: query, isStream: true, abortSignal: signal, statusCodes: { 200: true },
-    });
-  } catch (e) {
-    if (signal?.aborted) return;
-    throw e;
-  }
-  const stop = (): void => void res.destroy();
-  signal?.addEventListener('abort', stop, { once: true });
+  const chunks = client.chunks(`reading logs of ${kind.slice(0, -1)} ${id}`, {
+    path: `/${kind}/${enc(id)}/logs?`, method: 'GET', options: query, statusCodes: { 200: true },
+  }, signal);
   // A message longer than a frame arrives in pieces, each with its own prefix.
   const lines = new Map<string, LineAssembler>();
   const decoder = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
-  try {
-    for await (const [stream, payload] of demux(res)) {
-      if (signal?.aborted) return;
-      const r = readServiceLogRecord(decoder[stream].write(payload));
-      const key = `${r.taskId}/${stream}`;
-      let assembler = lines.get(key);
-      if (!assembler) lines.set(key, (assembler = new LineAssembler()));
-      for (const l of assembler.push(r.text, r.time)) {
-        yield { stream, text: l.text, taskId: r.taskId, nodeId: r.nodeId, ...(opts.timestamps && l.time !== undefined ? { time: l.time } : {}) };
-      }
-    }
-    for (const [key, assembler] of lines) {
-      const rest = assembler.end();
-      const [taskId = '', stream = 'stdout'] = key.split('/');
-      if (rest) yield { stream: stream as 'stdout' | 'stderr', text: rest.text, taskId, nodeId: '' };
-    }
-  } catch (e) {
+  for await (const [stream, payload] of demux(chunks)) {
     if (signal?.aborted) return;
-    throw client.wrap(e, what);
-  } finally {
-    signal?.removeEventListener('abort', stop);
-    res.destroy();
+    const r = readServiceLogRecord(decoder[stream].write(payload));
+    const key = `${r.taskId}/${stream}`;
+    let assembler = lines.get(key);
+    if (!assembler) lines.set(key, (assembler = new LineAssembler()));
+    for (const l of assembler.push(r.text, r.time)) {
+      yield { stream, text: l.text, taskId: r.taskId, nodeId: r.nodeId, ...(opts.timestamps && l.time !== undefined ? { time: l.time } : {}) };
+    }
+  }
+  if (signal?.aborted) return;
+  for (const [key, assembler] of lines) {
+    const rest = assembler.end();
+    const [taskId = '', stream = 'stdout'] = key.split('/');
+    if (rest) yield { stream: stream as 'stdout' | 'stderr', text: rest.text, taskId, nodeId: '' };
   }
 }
 

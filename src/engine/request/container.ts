@@ -7,6 +7,7 @@ import type { ContainerCreateBody, HealthConfig, PortBinding, RestartPolicy } fr
 import { apiAtLeast } from '../api-version.js';
 import { type ContainerPlan, type ContainerSpecOptions, type Ctx, nanos, prune, unsupported } from './context.js';
 import { containerName, labels, serviceImage } from './identity.js';
+import { healthConfig } from './health.js';
 import { refuseUnsupported } from './keys.js';
 import { namespaceMode, networking } from './network.js';
 import { resources } from './resources.js';
@@ -97,26 +98,7 @@ export function containerSpec(project: Project, service: Service, opts: Containe
 }
 
 export function healthcheck(ctx: Ctx): HealthConfig | undefined {
-  const { service, opts } = ctx;
-  const h = service.healthcheck;
-  if (!h) return undefined;
-  if (h.disable) return { Test: ['NONE'] };
-  const ns = (k: 'interval' | 'timeout' | 'start_period' | 'start_interval') =>
-    h[k] === undefined ? undefined : nanos(service.name, `healthcheck.${k}`, h[k]);
-  let startInterval = ns('start_interval');
-  if (startInterval !== undefined && !apiAtLeast(opts.apiVersion, '1.44')) {
-    // Only shortens probing during start_period; the interval still applies, so this degrades safely.
-    ctx.warnings.push(`service "${service.name}": healthcheck.start_interval needs Engine API 1.44 (Docker 25); the engine speaks ${opts.apiVersion}, so it is left out`);
-    startInterval = undefined;
-  }
-  return {
-    Test: h.test,
-    Interval: ns('interval'),
-    Timeout: ns('timeout'),
-    StartPeriod: ns('start_period'),
-    StartInterval: startInterval,
-    Retries: h.retries,
-  };
+  return healthConfig(ctx.service, ctx.opts.apiVersion, 'engine', (message) => ctx.warnings.push(message));
 }
 
 export function restartPolicy(service: Service): RestartPolicy | undefined {
