@@ -189,7 +189,7 @@ export function describeTasks(tasks: Task[], ctx: DescribeContext): TaskRow[] {
         desired: pretty(t.DesiredState),
         current: `${pretty(t.Status.State)} ${t.Status.Timestamp ? `${humanDuration(ctx.now.getTime() - Date.parse(t.Status.Timestamp))} ago` : ''}`.trim(),
         error: t.Status.Err ?? '',
-        ports: (t.Status.PortStatus?.Ports ?? []).map(portText).join(','),
+        ports: [...new Set((t.Status.PortStatus?.Ports ?? []).map(portText))].join(','),
         history: false,
       },
       at: t.Status.Timestamp ?? t.CreatedAt ?? '',
