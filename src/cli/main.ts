@@ -34,7 +34,7 @@ import { versionCommand } from './commands/version.js';
 import { dashAfterService, followFlagAfterLogs, forceFlagAfterRm } from './argv.js';
 import { configureReporting, reportError } from './fail.js';
 import { globalOptions, type GlobalArgs } from './options.js';
-import { ansiFromArgv, type AnsiMode } from './style.js';
+import { ansiFromArgv } from './style.js';
 import { suggestFlag } from './suggest.js';
 import { tugVersion } from './version.js';
 
@@ -64,7 +64,7 @@ function buildParser(args: string[]): Argv<GlobalArgs> {
     .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false })
     .usage('$0 [options] <command>\n\nRun a multi-container stack described by a Compose file.')
     .options(globalOptions)
-    .middleware((a) => configureReporting({ ansi: a.ansi as AnsiMode, debug: debugFromEnv || a.debug === true }))
+    .middleware((a) => configureReporting({ ansi: a.ansi, debug: debugFromEnv || a.debug === true }))
     .command(upCommand)
     .command(createCommand)
     .command(downCommand)

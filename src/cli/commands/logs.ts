@@ -15,7 +15,6 @@ interface LogsArgs extends GlobalArgs {
   timestamps?: boolean;
   'no-color'?: boolean;
   'no-log-prefix'?: boolean;
-  ansi?: string;
 }
 
 export function parseTail(v: string | undefined): number | 'all' {
