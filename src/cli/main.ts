@@ -34,7 +34,7 @@ import { versionCommand } from './commands/version.js';
 import { dashAfterService, followFlagAfterLogs, forceFlagAfterRm } from './argv.js';
 import { configureReporting, reportError } from './fail.js';
 import { globalOptions, type GlobalArgs } from './options.js';
-import { ansiFromArgv, type AnsiMode } from './style.js';
+import { ansiFromArgv } from './style.js';
 import { suggestFlag } from './suggest.js';
 import { tugVersion } from './version.js';
 
@@ -49,9 +49,19 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   reportError(err);
 });
 
-function knownFlags(parser: Argv): string[] {
-  const opts = (parser as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions();
-  return Object.keys(opts.key);
+declare module 'yargs' {
+  interface Argv<T> {
+    /**
+     * yargs' registry of the options it knows (global, the verb's, their aliases, help and
+     * version): a public method of the yargs instance (yargs-factory.js) that @types/yargs 17
+     * does not declare.
+     */
+    getOptions(): { key: Record<string, unknown> };
+  }
+}
+
+function knownFlags(parser: Argv<GlobalArgs>): string[] {
+  return Object.keys(parser.getOptions().key);
 }
 
 function buildParser(args: string[]): Argv<GlobalArgs> {
@@ -64,7 +74,7 @@ function buildParser(args: string[]): Argv<GlobalArgs> {
     .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false })
     .usage('$0 [options] <command>\n\nRun a multi-container stack described by a Compose file.')
     .options(globalOptions)
-    .middleware((a) => configureReporting({ ansi: a.ansi as AnsiMode, debug: debugFromEnv || a.debug === true }))
+    .middleware((a) => configureReporting({ ansi: a.ansi, debug: debugFromEnv || a.debug === true }))
     .command(upCommand)
     .command(createCommand)
     .command(downCommand)
@@ -121,7 +131,7 @@ function buildParser(args: string[]): Argv<GlobalArgs> {
       }
       const message = msg ?? 'invalid usage';
       throw new UsageError(message, hint ?? suggestFlag(message, args, knownFlags(parser)));
-    }) as unknown as Argv<GlobalArgs>;
+    });
   return parser;
 }
 

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import type { Options } from 'yargs';
+import type { Argv, InferredOptionTypes, Options } from 'yargs';
 import type { LoadOptions } from '../stack/load.js';
 import type { Project } from '../stack/model.js';
 import { printWarning } from './fail.js';
@@ -30,15 +30,27 @@ export const globalOptions = {
   'no-wait-lock': { type: 'boolean', describe: 'When another tug command is changing the project, fail at once (exit code 6) instead of waiting' },
 } as const satisfies Record<string, Options>;
 
-export interface GlobalArgs {
-  file?: string[];
-  'project-name'?: string;
-  'project-directory'?: string;
-  'env-file'?: string[];
-  profile?: string[];
-  progress?: string;
-  'no-wait-lock'?: boolean;
-}
+/**
+ * The global options as handlers see them, read off the table: `--ansi`/`--progress` their
+ * choices' unions, the repeatable ones `string[]` (what `coerce` returns), `debug` a boolean
+ * (it has a default). Handlers read the dashed names: options are parsed without camel-case
+ * expansion, though yargs' `ArgumentsCamelCase` also types camelCase twins.
+ */
+export type GlobalArgs = InferredOptionTypes<typeof globalOptions>;
+
+/**
+ * A verb's arguments, read off its builder: what `GlobalArgs` gives, with what the builder's
+ * `positional()` and `options()` calls add (or redeclare). With `as const` tables, `choices` give
+ * unions, `coerce` its return type, `default` (or `demandOption`) takes `undefined` away.
+ *
+ *     const builder = (y: Argv<GlobalArgs>) => y.positional('services', {...}).options(table);
+ *     export const fooCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = { builder, ... };
+ *
+ * A positional that the command string makes required (`<service>`) is typed with
+ * `demandOption: true`: yargs' `positional()` ignores that key (the `<...>` is what demands it),
+ * so it changes the type only.
+ */
+export type ArgsOf<B> = B extends (y: Argv<GlobalArgs>) => Argv<infer T> ? T : never;
 
 export function loadOptions(args: GlobalArgs): LoadOptions {
   return {

@@ -6,13 +6,12 @@ import type { ChalkInstance } from 'chalk';
 import { ExitCode, InterruptedError } from '../errors.js';
 import type { ProgressEvent, ProgressListener } from '../run/progress.js';
 import type { ProgressRenderer } from '../ui/renderer.js';
-import { progressRenderer, type ProgressMode } from '../ui/select.js';
-import { stderrStyle, stdoutStyle, type AnsiMode } from './style.js';
+import { progressRenderer } from '../ui/select.js';
+import type { GlobalArgs } from './options.js';
+import { stderrStyle, stdoutStyle } from './style.js';
 
-interface OutputArgs {
-  progress?: string;
-  ansi?: string;
-}
+/** Both have defaults, so a handler's args always carry them. */
+type OutputArgs = Pick<GlobalArgs, 'progress' | 'ansi'>;
 
 /**
  * The renderer for these flags: pass `.listener` to the runner and await `.close()` before
@@ -22,8 +21,8 @@ interface OutputArgs {
 export type ProgressHandle = ProgressListener & ProgressRenderer;
 
 export function progressFor(args: OutputArgs): ProgressHandle {
-  const ansi = (args.ansi ?? 'auto') as AnsiMode;
-  const r = progressRenderer((args.progress ?? 'auto') as ProgressMode, {
+  const ansi = args.ansi;
+  const r = progressRenderer(args.progress, {
     stream: process.stderr,
     other: process.stdout,
     color: stderrStyle(ansi),
@@ -34,7 +33,7 @@ export function progressFor(args: OutputArgs): ProgressHandle {
 
 /** Colours for what goes to stdout (attached log prefixes). */
 export function stdoutColors(args: OutputArgs): ChalkInstance {
-  return stdoutStyle((args.ansi ?? 'auto') as AnsiMode);
+  return stdoutStyle(args.ansi);
 }
 
 export async function interruptible(task: (signal: AbortSignal) => Promise<void>): Promise<void> {

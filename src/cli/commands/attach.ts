@@ -1,27 +1,24 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv, CommandModule, Options } from 'yargs';
 import { connectEngine } from '../engine.js';
 import { checkIndex } from '../interactive.js';
-import { loadStack, type GlobalArgs } from '../options.js';
+import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 
-interface AttachArgs extends GlobalArgs {
-  service: string;
-  index?: number;
-  'no-stdin'?: boolean;
-  'sig-proxy'?: boolean;
-}
+const options = {
+  index: { type: 'number', requiresArg: true, describe: 'Which replica (its number); default the first running' },
+  'no-stdin': { type: 'boolean', describe: 'Do not attach stdin' },
+  'sig-proxy': { type: 'boolean', default: true, describe: 'Pass Ctrl-C and SIGTERM on to the container (without a TTY); --sig-proxy=false to leave it running' },
+} as const satisfies Record<string, Options>;
 
-export const attachCommand: CommandModule<GlobalArgs, AttachArgs> = {
+const builder = (y: Argv<GlobalArgs>) =>
+  y
+    .positional('service', { type: 'string', demandOption: true, describe: 'The service' })
+    .options(options)
+    .epilogue('With a TTY, Ctrl-P Ctrl-Q detaches and leaves the container running. Exits with the container\'s exit code when it stops.');
+
+export const attachCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   command: 'attach <service>',
   describe: 'Attach tug\'s input and output to a running container of a service',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('service', { type: 'string', describe: 'The service' })
-      .options({
-        index: { type: 'number', requiresArg: true, describe: 'Which replica (its number); default the first running' },
-        'no-stdin': { type: 'boolean', describe: 'Do not attach stdin' },
-        'sig-proxy': { type: 'boolean', default: true, describe: 'Pass Ctrl-C and SIGTERM on to the container (without a TTY); --sig-proxy=false to leave it running' },
-      })
-      .epilogue('With a TTY, Ctrl-P Ctrl-Q detaches and leaves the container running. Exits with the container\'s exit code when it stops.') as unknown as Argv<AttachArgs>,
+  builder,
   handler: async (args) => {
     checkIndex(args.index);
     const project = await loadStack(args);

@@ -1,15 +1,21 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv, CommandModule, Options } from 'yargs';
 import type { ProgressListener } from '../../run/progress.js';
 import { connectEngine } from '../engine.js';
-import { loadStack, type GlobalArgs } from '../options.js';
+import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { interruptible, progressFor } from '../run-context.js';
 
-interface BuildArgs extends GlobalArgs {
-  services?: string[];
-  'no-cache'?: boolean;
-  pull?: boolean;
-  quiet?: boolean;
-}
+const options = {
+  'no-cache': { type: 'boolean', describe: 'Do not use the build cache' },
+  pull: { type: 'boolean', describe: 'Always try to pull a newer version of the base images' },
+  quiet: { alias: 'q', type: 'boolean', describe: 'Print no build output' },
+} as const satisfies Record<string, Options>;
+
+const builder = (y: Argv<GlobalArgs>) =>
+  y
+    .positional('services', { type: 'string', array: true, describe: 'Services to build (default: all with a build section)' })
+    .options(options);
+
+type BuildArgs = ArgsOf<typeof builder>;
 
 /** The build's output: prefixed lines on stderr, or progress events in `--progress json`; none when quiet. */
 function outputFor(args: BuildArgs, emit: ProgressListener): (service: string, ref: string, line: string) => void {
@@ -23,14 +29,7 @@ function outputFor(args: BuildArgs, emit: ProgressListener): (service: string, r
 export const buildCommand: CommandModule<GlobalArgs, BuildArgs> = {
   command: 'build [services..]',
   describe: 'Build the images of the services that have a build section, tagged <project>-<service> unless they name an image',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('services', { type: 'string', array: true, describe: 'Services to build (default: all with a build section)' })
-      .options({
-        'no-cache': { type: 'boolean', describe: 'Do not use the build cache' },
-        pull: { type: 'boolean', describe: 'Always try to pull a newer version of the base images' },
-        quiet: { alias: 'q', type: 'boolean', describe: 'Print no build output' },
-      }) as unknown as Argv<BuildArgs>,
+  builder,
   handler: async (args) => {
     const project = await loadStack(args);
     const { checkServiceNames } = await import('../../plan/lifecycle.js');

@@ -1,20 +1,23 @@
-import type { Argv, ArgumentsCamelCase, CommandModule } from 'yargs';
+import type { Argv, CommandModule, Options } from 'yargs';
 import type { Project } from '../../stack/model.js';
-import { loadStack, type GlobalArgs } from '../options.js';
+import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 
 const LISTS = ['services', 'volumes', 'networks', 'profiles'] as const;
 
 const options = {
-  format: { choices: ['yaml', 'json'] as const, default: 'yaml' as const, describe: 'Output format' },
+  format: { choices: ['yaml', 'json'], default: 'yaml', describe: 'Output format' },
   services: { type: 'boolean', describe: 'Print the service names, one per line' },
   volumes: { type: 'boolean', describe: 'Print the volume names, one per line' },
   networks: { type: 'boolean', describe: 'Print the network names, one per line' },
   profiles: { type: 'boolean', describe: 'Print the profile names used by the file, one per line' },
   quiet: { alias: 'q', type: 'boolean', describe: 'Only validate, print nothing' },
   hash: { type: 'string', requiresArg: true, describe: 'Print "service hash" for these services (comma-separated, * for all): the config-hash label up gives their containers' },
-} as const;
+} as const satisfies Record<string, Options>;
 
-type ConfigArgs = GlobalArgs & { format: 'yaml' | 'json'; quiet?: boolean; hash?: string } & Partial<Record<(typeof LISTS)[number], boolean>>;
+const builder = (y: Argv<GlobalArgs>) =>
+  y
+    .options(options)
+    .conflicts({ services: ['volumes', 'networks', 'profiles', 'hash'], volumes: ['networks', 'profiles', 'hash'], networks: ['profiles', 'hash'], profiles: 'hash' });
 
 function lines(names: Iterable<string>, sort = true): string {
   const list = sort ? [...names].sort() : [...names];
@@ -58,14 +61,11 @@ async function hashes(project: Project, which: string): Promise<string> {
   return names.map((n) => `${n} ${configHash(project.services[n]!)}\n`).join('');
 }
 
-export const configCommand: CommandModule<GlobalArgs, ConfigArgs> = {
+export const configCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   command: 'config',
   describe: 'Parse, resolve and print the stack in canonical form',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .options(options)
-      .conflicts({ services: ['volumes', 'networks', 'profiles', 'hash'], volumes: ['networks', 'profiles', 'hash'], networks: ['profiles', 'hash'], profiles: 'hash' }) as unknown as Argv<ConfigArgs>,
-  handler: async (args: ArgumentsCamelCase<ConfigArgs>) => {
+  builder,
+  handler: async (args) => {
     const project = await loadStack(args);
     if (args.quiet) return;
     if (args.hash !== undefined) {

@@ -1,17 +1,13 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandModule } from 'yargs';
 import { connectEngine } from '../engine.js';
 import { mutate } from '../lifecycle-verb.js';
 import { loadStack, type GlobalArgs } from '../options.js';
-import { convergeOptions, convergeRequest, upToDate, type ConvergeArgs } from './up.js';
+import { convergeBuilder, convergeRequest, upToDate, type ConvergeArgs } from './up.js';
 
 export const createCommand: CommandModule<GlobalArgs, ConvergeArgs> = {
   command: 'create [services..]',
   describe: 'Create the stack\'s networks, volumes and containers without starting them (up --no-start)',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('services', { type: 'string', array: true, describe: 'Services to create, with what they depend on' })
-      .options(convergeOptions)
-      .conflicts('force-recreate', 'no-recreate') as unknown as Argv<ConvergeArgs>,
+  builder: convergeBuilder('Services to create, with what they depend on'),
   handler: async (args) => {
     const project = await loadStack(args);
     const engine = await connectEngine();

@@ -1,26 +1,22 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv, CommandModule, Options } from 'yargs';
 import { connectEngine } from '../engine.js';
-import { loadStack, type GlobalArgs } from '../options.js';
+import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { withCliLock } from '../project-lock.js';
 import { progressFor } from '../run-context.js';
 
-interface DownArgs extends GlobalArgs {
-  volumes?: boolean;
-  'remove-orphans'?: boolean;
-  rmi?: 'local' | 'all';
-  timeout?: number;
-}
+const options = {
+  volumes: { alias: 'v', type: 'boolean', describe: 'Also remove named volumes and anonymous volumes' },
+  'remove-orphans': { type: 'boolean', describe: 'Remove containers of services no longer in the file' },
+  rmi: { choices: ['local', 'all'], describe: 'Remove images: local (built by tug) or all' },
+  timeout: { alias: 't', type: 'number', requiresArg: true, describe: 'Seconds to wait for each container to stop' },
+} as const satisfies Record<string, Options>;
 
-export const downCommand: CommandModule<GlobalArgs, DownArgs> = {
+const builder = (y: Argv<GlobalArgs>) => y.options(options);
+
+export const downCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   command: 'down',
   describe: 'Stop and remove the stack\'s containers and networks (volumes with -v)',
-  builder: (y: Argv<GlobalArgs>) =>
-    y.options({
-      volumes: { alias: 'v', type: 'boolean', describe: 'Also remove named volumes and anonymous volumes' },
-      'remove-orphans': { type: 'boolean', describe: 'Remove containers of services no longer in the file' },
-      rmi: { choices: ['local', 'all'] as const, describe: 'Remove images: local (built by tug) or all' },
-      timeout: { alias: 't', type: 'number', requiresArg: true, describe: 'Seconds to wait for each container to stop' },
-    }) as unknown as Argv<DownArgs>,
+  builder,
   handler: async (args) => {
     const project = await loadStack(args);
     const engine = await connectEngine();

@@ -1,13 +1,17 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv, CommandModule, Options } from 'yargs';
 import type { EngineEvent } from '../../run/reports.js';
 import { LABEL } from '../../labels.js';
 import { connectEngine } from '../engine.js';
-import { loadStack, type GlobalArgs } from '../options.js';
+import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 
-interface EventsArgs extends GlobalArgs {
-  services?: string[];
-  json?: boolean;
-}
+const options = {
+  json: { type: 'boolean', describe: 'One JSON object per line: time, type, action, id, service, attributes' },
+} as const satisfies Record<string, Options>;
+
+const builder = (y: Argv<GlobalArgs>) =>
+  y
+    .positional('services', { type: 'string', array: true, describe: 'Services to watch (default: all)' })
+    .options(options);
 
 /**
  * RFC 3339 to the microsecond, so that events within a millisecond stay apart: `timeNano` is a
@@ -31,15 +35,10 @@ export function eventJson(e: EngineEvent): string {
   });
 }
 
-export const eventsCommand: CommandModule<GlobalArgs, EventsArgs> = {
+export const eventsCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   command: 'events [services..]',
   describe: 'Print the stack\'s container events as they happen, until interrupted (Ctrl-C ends it with exit code 0)',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('services', { type: 'string', array: true, describe: 'Services to watch (default: all)' })
-      .options({
-        json: { type: 'boolean', describe: 'One JSON object per line: time, type, action, id, service, attributes' },
-      }) as unknown as Argv<EventsArgs>,
+  builder,
   handler: async (args) => {
     const project = await loadStack(args);
     const { checkServiceNames } = await import('../../plan/lifecycle.js');

@@ -2,20 +2,7 @@ import type { Argv, CommandModule, Options } from 'yargs';
 import { InterruptedError, UsageError } from '../../errors.js';
 import { connectEngine } from '../engine.js';
 import { checkIndex, commandAfterService, commandOf, envFlags, repeatable } from '../interactive.js';
-import { loadStack, type GlobalArgs } from '../options.js';
-
-interface ExecArgs extends GlobalArgs {
-  service: string;
-  cmd?: string[];
-  '--'?: string[];
-  'no-TTY'?: boolean;
-  detach?: boolean;
-  env?: string[];
-  user?: string;
-  workdir?: string;
-  index?: number;
-  privileged?: boolean;
-}
+import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 
 /** Also read by dashAfterService (argv.ts), to tell a flag's value from the service. */
 export const execOptions = {
@@ -28,15 +15,17 @@ export const execOptions = {
   privileged: { type: 'boolean', describe: 'Give the command extended privileges' },
 } as const satisfies Record<string, Options>;
 
-export const execCommand: CommandModule<GlobalArgs, ExecArgs> = {
+const builder = (y: Argv<GlobalArgs>) =>
+  commandAfterService(y)
+    .positional('service', { type: 'string', demandOption: true, describe: 'The service' })
+    .positional('cmd', { type: 'string', array: true, describe: 'The command and its arguments' })
+    .options(execOptions)
+    .epilogue('Exit codes: the command\'s own; 5 when the service (or that replica) has no running container.');
+
+export const execCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   command: 'exec <service> [cmd..]',
   describe: 'Run a command in a running container of a service; exits with the command\'s exit code',
-  builder: (y: Argv<GlobalArgs>) =>
-    commandAfterService(y)
-      .positional('service', { type: 'string', describe: 'The service' })
-      .positional('cmd', { type: 'string', array: true, describe: 'The command and its arguments' })
-      .options(execOptions)
-      .epilogue('Exit codes: the command\'s own; 5 when the service (or that replica) has no running container.') as unknown as Argv<ExecArgs>,
+  builder,
   handler: async (args) => {
     const cmd = commandOf(args);
     if (cmd.length === 0) throw new UsageError('exec needs a command to run', 'e.g. tug exec web sh');

@@ -1,15 +1,15 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { GraphFormat } from '../../graph/render.js';
-import { loadStack, type GlobalArgs } from '../options.js';
+import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 
 const FORMATS = ['text', 'dot', 'mermaid', 'json'] as const satisfies readonly GraphFormat[];
 
-type GraphArgs = GlobalArgs & { format: GraphFormat };
+const builder = (y: Argv<GlobalArgs>) => y.option('format', { choices: FORMATS, default: 'text' as const, describe: 'Output format' });
 
-export const graphCommand: CommandModule<GlobalArgs, GraphArgs> = {
+export const graphCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   command: 'graph',
   describe: 'Print the service dependency graph',
-  builder: (y: Argv<GlobalArgs>) => y.option('format', { choices: FORMATS, default: 'text' as const, describe: 'Output format' }),
+  builder,
   handler: async (args) => {
     const project = await loadStack(args);
     const [{ DependencyGraph }, { renderGraph }] = await Promise.all([import('../../graph/graph.js'), import('../../graph/render.js')]);

@@ -1,24 +1,22 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv, CommandModule, Options } from 'yargs';
 import { connectEngine } from '../engine.js';
-import { loadStack, type GlobalArgs } from '../options.js';
+import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { humanSize, printJson, table } from '../table.js';
 
-interface ImagesArgs extends GlobalArgs {
-  services?: string[];
-  quiet?: boolean;
-  format?: 'table' | 'json';
-}
+const options = {
+  quiet: { alias: 'q', type: 'boolean', describe: 'Only print image ids' },
+  format: { choices: ['table', 'json'], default: 'table' },
+} as const satisfies Record<string, Options>;
 
-export const imagesCommand: CommandModule<GlobalArgs, ImagesArgs> = {
+const builder = (y: Argv<GlobalArgs>) =>
+  y
+    .positional('services', { type: 'string', array: true, describe: 'Services to show (default: all)' })
+    .options(options);
+
+export const imagesCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   command: 'images [services..]',
   describe: 'List the images the stack\'s containers were created from',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('services', { type: 'string', array: true, describe: 'Services to show (default: all)' })
-      .options({
-        quiet: { alias: 'q', type: 'boolean', describe: 'Only print image ids' },
-        format: { choices: ['table', 'json'] as const, default: 'table' as const },
-      }) as unknown as Argv<ImagesArgs>,
+  builder,
   handler: async (args) => {
     const project = await loadStack(args);
     const { checkServiceNames } = await import('../../plan/lifecycle.js');

@@ -1,15 +1,19 @@
 import { constants } from 'node:os';
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv, CommandModule, Options } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { didYouMean } from '../../stack/suggest.js';
 import { connectEngine } from '../engine.js';
-import { loadStack, type GlobalArgs } from '../options.js';
+import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { mutate } from '../lifecycle-verb.js';
 
-interface KillArgs extends GlobalArgs {
-  services?: string[];
-  signal?: string;
-}
+const options = {
+  signal: { alias: 's', type: 'string', default: 'SIGKILL', requiresArg: true, describe: 'Signal to send, e.g. SIGTERM or 15' },
+} as const satisfies Record<string, Options>;
+
+const builder = (y: Argv<GlobalArgs>) =>
+  y
+    .positional('services', { type: 'string', array: true, describe: 'Services to signal (default: all)' })
+    .options(options);
 
 /**
  * The engine answers a bad signal with an API error, which would read as a failure of tug;
@@ -25,15 +29,10 @@ export function checkSignal(value: string): string {
   throw new UsageError(`unknown signal "${value}"`, guess ? `did you mean SIG${guess}?` : 'use a signal name such as SIGTERM, or its number');
 }
 
-export const killCommand: CommandModule<GlobalArgs, KillArgs> = {
+export const killCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   command: 'kill [services..]',
   describe: 'Send a signal (SIGKILL by default) to running containers',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('services', { type: 'string', array: true, describe: 'Services to signal (default: all)' })
-      .options({
-        signal: { alias: 's', type: 'string', default: 'SIGKILL', requiresArg: true, describe: 'Signal to send, e.g. SIGTERM or 15' },
-      }) as unknown as Argv<KillArgs>,
+  builder,
   handler: async (args) => {
     const killSignal = checkSignal(args.signal ?? 'SIGKILL');
     const project = await loadStack(args);

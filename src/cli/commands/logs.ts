@@ -1,22 +1,25 @@
 import { Chalk } from 'chalk';
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv, CommandModule, Options } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { parseDuration } from '../../stack/units.js';
 import { connectEngine } from '../engine.js';
-import { loadStack, type GlobalArgs } from '../options.js';
+import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { stdoutColors } from '../run-context.js';
 
-interface LogsArgs extends GlobalArgs {
-  services?: string[];
-  follow?: boolean;
-  tail?: string;
-  since?: string;
-  until?: string;
-  timestamps?: boolean;
-  'no-color'?: boolean;
-  'no-log-prefix'?: boolean;
-  ansi?: string;
-}
+const options = {
+  follow: { type: 'boolean', describe: 'Keep printing, also from containers started meanwhile, until Ctrl-C (exit code 0); -f after the verb' },
+  tail: { alias: 'n', type: 'string', requiresArg: true, describe: 'Lines from the end of each container\'s log (a number, or all)' },
+  since: { type: 'string', requiresArg: true, describe: 'Only lines since this time (RFC 3339, Unix seconds, or a duration such as 10m)' },
+  until: { type: 'string', requiresArg: true, describe: 'Only lines before this time (same forms as --since)' },
+  timestamps: { alias: 't', type: 'boolean', describe: 'Show the engine\'s timestamp of each line' },
+  'no-color': { type: 'boolean', describe: 'Print the prefixes without colour (so do --ansi never and NO_COLOR)' },
+  'no-log-prefix': { type: 'boolean', describe: 'Print the lines without the container prefix' },
+} as const satisfies Record<string, Options>;
+
+const builder = (y: Argv<GlobalArgs>) =>
+  y
+    .positional('services', { type: 'string', array: true, describe: 'Services to show (default: all)' })
+    .options(options);
 
 export function parseTail(v: string | undefined): number | 'all' {
   if (v === undefined || v === 'all') return 'all';
@@ -30,21 +33,10 @@ export function checkTime(flag: string, v: string | undefined): string | undefin
   throw new UsageError(`invalid --${flag} "${v}"`, 'use an RFC 3339 time, Unix seconds, or a duration such as 10m');
 }
 
-export const logsCommand: CommandModule<GlobalArgs, LogsArgs> = {
+export const logsCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   command: 'logs [services..]',
   describe: 'Print the output of the stack\'s containers, each line prefixed with its container',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('services', { type: 'string', array: true, describe: 'Services to show (default: all)' })
-      .options({
-        follow: { type: 'boolean', describe: 'Keep printing, also from containers started meanwhile, until Ctrl-C (exit code 0); -f after the verb' },
-        tail: { alias: 'n', type: 'string', requiresArg: true, describe: 'Lines from the end of each container\'s log (a number, or all)' },
-        since: { type: 'string', requiresArg: true, describe: 'Only lines since this time (RFC 3339, Unix seconds, or a duration such as 10m)' },
-        until: { type: 'string', requiresArg: true, describe: 'Only lines before this time (same forms as --since)' },
-        timestamps: { alias: 't', type: 'boolean', describe: 'Show the engine\'s timestamp of each line' },
-        'no-color': { type: 'boolean', describe: 'Print the prefixes without colour (so do --ansi never and NO_COLOR)' },
-        'no-log-prefix': { type: 'boolean', describe: 'Print the lines without the container prefix' },
-      }) as unknown as Argv<LogsArgs>,
+  builder,
   handler: async (args) => {
     const tail = parseTail(args.tail);
     const since = checkTime('since', args.since);

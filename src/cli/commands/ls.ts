@@ -1,23 +1,20 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv, CommandModule, Options } from 'yargs';
 import { connectEngine } from '../engine.js';
-import type { GlobalArgs } from '../options.js';
+import type { ArgsOf, GlobalArgs } from '../options.js';
 import { printJson, table } from '../table.js';
 
-interface LsArgs extends GlobalArgs {
-  all?: boolean;
-  quiet?: boolean;
-  format?: 'table' | 'json';
-}
+const options = {
+  all: { alias: 'a', type: 'boolean', describe: 'Include projects whose containers are all stopped' },
+  quiet: { alias: 'q', type: 'boolean', describe: 'Only print project names' },
+  format: { choices: ['table', 'json'], default: 'table' },
+} as const satisfies Record<string, Options>;
 
-export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
+const builder = (y: Argv<GlobalArgs>) => y.options(options);
+
+export const lsCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   command: 'ls',
   describe: 'List the projects on the engine (by default those with a running container)',
-  builder: (y: Argv<GlobalArgs>) =>
-    y.options({
-      all: { alias: 'a', type: 'boolean', describe: 'Include projects whose containers are all stopped' },
-      quiet: { alias: 'q', type: 'boolean', describe: 'Only print project names' },
-      format: { choices: ['table', 'json'] as const, default: 'table' as const },
-    }) as unknown as Argv<LsArgs>,
+  builder,
   handler: async (args) => {
     const engine = await connectEngine();
     const { listProjects } = await import('../../run/reports.js');

@@ -1,17 +1,15 @@
 import type { Argv, CommandModule } from 'yargs';
 import { connectEngine } from '../engine.js';
-import { loadStack, type GlobalArgs } from '../options.js';
+import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { mutate } from '../lifecycle-verb.js';
 
-interface PauseArgs extends GlobalArgs {
-  services?: string[];
-}
+const builder = (y: Argv<GlobalArgs>) =>
+  y.positional('services', { type: 'string', array: true, describe: 'Services to pause (default: all)' });
 
-export const pauseCommand: CommandModule<GlobalArgs, PauseArgs> = {
+export const pauseCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   command: 'pause [services..]',
   describe: 'Pause running containers (their processes are frozen, not stopped)',
-  builder: (y: Argv<GlobalArgs>) =>
-    y.positional('services', { type: 'string', array: true, describe: 'Services to pause (default: all)' }) as unknown as Argv<PauseArgs>,
+  builder,
   handler: async (args) => {
     const project = await loadStack(args);
     const engine = await connectEngine();

@@ -1,28 +1,24 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv, CommandModule, Options } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { connectEngine } from '../engine.js';
-import { loadStack, type GlobalArgs } from '../options.js';
+import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 
-interface PortArgs extends GlobalArgs {
-  service: string;
-  private_port: string;
-  protocol: 'tcp' | 'udp';
-  index: number;
-  format: 'text' | 'json';
-}
+const options = {
+  protocol: { choices: ['tcp', 'udp'], default: 'tcp' },
+  index: { type: 'number', default: 1, requiresArg: true, describe: 'Which replica, when the service has several' },
+  format: { choices: ['text', 'json'], default: 'text', describe: 'Output format' },
+} as const satisfies Record<string, Options>;
 
-export const portCommand: CommandModule<GlobalArgs, PortArgs> = {
+const builder = (y: Argv<GlobalArgs>) =>
+  y
+    .positional('service', { type: 'string', demandOption: true })
+    .positional('private_port', { type: 'string', demandOption: true, describe: 'The port inside the container' })
+    .options(options);
+
+export const portCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   command: 'port <service> <private_port>',
   describe: 'Print the host address a container port is published on (exit code 1, nothing on stdout, when it is not published)',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('service', { type: 'string', demandOption: true })
-      .positional('private_port', { type: 'string', demandOption: true, describe: 'The port inside the container' })
-      .options({
-        protocol: { choices: ['tcp', 'udp'] as const, default: 'tcp' as const },
-        index: { type: 'number', default: 1, requiresArg: true, describe: 'Which replica, when the service has several' },
-        format: { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Output format' },
-      }) as unknown as Argv<PortArgs>,
+  builder,
   handler: async (args) => {
     const port = Number(args.private_port);
     if (!/^\d+$/.test(String(args.private_port)) || port < 1 || port > 65535) {

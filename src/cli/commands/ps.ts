@@ -1,16 +1,20 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv, CommandModule, Options } from 'yargs';
 import type { ContainerSummary } from '../../plan/observed.js';
 import { connectEngine } from '../engine.js';
-import { loadStack, type GlobalArgs } from '../options.js';
+import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 
-interface PsArgs extends GlobalArgs {
-  services?: string[];
-  all?: boolean;
-  quiet?: boolean;
-  'list-services'?: boolean;
-  format?: 'table' | 'json';
-  status?: string[];
-}
+const options = {
+  all: { alias: 'a', type: 'boolean', describe: 'Include stopped containers' },
+  quiet: { alias: 'q', type: 'boolean', describe: 'Only print container ids' },
+  'list-services': { type: 'boolean', describe: 'Print the services that have containers' },
+  format: { choices: ['table', 'json'], default: 'table' },
+  status: { type: 'string', nargs: 1, coerce: (v: string | string[]) => [v].flat(), describe: 'Filter by state (running, exited, ...), repeatable' },
+} as const satisfies Record<string, Options>;
+
+const builder = (y: Argv<GlobalArgs>) =>
+  y
+    .positional('services', { type: 'string', array: true })
+    .options(options);
 
 function ports(c: ContainerSummary): string {
   return c.ports
@@ -24,19 +28,10 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n') + '\n';
 }
 
-export const psCommand: CommandModule<GlobalArgs, PsArgs> = {
+export const psCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   command: 'ps [services..]',
   describe: 'List the stack\'s containers',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('services', { type: 'string', array: true })
-      .options({
-        all: { alias: 'a', type: 'boolean', describe: 'Include stopped containers' },
-        quiet: { alias: 'q', type: 'boolean', describe: 'Only print container ids' },
-        'list-services': { type: 'boolean', describe: 'Print the services that have containers' },
-        format: { choices: ['table', 'json'] as const, default: 'table' as const },
-        status: { type: 'string', nargs: 1, coerce: (v: string | string[]) => [v].flat(), describe: 'Filter by state (running, exited, ...), repeatable' },
-      }) as unknown as Argv<PsArgs>,
+  builder,
   handler: async (args) => {
     const project = await loadStack(args);
     const engine = await connectEngine();

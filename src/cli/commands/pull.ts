@@ -1,24 +1,22 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv, CommandModule, Options } from 'yargs';
 import { connectEngine } from '../engine.js';
-import { loadStack, type GlobalArgs } from '../options.js';
+import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { interruptible, progressFor } from '../run-context.js';
 
-interface PullArgs extends GlobalArgs {
-  services?: string[];
-  'ignore-pull-failures'?: boolean;
-  quiet?: boolean;
-}
+const options = {
+  'ignore-pull-failures': { type: 'boolean', describe: 'Report failed pulls as warnings and exit 0' },
+  quiet: { alias: 'q', type: 'boolean', describe: 'Print no progress' },
+} as const satisfies Record<string, Options>;
 
-export const pullCommand: CommandModule<GlobalArgs, PullArgs> = {
+const builder = (y: Argv<GlobalArgs>) =>
+  y
+    .positional('services', { type: 'string', array: true, describe: 'Services whose images to pull (default: all)' })
+    .options(options);
+
+export const pullCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   command: 'pull [services..]',
   describe: 'Pull the services\' images (not those only built), all at once',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('services', { type: 'string', array: true, describe: 'Services whose images to pull (default: all)' })
-      .options({
-        'ignore-pull-failures': { type: 'boolean', describe: 'Report failed pulls as warnings and exit 0' },
-        quiet: { alias: 'q', type: 'boolean', describe: 'Print no progress' },
-      }) as unknown as Argv<PullArgs>,
+  builder,
   handler: async (args) => {
     const project = await loadStack(args);
     const { checkServiceNames } = await import('../../plan/lifecycle.js');

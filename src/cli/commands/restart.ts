@@ -1,24 +1,22 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv, CommandModule, Options } from 'yargs';
 import { connectEngine } from '../engine.js';
-import { loadStack, type GlobalArgs } from '../options.js';
+import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { mutate } from '../lifecycle-verb.js';
 
-interface RestartArgs extends GlobalArgs {
-  services?: string[];
-  'no-deps'?: boolean;
-  timeout?: number;
-}
+const options = {
+  'no-deps': { type: 'boolean', describe: 'Restart only the named services, not their restart: true dependents' },
+  timeout: { alias: 't', type: 'number', requiresArg: true, describe: 'Seconds to wait for each container to stop before killing it' },
+} as const satisfies Record<string, Options>;
 
-export const restartCommand: CommandModule<GlobalArgs, RestartArgs> = {
+const builder = (y: Argv<GlobalArgs>) =>
+  y
+    .positional('services', { type: 'string', array: true, describe: 'Services to restart (default: all, in dependency order)' })
+    .options(options);
+
+export const restartCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   command: 'restart [services..]',
   describe: 'Restart services, and the dependents that declared restart: true once their dependencies are ready again',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('services', { type: 'string', array: true, describe: 'Services to restart (default: all, in dependency order)' })
-      .options({
-        'no-deps': { type: 'boolean', describe: 'Restart only the named services, not their restart: true dependents' },
-        timeout: { alias: 't', type: 'number', requiresArg: true, describe: 'Seconds to wait for each container to stop before killing it' },
-      }) as unknown as Argv<RestartArgs>,
+  builder,
   handler: async (args) => {
     const project = await loadStack(args);
     const engine = await connectEngine();

@@ -1,17 +1,21 @@
 import { createInterface } from 'node:readline/promises';
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv, CommandModule, Options } from 'yargs';
 import { ExitCode, TugError } from '../../errors.js';
 import { connectEngine } from '../engine.js';
-import { loadStack, type GlobalArgs } from '../options.js';
+import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { mutate } from '../lifecycle-verb.js';
 
-interface RmArgs extends GlobalArgs {
-  services?: string[];
-  force?: boolean;
-  stop?: boolean;
-  volumes?: boolean;
-  timeout?: number;
-}
+const options = {
+  force: { type: 'boolean', describe: 'Do not ask for confirmation (-f after the verb)' },
+  stop: { alias: 's', type: 'boolean', describe: 'Stop running containers first, then remove them too' },
+  volumes: { alias: 'v', type: 'boolean', describe: 'Also remove the containers\' anonymous volumes' },
+  timeout: { alias: 't', type: 'number', requiresArg: true, describe: 'With -s: seconds to wait for each container to stop' },
+} as const satisfies Record<string, Options>;
+
+const builder = (y: Argv<GlobalArgs>) =>
+  y
+    .positional('services', { type: 'string', array: true, describe: 'Services whose containers to remove (default: all)' })
+    .options(options);
 
 async function confirm(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -22,18 +26,10 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
-export const rmCommand: CommandModule<GlobalArgs, RmArgs> = {
+export const rmCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   command: 'rm [services..]',
   describe: 'Remove stopped containers (asks first; -f does not)',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('services', { type: 'string', array: true, describe: 'Services whose containers to remove (default: all)' })
-      .options({
-        force: { type: 'boolean', describe: 'Do not ask for confirmation (-f after the verb)' },
-        stop: { alias: 's', type: 'boolean', describe: 'Stop running containers first, then remove them too' },
-        volumes: { alias: 'v', type: 'boolean', describe: 'Also remove the containers\' anonymous volumes' },
-        timeout: { alias: 't', type: 'number', requiresArg: true, describe: 'With -s: seconds to wait for each container to stop' },
-      }) as unknown as Argv<RmArgs>,
+  builder,
   handler: async (args) => {
     const project = await loadStack(args);
     const engine = await connectEngine();

@@ -3,27 +3,10 @@ import type { Argv, CommandModule, Options } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { connectEngine } from '../engine.js';
 import { commandAfterService, commandOf, envFlags, repeatable } from '../interactive.js';
-import { loadStack, type GlobalArgs } from '../options.js';
+import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { withCliLock } from '../project-lock.js';
 import { interruptible, progressFor } from '../run-context.js';
 import { tugVersion } from '../version.js';
-
-interface RunArgs extends GlobalArgs {
-  service: string;
-  cmd?: string[];
-  '--'?: string[];
-  rm?: boolean;
-  detach?: boolean;
-  env?: string[];
-  entrypoint?: string;
-  'no-deps'?: boolean;
-  'no-TTY'?: boolean;
-  name?: string;
-  user?: string;
-  workdir?: string;
-  'service-ports'?: boolean;
-  volume?: string[];
-}
 
 /** Also read by dashAfterService (argv.ts), to tell a flag's value from the service. */
 export const runOptions = {
@@ -40,15 +23,17 @@ export const runOptions = {
   volume: { alias: 'v', type: 'string', nargs: 1, coerce: repeatable, describe: 'Mount [source:]target[:mode], repeatable' },
 } as const satisfies Record<string, Options>;
 
-export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
+const builder = (y: Argv<GlobalArgs>) =>
+  commandAfterService(y)
+    .positional('service', { type: 'string', demandOption: true, describe: 'The service' })
+    .positional('cmd', { type: 'string', array: true, describe: 'A command instead of the service\'s' })
+    .options(runOptions)
+    .epilogue('Exit codes: the container\'s own; 5 when a dependency cannot be brought up or its condition fails, 130 when interrupted before the container started.');
+
+export const runCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   command: 'run <service> [cmd..]',
   describe: 'Run a one-off container of a service, once its dependencies are ready; exits with its exit code',
-  builder: (y: Argv<GlobalArgs>) =>
-    commandAfterService(y)
-      .positional('service', { type: 'string', describe: 'The service' })
-      .positional('cmd', { type: 'string', array: true, describe: 'A command instead of the service\'s' })
-      .options(runOptions)
-      .epilogue('Exit codes: the container\'s own; 5 when a dependency cannot be brought up or its condition fails, 130 when interrupted before the container started.') as unknown as Argv<RunArgs>,
+  builder,
   handler: async (args) => {
     const project = await loadStack(args);
     const { checkServiceNames } = await import('../../plan/lifecycle.js');

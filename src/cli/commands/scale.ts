@@ -1,17 +1,27 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv, CommandModule, Options } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { connectEngine } from '../engine.js';
-import { loadStack, type GlobalArgs } from '../options.js';
+import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { mutate } from '../lifecycle-verb.js';
 import { tugVersion } from '../version.js';
 
-interface ScaleArgs extends GlobalArgs {
-  replicas: string[];
-  'no-deps'?: boolean;
-  wait?: boolean;
-  'wait-timeout'?: number;
-  timeout?: number;
-}
+const options = {
+  'no-deps': { type: 'boolean', describe: 'Do not start the services the scaled ones depend on' },
+  wait: { type: 'boolean', describe: 'Return once every replica is running and healthy' },
+  'wait-timeout': { type: 'number', requiresArg: true, describe: 'Seconds --wait waits before failing' },
+  timeout: { alias: 't', type: 'number', requiresArg: true, describe: 'Seconds to wait for removed replicas to stop' },
+} as const satisfies Record<string, Options>;
+
+const builder = (y: Argv<GlobalArgs>) =>
+  y
+    .positional('replicas', { type: 'string', array: true, demandOption: true, describe: 'SERVICE=N, one or more' })
+    .options(options)
+    .epilogue(
+      'New replicas are numbered after the highest existing one; scaling down removes out-of-date replicas, then the ' +
+      'highest-numbered, each stopped gracefully first. Named volumes are never removed. A service scaled to 0 stays ' +
+      'in the project: `tug config --services` still lists it, `tug ps -a` shows no container for it, and `tug up` ' +
+      'brings it back at the scale its file gives.',
+    );
 
 export function parseReplicas(values: readonly string[]): Record<string, number> {
   const out: Record<string, number> = {};
@@ -23,24 +33,10 @@ export function parseReplicas(values: readonly string[]): Record<string, number>
   return out;
 }
 
-export const scaleCommand: CommandModule<GlobalArgs, ScaleArgs> = {
+export const scaleCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   command: 'scale <replicas..>',
   describe: 'Set the number of containers of services (SERVICE=N), as up --scale does',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('replicas', { type: 'string', array: true, describe: 'SERVICE=N, one or more' })
-      .options({
-        'no-deps': { type: 'boolean', describe: 'Do not start the services the scaled ones depend on' },
-        wait: { type: 'boolean', describe: 'Return once every replica is running and healthy' },
-        'wait-timeout': { type: 'number', requiresArg: true, describe: 'Seconds --wait waits before failing' },
-        timeout: { alias: 't', type: 'number', requiresArg: true, describe: 'Seconds to wait for removed replicas to stop' },
-      })
-      .epilogue(
-        'New replicas are numbered after the highest existing one; scaling down removes out-of-date replicas, then the ' +
-        'highest-numbered, each stopped gracefully first. Named volumes are never removed. A service scaled to 0 stays ' +
-        'in the project: `tug config --services` still lists it, `tug ps -a` shows no container for it, and `tug up` ' +
-        'brings it back at the scale its file gives.',
-      ) as unknown as Argv<ScaleArgs>,
+  builder,
   handler: async (args) => {
     const scale = parseReplicas(args.replicas);
     const project = await loadStack(args);

@@ -1,17 +1,15 @@
 import type { Argv, CommandModule } from 'yargs';
 import { connectEngine } from '../engine.js';
-import { loadStack, type GlobalArgs } from '../options.js';
+import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { mutate } from '../lifecycle-verb.js';
 
-interface StartArgs extends GlobalArgs {
-  services?: string[];
-}
+const builder = (y: Argv<GlobalArgs>) =>
+  y.positional('services', { type: 'string', array: true, describe: 'Services to start, with what they depend on' });
 
-export const startCommand: CommandModule<GlobalArgs, StartArgs> = {
+export const startCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   command: 'start [services..]',
   describe: 'Start existing containers, each once its dependencies are ready (tug up creates them)',
-  builder: (y: Argv<GlobalArgs>) =>
-    y.positional('services', { type: 'string', array: true, describe: 'Services to start, with what they depend on' }) as unknown as Argv<StartArgs>,
+  builder,
   handler: async (args) => {
     const project = await loadStack(args);
     const engine = await connectEngine();

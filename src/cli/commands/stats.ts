@@ -1,32 +1,29 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv, CommandModule, Options } from 'yargs';
 import type { ContainerStats, ContainerSummary } from '../../run/reports.js';
 import { connectEngine } from '../engine.js';
-import { loadStack, type GlobalArgs } from '../options.js';
+import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { binarySize, humanSize, printJson, table } from '../table.js';
 
-interface StatsArgs extends GlobalArgs {
-  services?: string[];
-  all?: boolean;
-  'no-stream'?: boolean;
-  format?: 'table' | 'json';
-}
+const options = {
+  all: { alias: 'a', type: 'boolean', describe: 'Stopped containers too (default: running only)' },
+  'no-stream': { type: 'boolean', describe: 'Print one sample and exit' },
+  format: { choices: ['table', 'json'], default: 'table', describe: 'json: one array per sample' },
+} as const satisfies Record<string, Options>;
+
+const builder = (y: Argv<GlobalArgs>) =>
+  y
+    .positional('services', { type: 'string', array: true, describe: 'Services to show (default: all)' })
+    .options(options);
 
 interface Sample {
   container: ContainerSummary;
   stats: ContainerStats;
 }
 
-export const statsCommand: CommandModule<GlobalArgs, StatsArgs> = {
+export const statsCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   command: 'stats [services..]',
   describe: 'Show the CPU, memory, network and disk use of the stack\'s containers, live (Ctrl-C ends)',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('services', { type: 'string', array: true, describe: 'Services to show (default: all)' })
-      .options({
-        all: { alias: 'a', type: 'boolean', describe: 'Stopped containers too (default: running only)' },
-        'no-stream': { type: 'boolean', describe: 'Print one sample and exit' },
-        format: { choices: ['table', 'json'] as const, default: 'table' as const, describe: 'json: one array per sample' },
-      }) as unknown as Argv<StatsArgs>,
+  builder,
   handler: async (args) => {
     const project = await loadStack(args);
     const { checkServiceNames } = await import('../../plan/lifecycle.js');

@@ -1,22 +1,21 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv, CommandModule, Options } from 'yargs';
 import { connectEngine } from '../engine.js';
-import { loadStack, type GlobalArgs } from '../options.js';
+import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { mutate } from '../lifecycle-verb.js';
 
-interface StopArgs extends GlobalArgs {
-  services?: string[];
-  timeout?: number;
-}
+const options = {
+  timeout: { alias: 't', type: 'number', requiresArg: true, describe: 'Seconds to wait for each container to stop before killing it' },
+} as const satisfies Record<string, Options>;
 
-export const stopCommand: CommandModule<GlobalArgs, StopArgs> = {
+const builder = (y: Argv<GlobalArgs>) =>
+  y
+    .positional('services', { type: 'string', array: true, describe: 'Services to stop (only these, as in Compose; default: all)' })
+    .options(options);
+
+export const stopCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   command: 'stop [services..]',
   describe: 'Stop running containers without removing them, dependents before their dependencies',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('services', { type: 'string', array: true, describe: 'Services to stop (only these, as in Compose; default: all)' })
-      .options({
-        timeout: { alias: 't', type: 'number', requiresArg: true, describe: 'Seconds to wait for each container to stop before killing it' },
-      }) as unknown as Argv<StopArgs>,
+  builder,
   handler: async (args) => {
     const project = await loadStack(args);
     const engine = await connectEngine();

@@ -1,22 +1,21 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv, CommandModule, Options } from 'yargs';
 import { connectEngine } from '../engine.js';
-import { loadStack, type GlobalArgs } from '../options.js';
+import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { printJson, table } from '../table.js';
 
-interface TopArgs extends GlobalArgs {
-  services?: string[];
-  format?: 'table' | 'json';
-}
+const options = {
+  format: { choices: ['table', 'json'], default: 'table' },
+} as const satisfies Record<string, Options>;
 
-export const topCommand: CommandModule<GlobalArgs, TopArgs> = {
+const builder = (y: Argv<GlobalArgs>) =>
+  y
+    .positional('services', { type: 'string', array: true, describe: 'Services to show (default: all)' })
+    .options(options);
+
+export const topCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   command: 'top [services..]',
   describe: 'Show the processes running in the stack\'s containers, a table per container',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('services', { type: 'string', array: true, describe: 'Services to show (default: all)' })
-      .options({
-        format: { choices: ['table', 'json'] as const, default: 'table' as const },
-      }) as unknown as Argv<TopArgs>,
+  builder,
   handler: async (args) => {
     const project = await loadStack(args);
     const { checkServiceNames } = await import('../../plan/lifecycle.js');

@@ -1,17 +1,15 @@
 import type { Argv, CommandModule } from 'yargs';
 import { connectEngine } from '../engine.js';
-import { loadStack, type GlobalArgs } from '../options.js';
+import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { mutate } from '../lifecycle-verb.js';
 
-interface UnpauseArgs extends GlobalArgs {
-  services?: string[];
-}
+const builder = (y: Argv<GlobalArgs>) =>
+  y.positional('services', { type: 'string', array: true, describe: 'Services to unpause (default: all)' });
 
-export const unpauseCommand: CommandModule<GlobalArgs, UnpauseArgs> = {
+export const unpauseCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   command: 'unpause [services..]',
   describe: 'Unpause paused containers',
-  builder: (y: Argv<GlobalArgs>) =>
-    y.positional('services', { type: 'string', array: true, describe: 'Services to unpause (default: all)' }) as unknown as Argv<UnpauseArgs>,
+  builder,
   handler: async (args) => {
     const project = await loadStack(args);
     const engine = await connectEngine();

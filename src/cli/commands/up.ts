@@ -1,41 +1,16 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv, CommandModule, Options } from 'yargs';
 import { UsageError } from '../../errors.js';
-import type { PullFlag } from '../../run/images.js';
 import { connectEngine } from '../engine.js';
 import type { Project } from '../../stack/model.js';
-import { loadStack, type GlobalArgs } from '../options.js';
+import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { withCliLock } from '../project-lock.js';
 import { progressFor, interruptible, stdoutColors } from '../run-context.js';
 import { tugVersion } from '../version.js';
 
-/** The flags of convergeOptions, shared by `up` and `create`. */
-export interface ConvergeArgs extends GlobalArgs {
-  services?: string[];
-  'no-deps'?: boolean;
-  scale?: string[];
-  pull?: string;
-  build?: boolean;
-  'force-recreate'?: boolean;
-  'no-recreate'?: boolean;
-  'always-recreate-deps'?: boolean;
-  'remove-orphans'?: boolean;
-  parallel?: number;
-  timeout?: number;
-}
-
-interface UpArgs extends ConvergeArgs {
-  detach?: boolean;
-  wait?: boolean;
-  'wait-timeout'?: number;
-  'no-start'?: boolean;
-  'abort-on-container-exit'?: boolean;
-  'exit-code-from'?: string;
-}
-
 /** What the convergence flags ask of run/up. */
 export function convergeRequest(args: ConvergeArgs) {
   return {
-    targets: args.services, noDeps: args['no-deps'], scale: parseScale(args.scale), pull: args.pull as PullFlag | undefined, build: args.build,
+    targets: args.services, noDeps: args['no-deps'], scale: parseScale(args.scale), pull: args.pull, build: args.build,
     forceRecreate: args['force-recreate'], noRecreate: args['no-recreate'], alwaysRecreateDeps: args['always-recreate-deps'],
     removeOrphans: args['remove-orphans'], parallel: args.parallel, stopTimeout: args.timeout, version: tugVersion(),
   };
@@ -69,28 +44,47 @@ export const convergeOptions = {
   'remove-orphans': { type: 'boolean', describe: 'Remove containers of services no longer in the file' },
   parallel: { type: 'number', requiresArg: true, describe: 'Engine calls in flight at once (default: 8 per engine CPU, 8 to 64)' },
   timeout: { alias: 't', type: 'number', requiresArg: true, describe: 'Seconds to wait for replaced containers to stop' },
-} as const;
+} as const satisfies Record<string, Options>;
+
+/**
+ * `create`'s builder, whose arguments are those `up` shares with it (up's builder cannot start
+ * from this one: its own flags come first in its help).
+ */
+export const convergeBuilder = (describe: string) => (y: Argv<GlobalArgs>) =>
+  y
+    .positional('services', { type: 'string', array: true, describe })
+    .options(convergeOptions)
+    .conflicts('force-recreate', 'no-recreate');
+
+/** The arguments of convergeOptions and the services they apply to, shared by `up` and `create`. */
+export type ConvergeArgs = ArgsOf<ReturnType<typeof convergeBuilder>>;
+
+const upOptions = {
+  detach: { alias: 'd', type: 'boolean', describe: 'Run in the background; do not follow logs' },
+  wait: { type: 'boolean', describe: 'Return once every service is running and healthy (implies -d)' },
+  'wait-timeout': { type: 'number', requiresArg: true, describe: 'Seconds --wait waits before failing' },
+  'no-start': { type: 'boolean', describe: 'Create containers without starting them' },
+  ...convergeOptions,
+  'abort-on-container-exit': { type: 'boolean', describe: 'Stop the stack when any container exits, and exit with its code' },
+  'exit-code-from': { type: 'string', requiresArg: true, describe: 'Exit with this service\'s exit code (implies --abort-on-container-exit)' },
+} as const satisfies Record<string, Options>;
+
+const builder = (y: Argv<GlobalArgs>) =>
+  y
+    .positional('services', { type: 'string', array: true, describe: 'Services to bring up, with what they depend on' })
+    .options(upOptions)
+    .conflicts('force-recreate', 'no-recreate')
+    // Both need the logs followed until something exits, which a detached up never does.
+    .conflicts('detach', ['abort-on-container-exit', 'exit-code-from'])
+    .conflicts('wait', ['abort-on-container-exit', 'exit-code-from'])
+    .conflicts('no-start', ['abort-on-container-exit', 'exit-code-from']);
+
+type UpArgs = ArgsOf<typeof builder>;
 
 export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
   command: 'up [services..]',
   describe: 'Create and start the stack (each service as soon as its dependencies are ready)',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('services', { type: 'string', array: true, describe: 'Services to bring up, with what they depend on' })
-      .options({
-        detach: { alias: 'd', type: 'boolean', describe: 'Run in the background; do not follow logs' },
-        wait: { type: 'boolean', describe: 'Return once every service is running and healthy (implies -d)' },
-        'wait-timeout': { type: 'number', requiresArg: true, describe: 'Seconds --wait waits before failing' },
-        'no-start': { type: 'boolean', describe: 'Create containers without starting them' },
-        ...convergeOptions,
-        'abort-on-container-exit': { type: 'boolean', describe: 'Stop the stack when any container exits, and exit with its code' },
-        'exit-code-from': { type: 'string', requiresArg: true, describe: 'Exit with this service\'s exit code (implies --abort-on-container-exit)' },
-      })
-      .conflicts('force-recreate', 'no-recreate')
-      // Both need the logs followed until something exits, which a detached up never does.
-      .conflicts('detach', ['abort-on-container-exit', 'exit-code-from'])
-      .conflicts('wait', ['abort-on-container-exit', 'exit-code-from'])
-      .conflicts('no-start', ['abort-on-container-exit', 'exit-code-from']) as unknown as Argv<UpArgs>,
+  builder,
   handler: async (args) => {
     const project = await loadStack(args);
     const engine = await connectEngine();

@@ -1,22 +1,20 @@
-import type { Argv, CommandModule } from 'yargs';
-import type { GlobalArgs } from '../options.js';
+import type { Argv, CommandModule, Options } from 'yargs';
+import type { ArgsOf, GlobalArgs } from '../options.js';
 import { printJson } from '../table.js';
 import { tugVersion } from '../version.js';
 
-interface VersionArgs extends GlobalArgs {
-  format?: 'pretty' | 'json';
-  short?: boolean;
-}
+const options = {
+  format: { choices: ['pretty', 'json'], default: 'pretty', describe: 'Output format' },
+  short: { type: 'boolean', describe: 'Only the version number' },
+} as const satisfies Record<string, Options>;
+
+const builder = (y: Argv<GlobalArgs>) => y.options(options);
 
 /** As `docker compose version`: scripts read `--short`; no stack file is needed. */
-export const versionCommand: CommandModule<GlobalArgs, VersionArgs> = {
+export const versionCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   command: 'version',
   describe: 'Print tug\'s version',
-  builder: (y: Argv<GlobalArgs>) =>
-    y.options({
-      format: { choices: ['pretty', 'json'] as const, default: 'pretty' as const, describe: 'Output format' },
-      short: { type: 'boolean', describe: 'Only the version number' },
-    }) as unknown as Argv<VersionArgs>,
+  builder,
   handler: (args) => {
     const version = tugVersion();
     if (args.format === 'json') return printJson({ version });

@@ -1,17 +1,15 @@
 import type { Argv, CommandModule } from 'yargs';
 import { connectEngine } from '../engine.js';
-import { loadStack, type GlobalArgs } from '../options.js';
+import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { interruptible } from '../run-context.js';
 
-interface WaitArgs extends GlobalArgs {
-  services: string[];
-}
+const builder = (y: Argv<GlobalArgs>) =>
+  y.positional('services', { type: 'string', array: true, demandOption: true, describe: 'Services to wait for' });
 
-export const waitCommand: CommandModule<GlobalArgs, WaitArgs> = {
+export const waitCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   command: 'wait <services..>',
   describe: 'Block until the services\' containers stop; the exit code is that of the first one (first service named, lowest replica)',
-  builder: (y: Argv<GlobalArgs>) =>
-    y.positional('services', { type: 'string', array: true, demandOption: true, describe: 'Services to wait for' }) as unknown as Argv<WaitArgs>,
+  builder,
   handler: async (args) => {
     const project = await loadStack(args);
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
