@@ -26,6 +26,7 @@ import { pullCommand } from './commands/pull.js';
 import { attachCommand } from './commands/attach.js';
 import { buildCommand } from './commands/build.js';
 import { lsCommand } from './commands/ls.js';
+import { nodesCommand } from './commands/nodes.js';
 import { eventsCommand } from './commands/events.js';
 import { logsCommand } from './commands/logs.js';
 import { execCommand, execOptions } from './commands/exec.js';
@@ -99,6 +100,7 @@ function buildParser(args: string[]): Argv<GlobalArgs> {
     .command(pullCommand)
     .command(buildCommand)
     .command(lsCommand)
+    .command(nodesCommand)
     .command(eventsCommand)
     .command(logsCommand)
     .command(execCommand)

@@ -4,6 +4,7 @@ import type { LoadOptions } from '../stack/load.js';
 import type { Project } from '../stack/model.js';
 import { printWarning } from './fail.js';
 import { ANSI_MODES } from './style.js';
+import { isSwarm, refuseInSwarm, swarmRequested } from './swarm-mode.js';
 
 export const PROGRESS_MODES = ['auto', 'tty', 'plain', 'json', 'quiet'] as const;
 
@@ -28,6 +29,7 @@ export const globalOptions = {
   progress: { choices: PROGRESS_MODES, default: 'auto', describe: 'Progress output type' },
   debug: { type: 'boolean', default: false, describe: 'Show stack traces of internal errors (also TUG_DEBUG=1)' },
   'no-wait-lock': { type: 'boolean', describe: 'When another tug command is changing the project, fail at once (exit code 6) instead of waiting' },
+  swarm: { type: 'boolean', describe: 'Run the stack as services of the Docker Swarm DOCKER_HOST manages (also TUG_SWARM=1, or x-tug.mode: swarm in the file)' },
 } as const satisfies Record<string, Options>;
 
 /**
@@ -61,12 +63,17 @@ export function loadOptions(args: GlobalArgs): LoadOptions {
     profiles: args.profile,
     onWarning: printWarning,
     hostCpus: availableParallelism(),
+    swarm: swarmRequested(args),
   };
 }
 
 /** Loads the stack the global options describe. The loader (YAML parser, schema validator) is
  * imported here, on first use, so that --help, --version and usage errors never pay for it. */
-export async function loadStack(args: GlobalArgs): Promise<Project> {
+export async function loadStack(args: GlobalArgs, opts: { localOnly?: string } = {}): Promise<Project> {
+  // Refused before loading when the flag says so; after, when the file does.
+  if (opts.localOnly && swarmRequested(args)) refuseInSwarm(opts.localOnly);
   const { loadProject } = await import('../stack/load.js');
-  return loadProject(loadOptions(args));
+  const project = await loadProject(loadOptions(args));
+  if (opts.localOnly && isSwarm(args, project)) refuseInSwarm(opts.localOnly);
+  return project;
 }

@@ -21,7 +21,7 @@ export const attachCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = 
   builder,
   handler: async (args) => {
     checkIndex(args.index);
-    const project = await loadStack(args);
+    const project = await loadStack(args, { localOnly: 'attach' });
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, [args.service]);
     const engine = await connectEngine();

@@ -31,7 +31,7 @@ export const buildCommand: CommandModule<GlobalArgs, BuildArgs> = {
   describe: 'Build the images of the services that have a build section, tagged <project>-<service> unless they name an image',
   builder,
   handler: async (args) => {
-    const project = await loadStack(args);
+    const project = await loadStack(args, { localOnly: 'build' });
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, args.services);
     const engine = await connectEngine();

@@ -1,6 +1,8 @@
 import type { Argv, CommandModule, Options } from 'yargs';
 import type { Project } from '../../stack/model.js';
 import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
+import { swarmConfigVerb } from '../swarm-verbs.js';
+import { isSwarm } from '../swarm-mode.js';
 
 const LISTS = ['services', 'volumes', 'networks', 'profiles'] as const;
 
@@ -67,6 +69,12 @@ export const configCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = 
   builder,
   handler: async (args) => {
     const project = await loadStack(args);
+    // In swarm mode the file must also translate to services: refusals show here, at their lines.
+    if (isSwarm(args, project) && !args.hash && !LISTS.some((l) => args[l])) {
+      const { translate } = await import('../../run/swarm/config.js');
+      translate(project);
+      if (args.format === 'json' && !args.quiet) return swarmConfigVerb(project);
+    }
     if (args.quiet) return;
     if (args.hash !== undefined) {
       process.stdout.write(await hashes(project, args.hash));

@@ -25,7 +25,7 @@ export const cpCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   builder,
   handler: async (args) => {
     checkIndex(args.index);
-    const project = await loadStack(args);
+    const project = await loadStack(args, { localOnly: 'cp' });
     const engine = await connectEngine();
     const { copy } = await import('../../run/copy.js');
     await copy(engine, project, {

@@ -9,7 +9,7 @@ export const createCommand: CommandModule<GlobalArgs, ConvergeArgs> = {
   describe: 'Create the stack\'s networks, volumes and containers without starting them (up --no-start)',
   builder: convergeBuilder('Services to create, with what they depend on'),
   handler: async (args) => {
-    const project = await loadStack(args);
+    const project = await loadStack(args, { localOnly: 'create' });
     const engine = await connectEngine();
     const { up } = await import('../../run/up.js');
     await mutate(args, project.name, 'create', async (signal, onProgress) => {

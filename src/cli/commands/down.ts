@@ -3,6 +3,8 @@ import { connectEngine } from '../engine.js';
 import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { withCliLock } from '../project-lock.js';
 import { progressFor } from '../run-context.js';
+import { swarmDownVerb } from '../swarm-verbs.js';
+import { isSwarm } from '../swarm-mode.js';
 
 const options = {
   volumes: { alias: 'v', type: 'boolean', describe: 'Also remove named volumes and anonymous volumes' },
@@ -19,6 +21,7 @@ export const downCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   builder,
   handler: async (args) => {
     const project = await loadStack(args);
+    if (isSwarm(args, project)) return swarmDownVerb(args, project.name);
     const engine = await connectEngine();
     const { down } = await import('../../run/down.js');
     const progress = progressFor(args);

@@ -40,7 +40,7 @@ export const eventsCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = 
   describe: 'Print the stack\'s container events as they happen, until interrupted (Ctrl-C ends it with exit code 0)',
   builder,
   handler: async (args) => {
-    const project = await loadStack(args);
+    const project = await loadStack(args, { localOnly: 'events' });
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, args.services);
     const engine = await connectEngine();

@@ -30,7 +30,7 @@ export const execCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
     const cmd = commandOf(args);
     if (cmd.length === 0) throw new UsageError('exec needs a command to run', 'e.g. tug exec web sh');
     checkIndex(args.index);
-    const project = await loadStack(args);
+    const project = await loadStack(args, { localOnly: 'exec' });
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, [args.service]);
     const env = envFlags(args.env);

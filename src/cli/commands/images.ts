@@ -18,7 +18,7 @@ export const imagesCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = 
   describe: 'List the images the stack\'s containers were created from',
   builder,
   handler: async (args) => {
-    const project = await loadStack(args);
+    const project = await loadStack(args, { localOnly: 'images' });
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, args.services);
     const engine = await connectEngine();

@@ -35,7 +35,7 @@ export const killCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   builder,
   handler: async (args) => {
     const killSignal = checkSignal(args.signal ?? 'SIGKILL');
-    const project = await loadStack(args);
+    const project = await loadStack(args, { localOnly: 'kill' });
     const engine = await connectEngine();
     const { kill } = await import('../../run/lifecycle.js');
     await mutate(args, project.name, 'kill', async (signal, onProgress) => {

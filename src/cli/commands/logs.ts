@@ -5,6 +5,8 @@ import { parseDuration } from '../../stack/units.js';
 import { connectEngine } from '../engine.js';
 import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { stdoutColors } from '../run-context.js';
+import { swarmLogsVerb } from '../swarm-verbs.js';
+import { isSwarm } from '../swarm-mode.js';
 
 const options = {
   follow: { type: 'boolean', describe: 'Keep printing, also from containers started meanwhile, until Ctrl-C (exit code 0); -f after the verb' },
@@ -44,17 +46,21 @@ export const logsCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
     const project = await loadStack(args);
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, args.services);
-    const engine = await connectEngine();
-    const { printLogs } = await import('../../run/print-logs.js');
+    const swarm = isSwarm(args, project);
+    if (swarm && until !== undefined) throw new UsageError('--until has no meaning in swarm mode', 'the manager\'s service logs cannot be cut at a time: leave it out');
     // Following is what -f is for, so Ctrl-C is its normal end, not an interruption.
     const ctl = new AbortController();
     const stop = (): void => ctl.abort();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     try {
+      const color = args['no-color'] ? new Chalk({ level: 0 }) : stdoutColors(args);
+      if (swarm) return await swarmLogsVerb(args, project.name, { tail, since, color, signal: ctl.signal });
+      const engine = await connectEngine();
+      const { printLogs } = await import('../../run/print-logs.js');
       await printLogs(engine, project, {
         services: args.services, follow: args.follow, tail, since, until, timestamps: args.timestamps,
-        prefix: !args['no-log-prefix'], color: args['no-color'] ? new Chalk({ level: 0 }) : stdoutColors(args), signal: ctl.signal,
+        prefix: !args['no-log-prefix'], color, signal: ctl.signal,
       });
     } finally {
       process.off('SIGINT', stop);

@@ -11,7 +11,7 @@ export const pauseCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   describe: 'Pause running containers (their processes are frozen, not stopped)',
   builder,
   handler: async (args) => {
-    const project = await loadStack(args);
+    const project = await loadStack(args, { localOnly: 'pause' });
     const engine = await connectEngine();
     const { pause } = await import('../../run/lifecycle.js');
     await mutate(args, project.name, 'pause', async (signal, onProgress) => {

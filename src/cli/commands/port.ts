@@ -25,7 +25,7 @@ export const portCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
       throw new UsageError(`invalid port "${args.private_port}"`, 'give the container port as a number from 1 to 65535, e.g. 80');
     }
     if (!Number.isInteger(args.index) || args.index < 1) throw new UsageError(`invalid --index ${args.index}`, 'replicas are numbered from 1');
-    const project = await loadStack(args);
+    const project = await loadStack(args, { localOnly: 'port' });
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, [args.service]);
     const engine = await connectEngine();

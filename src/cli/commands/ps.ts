@@ -2,6 +2,8 @@ import type { Argv, CommandModule, Options } from 'yargs';
 import type { ContainerSummary } from '../../plan/observed.js';
 import { connectEngine } from '../engine.js';
 import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
+import { swarmPsVerb } from '../swarm-verbs.js';
+import { isSwarm } from '../swarm-mode.js';
 
 const options = {
   all: { alias: 'a', type: 'boolean', describe: 'Include stopped containers' },
@@ -34,6 +36,7 @@ export const psCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   builder,
   handler: async (args) => {
     const project = await loadStack(args);
+    if (isSwarm(args, project)) return swarmPsVerb(args, project.name);
     const engine = await connectEngine();
     const { projectContainers } = await import('../../run/reports.js');
     const list = await projectContainers(engine, project.name, { all: args.all, status: args.status, services: args.services, oneoffs: true });

@@ -18,7 +18,7 @@ export const pullCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   describe: 'Pull the services\' images (not those only built), all at once',
   builder,
   handler: async (args) => {
-    const project = await loadStack(args);
+    const project = await loadStack(args, { localOnly: 'pull' });
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, args.services);
     const engine = await connectEngine();

@@ -2,6 +2,8 @@ import type { Argv, CommandModule, Options } from 'yargs';
 import { connectEngine } from '../engine.js';
 import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { mutate } from '../lifecycle-verb.js';
+import { swarmRestartVerb } from '../swarm-verbs.js';
+import { isSwarm } from '../swarm-mode.js';
 
 const options = {
   'no-deps': { type: 'boolean', describe: 'Restart only the named services, not their restart: true dependents' },
@@ -19,6 +21,7 @@ export const restartCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> =
   builder,
   handler: async (args) => {
     const project = await loadStack(args);
+    if (isSwarm(args, project)) return swarmRestartVerb(args, project.name);
     const engine = await connectEngine();
     const { restart } = await import('../../run/lifecycle.js');
     const noDeps = args['no-deps'] === true;

@@ -31,7 +31,7 @@ export const rmCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   describe: 'Remove stopped containers (asks first; -f does not)',
   builder,
   handler: async (args) => {
-    const project = await loadStack(args);
+    const project = await loadStack(args, { localOnly: 'rm' });
     const engine = await connectEngine();
     const { planRm, rm } = await import('../../run/lifecycle.js');
     const plan = await planRm(engine, project, { services: args.services, stop: args.stop });

@@ -35,7 +35,7 @@ export const runCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   describe: 'Run a one-off container of a service, once its dependencies are ready; exits with its exit code',
   builder,
   handler: async (args) => {
-    const project = await loadStack(args);
+    const project = await loadStack(args, { localOnly: 'run' });
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, [args.service]);
     const oneoffs = await import('../../run/oneoff.js');

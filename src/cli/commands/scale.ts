@@ -4,6 +4,8 @@ import { connectEngine } from '../engine.js';
 import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { mutate } from '../lifecycle-verb.js';
 import { tugVersion } from '../version.js';
+import { swarmScaleVerb } from '../swarm-verbs.js';
+import { isSwarm } from '../swarm-mode.js';
 
 const options = {
   'no-deps': { type: 'boolean', describe: 'Do not start the services the scaled ones depend on' },
@@ -40,6 +42,7 @@ export const scaleCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   handler: async (args) => {
     const scale = parseReplicas(args.replicas);
     const project = await loadStack(args);
+    if (isSwarm(args, project)) return swarmScaleVerb(args, project.name, scale);
     const { checkScale } = await import('../../plan/lifecycle.js');
     // Before the engine is even contacted: a refusal must not depend on it.
     checkScale(project, scale);

@@ -11,7 +11,7 @@ export const startCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   describe: 'Start existing containers, each once its dependencies are ready (tug up creates them)',
   builder,
   handler: async (args) => {
-    const project = await loadStack(args);
+    const project = await loadStack(args, { localOnly: 'start' });
     const engine = await connectEngine();
     const { start } = await import('../../run/lifecycle.js');
     await mutate(args, project.name, 'start', async (signal, onProgress) => {

@@ -25,7 +25,7 @@ export const statsCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   describe: 'Show the CPU, memory, network and disk use of the stack\'s containers, live (Ctrl-C ends)',
   builder,
   handler: async (args) => {
-    const project = await loadStack(args);
+    const project = await loadStack(args, { localOnly: 'stats' });
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, args.services);
     const engine = await connectEngine();

@@ -17,7 +17,7 @@ export const stopCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   describe: 'Stop running containers without removing them, dependents before their dependencies',
   builder,
   handler: async (args) => {
-    const project = await loadStack(args);
+    const project = await loadStack(args, { localOnly: 'stop' });
     const engine = await connectEngine();
     const { stop } = await import('../../run/lifecycle.js');
     await mutate(args, project.name, 'stop', async (signal, onProgress) => {

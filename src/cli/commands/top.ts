@@ -17,7 +17,7 @@ export const topCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   describe: 'Show the processes running in the stack\'s containers, a table per container',
   builder,
   handler: async (args) => {
-    const project = await loadStack(args);
+    const project = await loadStack(args, { localOnly: 'top' });
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, args.services);
     const engine = await connectEngine();

@@ -11,7 +11,7 @@ export const unpauseCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> =
   describe: 'Unpause paused containers',
   builder,
   handler: async (args) => {
-    const project = await loadStack(args);
+    const project = await loadStack(args, { localOnly: 'unpause' });
     const engine = await connectEngine();
     const { unpause } = await import('../../run/lifecycle.js');
     await mutate(args, project.name, 'unpause', async (signal, onProgress) => {

@@ -6,6 +6,8 @@ import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { withCliLock } from '../project-lock.js';
 import { progressFor, interruptible, stdoutColors } from '../run-context.js';
 import { tugVersion } from '../version.js';
+import { swarmUpVerb } from '../swarm-verbs.js';
+import { isSwarm } from '../swarm-mode.js';
 
 /** What the convergence flags ask of run/up. */
 export function convergeRequest(args: ConvergeArgs) {
@@ -67,6 +69,7 @@ const upOptions = {
   ...convergeOptions,
   'abort-on-container-exit': { type: 'boolean', describe: 'Stop the stack when any container exits, and exit with its code' },
   'exit-code-from': { type: 'string', requiresArg: true, describe: 'Exit with this service\'s exit code (implies --abort-on-container-exit)' },
+  registry: { type: 'string', requiresArg: true, describe: 'Swarm mode: the registry (HOST:PORT) every node pulls from; tug pushes the images it builds or only has locally there' },
 } as const satisfies Record<string, Options>;
 
 const builder = (y: Argv<GlobalArgs>) =>
@@ -87,6 +90,8 @@ export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
   builder,
   handler: async (args) => {
     const project = await loadStack(args);
+    if (isSwarm(args, project)) return swarmUpVerb(args, project);
+    if (args.registry !== undefined) throw new UsageError('--registry is for swarm mode', 'add --swarm (or x-tug.mode: swarm), or leave --registry out');
     const engine = await connectEngine();
     const { up } = await import('../../run/up.js');
     const from = args['exit-code-from'];

@@ -11,7 +11,7 @@ export const waitCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   describe: 'Block until the services\' containers stop; the exit code is that of the first one (first service named, lowest replica)',
   builder,
   handler: async (args) => {
-    const project = await loadStack(args);
+    const project = await loadStack(args, { localOnly: 'wait' });
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, args.services);
     const engine = await connectEngine();

@@ -159,11 +159,10 @@ class DeployRun {
   }
 
   private async deploy(s: ServiceStep): Promise<Deployed> {
+    // An unchanged service is left as it runs: nothing of it waits for its dependencies.
+    if (s.action === 'unchanged') return this.settled(s.id);
     await Promise.all(s.gate.map((g) => this.gate(s.service, g)));
     this.signal.throwIfAborted();
-    if (s.action === 'unchanged') {
-      return this.settled(s.id);
-    }
     const spec = bindObjectIds(s.spec, this.ids);
     if (s.action === 'create') {
       const id = await step(this.emit, { resource: 'service', name: s.name, service: s.service, action: 'create' }, async () => {

@@ -23,7 +23,8 @@ export async function swarmPs(engine: Engine, project: string, opts: SwarmPsOpti
   ]);
   const wanted = opts.services?.length ? new Set(opts.services.map((s) => `${project}_${s}`)) : undefined;
   const names = Object.fromEntries(services.map((s) => [s.ID, s.Spec.Name]));
-  const rows = describeTasks(tasks.filter((t) => !wanted || wanted.has(names[t.ServiceID] ?? '')), {
+  // A task outlives its service for a while after a down: it is no longer the stack's.
+  const rows = describeTasks(tasks.filter((t) => names[t.ServiceID] !== undefined && (!wanted || wanted.has(names[t.ServiceID]!))), {
     services: names, nodes: Object.fromEntries(nodes.map((n) => [n.ID, n.Description.Hostname])), now: new Date(),
   });
   return opts.all ? rows : rows.filter((r) => !r.history);
