@@ -11,12 +11,13 @@ import { cpus } from 'node:os';
 import healthChain from './cases/health-chain.mjs';
 import independent from './cases/independent.mjs';
 import plan from './cases/plan.mjs';
+import swarm from './cases/swarm.mjs';
 import {
   cleanupAll, cleanupOnSignals, engineReady, ensureCompose, note, noteCount, part, run, snapshotBuild, startWork, sweepStale, TUG,
 } from './harness.mjs';
 
 /** In the order they run: a later case may read an earlier one's result. */
-const CASES = [independent, healthChain, plan];
+const CASES = [independent, healthChain, plan, swarm];
 
 const USAGE = `usage: node bench/run.mjs [--runs N] [--only CASE,...] [--no-compose] [--list]
 
