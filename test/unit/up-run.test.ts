@@ -145,6 +145,75 @@ describe('UpRun: a replacement that cannot be made gives the old container its n
   });
 });
 
+describe('UpRun: replacements left beside the old container when up does not get to start them', () => {
+  const v = (n: string, scale = 1) => project([svc('web', { environment: { V: n }, scale })]);
+
+  // The engine made the container but its answer was lost: the name cannot be given back
+  // (the replacement holds it). up still reports the create's failure, not the rename's 409.
+  it('a create whose answer is lost: up reports it, the old one runs aside, the next up converges', async () => {
+    const fake = engine({ images: ['busybox'] });
+    await up(fake, v('1'));
+    const old = fake.container('p-web-1')!;
+    const lost = apiError(500, 'connection reset');
+    fake.failNext('containers.create', lost, { after: true });
+
+    await expect(up(fake, v('2'))).rejects.toBe(lost);
+
+    expect(fake.callsTo('containers.rename').at(-1)!.args[1]).toBe('p-web-1');
+    expect(aside(fake)).toEqual([`${old.id.slice(0, 12)}_p-web-1`]);
+    expect(fake.container(old.id)).toMatchObject({ state: 'running' });
+    expect(fake.container('p-web-1')).toMatchObject({ state: 'created' });
+
+    await up(fake, v('2'));
+    expect(fake.containerNames()).toEqual(['p-web-1']);
+    expect(fake.container('p-web-1')).toMatchObject({ state: 'running' });
+    expect(fake.container('p-web-1')!.config.Env).toContain('V=2');
+  });
+
+  // Each replica is replaced on its own: replica 1's failure gives it its name back, but
+  // replica 2's replacement was made and up fails before it may start, so its old container
+  // stays aside, running (as after an interruption). The next up keeps the newest of the two.
+  it('one replica of two fails to be replaced: it is named back; the other\'s old container runs aside until the next up', async () => {
+    const fake = engine({ images: ['busybox'] });
+    await up(fake, v('1', 2));
+    const [one, two] = ['p-web-1', 'p-web-2'].map((n) => fake.container(n)!);
+    fake.failNext('containers.create', apiError(500, 'no space left on device'), { when: ({ args }) => args[0] === 'p-web-1' });
+
+    await expect(up(fake, v('2', 2))).rejects.toThrow('no space left on device');
+
+    expect(fake.container('p-web-1')).toMatchObject({ id: one!.id, state: 'running' });
+    expect(aside(fake)).toEqual([`${two!.id.slice(0, 12)}_p-web-2`]);
+    expect(fake.container(two!.id)).toMatchObject({ state: 'running' });
+    expect(fake.container('p-web-2')).toMatchObject({ state: 'created' });
+    expect(fake.callsTo('containers.stop')).toEqual([]);
+
+    await up(fake, v('2', 2));
+    expect(fake.containerNames()).toEqual(['p-web-1', 'p-web-2']);
+    for (const n of ['p-web-1', 'p-web-2']) {
+      expect(fake.container(n)).toMatchObject({ state: 'running' });
+      expect(fake.container(n)!.config.Env).toContain('V=2');
+    }
+  });
+
+  // BUG (src/run/up.ts, UpRun.run/startService): the old container of a `recreate` is only
+  // removed in startService, which `--no-start` (and `tug create`) never runs. The replaced
+  // container is left running under `<id12>_p-web-1` (holding its ports and resources) beside
+  // its created replacement until the next up. Compose's `create` / `up --no-start` stops and
+  // removes the replaced container, leaving only the replacement (created).
+  it.fails('--no-start replaces a changed container: the old one is removed, the replacement left created', async () => {
+    const fake = engine({ images: ['busybox'] });
+    await up(fake, v('1'));
+    const old = fake.container('p-web-1')!;
+
+    await up(fake, v('2'), { noStart: true });
+
+    expect(fake.container('p-web-1')).toMatchObject({ state: 'created' });
+    expect(fake.container('p-web-1')!.config.Env).toContain('V=2');
+    expect(aside(fake)).toEqual([]);
+    expect(fake.container(old.id)).toBeUndefined();
+  });
+});
+
 describe('UpRun: interruption', () => {
   it('abort while a gate waits: rejects with the reason, stops what it started (dependents first), keeps what it only created', async () => {
     const fake = engine({ images: ['busybox'] });
