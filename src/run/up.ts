@@ -144,6 +144,9 @@ class UpRun {
     const services = plan.services.map((s) => s.service);
     for (const name of services) this.created.set(name, this.createService(name));
     if (!this.opts.noStart) for (const name of services) this.started.set(name, this.startService(name));
+    // Nothing will start the replacements, so nothing would retire what they replace: it goes
+    // now (as in Compose's create), instead of running on aside with the service's ports.
+    else for (const name of services) this.started.set(name, this.retireReplaced(name));
     await settleAll([...this.created.values(), ...this.started.values()]);
     if (this.opts.wait && !this.opts.noStart) await this.waitAll(services);
     const containers: UpResult['containers'] = {};
@@ -219,6 +222,12 @@ class UpRun {
       this.watch.markStarted(c.id);
       if (svc.healthcheck && !svc.healthcheck.disable) this.watch.expectHealth(c.id);
     }));
+  }
+
+  private async retireReplaced(name: string): Promise<void> {
+    await this.created.get(name);
+    const plan = this.plan.services.find((s) => s.service === name)!;
+    await Promise.all(plan.replicas.map((r) => (r.kind === 'recreate' ? this.removeContainer(r.container, 'replaced') : undefined)));
   }
 
   /** Waits until every dependency of `name` meets its condition; fails fast when one cannot. */
