@@ -5,6 +5,7 @@
  * is seeded once by inspect, after subscribing, so no transition falls in between.
  */
 import type { ContainerDetails, Engine, EngineEvent, HealthState } from '../engine/engine.js';
+import { abortable } from '../util/abortable.js';
 import { containerEvents } from './observe.js';
 
 export interface Observation {
@@ -115,28 +116,15 @@ export class ContainerWatch {
           return o.running && (o.health === 'none' || o.health === 'healthy');
       }
     };
-    return new Promise<void>((resolve, reject) => {
-      if (this.closed) return reject(new Error('watch closed'));
-      const now = check(this.get(id));
-      if (now === true) return resolve();
-      if (now instanceof ConditionFailed) return reject(now);
-      const waiter: Waiter = { id, check, resolve, reject };
-      const onAbort = () => {
-        this.waiters.delete(waiter);
-        reject(signal!.reason ?? new Error('aborted'));
-      };
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      waiter.resolve = () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      waiter.reject = (e) => {
-        signal?.removeEventListener('abort', onAbort);
-        reject(e);
-      };
-      this.waiters.add(waiter);
-    });
+    if (this.closed) return Promise.reject(new Error('watch closed'));
+    const now = check(this.get(id));
+    if (now === true) return Promise.resolve();
+    if (now instanceof ConditionFailed) return Promise.reject(now);
+    let w: Waiter | undefined;
+    return abortable(signal, (p) => {
+      w = { id, check, ...p };
+      this.waiters.add(w);
+    }, () => w && this.waiters.delete(w));
   }
 
   private get(id: string): Observation {

@@ -41,13 +41,7 @@ export function networkSpec(project: Project, key: string, opts: ResourceSpecOpt
     Attachable: n.attachable,
     EnableIPv4: enableIPv4,
     EnableIPv6: n.enable_ipv6,
-    Labels: {
-      ...n.labels,
-      [LABEL.project]: project.name,
-      [LABEL.network]: key,
-      ...(opts.version !== undefined ? { [LABEL.version]: opts.version } : {}),
-      [LABEL.managedBy]: 'tug',
-    },
+    Labels: resourceLabels(project, 'network', key, n.labels, opts),
   });
 }
 
@@ -59,12 +53,17 @@ export function volumeSpec(project: Project, key: string, opts: ResourceSpecOpti
     Name: v.name,
     Driver: v.driver,
     DriverOpts: v.driver_opts,
-    Labels: {
-      ...v.labels,
-      [LABEL.project]: project.name,
-      [LABEL.volume]: key,
-      ...(opts.version !== undefined ? { [LABEL.version]: opts.version } : {}),
-      [LABEL.managedBy]: 'tug',
-    },
+    Labels: resourceLabels(project, 'volume', key, v.labels, opts),
   });
+}
+
+/** The user's labels, then the ones that say whose the network or volume is. */
+function resourceLabels(project: Project, kind: 'network' | 'volume', key: string, own: Record<string, string> | undefined, opts: ResourceSpecOptions): Record<string, string> {
+  return {
+    ...own,
+    [LABEL.project]: project.name,
+    [LABEL[kind]]: key,
+    ...(opts.version !== undefined ? { [LABEL.version]: opts.version } : {}),
+    [LABEL.managedBy]: 'tug',
+  };
 }

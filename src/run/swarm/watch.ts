@@ -8,6 +8,7 @@ import type { Service, Task } from '../../engine/api/swarm.js';
 import type { Engine } from '../../engine/engine.js';
 import { STACK_LABEL } from '../../labels.js';
 import { taskConvergence, type Convergence, type Want } from '../../swarm/index.js';
+import { abortable } from '../../util/abortable.js';
 
 /** Between two listings; an event wakes the watch sooner. */
 const INTERVAL_MS = 250;
@@ -69,25 +70,14 @@ export class TaskWatch {
   /** Resolves once the service's tasks meet `want`; rejects with TaskFailed when they cannot. */
   waitFor(serviceId: string, name: string, want: Want, signal?: AbortSignal): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      const w: Waiter = { serviceId, want, name, resolve, reject };
-      const onAbort = () => {
-        this.waiters.delete(w);
-        reject(signal!.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      w.resolve = () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      w.reject = (e) => {
-        signal?.removeEventListener('abort', onAbort);
-        reject(e);
-      };
+    let w: Waiter | undefined;
+    const waiting = abortable(signal, (p) => {
+      w = { serviceId, want, name, ...p };
       this.waiters.add(w);
       this.check(w);
-      this.poke();
-    });
+    }, () => w && this.waiters.delete(w));
+    this.poke();
+    return waiting;
   }
 
   private check(w: Waiter): void {
