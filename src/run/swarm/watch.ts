@@ -11,7 +11,7 @@ import { taskConvergence, type Convergence, type Want } from '../../swarm/index.
 import { abortable } from '../../util/abortable.js';
 
 /** Between two listings; an event wakes the watch sooner. */
-const INTERVAL_MS = 250;
+const INTERVAL_MS = 100;
 
 export class TaskFailed extends Error {
   constructor(readonly service: string, readonly convergence: Extract<Convergence, { state: 'failed' }>) {
