@@ -8,16 +8,9 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Engine } from './engine.js';
+import { DEFAULT_SOCKET, type EngineTarget } from './target.js';
 
-/** Where a local Docker Engine listens when DOCKER_HOST does not say otherwise. */
-export const DEFAULT_SOCKET = '/var/run/docker.sock';
-
-export interface EngineTarget {
-  /** `unix:///var/run/docker.sock`, `tcp://host:2376`, `ssh://user@host`... */
-  host: string;
-  /** Where the choice came from, so that "cannot reach" errors say what to change. */
-  source: 'option' | 'env' | 'default';
-}
+export { DEFAULT_SOCKET, type EngineTarget } from './target.js';
 
 export function resolveHost(opts: { host?: string } = {}, env: Record<string, string | undefined> = process.env): EngineTarget {
   if (opts.host) return { host: opts.host, source: 'option' };

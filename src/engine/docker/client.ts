@@ -15,7 +15,7 @@ import { EngineApiError } from '../api-error.js';
 import { wrapError } from './errors.js';
 import { readApiVersion } from './map.js';
 import { compareApi } from '../api-version.js';
-import { DEFAULT_SOCKET, type EngineTarget } from '../connect.js';
+import { DEFAULT_SOCKET, type EngineTarget } from '../target.js';
 
 /** The newest API tug is written against; newer engines are spoken to at this level. */
 export const MAX_API = '1.47';

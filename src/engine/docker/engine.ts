@@ -2,7 +2,7 @@
  * The engine seam over the Docker Engine API, through dockerode. This folder is the only
  * code that imports dockerode: everything above it speaks tug's types and TugErrors.
  */
-import type { EngineTarget } from '../connect.js';
+import type { EngineTarget } from '../target.js';
 import type { Engine } from '../engine.js';
 import type { EngineInfo } from '../types.js';
 import { DockerClient } from './client.js';
