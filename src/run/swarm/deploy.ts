@@ -10,7 +10,7 @@
 import type { Service, ServiceSpec, TaskSpec } from '../../engine/api/swarm.js';
 import { EngineApiError } from '../../engine/api-error.js';
 import type { Engine } from '../../engine/engine.js';
-import { ExitCode, ServiceFailedError, TugError } from '../../errors.js';
+import { ExitCode, formatLocation, ServiceFailedError, TugError } from '../../errors.js';
 import { STACK_LABEL } from '../../labels.js';
 import type { Project } from '../../stack/model.js';
 import { bindObjectIds, desiredStack, planDeploy, wantOf, type DeployPlan, type Gate, type ServiceStep } from '../../swarm/index.js';
@@ -61,7 +61,8 @@ export async function swarmUp(engine: Engine, project: Project, opts: SwarmUpOpt
   const images = await provideImages(engine, project, sources, emit, signal);
   const config = translate(project, { apiVersion: manager.apiVersion, images });
   for (const w of config.warnings) {
-    emit({ resource: 'service', name: w.path ?? project.name, action: 'create', state: 'warning', time: Date.now(), message: w.message });
+    const where = formatLocation(w.location);
+    emit({ resource: 'service', name: w.path ?? project.name, action: 'create', state: 'warning', time: Date.now(), message: where ? `${where}: ${w.message}` : w.message });
   }
   const namespace = [`${STACK_LABEL.namespace}=${project.name}`];
   const watch = await TaskWatch.open(engine, project.name, signal);
