@@ -42,7 +42,7 @@ services:
         parallelism: 1
 configs:
   app:
-    content: "conf-v${Math.min(v.version, 2)}"
+    content: "conf-v${Math.min(v.version, 3)}"
 secrets:
   token:
     file: ./token.txt
@@ -70,7 +70,7 @@ setupOnce(async () => {
 
 afterAll(async () => {
   try {
-    await cleanupStacks([U, R]);
+    await cleanupStacks([U, R, RB]);
     await removeDir(dir);
     for (const d of dirs) await removeDir(d);
   } finally {
@@ -79,7 +79,7 @@ afterAll(async () => {
 }, 120_000);
 
 describe('swarm update', () => {
-  it('rolls a changed env, config and secret out start-first, onto new content-named objects, and removes the old ones', async () => {
+  it('rolls a changed env, config and secret out start-first, onto new content-named objects, keeping the old ones to roll back to', async () => {
     const svc1 = await inspectService(`${U}_api`);
     expect(svc1.Spec.UpdateConfig.Order).toBe('start-first');
     const v1Config = hashed(`${U}_app`, 'conf-v1');
@@ -103,12 +103,11 @@ describe('swarm update', () => {
     expect(svc2.Spec.TaskTemplate.ContainerSpec.Env).toContain('VERSION=2');
     expect(svc2.Spec.TaskTemplate.ContainerSpec.Configs.map((c: Json) => c.ConfigName)).toEqual([v2Config]);
     expect(svc2.Spec.TaskTemplate.ContainerSpec.Secrets.map((s: Json) => s.SecretName)).toEqual([v2Secret]);
-    // The old objects are removed once the rollout is done (the manager lets go of them as
-    // soon as no service spec names them): only the new ones are left.
-    expect(await labelled('config', U)).toEqual([v2Config]);
-    expect(await labelled('secret', U)).toEqual([v2Secret]);
-    expect(r.stderr).toMatch(new RegExp(`config ${v1Config} removed`));
-    expect(r.stderr).toMatch(new RegExp(`secret ${v1Secret} removed`));
+    // The old objects stay while the service can roll back to them (its PreviousSpec names them).
+    expect(svc2.PreviousSpec.TaskTemplate.ContainerSpec.Configs.map((c: Json) => c.ConfigName)).toEqual([v1Config]);
+    expect((await labelled('config', U)).sort()).toEqual([v1Config, v2Config].sort());
+    expect((await labelled('secret', U)).sort()).toEqual([v1Secret, v2Secret].sort());
+    expect(r.stderr).not.toMatch(/ removed/);
 
     // --wait returned: two new tasks run, with the new environment and files.
     const names = await nodeNames();
@@ -140,8 +139,23 @@ describe('swarm update', () => {
     }
   }, 120_000);
 
+  it('removes the objects of two deploys ago once no spec or rollback spec names them', async () => {
+    await writeStack(stack({ version: 3 }), dir);
+    await writeFile(join(dir!, 'token.txt'), 'tok-3');
+    const r = await stug(UP, dir!);
+    expect(r.code, said(r)).toBe(0);
+    const [c1, c2, c3] = [1, 2, 3].map((i) => hashed(`${U}_app`, `conf-v${i}`));
+    const [s1, s2, s3] = [1, 2, 3].map((i) => hashed(`${U}_token`, `tok-${i}`));
+    expect((await labelled('config', U)).sort()).toEqual([c2, c3].sort());
+    expect((await labelled('secret', U)).sort()).toEqual([s2, s3].sort());
+    expect(r.stderr).toMatch(new RegExp(`config ${c1} removed`));
+    expect(r.stderr).toMatch(new RegExp(`secret ${s1} removed`));
+    const live = running(await tasksOf(`${U}_api`));
+    expect(live.map((t) => envOf(t).find((e) => e.startsWith('VERSION=')))).toEqual(['VERSION=3', 'VERSION=3']);
+  }, 90_000);
+
   it('reports a failing update (exit 5, the task error and its node) quickly, and start-first leaves the old tasks running', async () => {
-    await writeStack(stack({ version: 3, command: '["sh", "-c", "echo boom; exit 1"]' }), dir);
+    await writeStack(stack({ version: 4, command: '["sh", "-c", "echo boom; exit 1"]' }), dir);
     const r = await stug(UP, dir!);
     console.log(`[swarm] failing update reported after ${r.ms} ms (--wait-timeout 60)`);
     expect(r.code, said(r)).toBe(5);
@@ -155,7 +169,48 @@ describe('swarm update', () => {
     expect(svc.UpdateStatus?.State).toBe('paused');
     // The tasks of the last good spec still run.
     const live = running(await tasksOf(`${U}_api`));
-    expect(live.map((t) => envOf(t).find((e) => e.startsWith('VERSION=')))).toEqual(['VERSION=2', 'VERSION=2']);
+    expect(live.map((t) => envOf(t).find((e) => e.startsWith('VERSION=')))).toEqual(['VERSION=3', 'VERSION=3']);
+  }, 90_000);
+});
+
+const RB = uniqueProject('swrollback');
+const rollbackStack = (conf: string, command: string) => `
+name: ${RB}
+services:
+  api:
+    image: ${SWARM_IMAGE}
+    init: true
+    command: ["sh", "-c", "${command}"]
+    configs: [app]
+    deploy:
+      update_config:
+        order: start-first
+        failure_action: rollback
+        monitor: 2s
+configs:
+  app:
+    content: "${conf}"
+`;
+
+describe('swarm rollback', () => {
+  it('keeps the objects a service can roll back to: after an automatic rollback its configs all exist and it can be updated again', async () => {
+    const d = await writeStack(rollbackStack('rb-1', 'exec sleep 600'));
+    dirs.push(d);
+    let r = await stug(['--swarm', 'up', '--wait', '--registry', REGISTRY], d);
+    expect(r.code, said(r)).toBe(0);
+    // A broken update with new config content, not waited for: the manager rolls it back by itself.
+    await writeStack(rollbackStack('rb-2', 'exit 1'), d);
+    r = await stug(['--swarm', 'up', '--registry', REGISTRY, '--progress', 'plain'], d);
+    expect(r.code, said(r)).toBe(0);
+    const svc = await until('the update rolled back', async () => {
+      const s = await inspectService(`${RB}_api`);
+      return s.UpdateStatus?.State === 'rollback_completed' ? s : undefined;
+    }, 60_000, 500);
+    const names: string[] = svc.Spec.TaskTemplate.ContainerSpec.Configs.map((c: Json) => c.ConfigName);
+    expect(names).toEqual([hashed(`${RB}_app`, 'rb-1')]);
+    for (const n of names) expect((await sdocker(['config', 'inspect', n], { allowFail: true })).code, `config ${n} of the rolled-back spec`).toBe(0);
+    const force = await sdocker(['service', 'update', '--force', '--detach', `${RB}_api`], { allowFail: true });
+    expect(force.code, force.stderr).toBe(0);
   }, 90_000);
 });
 
