@@ -20,7 +20,7 @@ export { networkSpecs, type StackNetworks } from './network.js';
 export { type ObjectIds, type StackObjects, bindObjectIds, contentHash, fileObjects, versionedName } from './objects.js';
 export {
   type DeployPlan, type DesiredStack, type Gate, type ObservedObject, type ObservedStack, type PlanOptions, type RemoveStep,
-  type ServiceStep, planDeploy,
+  type ServiceStep, planDeploy, referencedBy,
 } from './plan.js';
 export { type ServiceSpecOptions, type ServiceSpecResult, serviceName, serviceSpec } from './service-spec.js';
 export {

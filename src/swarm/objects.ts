@@ -4,7 +4,8 @@
  *
  * The manager refuses to change a secret's or config's data, and refuses to remove one a service
  * uses. So each object's name carries a prefix of its data's hash: changed data is a new object
- * that the updated service rolls onto, and the old one is removed once nothing uses it.
+ * that the updated service rolls onto, and the old one is removed once nothing uses it (nor can
+ * roll back to it: a PreviousSpec naming it keeps it until the deploy after).
  */
 import { createHash } from 'node:crypto';
 import { isAbsolute, resolve as resolvePath } from 'node:path';

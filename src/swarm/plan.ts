@@ -59,7 +59,10 @@ export interface DeployPlan {
   /** Services in the namespace that the project no longer has (removed only with removeOrphans). */
   orphans: RemoveStep[];
   removeServices: RemoveStep[];
-  /** Objects no service will use once the deploy is done: remove them after it converges. */
+  /**
+   * Objects no service will use once the deploy is done: remove them after it converges, except
+   * those a service can still roll back to (`referencedBy` its PreviousSpec, read after the deploy).
+   */
   removeAfter: { secrets: RemoveStep[]; configs: RemoveStep[] };
   /** Things a person should know that do not stop the deploy. */
   notes: string[];
@@ -124,6 +127,24 @@ export function planDeploy(desired: DesiredStack, observed: ObservedStack, opts:
   plan.removeAfter.secrets = observed.secrets.filter((o) => !used.secrets.has(o.Spec.Name)).map((o) => ({ id: o.ID, name: o.Spec.Name }));
   plan.removeAfter.configs = observed.configs.filter((o) => !used.configs.has(o.Spec.Name)).map((o) => ({ id: o.ID, name: o.Spec.Name }));
   return plan;
+}
+
+/**
+ * Engine names of the secrets and configs the services reference, in their spec and in the
+ * spec they would roll back to. The manager lets an object go once no current spec names it,
+ * so one removed while a PreviousSpec still names it breaks the rollback (automatic, with
+ * `failure_action: rollback`, or `docker service rollback`) and every later update of the service.
+ */
+export function referencedBy(services: readonly { Spec: ServiceSpec; PreviousSpec?: ServiceSpec }[]): { secrets: Set<string>; configs: Set<string> } {
+  const out = { secrets: new Set<string>(), configs: new Set<string>() };
+  for (const s of services) {
+    for (const spec of [s.Spec, s.PreviousSpec]) {
+      const c = spec?.TaskTemplate?.ContainerSpec;
+      for (const r of c?.Secrets ?? []) out.secrets.add(r.SecretName);
+      for (const r of c?.Configs ?? []) out.configs.add(r.ConfigName);
+    }
+  }
+  return out;
 }
 
 /** Objects to create: those the manager lacks by name. Same name means same data, as the name carries its hash. */

@@ -322,13 +322,14 @@ export interface CliResult {
   ms: number;
 }
 
-/** Runs `node bin/tug.js ...` in `cwd` without blocking this process (event recorders keep reading). */
-export function tug(args: string[], cwd: string, opts: { timeoutMs?: number } = {}): Promise<CliResult> {
+/** Runs `node bin/tug.js ...` in `cwd` without blocking this process (event recorders keep reading); `env` is added to cliEnv(). */
+export function tug(args: string[], cwd: string, opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd,
-      env: cliEnv(),
+      // `env` adds to (or overrides) the test environment, e.g. DOCKER_HOST for another engine.
+      env: { ...cliEnv(), ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { type ServiceSpec } from '../../src/engine/api/swarm.js';
 import {
-  type DesiredStack, type ObservedStack, STACK_LABEL, desiredStack, planDeploy, swarmConfig,
+  type DesiredStack, type ObservedStack, STACK_LABEL, desiredStack, planDeploy, referencedBy, swarmConfig,
 } from '../../src/swarm/index.js';
 import { loadYaml, readFile } from '../swarm-support.js';
 
@@ -150,5 +150,22 @@ describe('planDeploy', () => {
     const observed = observedFrom(d);
     observed.networks = observed.networks.filter((n) => n.Name !== 'shop_back');
     expect(planDeploy(d, observed).networks.create.map((n) => n.Name)).toEqual(['shop_back']);
+  });
+});
+
+describe('referencedBy', () => {
+  const file = { Name: '/x', UID: '0', GID: '0', Mode: 0o444 };
+  const spec = (secret: string, config: string): ServiceSpec => ({
+    Name: 'shop_web', Labels: {}, Mode: { Replicated: { Replicas: 1 } },
+    TaskTemplate: { ContainerSpec: { Image: 'web', Secrets: [{ File: file, SecretID: 's', SecretName: secret }], Configs: [{ File: file, ConfigID: 'c', ConfigName: config }] } },
+  });
+
+  it('names the objects of the current spec and of the spec a service can roll back to', () => {
+    const held = referencedBy([
+      { Spec: spec('shop_token-2', 'shop_conf-2'), PreviousSpec: spec('shop_token-1', 'shop_conf-1') },
+      { Spec: { Name: 'shop_db', Labels: {}, Mode: {}, TaskTemplate: { ContainerSpec: { Image: 'db' } } } },
+    ]);
+    expect([...held.secrets].sort()).toEqual(['shop_token-1', 'shop_token-2']);
+    expect([...held.configs].sort()).toEqual(['shop_conf-1', 'shop_conf-2']);
   });
 });

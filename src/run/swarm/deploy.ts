@@ -13,7 +13,7 @@ import type { Engine } from '../../engine/engine.js';
 import { ExitCode, formatLocation, ServiceFailedError, TugError } from '../../errors.js';
 import { STACK_LABEL } from '../../labels.js';
 import type { Project } from '../../stack/model.js';
-import { bindObjectIds, desiredStack, planDeploy, wantOf, type DeployPlan, type Gate, type ServiceStep } from '../../swarm/index.js';
+import { bindObjectIds, desiredStack, planDeploy, referencedBy, wantOf, type DeployPlan, type Gate, type ServiceStep } from '../../swarm/index.js';
 import { settleAll } from '../gates.js';
 import { step, type ProgressListener } from '../progress.js';
 import { translate } from './config.js';
@@ -93,7 +93,7 @@ export async function swarmUp(engine: Engine, project: Project, opts: SwarmUpOpt
     }
     await settleAll(plan.removeServices.map((o) => step(emit, { resource: 'service', name: o.name, action: 'remove' }, () => engine.services.remove(o.id))));
     if (opts.wait) await run.converge(plan.services.map((s) => s.service), deployed, opts.waitTimeoutSeconds);
-    await removeUnused(engine, plan, emit);
+    await removeUnused(engine, plan, namespace, emit);
     const unchanged = plan.services.every((s) => s.action === 'unchanged') && plan.networks.create.length + plan.secrets.create.length
       + plan.configs.create.length + plan.removeServices.length === 0;
     return { plan, services: Object.fromEntries([...deployed].map(([name, d]) => [name, d.id])), unchanged };
@@ -122,9 +122,16 @@ async function objectIds(engine: Engine, namespace: string[]): Promise<{ secrets
   };
 }
 
-/** Secrets and configs of earlier deploys that no service uses any more; one still in use stays for a later deploy. */
-async function removeUnused(engine: Engine, plan: DeployPlan, emit: ProgressListener): Promise<void> {
+/**
+ * Secrets and configs of earlier deploys that no service uses any more; one still in use stays
+ * for a later deploy. So does one a service can roll back to (its PreviousSpec names it), read
+ * from the manager now: the deploy just made the replaced spec the one to roll back to.
+ */
+async function removeUnused(engine: Engine, plan: DeployPlan, namespace: string[], emit: ProgressListener): Promise<void> {
+  if (plan.removeAfter.secrets.length + plan.removeAfter.configs.length === 0) return;
+  const held = referencedBy(await engine.services.list({ labels: namespace }));
   const gone = async (kind: 'secret' | 'config', id: string, name: string) => {
+    if ((kind === 'secret' ? held.secrets : held.configs).has(name)) return;
     try {
       await (kind === 'secret' ? engine.secrets.remove(id) : engine.configs.remove(id));
       emit({ resource: kind, name, action: 'remove', state: 'done', time: Date.now() });
