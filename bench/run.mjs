@@ -90,7 +90,7 @@ async function main() {
   if (engine) await sweepStale();
 
   if (engineCases.length && !engine) {
-    note(`no Docker engine with busybox:latest (try \`bash /work/shared/engine/engine-up.sh\`): ${partsAre(engineCases)} skipped`);
+    note(`no Docker engine with busybox:latest (try \`bash ../shared/engine/engine-up.sh\`): ${partsAre(engineCases)} skipped`);
   }
   const ctx = { runs: OPTS.runs, composeVersion, results: {} };
   for (const c of selected) {

@@ -31,6 +31,16 @@ export interface Want {
   jobIteration?: number;
   /** Service.UpdateStatus: a paused or rolled back update is a failure. */
   updateStatus?: UpdateStatus;
+  /**
+   * Only an update started at or after this instant (the service's UpdatedAt after this
+   * deploy's call) is this deploy's: an older status, paused or not, is history.
+   */
+  updateSince?: string;
+  /**
+   * Converged only once the manager has finished the update, monitor period included: a task
+   * that fails within `update_config.monitor` still pauses or rolls the update back (--wait).
+   */
+  untilUpdated?: boolean;
   /** Failed tasks in one slot (or on one node) before giving up; 2 by default. */
   failAfter?: number;
 }
@@ -88,7 +98,7 @@ export function taskConvergence(tasks: Task[], want: Want): Convergence {
   });
   const failed = failures(current, global);
 
-  const u = want.updateStatus;
+  const u = currentUpdate(want);
   if (u?.State === 'paused' || u?.State === 'rollback_started' || u?.State === 'rollback_paused' || u?.State === 'rollback_completed') {
     return { state: 'failed', reason: `the update ${u.State.replace('_', ' ')}${u.Message ? `: ${u.Message}` : ''}`, errors: failed };
   }
@@ -115,8 +125,16 @@ export function taskConvergence(tasks: Task[], want: Want): Convergence {
 
   const ready = new Set(current.filter(meets).map(key)).size;
   const wanted = global ? want.nodes ?? Math.max(1, new Set(current.filter(live).map(key)).size) : want.replicas ?? 1;
-  if (ready >= wanted) return { state: 'converged' };
-  return { state: 'progressing', ready, wanted };
+  if (ready < wanted) return { state: 'progressing', ready, wanted };
+  if (want.untilUpdated && u?.State === 'updating') return { state: 'progressing', ready, wanted };
+  return { state: 'converged' };
+}
+
+function currentUpdate(want: Want): UpdateStatus | undefined {
+  const u = want.updateStatus;
+  if (!u || want.updateSince === undefined) return u;
+  const started = u.StartedAt === undefined ? NaN : Date.parse(u.StartedAt);
+  return started >= Date.parse(want.updateSince) ? u : undefined;
 }
 
 /**

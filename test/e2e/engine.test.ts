@@ -82,7 +82,7 @@ describe('DockerEngine on the real engine', () => {
     } catch (e) {
       throw new Error(
         `the Docker engine is unreachable, so the engine e2e tests cannot run (CI must start it: ` +
-          `bash /work/shared/engine/engine-up.sh): ${(e as Error).message}`,
+          `bash ../shared/engine/engine-up.sh): ${(e as Error).message}`,
       );
     }
   });

@@ -51,7 +51,7 @@ export async function requireEngine(engine: Engine): Promise<void> {
   } catch (e) {
     throw new Error(
       `the Docker engine is unreachable, so the e2e tests cannot run ` +
-        `(start it with: bash /work/shared/engine/engine-up.sh): ${(e as Error).message}`,
+        `(start it with: bash ../shared/engine/engine-up.sh): ${(e as Error).message}`,
     );
   }
 }

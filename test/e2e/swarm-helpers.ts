@@ -1,5 +1,5 @@
 /**
- * Plumbing for the end-to-end tests on the real swarm set up by /work/shared/engine
+ * Plumbing for the end-to-end tests on the real swarm set up by ../shared/engine
  * (swarm-up.sh, registry-up.sh): swnode1 is the manager, swnode2 and swnode3 workers, each a
  * dockerd with its own socket, and a registry every node trusts.
  *
@@ -14,15 +14,19 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { docker, tug, type CliResult } from './helpers.js';
+import { docker, ROOT, tug, type CliResult } from './helpers.js';
 
-export const MANAGER = 'unix:///var/run/docker-swnode1.sock';
+/** The manager the tests deploy to: `TUG_SWARM_HOST`, else the one swarm-up.sh makes. */
+export const MANAGER = process.env.TUG_SWARM_HOST || 'unix:///var/run/docker-swnode1.sock';
+/** The scripts beside the project (../shared/engine), wherever the checkout is. */
+const ENGINE_SCRIPTS = join(ROOT, '..', 'shared', 'engine');
+export const SWARM_UP = join(ENGINE_SCRIPTS, 'swarm-up.sh');
 export const NODES = ['swnode1', 'swnode2', 'swnode3'] as const;
 export const REGISTRY = '10.213.0.1:5000';
 /** What every node has; with --registry tug pushes it there and deploys the pinned reference. */
 export const SWARM_IMAGE = 'local/busybox:latest';
 export const STACK_NS = 'com.docker.stack.namespace';
-const SETUP = 'bash /work/shared/engine/engine-up.sh && bash /work/shared/engine/swarm-up.sh && bash /work/shared/engine/registry-up.sh';
+const SETUP = ['engine-up.sh', 'swarm-up.sh', 'registry-up.sh'].map((s) => `bash ${join(ENGINE_SCRIPTS, s)}`).join(' && ');
 
 export const nodeSocket = (hostname: string): string => `unix:///var/run/docker-${hostname}.sock`;
 

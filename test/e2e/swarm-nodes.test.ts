@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureCli, removeDir, setupOnce, uniqueProject, writeStack } from './helpers.js';
 import {
-  NODES, REGISTRY, SWARM_IMAGE, cleanupStacks, nodeNames, nodeSocket, nodeStates, requireSwarm, running, said, sdocker, stug, swarmLock, tasksOf, until,
+  NODES, REGISTRY, SWARM_UP, SWARM_IMAGE, cleanupStacks, nodeNames, nodeSocket, nodeStates, requireSwarm, running, said, sdocker, stug, swarmLock, tasksOf, until,
 } from './swarm-helpers.js';
 
 const N = uniqueProject('swnodes');
@@ -53,7 +53,8 @@ setupOnce(async () => {
 /** Puts the victim node back: engine running, node ready and active. Safe to call when it is. */
 async function restoreVictim(): Promise<void> {
   if ((await sdocker(['info'], { host: nodeSocket(VICTIM), allowFail: true })).code !== 0) {
-    await sh('bash', ['/work/shared/engine/swarm-up.sh'], { timeout: 120_000 });
+    // In a session of its own: the engine it restarts must outlive this test process.
+    await sh('setsid', ['--wait', 'bash', SWARM_UP], { timeout: 120_000 });
   }
   await sdocker(['node', 'update', '--availability', 'active', VICTIM], { allowFail: true });
   await until(`${VICTIM} ready and active again`, async () => {

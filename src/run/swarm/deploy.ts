@@ -47,6 +47,10 @@ interface Deployed {
   spec: ServiceSpec;
   /** The task template as the manager holds it: only tasks made from it are this deploy's. */
   template?: TaskSpec;
+  /** When the manager recorded this deploy's change: an update status older than that is history. */
+  updatedAt?: string;
+  /** Created or updated by this deploy (not left unchanged). */
+  changed: boolean;
   jobIteration?: number;
 }
 
@@ -168,7 +172,7 @@ class DeployRun {
 
   private async deploy(s: ServiceStep): Promise<Deployed> {
     // An unchanged service is left as it runs: nothing of it waits for its dependencies.
-    if (s.action === 'unchanged') return this.settled(s.id);
+    if (s.action === 'unchanged') return this.settled(s.id, false);
     await Promise.all(s.gate.map((g) => this.gate(s.service, g)));
     this.signal.throwIfAborted();
     const spec = bindObjectIds(s.spec, this.ids);
@@ -179,11 +183,11 @@ class DeployRun {
         return r.id;
       });
       this.watch.poke();
-      return this.settled(id);
+      return this.settled(id, true);
     }
     await step(this.emit, { resource: 'service', name: s.name, service: s.service, action: 'update' }, () => this.update(s.id, s.version, spec, s));
     this.watch.poke();
-    return this.settled(s.id);
+    return this.settled(s.id, true);
   }
 
   /** An update sends the whole spec at the version read; another writer in between means read again and resend. */
@@ -206,10 +210,10 @@ class DeployRun {
   }
 
   /** The service as the manager holds it after the call: its task template tells this deploy's tasks from the last one's. */
-  private async settled(id: string): Promise<Deployed> {
+  private async settled(id: string, changed: boolean): Promise<Deployed> {
     const svc: Service | undefined = await this.engine.services.inspect(id);
     if (!svc) throw new TugError('engine_error', `service ${id} disappeared while being deployed`);
-    return { id, spec: svc.Spec, template: svc.Spec.TaskTemplate, ...jobIteration(svc) };
+    return { id, spec: svc.Spec, template: svc.Spec.TaskTemplate, changed, ...(svc.UpdatedAt ? { updatedAt: svc.UpdatedAt } : {}), ...jobIteration(svc) };
   }
 
   private async gate(dependent: string, g: Gate): Promise<void> {
@@ -240,7 +244,8 @@ class DeployRun {
       const want = wantOf(d.spec, isJob(d.spec) ? 'service_completed_successfully' : 'service_started');
       await step(this.emit, { resource: 'service', name: d.spec.Name, service: name, action: 'converge' }, async () => {
         try {
-          await this.watch.waitFor(d.id, name, { ...want, ...thisDeploy(d) }, signal);
+          // A service this deploy changed has converged once the manager says the update is done.
+          await this.watch.waitFor(d.id, name, { ...want, ...thisDeploy(d), untilUpdated: d.changed }, signal);
         } catch (err) {
           this.signal.throwIfAborted();
           if (err instanceof TaskFailed) throw await describeTaskFailure(this.engine, err);
@@ -263,6 +268,10 @@ function jobIteration(svc: Service): { jobIteration?: number } {
   return svc.JobStatus ? { jobIteration: svc.JobStatus.JobIteration.Index } : {};
 }
 
-function thisDeploy(d: Deployed): { template?: TaskSpec; jobIteration?: number } {
-  return { ...(d.template ? { template: d.template } : {}), ...(d.jobIteration !== undefined ? { jobIteration: d.jobIteration } : {}) };
+function thisDeploy(d: Deployed): { template?: TaskSpec; jobIteration?: number; updateSince?: string } {
+  return {
+    ...(d.template ? { template: d.template } : {}),
+    ...(d.jobIteration !== undefined ? { jobIteration: d.jobIteration } : {}),
+    ...(d.updatedAt ? { updateSince: d.updatedAt } : {}),
+  };
 }
