@@ -248,8 +248,28 @@ export function readVolumeList(raw: unknown): VolumeSummary[] {
 /** The API version `/version` reports, or undefined when it says none usable. */
 export function readApiVersion(raw: unknown): string | undefined {
   const v = raw as Json;
-  const server = String(v.ApiVersion ?? '');
+  const server = String(v?.ApiVersion ?? '');
   return /^\d+\.\d+$/.test(server) ? server : undefined;
+}
+
+/**
+ * Which engine answers: Podman's Docker-compatible API differs from Docker's in ways the seam
+ * hides (its container listing omits health and, without `all`, paused containers).
+ */
+export type EngineFlavour = 'docker' | 'podman';
+
+/**
+ * `/_ping`'s headers: the API version (undefined when absent: ask `/version`) and the flavour
+ * (Podman adds `Libpod-Api-Version` and says `Server: Libpod/...`).
+ */
+export function readPing(headers: Record<string, string | string[] | undefined>): { api?: string; flavour: EngineFlavour } {
+  const one = (k: string): string => {
+    const v = headers[k] ?? headers[k.toLowerCase()];
+    return String(Array.isArray(v) ? v[0] ?? '' : v ?? '').trim();
+  };
+  const api = one('api-version');
+  const podman = one('libpod-api-version') !== '' || /^libpod\b/i.test(one('server'));
+  return { ...(/^\d+\.\d+$/.test(api) ? { api } : {}), flavour: podman ? 'podman' : 'docker' };
 }
 
 /** A pull or build stream answers 200 and reports its failure inside, as a JSON message. */
