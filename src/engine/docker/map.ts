@@ -133,18 +133,38 @@ export function readVolume(raw: unknown): VolumeSummary {
 
 const EVENT_TYPES = new Set<string>(['container', 'network', 'volume', 'image', 'plugin', 'daemon', 'service', 'node', 'secret', 'config']);
 
-/** Undefined for an event of a kind tug does not know (a newer engine's). */
+const HEALTH_STATES = new Set<string>(['starting', 'healthy', 'unhealthy']);
+
+/**
+ * Undefined for an event of a kind tug does not know (a newer engine's). A health event reads
+ * as Docker's `health_status: <state>` whichever form the engine sent: Podman sends a bare
+ * `health_status` action with the state in a `HealthStatus` field (or attribute), and one
+ * such event per probe, changed or not (see events.ts for that).
+ */
 export function readEvent(raw: unknown): EngineEvent | undefined {
   const e = raw as Json;
   const type = String(e.Type ?? '');
   if (!EVENT_TYPES.has(type)) return undefined;
+  const attributes: Record<string, string> = e.Actor?.Attributes ?? {};
+  let action = String(e.Action ?? e.status ?? '');
+  if (action === 'health_status') {
+    const state = String(e.HealthStatus ?? attributes.HealthStatus ?? attributes.health_status ?? '').toLowerCase();
+    if (HEALTH_STATES.has(state)) action = `health_status: ${state}`;
+  }
   return {
     type: type as EventType,
-    action: String(e.Action ?? e.status ?? ''),
+    action,
     id: String(e.Actor?.ID ?? e.id ?? ''),
-    attributes: e.Actor?.Attributes ?? {},
+    attributes,
     timeNano: Number(e.timeNano ?? Number(e.time ?? 0) * 1e9),
   };
+}
+
+/** The health state a `health_status: <state>` event reports; undefined for any other event. */
+export function eventHealth(action: string): HealthState | undefined {
+  if (!action.startsWith('health_status:')) return undefined;
+  const state = action.slice('health_status:'.length).trim();
+  return HEALTH_STATES.has(state) ? (state as HealthState) : undefined;
 }
 
 export function readPullProgress(raw: unknown): PullProgress {
