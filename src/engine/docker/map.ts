@@ -109,6 +109,12 @@ export function readContainer(raw: unknown): ContainerDetails {
   };
 }
 
+/** A listing's status text ("Up 3 seconds") with the health Docker would show in it appended. */
+export function withHealthText(status: string, health: HealthState): string {
+  if (health === 'none' || /\((healthy|unhealthy|health: starting)\)/.test(status)) return status;
+  return `${status} (${health === 'starting' ? 'health: starting' : health})`;
+}
+
 /** Inspect has no "Up 3 seconds"; this is the closest honest text. */
 function statusText(state: ContainerState, exitCode: number, health: HealthState): string {
   const base = state === 'running' ? 'Up' : state === 'exited' ? `Exited (${exitCode})` : state[0]!.toUpperCase() + state.slice(1);
