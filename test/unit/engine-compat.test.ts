@@ -105,6 +105,11 @@ describe('health events', () => {
     expect(readEvent(raw('health_status'))?.action).toBe('health_status'); // no state said: left as it came
   });
 
+  it("a container's removal reads as Docker's destroy", () => {
+    expect(readEvent(raw('remove'))?.action).toBe('destroy');
+    expect(readEvent({ ...raw('remove'), Type: 'image' })?.action).toBe('remove');
+  });
+
   it('drops a probe that repeats the last state of the same life', () => {
     const keep = healthTransitions();
     const ev = (action: string, id = 'c1'): EngineEvent => ({ type: 'container', action, id, attributes: {}, timeNano: 0 });

@@ -142,10 +142,10 @@ const EVENT_TYPES = new Set<string>(['container', 'network', 'volume', 'image', 
 const HEALTH_STATES = new Set<string>(['starting', 'healthy', 'unhealthy']);
 
 /**
- * Undefined for an event of a kind tug does not know (a newer engine's). A health event reads
- * as Docker's `health_status: <state>` whichever form the engine sent: Podman sends a bare
- * `health_status` action with the state in a `HealthStatus` field (or attribute), and one
- * such event per probe, changed or not (see events.ts for that).
+ * Undefined for an event of a kind tug does not know (a newer engine's). Actions read as
+ * Docker names them whichever engine sent them: a health event is `health_status: <state>`
+ * (Podman sends a bare `health_status` with the state in a `HealthStatus` field or attribute,
+ * and one per probe, changed or not: see events.ts), a removed container `destroy`.
  */
 export function readEvent(raw: unknown): EngineEvent | undefined {
   const e = raw as Json;
@@ -153,6 +153,8 @@ export function readEvent(raw: unknown): EngineEvent | undefined {
   if (!EVENT_TYPES.has(type)) return undefined;
   const attributes: Record<string, string> = e.Actor?.Attributes ?? {};
   let action = String(e.Action ?? e.status ?? '');
+  // Podman names a container's removal `remove`; Docker (and everything above the seam) `destroy`.
+  if (type === 'container' && action === 'remove') action = 'destroy';
   if (action === 'health_status') {
     const state = String(e.HealthStatus ?? attributes.HealthStatus ?? attributes.health_status ?? '').toLowerCase();
     if (HEALTH_STATES.has(state)) action = `health_status: ${state}`;
