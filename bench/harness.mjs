@@ -158,13 +158,16 @@ export async function sweepStale() {
     ['volume', 'ls', '--filter', `label=${LABEL}`, '--format', `{{.Label "${LABEL}"}}`],
   ]) {
     const r = await run('docker', args, { timeoutMs: 60_000 });
-    for (const p of r.stdout.split('\n')) {
-      const m = new RegExp(`^${PREFIX}-(\\d+)-`).exec(p);
-      if (m && !alive(Number(m[1]))) found.add(p);
-    }
+    for (const p of r.stdout.split('\n')) if (isStale(p)) found.add(p);
   }
   for (const p of found) await removeProject(p);
   if (found.size) console.log(`  removed leftovers of ${found.size} project(s) from earlier, interrupted bench runs`);
+}
+
+/** Whether a project name is one of a bench run that died before its own cleanup. */
+export function isStale(name) {
+  const m = new RegExp(`^${PREFIX}-(\\d+)-`).exec(name);
+  return Boolean(m) && !alive(Number(m[1]));
 }
 
 function alive(pid) {
@@ -176,11 +179,18 @@ function alive(pid) {
   }
 }
 
+/** Clean-up a case adds (its projects on another engine, say), run by cleanupAll. */
+const cleanups = [];
+export function onCleanup(fn) {
+  cleanups.push(fn);
+}
+
 let cleaning;
 /** Ends this run's children, removes its projects, its work directory and its copy of the build. */
 export function cleanupAll() {
   cleaning ??= (async () => {
     for (const child of children) child.kill('SIGKILL');
+    for (const fn of cleanups) await fn().catch((err) => console.error(`[bench] clean-up failed: ${err}`));
     for (const p of projects) await removeProject(p);
     if (WORK) rmSync(WORK, { recursive: true, force: true });
     rmSync(SNAPSHOT, { recursive: true, force: true });

@@ -11,17 +11,18 @@ import { cpus } from 'node:os';
 import healthChain from './cases/health-chain.mjs';
 import independent from './cases/independent.mjs';
 import plan from './cases/plan.mjs';
+import podman from './cases/podman.mjs';
 import swarm from './cases/swarm.mjs';
 import {
   cleanupAll, cleanupOnSignals, engineReady, ensureCompose, note, noteCount, part, run, snapshotBuild, startWork, sweepStale, TUG,
 } from './harness.mjs';
 
 /** In the order they run: a later case may read an earlier one's result. */
-const CASES = [independent, healthChain, plan, swarm];
+const CASES = [independent, healthChain, plan, swarm, podman];
 
 const USAGE = `usage: node bench/run.mjs [--runs N] [--only CASE,...] [--no-compose] [--list]
 
-  --runs N         how many times each timing of cases 1 and 2 is taken (default 3)
+  --runs N         how many times each timing of cases 1, 2, 4 and 5 is taken (default 3)
   --only CASE,...  run only these cases, by number or name (default: all)
   --no-compose     leave docker-compose out: no columns for it, and no install
   --list           list the cases and exit

@@ -27,7 +27,12 @@ export interface SystemClient {
 }
 
 export interface ContainerClient {
-  list(filter: LabelFilter & { all?: boolean }): Promise<ContainerInfo[]>;
+  /**
+   * Without `all`, the containers that are not stopped (running, paused, restarting). With
+   * `health`, each running container's health is known even on an engine whose listing does
+   * not carry it (Podman: at the cost of one inspect per running container).
+   */
+  list(filter: LabelFilter & { all?: boolean; health?: boolean }): Promise<ContainerInfo[]>;
   inspect(id: string): Promise<ContainerDetails>;
   create(name: string, body: ContainerCreateBody, opts?: { platform?: string }): Promise<string>;
   /** Writes files into a created container (secrets and configs given by content). */

@@ -15,6 +15,8 @@ export interface ContainerQuery {
   oneoff?: boolean;
   /** Further `key=value` label filters. */
   labels?: string[];
+  /** Make sure running containers' health is known (see ContainerClient.list). */
+  health?: boolean;
 }
 
 export async function listContainers(engine: Engine, q: ContainerQuery): Promise<ContainerSummary[]> {
@@ -22,7 +24,7 @@ export async function listContainers(engine: Engine, q: ContainerQuery): Promise
   if (q.project !== undefined) labels.push(projectLabel(q.project));
   if (q.service !== undefined) labels.push(`${LABEL.service}=${q.service}`);
   if (q.oneoff !== undefined) labels.push(oneoffLabel(q.oneoff));
-  return (await engine.containers.list({ all: q.all ?? false, labels })).map(fromLabels);
+  return (await engine.containers.list({ all: q.all ?? false, labels, ...(q.health ? { health: true } : {}) })).map(fromLabels);
 }
 
 export async function inspectContainer(engine: Engine, id: string): Promise<ProjectContainerDetails> {

@@ -23,11 +23,18 @@ export interface ReportQuery {
   oneoffs?: boolean;
   /** Only containers in these states (implies `all`). */
   status?: readonly string[];
+  /**
+   * Each running container's health, as `ps` shows it (default true). Where the engine's
+   * listing lacks it (Podman) it is read by inspect, so reports that show no health skip it.
+   */
+  health?: boolean;
 }
 
 /** The project's containers, by service, replica number, then name. */
 export async function projectContainers(engine: Engine, project: string, q: ReportQuery = {}): Promise<ContainerSummary[]> {
-  const list = await listContainers(engine, { project, all: q.all || !!q.status?.length, ...(q.oneoffs ? {} : { oneoff: false }) });
+  const list = await listContainers(engine, {
+    project, all: q.all || !!q.status?.length, health: q.health ?? true, ...(q.oneoffs ? {} : { oneoff: false }),
+  });
   return list
     .filter((c) => (!q.services?.length || q.services.includes(c.service)) && (!q.status?.length || q.status.includes(c.state)))
     .sort((a, b) => a.service.localeCompare(b.service) || a.number - b.number || a.name.localeCompare(b.name));
@@ -46,7 +53,7 @@ export interface ImageRow {
 
 /** `tug images`: the image of each of the project's containers. */
 export async function containerImages(engine: Engine, project: string, services?: readonly string[]): Promise<ImageRow[]> {
-  const list = await projectContainers(engine, project, { all: true, services });
+  const list = await projectContainers(engine, project, { all: true, services, health: false });
   return imageRows(list, list.length ? await engine.images.list() : []);
 }
 
@@ -83,14 +90,14 @@ export function imageRows(containers: readonly ContainerSummary[], images: reado
 
 /** `tug top`: the processes of each running container. */
 export async function processes(engine: Engine, project: string, services?: readonly string[]): Promise<{ container: ContainerSummary; top: ProcessList }[]> {
-  const list = await projectContainers(engine, project, { services, oneoffs: true });
+  const list = await projectContainers(engine, project, { services, oneoffs: true, health: false });
   const tops = await Promise.all(list.map(async (c) => ({ container: c, top: await unlessGone(engine.containers.top(c.id)) })));
   return tops.filter((t): t is { container: ContainerSummary; top: ProcessList } => t.top !== undefined);
 }
 
 /** `tug stats`: one sample of each container's resource use. */
 export async function resourceUse(engine: Engine, project: string, q: Pick<ReportQuery, 'services' | 'all'>): Promise<{ container: ContainerSummary; stats: ContainerStats }[]> {
-  const list = await projectContainers(engine, project, q);
+  const list = await projectContainers(engine, project, { ...q, health: false });
   const samples = await Promise.all(list.map(async (container) => ({ container, stats: await unlessGone(engine.containers.stats(container.id)) })));
   return samples.filter((s): s is { container: ContainerSummary; stats: ContainerStats } => s.stats !== undefined);
 }

@@ -150,8 +150,17 @@ export class ContainerWatch {
     for (const l of this.listeners) l(e);
     if (e.type !== 'container') return;
     const o = this.get(e.id);
-    o.lastEventNano = e.timeNano;
     const action = e.action;
+    if (action.startsWith('health_status')) {
+      const status = eventHealth(e);
+      // A probe that reports the state already known is no transition (Podman reports every probe).
+      if (status === undefined || status === o.health) return;
+      o.health = status;
+      o.lastEventNano = e.timeNano;
+      this.recheck(e.id);
+      return;
+    }
+    o.lastEventNano = e.timeNano;
     if (action === 'start' || action === 'restart' || action === 'unpause') {
       o.started = true;
       o.running = true;
@@ -160,9 +169,6 @@ export class ContainerWatch {
     } else if (action === 'die') {
       o.running = false;
       o.exitCode = Number(e.attributes.exitCode ?? 0);
-    } else if (action.startsWith('health_status')) {
-      const status = action.slice(action.indexOf(':') + 1).trim();
-      if (status === 'healthy' || status === 'unhealthy' || status === 'starting') o.health = status;
     } else if (action === 'destroy') {
       o.running = false;
     }
@@ -183,6 +189,16 @@ export class ContainerWatch {
       }
     }
   }
+}
+
+/**
+ * The state a health event reports, in either form: Docker's `health_status: healthy`, or
+ * Podman's bare `health_status` with the state in a `HealthStatus` attribute.
+ */
+export function eventHealth(e: Pick<EngineEvent, 'action' | 'attributes'>): Exclude<HealthState, 'none'> | undefined {
+  const colon = e.action.indexOf(':');
+  const status = (colon >= 0 ? e.action.slice(colon + 1) : e.attributes.HealthStatus ?? e.attributes.health_status ?? '').trim().toLowerCase();
+  return status === 'healthy' || status === 'unhealthy' || status === 'starting' ? status : undefined;
 }
 
 /**

@@ -143,6 +143,15 @@ describe('containerSpec: the container config', () => {
     expect(host(plan).Init).toBe(true);
   });
 
+  it('always sets StopTimeout: the stop_grace_period rounded up, else Docker\'s 10 s', () => {
+    // Podman gives a container created without StopTimeout 0 s (an instant SIGKILL on stop).
+    expect(spec(svc('web')).body.StopTimeout).toBe(10);
+    expect(spec(svc('web'), undefined, { oneoff: 'x1' }).body.StopTimeout).toBe(10);
+    expect(spec(svc('web', { stop_grace_period: '1s' })).body.StopTimeout).toBe(1);
+    expect(spec(svc('web', { stop_grace_period: '1500ms' })).body.StopTimeout).toBe(2);
+    expect(spec(svc('web', { stop_grace_period: '0s' })).body.StopTimeout).toBe(0);
+  });
+
   it('omits Cmd and Entrypoint when the image defaults apply', () => {
     const plan = spec(svc('web', { command: null, entrypoint: null }));
     expect(plan.body).not.toHaveProperty('Cmd');
@@ -506,6 +515,13 @@ describe('configHash', () => {
     expect(configHash({ ...base, deploy: { replicas: 5 } })).toBe(h);
     expect(configHash({ ...base, depends_on: { db: { condition: 'service_healthy', required: true, restart: false } } })).toBe(h);
     expect(configHash({ ...base, build: { context: '.' }, pull_policy: 'always', profiles: ['debug'], extensions: { 'x-a': 1 }, name: 'other' })).toBe(h);
+  });
+
+  it('is the model\'s, not the create body\'s: the default StopTimeout recreates no container', () => {
+    // Pinned from before every create body carried StopTimeout: 10.
+    expect(configHash(base)).toBe('787411492cf685deb9c04c4d6206d757e778d3123a43b001fb1d5cbb4d64c766');
+    expect(spec(base).body.StopTimeout).toBe(10);
+    expect(configHash({ ...base, stop_grace_period: '10s' })).not.toBe(configHash(base)); // as Compose: the key itself is config
   });
 
   it('changes with the environment and other container settings', () => {

@@ -4,20 +4,56 @@ import tarStream from 'tar-stream';
 import { TugError } from '../../errors.js';
 import type { ContainerCreateBody } from '../api/container.js';
 import type { ContainerClient } from '../engine.js';
-import type { ContainerDetails, ContainerInfo, ContainerStats, FileToCopy, LabelFilter, LogLine, LogOptions, PathStat, ProcessList } from '../types.js';
+import type { ContainerDetails, ContainerInfo, ContainerState, ContainerStats, FileToCopy, LabelFilter, LogLine, LogOptions, PathStat, ProcessList } from '../types.js';
 import { readArchive, statPath, writeArchive } from './archive.js';
 import type { DockerClient } from './client.js';
 import { readLogs } from './logs.js';
-import { labelFilters, readContainer, readContainerInfo, readProcessList, readStats, readWait } from './map.js';
+import { labelFilters, readContainer, readContainerInfo, readProcessList, readStats, readWait, withHealthText } from './map.js';
+
+/** The states Docker's listing without `all` shows: every container that is not stopped. */
+const LIVE = new Set<ContainerState>(['running', 'paused', 'restarting']);
+
+/** `fn` over `items` with at most `limit` calls in flight, results in order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
 
 export class DockerContainers implements ContainerClient {
   constructor(private readonly client: DockerClient) {}
 
-  async list(filter: LabelFilter & { all?: boolean }): Promise<ContainerInfo[]> {
-    const { docker } = await this.client.get();
-    const list = await this.client.call('listing containers', () =>
-      docker.listContainers({ all: filter.all ?? false, filters: labelFilters(filter.labels) }));
-    return list.map(readContainerInfo);
+  /**
+   * Podman's listing differs from Docker's in two ways hidden here: without `all` it leaves out
+   * paused containers (Docker lists every container that is not stopped), so it is asked for
+   * all of them and the stopped ones are dropped; and its status text never carries the health
+   * (no "(healthy)"), so with `health` each running container's is read from its inspect.
+   */
+  async list(filter: LabelFilter & { all?: boolean; health?: boolean }): Promise<ContainerInfo[]> {
+    const { docker, flavour } = await this.client.get();
+    const podman = flavour === 'podman';
+    const all = filter.all ?? false;
+    const raw = await this.client.call('listing containers', () =>
+      docker.listContainers({ all: all || podman, filters: labelFilters(filter.labels) }));
+    let list = raw.map(readContainerInfo);
+    if (podman && !all) list = list.filter((c) => LIVE.has(c.state));
+    if (podman && filter.health) list = await mapLimit(list, 8, (c) => this.withHealth(c));
+    return list;
+  }
+
+  /** The listed container with the health and status its inspect reports (as listed when it is gone). */
+  private async withHealth(c: ContainerInfo): Promise<ContainerInfo> {
+    if (c.state !== 'running' || c.health !== 'none') return c;
+    const d = await this.client.orMissing(this.inspect(c.id));
+    if (!d || d.health === 'none') return c;
+    return { ...c, health: d.health, status: withHealthText(c.status, d.health) };
   }
 
   async inspect(id: string): Promise<ContainerDetails> {

@@ -1,13 +1,17 @@
 /**
  * The engine's event stream. Subscribing resolves only once the engine has subscribed, so a
  * caller that subscribes first and inspects second misses no transition.
+ *
+ * Health events are transitions, as Docker sends them: Podman reports every probe, so a
+ * `health_status` repeating the state last reported for that container (in this container's
+ * life: `start` and `die` begin anew) is dropped here.
  */
 import type { Readable } from 'node:stream';
 import { EngineUnreachableError } from '../../errors.js';
 import type { DockerClient } from './client.js';
-import { labelFilters, readEvent } from './map.js';
+import { eventHealth, labelFilters, readEvent } from './map.js';
 import { empty, jsonLines } from './streams.js';
-import type { EngineEvent, EventFilter } from '../types.js';
+import type { EngineEvent, EventFilter, HealthState } from '../types.js';
 
 export async function subscribe(client: DockerClient, filter: EventFilter, signal: AbortSignal): Promise<AsyncIterable<EngineEvent>> {
   const { docker } = await client.get();
@@ -30,12 +34,14 @@ export async function subscribe(client: DockerClient, filter: EventFilter, signa
 }
 
 async function* eventStream(client: DockerClient, res: Readable, signal: AbortSignal, stop: () => void): AsyncGenerator<EngineEvent> {
+  const transitions = healthTransitions();
   try {
     // Until iteration starts the response stays paused, so early events wait in its buffer.
     for await (const raw of jsonLines(res)) {
       if (signal.aborted) return; // a chunk may hold several events; none after the abort
       const e = readEvent(raw);
-      if (e) yield e; // a kind of event tug does not know is none of its business
+      // A kind of event tug does not know is none of its business; nor is a probe that changed nothing.
+      if (e && transitions(e)) yield e;
     }
   } catch (e) {
     if (signal.aborted) return;
@@ -47,4 +53,20 @@ async function* eventStream(client: DockerClient, res: Readable, signal: AbortSi
   if (!signal.aborted) {
     throw new EngineUnreachableError(`the Docker engine at ${client.target} closed the event stream`, client.hint());
   }
+}
+
+/** A filter keeping every event but a container's health event that repeats its last reported state. */
+export function healthTransitions(): (e: EngineEvent) => boolean {
+  const last = new Map<string, HealthState>();
+  return (e) => {
+    if (e.type !== 'container') return true;
+    const health = eventHealth(e.action);
+    if (health === undefined) {
+      if (e.action === 'start' || e.action === 'die' || e.action === 'destroy') last.delete(e.id);
+      return true;
+    }
+    if (last.get(e.id) === health) return false;
+    last.set(e.id, health);
+    return true;
+  };
 }

@@ -109,6 +109,12 @@ export function readContainer(raw: unknown): ContainerDetails {
   };
 }
 
+/** A listing's status text ("Up 3 seconds") with the health Docker would show in it appended. */
+export function withHealthText(status: string, health: HealthState): string {
+  if (health === 'none' || /\((healthy|unhealthy|health: starting)\)/.test(status)) return status;
+  return `${status} (${health === 'starting' ? 'health: starting' : health})`;
+}
+
 /** Inspect has no "Up 3 seconds"; this is the closest honest text. */
 function statusText(state: ContainerState, exitCode: number, health: HealthState): string {
   const base = state === 'running' ? 'Up' : state === 'exited' ? `Exited (${exitCode})` : state[0]!.toUpperCase() + state.slice(1);
@@ -133,18 +139,40 @@ export function readVolume(raw: unknown): VolumeSummary {
 
 const EVENT_TYPES = new Set<string>(['container', 'network', 'volume', 'image', 'plugin', 'daemon', 'service', 'node', 'secret', 'config']);
 
-/** Undefined for an event of a kind tug does not know (a newer engine's). */
+const HEALTH_STATES = new Set<string>(['starting', 'healthy', 'unhealthy']);
+
+/**
+ * Undefined for an event of a kind tug does not know (a newer engine's). Actions read as
+ * Docker names them whichever engine sent them: a health event is `health_status: <state>`
+ * (Podman sends a bare `health_status` with the state in a `HealthStatus` field or attribute,
+ * and one per probe, changed or not: see events.ts), a removed container `destroy`.
+ */
 export function readEvent(raw: unknown): EngineEvent | undefined {
   const e = raw as Json;
   const type = String(e.Type ?? '');
   if (!EVENT_TYPES.has(type)) return undefined;
+  const attributes: Record<string, string> = e.Actor?.Attributes ?? {};
+  let action = String(e.Action ?? e.status ?? '');
+  // Podman names a container's removal `remove`; Docker (and everything above the seam) `destroy`.
+  if (type === 'container' && action === 'remove') action = 'destroy';
+  if (action === 'health_status') {
+    const state = String(e.HealthStatus ?? attributes.HealthStatus ?? attributes.health_status ?? '').toLowerCase();
+    if (HEALTH_STATES.has(state)) action = `health_status: ${state}`;
+  }
   return {
     type: type as EventType,
-    action: String(e.Action ?? e.status ?? ''),
+    action,
     id: String(e.Actor?.ID ?? e.id ?? ''),
-    attributes: e.Actor?.Attributes ?? {},
+    attributes,
     timeNano: Number(e.timeNano ?? Number(e.time ?? 0) * 1e9),
   };
+}
+
+/** The health state a `health_status: <state>` event reports; undefined for any other event. */
+export function eventHealth(action: string): HealthState | undefined {
+  if (!action.startsWith('health_status:')) return undefined;
+  const state = action.slice('health_status:'.length).trim();
+  return HEALTH_STATES.has(state) ? (state as HealthState) : undefined;
 }
 
 export function readPullProgress(raw: unknown): PullProgress {
@@ -248,8 +276,28 @@ export function readVolumeList(raw: unknown): VolumeSummary[] {
 /** The API version `/version` reports, or undefined when it says none usable. */
 export function readApiVersion(raw: unknown): string | undefined {
   const v = raw as Json;
-  const server = String(v.ApiVersion ?? '');
+  const server = String(v?.ApiVersion ?? '');
   return /^\d+\.\d+$/.test(server) ? server : undefined;
+}
+
+/**
+ * Which engine answers: Podman's Docker-compatible API differs from Docker's in ways the seam
+ * hides (its container listing omits health and, without `all`, paused containers).
+ */
+export type EngineFlavour = 'docker' | 'podman';
+
+/**
+ * `/_ping`'s headers: the API version (undefined when absent: ask `/version`) and the flavour
+ * (Podman adds `Libpod-Api-Version` and says `Server: Libpod/...`).
+ */
+export function readPing(headers: Record<string, string | string[] | undefined>): { api?: string; flavour: EngineFlavour } {
+  const one = (k: string): string => {
+    const v = headers[k] ?? headers[k.toLowerCase()];
+    return String(Array.isArray(v) ? v[0] ?? '' : v ?? '').trim();
+  };
+  const api = one('api-version');
+  const podman = one('libpod-api-version') !== '' || /^libpod\b/i.test(one('server'));
+  return { ...(/^\d+\.\d+$/.test(api) ? { api } : {}), flavour: podman ? 'podman' : 'docker' };
 }
 
 /** A pull or build stream answers 200 and reports its failure inside, as a JSON message. */

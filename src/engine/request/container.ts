@@ -45,7 +45,7 @@ export function containerSpec(project: Project, service: Service, opts: Containe
     Labels: labels(ctx, image),
     ExposedPorts: Object.keys(exposed).length ? exposed : undefined,
     StopSignal: service.stop_signal,
-    StopTimeout: service.stop_grace_period === undefined ? undefined : Math.ceil(nanos(service.name, 'stop_grace_period', service.stop_grace_period) / 1e9),
+    StopTimeout: stopTimeout(service),
     Healthcheck: healthcheck(ctx),
     MacAddress: mac,
     HostConfig: {
@@ -95,6 +95,19 @@ export function containerSpec(project: Project, service: Service, opts: Containe
     ...(service.platform !== undefined ? { platform: service.platform } : {}),
     warnings: ctx.warnings,
   };
+}
+
+/**
+ * Docker's own default: what the stop signal gets before SIGKILL when the service gives no
+ * stop_grace_period. Always written, because an engine left to choose may choose otherwise
+ * (Podman's compat API gives a container created without one 0 s: an instant SIGKILL).
+ */
+export const DEFAULT_STOP_TIMEOUT = 10;
+
+/** Seconds, rounded up. Not in the config hash, which is the model's: the default changes no container. */
+export function stopTimeout(service: Service): number {
+  const grace = service.stop_grace_period;
+  return grace === undefined ? DEFAULT_STOP_TIMEOUT : Math.ceil(nanos(service.name, 'stop_grace_period', grace) / 1e9);
 }
 
 export function healthcheck(ctx: Ctx): HealthConfig | undefined {
