@@ -41,6 +41,7 @@ export type ErrorCode =
 /** What is wrong with the stack files, or with what they ask of the engine (exit code 3). */
 export type StackErrorCode =
   | 'no_stack_file' | 'file_not_found' | 'file_unreadable' | 'file_is_directory' | 'file_too_large' | 'file_binary' | 'file_empty'
+  | 'file_not_regular'
   | 'env_file_not_found' | 'invalid_env_file'
   | 'yaml_syntax' | 'yaml_warning' | 'yaml_too_deep' | 'yaml_alias_bomb' | 'top_level_not_mapping' | 'duplicate_item'
   | 'invalid_key' | 'unknown_key' | 'missing_key' | 'unsupported_key' | 'invalid_type' | 'invalid_value' | 'invalid_port' | 'invalid_duration'

@@ -8,9 +8,10 @@
 import path from 'node:path';
 import { StackFileError, StackInvalidError, type Diagnostic } from '../errors.js';
 import { type Dict, isPlainObject } from '../util/dict.js';
+import { UserFileError } from '../util/read-user-file.js';
 import { activeProfiles, defaultEnvFiles, discoverFiles, resolveProjectName } from './discover.js';
 import { formatPath, pathKey, type Path } from './doc-path.js';
-import { envFileProblems, readEnvFile } from './dotenv.js';
+import { envFileProblems, envFileRefusal, readEnvFile } from './dotenv.js';
 import { resolveDocPaths, resolveHostPath, resolveServicePaths } from './host-paths.js';
 import { interpolateTree, interpolationMessage, type Lookup } from './interpolate.js';
 import { fileLocator, projectLocator, type Locator } from './locate.js';
@@ -20,6 +21,7 @@ import type { Project } from './model.js';
 import { normalise } from './normalise.js';
 import { validity } from './parse-cache.js';
 import type { ParsedFile } from './parsed-file.js';
+import { MAX_FILE_BYTES } from './limits.js';
 import { decodeText, readStackFile } from './read.js';
 import { checkProject } from './semantic.js';
 import { checkTugSettings, tugSettings } from './x-tug.js';
@@ -113,7 +115,14 @@ function readEnvFiles(files: string[], env: Record<string, string | undefined>, 
   const problems: Diagnostic[] = [];
   for (const file of files) {
     // Later lines and files see earlier values; the process environment still wins for lookups.
-    const result = readEnvFile(file, (n) => (Object.hasOwn(env, n) ? env[n] : undefined) ?? vars[n]);
+    let result: ReturnType<typeof readEnvFile>;
+    try {
+      result = readEnvFile(file, (n) => (Object.hasOwn(env, n) ? env[n] : undefined) ?? vars[n]);
+    } catch (err) {
+      if (!(err instanceof UserFileError)) throw err;
+      const { code, message } = envFileRefusal(err, `${mode === 'required' ? '--env-file' : 'env file'} ${file}`);
+      throw new StackFileError(code, message, { file, line: 0, col: 0 });
+    }
     if (!result) {
       if (mode === 'optional') continue;
       throw new StackFileError('env_file_not_found', `env file not found: ${file}`, { file, line: 0, col: 0 });
@@ -135,9 +144,19 @@ async function schemaProblemsOf(doc: Dict, locate: Locator): Promise<Diagnostic[
   return problems;
 }
 
+/** `-f -`: standard input, under the same byte budget as a file (it may never end). */
 async function readAllStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  let total = 0;
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    total += (chunk as Buffer).length;
+    if (total > MAX_FILE_BYTES) {
+      // Leaving the loop destroys the stream: nothing more is read.
+      throw new StackFileError('file_too_large', `<stdin> is larger than ${MAX_FILE_BYTES} bytes; stack files are limited to ${MAX_FILE_BYTES}`,
+        { file: '<stdin>', line: 0, col: 0 });
+    }
+  }
   return decodeText('<stdin>', Buffer.concat(chunks));
 }
 
