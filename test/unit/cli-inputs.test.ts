@@ -87,3 +87,14 @@ describe.runIf(process.platform !== 'win32')('inputs that never end', () => {
     expect(r).toMatchObject({ code: 0, stdout: 'web\n' });
   });
 });
+
+describe('alias bombs, cycles and deep nesting', () => {
+  it('files extending each other: exit 3 with the chain, not a hang', () => {
+    file('x-a.yaml', 'services:\n  web:\n    extends:\n      file: x-b.yaml\n      service: api\n');
+    file('x-b.yaml', 'services:\n  api:\n    image: x\n    extends:\n      file: x-a.yaml\n      service: web\n');
+    const r = tug(['-f', join(work, 'x-a.yaml'), 'config']);
+    expect(r).toMatchObject({ code: 3, signal: null });
+    expect(r.stderr).toContain(`${join(work, 'x-a.yaml')}:3:5: extends cycle: x-a.yaml:web → x-b.yaml:api → x-a.yaml:web`);
+    expect(r.ms).toBeLessThan(QUICK_MS);
+  });
+});

@@ -157,3 +157,54 @@ describe.runIf(unix)('inputs that are not regular files, or never end', () => {
     expect(() => compile.spec('web', 1)).toThrow(expect.objectContaining({ code: 'invalid_seccomp_profile' }));
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+
+describe('extends cycles through file:', () => {
+  it('a service extending itself through its own file', async () => {
+    const { d, dir, ms } = await problem({ 'compose.yaml': 'services:\n  web:\n    image: x\n    extends:\n      file: compose.yaml\n      service: web\n' });
+    expect(d.code).toBe('extends_cycle');
+    expect(d.message).toBe('extends cycle: compose.yaml:web → compose.yaml:web');
+    expect(d.location).toEqual({ file: path.join(dir, 'compose.yaml'), line: 4, col: 5 });
+    expect(ms).toBeLessThan(QUICK_MS);
+  });
+
+  it('two files extending each other: one problem, the chain across both', async () => {
+    const { d, dir, ms } = await problem({
+      'a.yaml': 'services:\n  web:\n    extends:\n      file: b.yaml\n      service: api\n',
+      'b.yaml': 'services:\n  api:\n    image: x\n    extends:\n      file: a.yaml\n      service: web\n',
+    }, { files: ['a.yaml'] });
+    expect(d.message).toBe('extends cycle: a.yaml:web → b.yaml:api → a.yaml:web');
+    expect(d.location).toEqual({ file: path.join(dir, 'a.yaml'), line: 3, col: 5 });
+    expect(ms).toBeLessThan(QUICK_MS);
+  });
+
+  it('a cycle further down the chain, mixing file: and same-file extends', async () => {
+    const { d } = await problem({
+      'compose.yaml': 'services:\n  web:\n    extends:\n      file: lib/b.yaml\n      service: api\n',
+      'lib/b.yaml': 'services:\n  api:\n    extends: base\n  base:\n    extends:\n      file: c.yaml\n      service: db\n',
+      'lib/c.yaml': 'services:\n  db:\n    image: x\n    extends:\n      file: b.yaml\n      service: api\n',
+    });
+    expect(d.message).toBe('extends cycle: lib/b.yaml:api → lib/b.yaml:base → lib/c.yaml:db → lib/b.yaml:api');
+  });
+
+  it('a file extended from an included file that includes it back is a cycle, not a hang', async () => {
+    const { err } = await failure({
+      'compose.yaml': 'services:\n  web:\n    extends:\n      file: b.yaml\n      service: api\n',
+      'b.yaml': 'include:\n  - i.yaml\nservices:\n  api:\n    image: x\n',
+      'i.yaml': 'services:\n  worker:\n    extends:\n      file: b.yaml\n      service: api\n',
+    });
+    expect(err.code).toBe('extends_cycle');
+    expect(err.message).toBe('extends cycle: compose.yaml:web → i.yaml:worker → b.yaml (which includes the file)');
+  });
+
+  it('two services extending the same service of another file is no cycle', async () => {
+    const dir = makeDir({
+      'compose.yaml': 'services:\n  web:\n    extends: {file: base.yaml, service: app}\n  worker:\n    extends: {file: base.yaml, service: app}\n    command: work\n',
+      'base.yaml': 'services:\n  app:\n    extends: core\n  core:\n    image: app:1\n',
+    });
+    const project = await loadProject({ cwd: dir, env: {} });
+    expect(project.services.web?.image).toBe('app:1');
+    expect(project.services.worker?.image).toBe('app:1');
+  });
+});
