@@ -49,7 +49,7 @@ export type StackErrorCode =
   | 'extends_cycle' | 'extends_unknown' | 'include_cycle' | 'include_conflict' | 'dependency_cycle'
   | 'undefined_network' | 'undefined_volume' | 'undefined_secret' | 'undefined_config' | 'external_network' | 'external_volume' | 'external_missing'
   | 'no_image' | 'unsupported' | 'container_name_scale' | 'container_name_with_scale' | 'host_port_with_scale'
-  | 'required_variable' | 'invalid_interpolation' | 'invalid_boolean' | 'invalid_integer' | 'invalid_byte_size' | 'invalid_cpus'
+  | 'required_variable' | 'invalid_interpolation' | 'interpolation_too_deep' | 'invalid_boolean' | 'invalid_integer' | 'invalid_byte_size' | 'invalid_cpus'
   | 'invalid_command' | 'invalid_restart' | 'invalid_ulimit' | 'invalid_volume' | 'missing_source' | 'network_mode_conflict'
   | 'conflicting_limits' | 'conflicting_scale' | 'dependency_disabled' | 'optional_dependency_missing' | 'cpus_above_host'
   | 'host_port_conflict';

@@ -97,7 +97,9 @@ export function parseDotenv(content: string, lookup: Lookup, file: string): Dote
       const message =
         err.kind === 'required'
           ? `error while interpolating ${key} in ${file}: ${err.message}`
-          : `invalid interpolation format for ${key} in ${file}: ${JSON.stringify(err.template)}; escape any $ with another $`;
+          : err.kind === 'too_deep'
+            ? `cannot interpolate ${key} in ${file}: ${err.message}`
+            : `invalid interpolation format for ${key} in ${file}: ${JSON.stringify(err.template)}; escape any $ with another $`;
       errors.push({ line, message });
     }
   }

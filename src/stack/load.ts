@@ -229,11 +229,13 @@ class Loader {
       },
       onError: (err, p) => {
         this.problems.push({
-          code: err.kind === 'required' ? 'required_variable' : 'invalid_interpolation',
+          code: err.kind === 'required' ? 'required_variable' : err.kind === 'too_deep' ? 'interpolation_too_deep' : 'invalid_interpolation',
           message: interpolationMessage(err, p),
           location: locate(p),
           path: formatPath(p),
-          hint: err.kind === 'syntax' ? 'write $$ for a literal $' : `set ${err.variable ?? 'the variable'} in the environment or in .env`,
+          hint: err.kind === 'syntax' ? 'write $$ for a literal $'
+            : err.kind === 'too_deep' ? 'nest fewer ${...} inside each other'
+            : `set ${err.variable ?? 'the variable'} in the environment or in .env`,
         });
       },
     }) as Dict;

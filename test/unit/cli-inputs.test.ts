@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_FILE_BYTES } from '../../src/stack/limits.js';
+import { MAX_FILE_BYTES, MAX_INTERPOLATION_DEPTH } from '../../src/stack/limits.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'bin/tug.js');
@@ -96,5 +96,13 @@ describe('alias bombs, cycles and deep nesting', () => {
     expect(r).toMatchObject({ code: 3, signal: null });
     expect(r.stderr).toContain(`${join(work, 'x-a.yaml')}:3:5: extends cycle: x-a.yaml:web → x-b.yaml:api → x-a.yaml:web`);
     expect(r.ms).toBeLessThan(QUICK_MS);
+  });
+
+  it('${A:-${A:-...}} 5,000 deep: exit 3 at its line, not an internal error', () => {
+    const compose = file('interp.yaml', `services:\n  web:\n    image: "${'${A:-'.repeat(5000)}x${'}'.repeat(5000)}"\n`);
+    const r = tug(['-f', compose, 'config']);
+    expect(r).toMatchObject({ code: 3, signal: null });
+    expect(r.stderr).toContain(`${compose}:3:5: cannot interpolate services.web.image: \${...} nested more than ${MAX_INTERPOLATION_DEPTH} levels deep`);
+    expect(r.stderr).not.toContain('internal error');
   });
 });

@@ -11,8 +11,10 @@ import { describe, expect, it } from 'vitest';
 import { StackFileError, StackInvalidError, TugError, type Diagnostic } from '../../src/errors.js';
 import { translate } from '../../src/run/swarm/config.js';
 import { specCompiler } from '../../src/run/compile.js';
-import { MAX_FILE_BYTES } from '../../src/stack/limits.js';
+import { substitute, InterpolationError } from '../../src/stack/interpolate.js';
+import { MAX_FILE_BYTES, MAX_INTERPOLATION_DEPTH } from '../../src/stack/limits.js';
 import { loadProject, type LoadOptions } from '../../src/stack/load.js';
+import { parseDotenv } from '../../src/stack/dotenv.js';
 import { readUserFile, UserFileError } from '../../src/util/read-user-file.js';
 import { tempDirs } from '../support.js';
 
@@ -206,5 +208,36 @@ describe('extends cycles through file:', () => {
     const project = await loadProject({ cwd: dir, env: {} });
     expect(project.services.web?.image).toBe('app:1');
     expect(project.services.worker?.image).toBe('app:1');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe('${...} nesting deeper than the limit', () => {
+  const nest = (n: number, inner = 'x'): string => '${A:-'.repeat(n) + inner + '}'.repeat(n);
+
+  it(`\${...} nested ${MAX_INTERPOLATION_DEPTH} deep works, one more is refused`, () => {
+    expect(substitute(nest(MAX_INTERPOLATION_DEPTH), () => undefined)).toBe('x');
+    expect(() => substitute(nest(MAX_INTERPOLATION_DEPTH + 1), () => undefined)).toThrow(InterpolationError);
+    expect(() => substitute(nest(MAX_INTERPOLATION_DEPTH + 1), () => undefined)).toThrow(`\${...} nested more than ${MAX_INTERPOLATION_DEPTH} levels deep`);
+  });
+
+  it('${A:-${A:-...}} 5,000 deep in a stack file: refused at its line, not a stack overflow', async () => {
+    const { d, dir, ms } = await problem({ 'compose.yaml': `services:\n  web:\n    image: x\n    environment:\n      DEEP: "${nest(5000)}"\n` });
+    expect(d.code).toBe('interpolation_too_deep');
+    expect(d.message).toBe(`cannot interpolate services.web.environment.DEEP: \${...} nested more than ${MAX_INTERPOLATION_DEPTH} levels deep`);
+    expect(d.location).toEqual({ file: path.join(dir, 'compose.yaml'), line: 5, col: 7 });
+    expect(ms).toBeLessThan(QUICK_MS);
+  });
+
+  it('and in an env file, at its line', () => {
+    const r = parseDotenv(`A=1\nB=${nest(5000)}\n`, () => undefined, '.env');
+    expect(r.errors).toEqual([{ line: 2, message: `cannot interpolate B in .env: \${...} nested more than ${MAX_INTERPOLATION_DEPTH} levels deep` }]);
+  });
+
+  it('nesting costs time linear in the text: 100 levels around 2 MB', () => {
+    const start = performance.now();
+    expect(substitute(nest(MAX_INTERPOLATION_DEPTH, 'y'.repeat(2_000_000)), () => undefined)).toHaveLength(2_000_000);
+    expect(performance.now() - start).toBeLessThan(QUICK_MS);
   });
 });
