@@ -43,7 +43,7 @@ export type StackErrorCode =
   | 'no_stack_file' | 'file_not_found' | 'file_unreadable' | 'file_is_directory' | 'file_too_large' | 'file_binary' | 'file_empty'
   | 'file_not_regular'
   | 'env_file_not_found' | 'invalid_env_file'
-  | 'yaml_syntax' | 'yaml_warning' | 'yaml_too_deep' | 'yaml_alias_bomb' | 'top_level_not_mapping' | 'duplicate_item'
+  | 'yaml_syntax' | 'yaml_warning' | 'yaml_too_deep' | 'yaml_alias_bomb' | 'yaml_too_many_nodes' | 'top_level_not_mapping' | 'duplicate_item'
   | 'invalid_key' | 'unknown_key' | 'missing_key' | 'unsupported_key' | 'invalid_type' | 'invalid_value' | 'invalid_port' | 'invalid_duration'
   | 'invalid_blkio' | 'invalid_seccomp_profile' | 'unset_variable' | 'missing_variable'
   | 'extends_cycle' | 'extends_unknown' | 'include_cycle' | 'include_conflict' | 'dependency_cycle'

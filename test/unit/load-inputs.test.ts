@@ -12,7 +12,7 @@ import { StackFileError, StackInvalidError, TugError, type Diagnostic } from '..
 import { translate } from '../../src/run/swarm/config.js';
 import { specCompiler } from '../../src/run/compile.js';
 import { substitute, InterpolationError } from '../../src/stack/interpolate.js';
-import { MAX_FILE_BYTES, MAX_INTERPOLATION_DEPTH } from '../../src/stack/limits.js';
+import { MAX_DEPTH, MAX_EXPANDED_NODES, MAX_FILE_BYTES, MAX_INTERPOLATION_DEPTH } from '../../src/stack/limits.js';
 import { loadProject, type LoadOptions } from '../../src/stack/load.js';
 import { parseDotenv } from '../../src/stack/dotenv.js';
 import { readUserFile, UserFileError } from '../../src/util/read-user-file.js';
@@ -208,6 +208,103 @@ describe('extends cycles through file:', () => {
     const project = await loadProject({ cwd: dir, env: {} });
     expect(project.services.web?.image).toBe('app:1');
     expect(project.services.worker?.image).toBe('app:1');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+/** `levels` anchors, each a list of `width` aliases of the one before: width^levels nodes. */
+function laughs(levels: number, width: number): string {
+  const lines = [`a: &a [${Array(width).fill('x').join(',')}]`];
+  for (let i = 1; i < levels; i++) {
+    const name = String.fromCharCode(97 + i);
+    lines.push(`${name}: &${name} [${Array(width).fill('*' + String.fromCharCode(96 + i)).join(',')}]`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+describe('alias expansion, in time linear in the file', () => {
+  it('a billion laughs (nine levels of nine) is refused at once', async () => {
+    const text = laughs(9, 9);
+    expect(text.length).toBeLessThan(700);
+    const { err, dir, ms } = await fileError({ 'compose.yaml': text }, 'yaml_alias_bomb');
+    expect(err.message).toBe(`YAML aliases expand to more than ${MAX_EXPANDED_NODES} nodes: refusing what looks like an alias bomb`);
+    expect(err.location).toEqual({ file: path.join(dir, 'compose.yaml'), line: 0, col: 0 });
+    expect(ms).toBeLessThan(QUICK_MS);
+  });
+
+  it('a bomb among 2,000 other keys: the old walk searched the whole file for each alias (52 s)', async () => {
+    const others = Array.from({ length: 2000 }, (_, i) => `x-k${i}: v${i}\n`).join('');
+    const { ms } = await fileError({ 'compose.yaml': `${others}${laughs(9, 9)}services:\n  web:\n    image: x\n    labels: *i\n` }, 'yaml_alias_bomb');
+    expect(ms).toBeLessThan(QUICK_MS);
+  });
+
+  it('a bomb through << merge keys, and one far past any count, are refused at once', async () => {
+    const merges = ['x-a: &a {k0: 1, k1: 1, k2: 1, k3: 1, k4: 1, k5: 1, k6: 1, k7: 1, k8: 1}'];
+    for (let i = 1; i < 9; i++) merges.push(`x-${i}: &m${i} {${Array.from({ length: 9 }, (_, j) => `m${j}: ${i === 1 ? '*a' : `*m${i - 1}`}`).join(', ')}}`);
+    merges.push('services:\n  web:\n    <<: *m8\n    image: x');
+    expect((await fileError({ 'compose.yaml': merges.join('\n') + '\n' }, 'yaml_alias_bomb')).ms).toBeLessThan(QUICK_MS);
+    // 30 levels of 10: 10^30 nodes, which no walk could ever finish.
+    expect((await fileError({ 'compose.yaml': laughs(26, 10) }, 'yaml_alias_bomb')).ms).toBeLessThan(QUICK_MS);
+  });
+
+  it('a 35 KB file with 142 aliases of a large anchor loads, quickly', async () => {
+    const anchor = 'x-big: &big\n' + Array.from({ length: 1500 }, (_, i) => `  key${i}: v\n`).join('');
+    const uses = 'x-uses:\n' + Array.from({ length: 142 }, (_, i) => `  u${i}: *big\n`).join('');
+    const text = `services:\n  web:\n    image: x\n${anchor}${uses}`;
+    expect(text.length).toBeGreaterThan(20_000);
+    expect(text.length).toBeLessThan(40_000);
+    const dir = makeDir({ 'compose.yaml': text });
+    const start = performance.now();
+    const project = await loadProject({ cwd: dir, env: {} });
+    // 213,000 nodes once expanded, each walked, interpolated and copied: about 1.5 s here, and
+    // it must stay in proportion (resolving an alias used to search the whole document).
+    expect(performance.now() - start).toBeLessThan(QUICK_MS * 5);
+    const extensions = project.extensions as Record<string, Record<string, Record<string, string>>>;
+    expect(Object.keys(extensions['x-uses']!)).toHaveLength(142);
+    expect(extensions['x-uses']!.u141!.key1499).toBe('v');
+  });
+
+  it('an alias inside the node it names is refused at the alias', async () => {
+    const { err, dir } = await fileError({ 'compose.yaml': 'services:\n  web:\n    image: x\nx-loop: &l\n  - a\n  - *l\n' }, 'yaml_syntax');
+    expect(err.message).toBe('invalid YAML: the alias *l is inside the node anchored &l that it names');
+    expect(err.location).toEqual({ file: path.join(dir, 'compose.yaml'), line: 6, col: 5 });
+  });
+
+  it('a file of more nodes than the limit is refused while it is parsed, where it passes the limit', async () => {
+    const n = MAX_EXPANDED_NODES + 1000;
+    const { err } = await fileError({ 'compose.yaml': `services:\n  web:\n    image: x\nx-many: [${'1,'.repeat(n)}1]\n` }, 'yaml_too_many_nodes');
+    expect(err.message).toBe(`YAML has more than ${MAX_EXPANDED_NODES} nodes; stack files are limited to ${MAX_EXPANDED_NODES}`);
+    expect(err.location?.line).toBe(4);
+    // The item that passes the limit: the count is a lower bound of what the walk would produce.
+    expect(err.location?.col).toBeGreaterThan(2 * (MAX_EXPANDED_NODES - 10));
+    expect(err.location?.col).toBeLessThan(2 * (MAX_EXPANDED_NODES + 10));
+    // No time limit here: the parse up to the limit is the library's (about 2 s of it), and this
+    // machine may be running other tests. The 8 MB version took 40 s before it was stopped early.
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe('YAML nesting deeper than the limit', () => {
+  it.each([
+    ['flow lists, 10,000 deep', `x-deep: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`, 4],
+    ['flow lists, 1,000,000 deep', `x-deep: ${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}\n`, 4],
+    ['flow mappings, 10,000 deep', `x-deep: ${'{a: '.repeat(10_000)}1${'}'.repeat(10_000)}\n`, 4],
+    ['compact block lists, 100,000 deep', `x-deep:\n  ${'- '.repeat(100_000)}x\n`, 5],
+    ['explicit keys, 100,000 deep', `x-deep:\n${'? '.repeat(100_000)}x\n`, 5],
+  ])('%s: refused at the line, naming the limit, never a RangeError', async (_name, tail, line) => {
+    const { err, ms } = await fileError({ 'compose.yaml': `services:\n  web:\n    image: x\n${tail}` }, 'yaml_too_deep');
+    expect(err.message).toBe(`YAML nesting is deeper than ${MAX_DEPTH} levels`);
+    expect(err.location?.line).toBe(line);
+    expect(ms).toBeLessThan(QUICK_MS);
+  });
+
+  it('block mappings 2,000 deep: refused near the line where the limit is passed', async () => {
+    const text = 'x-deep:\n' + Array.from({ length: 2000 }, (_, i) => ' '.repeat(i + 1) + 'k:\n').join('');
+    const { err } = await fileError({ 'compose.yaml': text }, 'yaml_too_deep');
+    expect(err.location?.line).toBeGreaterThan(MAX_DEPTH - 5);
+    expect(err.location?.line).toBeLessThan(MAX_DEPTH + 10);
   });
 });
 
