@@ -61,13 +61,19 @@ export function parseDotenv(content: string, lookup: Lookup, file: string): Dote
     let interpolate = true;
 
     if (quote === '"' || quote === "'") {
-      // A quoted value may run over several lines: keep adding lines until its quote closes.
-      let buffer = afterEq.trimStart();
-      let close = closingQuote(buffer, quote);
-      while (close < 0 && i + 1 < lines.length) {
-        buffer += '\n' + (lines[++i] ?? '');
-        close = closingQuote(buffer, quote);
+      // A quoted value may run over several lines: take lines until its quote closes. Each line
+      // is searched once (a backslash ending a line only escapes the line break), so an
+      // unterminated quote costs what the rest of the file does, not that for every line.
+      const parts = [afterEq.trimStart()];
+      let at = closingQuote(parts[0]!, quote, 1);
+      let before = 0;
+      while (at < 0 && i + 1 < lines.length) {
+        before += parts[parts.length - 1]!.length + 1;
+        parts.push(lines[++i] ?? '');
+        at = closingQuote(parts[parts.length - 1]!, quote, 0);
       }
+      const buffer = parts.join('\n');
+      const close = at < 0 ? -1 : before + at;
       if (close < 0) {
         errors.push({ line, message: `unterminated quoted value for ${key} in ${file}` });
         continue;
@@ -146,9 +152,9 @@ export function envFileProblems(file: string, result: DotenvResult): Diagnostic[
   return result.errors.map((e) => ({ code: 'invalid_env_file', message: e.message, location: { file, line: e.line, col: 1 } }));
 }
 
-/** Index of the quote closing `text` (which starts with it), or -1. Only `"` honours backslashes. */
-function closingQuote(text: string, quote: '"' | "'"): number {
-  for (let i = 1; i < text.length; i++) {
+/** Index of the first unescaped `quote` in `text` from `from`, or -1. Only `"` honours backslashes. */
+function closingQuote(text: string, quote: '"' | "'", from: number): number {
+  for (let i = from; i < text.length; i++) {
     const c = text.charAt(i);
     if (c === quote) return i;
     if (c === '\\' && quote === '"') i++;

@@ -112,13 +112,13 @@ export async function loadProject(opts: LoadOptions = {}): Promise<Project> {
     lookup: (n) => vars[n],
     locate,
   });
-  loader.problems.push(...problems);
+  loader.report(problems);
   loader.stopIfProblems();
   const swarm = opts.swarm === true || tugSettings(project).mode === 'swarm';
-  loader.problems.push(...checkTugSettings(project, locate));
+  loader.report(checkTugSettings(project, locate));
   const checked = checkProject(project, locate, { hostCpus: opts.hostCpus, swarm });
   for (const w of checked.warnings) opts.onWarning?.(w);
-  loader.problems.push(...checked.problems);
+  loader.report(checked.problems);
   loader.stopIfProblems();
   rememberSources(project, locate);
   return project;
@@ -142,7 +142,8 @@ function readEnvFiles(files: string[], env: Record<string, string | undefined>, 
       if (mode === 'optional') continue;
       throw new StackFileError('env_file_not_found', `env file not found: ${file}`, { file, line: 0, col: 0 });
     }
-    problems.push(...envFileProblems(file, result));
+    // One at a time: spreading an env file's 200,000 bad lines into push() overflows the stack.
+    for (const p of envFileProblems(file, result)) problems.push(p);
     Object.assign(vars, result.values);
   }
   if (problems.length) throw new StackInvalidError(problems);
@@ -199,6 +200,11 @@ class Loader {
     private readonly onWarning?: (d: Diagnostic) => void,
   ) {}
 
+  /** Adds problems one by one: there may be more than push(...list) can take as arguments. */
+  report(problems: Iterable<Diagnostic>): void {
+    for (const p of problems) this.problems.push(p);
+  }
+
   stopIfProblems(): void {
     if (this.problems.length > 0) throw new StackInvalidError(this.problems);
   }
@@ -242,7 +248,7 @@ class Loader {
     if (this.problems.length > before) return undefined;
     const schemaProblems = await schemaProblemsOf(value, locate);
     if (schemaProblems.length > 0) {
-      this.problems.push(...schemaProblems);
+      this.report(schemaProblems);
       return undefined;
     }
     for (const at of protoListItems(value)) {

@@ -194,7 +194,7 @@ class Normaliser {
         }
         return;
       }
-      this.problems.push(...envFileProblems(file, parsed));
+      for (const p of envFileProblems(file, parsed)) this.problems.push(p);
       Object.assign(env, parsed.values);
     });
     for (const [k, v] of Object.entries((raw.environment as Record<string, string | null>) ?? {})) {

@@ -15,6 +15,7 @@ import { substitute, InterpolationError } from '../../src/stack/interpolate.js';
 import { MAX_DEPTH, MAX_EXPANDED_NODES, MAX_FILE_BYTES, MAX_INTERPOLATION_DEPTH } from '../../src/stack/limits.js';
 import { loadProject, type LoadOptions } from '../../src/stack/load.js';
 import { parseDotenv } from '../../src/stack/dotenv.js';
+import { protoListItems } from '../../src/stack/shapes.js';
 import { readUserFile, UserFileError } from '../../src/util/read-user-file.js';
 import { tempDirs } from '../support.js';
 
@@ -336,5 +337,28 @@ describe('${...} nesting deeper than the limit', () => {
     const start = performance.now();
     expect(substitute(nest(MAX_INTERPOLATION_DEPTH, 'y'.repeat(2_000_000)), () => undefined)).toHaveLength(2_000_000);
     expect(performance.now() - start).toBeLessThan(QUICK_MS);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe('long inputs: linear time, and no stack overflow on long lists of problems', () => {
+  it('an env file with an unterminated quote over 100,000 lines is read in linear time', () => {
+    const start = performance.now();
+    const r = parseDotenv(`A="\n${'0123456789\n'.repeat(100_000)}`, () => undefined, '.env');
+    expect(r.errors).toEqual([{ line: 1, message: 'unterminated quoted value for A in .env' }]);
+    expect(performance.now() - start).toBeLessThan(QUICK_MS);
+  });
+
+  it('200,000 `__proto__` items of an environment list', () => {
+    const found = protoListItems({ services: { web: { environment: Array(200_000).fill('__proto__') } } });
+    expect(found).toHaveLength(200_000);
+    expect(found[199_999]).toEqual(['services', 'web', 'environment', 199_999]);
+  });
+
+  it('an env file with 200,000 bad lines', async () => {
+    const { err } = await failure({ 'compose.yaml': 'services:\n  web:\n    image: x\n    env_file: bad.env\n', 'bad.env': '!\n'.repeat(200_000) });
+    expect(err).toBeInstanceOf(StackInvalidError);
+    expect((err as StackInvalidError).problems).toHaveLength(200_000);
   });
 });
