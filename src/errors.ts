@@ -41,14 +41,15 @@ export type ErrorCode =
 /** What is wrong with the stack files, or with what they ask of the engine (exit code 3). */
 export type StackErrorCode =
   | 'no_stack_file' | 'file_not_found' | 'file_unreadable' | 'file_is_directory' | 'file_too_large' | 'file_binary' | 'file_empty'
+  | 'file_not_regular'
   | 'env_file_not_found' | 'invalid_env_file'
-  | 'yaml_syntax' | 'yaml_warning' | 'yaml_too_deep' | 'yaml_alias_bomb' | 'top_level_not_mapping' | 'duplicate_item'
+  | 'yaml_syntax' | 'yaml_warning' | 'yaml_too_deep' | 'yaml_alias_bomb' | 'yaml_too_many_nodes' | 'top_level_not_mapping' | 'duplicate_item'
   | 'invalid_key' | 'unknown_key' | 'missing_key' | 'unsupported_key' | 'invalid_type' | 'invalid_value' | 'invalid_port' | 'invalid_duration'
   | 'invalid_blkio' | 'invalid_seccomp_profile' | 'unset_variable' | 'missing_variable'
   | 'extends_cycle' | 'extends_unknown' | 'include_cycle' | 'include_conflict' | 'dependency_cycle'
   | 'undefined_network' | 'undefined_volume' | 'undefined_secret' | 'undefined_config' | 'external_network' | 'external_volume' | 'external_missing'
   | 'no_image' | 'unsupported' | 'container_name_scale' | 'container_name_with_scale' | 'host_port_with_scale'
-  | 'required_variable' | 'invalid_interpolation' | 'invalid_boolean' | 'invalid_integer' | 'invalid_byte_size' | 'invalid_cpus'
+  | 'required_variable' | 'invalid_interpolation' | 'interpolation_too_deep' | 'invalid_boolean' | 'invalid_integer' | 'invalid_byte_size' | 'invalid_cpus'
   | 'invalid_command' | 'invalid_restart' | 'invalid_ulimit' | 'invalid_volume' | 'missing_source' | 'network_mode_conflict'
   | 'conflicting_limits' | 'conflicting_scale' | 'dependency_disabled' | 'optional_dependency_missing' | 'cpus_above_host'
   | 'host_port_conflict';

@@ -4,10 +4,11 @@
  * read, the seccomp files security_opt names. Compiling is pure and happens while planning,
  * so a stack tug cannot run is refused before anything on the engine changes.
  */
-import { readFileSync } from 'node:fs';
 import { configHash, containerName, containerSpec, type ContainerPlan } from '../engine/request/index.js';
+import { MAX_FILE_BYTES } from '../stack/limits.js';
 import type { Project, Service } from '../stack/model.js';
 import { withSourceLines } from '../stack/source-map.js';
+import { readUserFile } from '../util/read-user-file.js';
 
 /** The config hash of a service, the label `up` compares (`tug config --hash`). */
 export { configHash } from '../engine/request/index.js';
@@ -45,7 +46,7 @@ export function specCompiler(project: Project, opts: CompileOptions): SpecCompil
     secretEnv: opts.env ?? process.env,
     // network_mode/ipc/pid `service:x`, volumes_from and links name replica 1 of x.
     resolveContainer: (s: string) => (project.services[s] ? containerName(project, project.services[s]!, 1) : s),
-    readFile: (path: string) => readFileSync(path, 'utf8'),
+    readFile: (path: string) => readUserFile(path, MAX_FILE_BYTES).toString('utf8'),
   };
   return {
     hash,

@@ -6,9 +6,10 @@
  * line of every problem, so that all of a file's mistakes are reported at once with a place.
  */
 
-import { readFileSync } from 'node:fs';
 import type { Diagnostic } from '../errors.js';
+import { readUserFile, UserFileError } from '../util/read-user-file.js';
 import { InterpolationError, substitute, type Lookup } from './interpolate.js';
+import { MAX_FILE_BYTES } from './limits.js';
 
 export interface DotenvError {
   /** 1-based line where the offending entry starts. */
@@ -60,13 +61,19 @@ export function parseDotenv(content: string, lookup: Lookup, file: string): Dote
     let interpolate = true;
 
     if (quote === '"' || quote === "'") {
-      // A quoted value may run over several lines: keep adding lines until its quote closes.
-      let buffer = afterEq.trimStart();
-      let close = closingQuote(buffer, quote);
-      while (close < 0 && i + 1 < lines.length) {
-        buffer += '\n' + (lines[++i] ?? '');
-        close = closingQuote(buffer, quote);
+      // A quoted value may run over several lines: take lines until its quote closes. Each line
+      // is searched once (a backslash ending a line only escapes the line break), so an
+      // unterminated quote costs what the rest of the file does, not that for every line.
+      const parts = [afterEq.trimStart()];
+      let at = closingQuote(parts[0]!, quote, 1);
+      let before = 0;
+      while (at < 0 && i + 1 < lines.length) {
+        before += parts[parts.length - 1]!.length + 1;
+        parts.push(lines[++i] ?? '');
+        at = closingQuote(parts[parts.length - 1]!, quote, 0);
       }
+      const buffer = parts.join('\n');
+      const close = at < 0 ? -1 : before + at;
       if (close < 0) {
         errors.push({ line, message: `unterminated quoted value for ${key} in ${file}` });
         continue;
@@ -96,7 +103,9 @@ export function parseDotenv(content: string, lookup: Lookup, file: string): Dote
       const message =
         err.kind === 'required'
           ? `error while interpolating ${key} in ${file}: ${err.message}`
-          : `invalid interpolation format for ${key} in ${file}: ${JSON.stringify(err.template)}; escape any $ with another $`;
+          : err.kind === 'too_deep'
+            ? `cannot interpolate ${key} in ${file}: ${err.message}`
+            : `invalid interpolation format for ${key} in ${file}: ${JSON.stringify(err.template)}; escape any $ with another $`;
       errors.push({ line, message });
     }
   }
@@ -107,24 +116,35 @@ export function parseDotenv(content: string, lookup: Lookup, file: string): Dote
 /**
  * The text of an env file (`.env`, `--env-file`, a service's `env_file`), or undefined when it
  * cannot be read: missing, a directory, no permission. Whether that is an error is the
- * caller's to say. Decoded as UTF-8 with a leading BOM dropped, and CRLF line ends are read
- * as LF by the parser. Bytes that are not UTF-8 become U+FFFD instead of failing: Compose
- * takes an env file's bytes as they are, and a Latin-1 comment must not break a stack.
+ * caller's to say. Something that is a file but no regular one (a device, a FIFO), or one over
+ * MAX_FILE_BYTES, is never just "missing": that throws the reader's UserFileError.
+ * Decoded as UTF-8 with a leading BOM dropped, and CRLF line ends are read as LF by the parser.
+ * Bytes that are not UTF-8 become U+FFFD instead of failing: Compose takes an env file's bytes
+ * as they are, and a Latin-1 comment must not break a stack.
  */
 export function readEnvFileText(file: string): string | undefined {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(file);
-  } catch {
+    bytes = readUserFile(file, MAX_FILE_BYTES);
+  } catch (err) {
+    if (err instanceof UserFileError && err.problem !== 'directory') throw err;
     return undefined;
   }
   return new TextDecoder('utf-8').decode(bytes);
 }
 
-/** Reads and parses one env file: `parseDotenv` of `readEnvFileText`; undefined when unreadable. */
+/** Reads and parses one env file: `parseDotenv` of `readEnvFileText`; undefined when unreadable (it may throw as that does). */
 export function readEnvFile(file: string, lookup: Lookup): DotenvResult | undefined {
   const text = readEnvFileText(file);
   return text === undefined ? undefined : parseDotenv(text, lookup, file);
+}
+
+/**
+ * Why an env file was refused, for a message about `subject` (e.g. `env_file ./x of service
+ * "web"`): "... is not a regular file (a character device)".
+ */
+export function envFileRefusal(err: UserFileError, subject: string): { code: 'file_not_regular' | 'file_too_large'; message: string } {
+  return { code: err.problem === 'too_large' ? 'file_too_large' : 'file_not_regular', message: `${subject} ${err.what}` };
 }
 
 /** A parsed env file's errors as problems, each at its line. */
@@ -132,9 +152,9 @@ export function envFileProblems(file: string, result: DotenvResult): Diagnostic[
   return result.errors.map((e) => ({ code: 'invalid_env_file', message: e.message, location: { file, line: e.line, col: 1 } }));
 }
 
-/** Index of the quote closing `text` (which starts with it), or -1. Only `"` honours backslashes. */
-function closingQuote(text: string, quote: '"' | "'"): number {
-  for (let i = 1; i < text.length; i++) {
+/** Index of the first unescaped `quote` in `text` from `from`, or -1. Only `"` honours backslashes. */
+function closingQuote(text: string, quote: '"' | "'", from: number): number {
+  for (let i = from; i < text.length; i++) {
     const c = text.charAt(i);
     if (c === quote) return i;
     if (c === '\\' && quote === '"') i++;

@@ -9,11 +9,12 @@
  * Error wording follows compose-go so that messages match what `docker compose` users know.
  */
 import { isPlainObject } from '../util/dict.js';
+import { MAX_INTERPOLATION_DEPTH } from './limits.js';
 
 /** `undefined` means unset; `''` means set but empty (the `:` operators tell them apart). */
 export type Lookup = (name: string) => string | undefined;
 
-export type InterpolationErrorKind = 'syntax' | 'required';
+export type InterpolationErrorKind = 'syntax' | 'required' | 'too_deep';
 
 export class InterpolationError extends Error {
   readonly kind: InterpolationErrorKind;
@@ -40,7 +41,25 @@ const NAME_START = /[A-Za-z_]/;
 const NAME_REST = /[A-Za-z0-9_]/;
 
 class Parser {
+  /**
+   * For each `{`, the index of the `}` that closes it (-1: none). Found in one pass, so that
+   * nested `${...}` cost no more than flat ones: scanning for each brace would be quadratic.
+   */
+  private closing: Int32Array | undefined;
+
   constructor(private readonly template: string) {}
+
+  private pairBraces(): Int32Array {
+    const s = this.template;
+    const closing = new Int32Array(s.length).fill(-1);
+    const open: number[] = [];
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 0x7b) open.push(i);
+      else if (c === 0x7d && open.length > 0) closing[open.pop()!] = i;
+    }
+    return closing;
+  }
 
   private fail(): never {
     throw new InterpolationError('syntax', `Invalid template: ${JSON.stringify(this.template)}`, this.template);
@@ -54,27 +73,34 @@ class Parser {
     return i;
   }
 
-  /** Index of the `}` closing a `${` whose `{` is at `open`; every brace counts, so JSON defaults work. */
+  /**
+   * Index of the `}` closing a `${` whose `{` is at `open`; every brace counts, so JSON defaults
+   * work. The first `}` at which the count of braces from `open` returns to zero is the one a
+   * stack of all the template's braces pairs with it.
+   */
   private matchBrace(open: number, end: number): number {
-    const s = this.template;
-    let depth = 0;
-    for (let i = open; i < end; i++) {
-      const c = s.charAt(i);
-      if (c === '{') depth++;
-      else if (c === '}' && --depth === 0) return i;
-    }
-    return this.fail();
+    this.closing ??= this.pairBraces();
+    const close = this.closing[open]!;
+    return close >= 0 && close < end ? close : this.fail();
   }
 
-  parse(start: number, end: number): Node[] {
+  parse(start: number, end: number, depth = 0): Node[] {
     const s = this.template;
     const nodes: Node[] = [];
     let text = '';
     let i = start;
     while (i < end) {
-      const c = s.charAt(i);
-      if (c !== '$' || i + 1 >= end) {
-        text += c;
+      // Plain text up to the next `$` in one piece: a character at a time, a long value makes
+      // millions of tiny strings for the garbage collector.
+      const dollar = s.indexOf('$', i);
+      const stop = dollar < 0 || dollar >= end ? end : dollar;
+      if (stop > i) {
+        text += s.slice(i, stop);
+        i = stop;
+        continue;
+      }
+      if (i + 1 >= end) {
+        text += '$';
         i++;
         continue;
       }
@@ -88,7 +114,7 @@ class Parser {
         const close = this.matchBrace(i + 1, end);
         if (text) nodes.push({ type: 'text', text });
         text = '';
-        nodes.push(this.braced(i + 2, close));
+        nodes.push(this.braced(i + 2, close, depth + 1));
         i = close + 1;
         continue;
       }
@@ -109,7 +135,10 @@ class Parser {
   }
 
   /** The inside of `${…}`, between `start` and the closing brace at `end`. */
-  private braced(start: number, end: number): Node {
+  private braced(start: number, end: number, depth: number): Node {
+    if (depth > MAX_INTERPOLATION_DEPTH) {
+      throw new InterpolationError('too_deep', `\${...} nested more than ${MAX_INTERPOLATION_DEPTH} levels deep`, this.template);
+    }
     const s = this.template;
     const nameEnd = this.readName(start, end);
     if (nameEnd === start) this.fail();
@@ -119,7 +148,7 @@ class Parser {
     if (s.charAt(nameEnd) === ':') opLength = 2;
     const op = s.slice(nameEnd, nameEnd + opLength);
     if (!isOperator(op)) this.fail();
-    return { type: 'var', name, op, arg: this.parse(nameEnd + opLength, end) };
+    return { type: 'var', name, op, arg: this.parse(nameEnd + opLength, end, depth) };
   }
 }
 
@@ -219,5 +248,7 @@ export function interpolateTree(value: unknown, lookup: Lookup, opts: Interpolat
 export function interpolationMessage(err: InterpolationError, path: TreePath): string {
   const where = path.join('.');
   if (err.kind === 'required') return `error while interpolating ${where}: ${err.message}`;
+  // The template itself may be kilobytes of braces: the limit says enough.
+  if (err.kind === 'too_deep') return `cannot interpolate ${where}: ${err.message}`;
   return `invalid interpolation format for ${where}.\nYou may need to escape any $ with another $.\n${err.template}`;
 }

@@ -6,11 +6,12 @@
  * any, so later stages only ever see input of the shape they expect.
  */
 import path from 'node:path';
-import { StackFileError, StackInvalidError, type Diagnostic } from '../errors.js';
+import { StackFileError, StackInvalidError, type Diagnostic, type SourceLocation } from '../errors.js';
 import { type Dict, isPlainObject } from '../util/dict.js';
+import { UserFileError } from '../util/read-user-file.js';
 import { activeProfiles, defaultEnvFiles, discoverFiles, resolveProjectName } from './discover.js';
 import { formatPath, pathKey, type Path } from './doc-path.js';
-import { envFileProblems, readEnvFile } from './dotenv.js';
+import { envFileProblems, envFileRefusal, readEnvFile } from './dotenv.js';
 import { resolveDocPaths, resolveHostPath, resolveServicePaths } from './host-paths.js';
 import { interpolateTree, interpolationMessage, type Lookup } from './interpolate.js';
 import { fileLocator, projectLocator, type Locator } from './locate.js';
@@ -20,6 +21,7 @@ import type { Project } from './model.js';
 import { normalise } from './normalise.js';
 import { validity } from './parse-cache.js';
 import type { ParsedFile } from './parsed-file.js';
+import { MAX_FILE_BYTES } from './limits.js';
 import { decodeText, readStackFile } from './read.js';
 import { checkProject } from './semantic.js';
 import { checkTugSettings, tugSettings } from './x-tug.js';
@@ -56,6 +58,21 @@ interface LoadedDoc {
   doc: Dict;
 }
 
+/** A file read, interpolated, validated and with its includes, before `extends` is resolved. */
+interface RawDoc extends LoadedDoc {
+  file: string;
+  /** What its relative paths (and `extends.file`) resolve against. */
+  dir: string;
+  locate: Locator;
+}
+
+/** A service whose `extends` is being resolved: one link of a possible cycle. */
+interface ExtendsLink {
+  id: string;
+  label: string;
+  at: SourceLocation | undefined;
+}
+
 export async function loadProject(opts: LoadOptions = {}): Promise<Project> {
   const env = opts.env ?? process.env;
   const cwd = path.resolve(opts.cwd ?? process.cwd());
@@ -64,7 +81,7 @@ export async function loadProject(opts: LoadOptions = {}): Promise<Project> {
   const vars = readEnvFiles(envFiles, env, opts.envFiles?.length ? 'required' : 'optional');
   // The environment tug runs in beats values from .env files.
   for (const [k, v] of Object.entries(env)) if (v !== undefined) vars[k] = v;
-  const loader = new Loader((name) => vars[name], opts.onWarning);
+  const loader = new Loader((name) => vars[name], found.projectDir, opts.onWarning);
 
   const loaded: LoadedDoc[] = [];
   for (const file of found.files) {
@@ -95,13 +112,13 @@ export async function loadProject(opts: LoadOptions = {}): Promise<Project> {
     lookup: (n) => vars[n],
     locate,
   });
-  loader.problems.push(...problems);
+  loader.report(problems);
   loader.stopIfProblems();
   const swarm = opts.swarm === true || tugSettings(project).mode === 'swarm';
-  loader.problems.push(...checkTugSettings(project, locate));
+  loader.report(checkTugSettings(project, locate));
   const checked = checkProject(project, locate, { hostCpus: opts.hostCpus, swarm });
   for (const w of checked.warnings) opts.onWarning?.(w);
-  loader.problems.push(...checked.problems);
+  loader.report(checked.problems);
   loader.stopIfProblems();
   rememberSources(project, locate);
   return project;
@@ -113,12 +130,20 @@ function readEnvFiles(files: string[], env: Record<string, string | undefined>, 
   const problems: Diagnostic[] = [];
   for (const file of files) {
     // Later lines and files see earlier values; the process environment still wins for lookups.
-    const result = readEnvFile(file, (n) => (Object.hasOwn(env, n) ? env[n] : undefined) ?? vars[n]);
+    let result: ReturnType<typeof readEnvFile>;
+    try {
+      result = readEnvFile(file, (n) => (Object.hasOwn(env, n) ? env[n] : undefined) ?? vars[n]);
+    } catch (err) {
+      if (!(err instanceof UserFileError)) throw err;
+      const { code, message } = envFileRefusal(err, `${mode === 'required' ? '--env-file' : 'env file'} ${file}`);
+      throw new StackFileError(code, message, { file, line: 0, col: 0 });
+    }
     if (!result) {
       if (mode === 'optional') continue;
       throw new StackFileError('env_file_not_found', `env file not found: ${file}`, { file, line: 0, col: 0 });
     }
-    problems.push(...envFileProblems(file, result));
+    // One at a time: spreading an env file's 200,000 bad lines into push() overflows the stack.
+    for (const p of envFileProblems(file, result)) problems.push(p);
     Object.assign(vars, result.values);
   }
   if (problems.length) throw new StackInvalidError(problems);
@@ -135,9 +160,19 @@ async function schemaProblemsOf(doc: Dict, locate: Locator): Promise<Diagnostic[
   return problems;
 }
 
+/** `-f -`: standard input, under the same byte budget as a file (it may never end). */
 async function readAllStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  let total = 0;
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    total += (chunk as Buffer).length;
+    if (total > MAX_FILE_BYTES) {
+      // Leaving the loop destroys the stream: nothing more is read.
+      throw new StackFileError('file_too_large', `<stdin> is larger than ${MAX_FILE_BYTES} bytes; stack files are limited to ${MAX_FILE_BYTES}`,
+        { file: '<stdin>', line: 0, col: 0 });
+    }
+  }
   return decodeText('<stdin>', Buffer.concat(chunks));
 }
 
@@ -145,19 +180,43 @@ class Loader {
   readonly problems: Diagnostic[] = [];
   readonly parsedFiles: ParsedFile[] = [];
   private readonly warned = new Set<string>();
-  /** Files reached through include/extends, loaded once each. */
-  private readonly cache = new Map<string, LoadedDoc | undefined>();
+  /** Files reached through `extends: {file}`, loaded once each (without resolving their extends). */
+  private readonly targets = new Map<string, RawDoc | undefined>();
+  /** Such files being loaded right now: reaching one again is a cycle (through its includes). */
+  private readonly loadingTargets = new Set<string>();
+  /** Each file's services with their `extends` resolved, by name. */
+  private readonly resolved = new WeakMap<RawDoc, Map<string, Dict | undefined>>();
+  /**
+   * The services whose `extends` is being resolved, outermost first, across every file: one
+   * chain, so that a cycle through `file:` is found as soon as one closes, like one within a file.
+   */
+  private readonly extendsChain: ExtendsLink[] = [];
+  private readonly reportedCycles = new Set<string>();
 
   constructor(
     private readonly lookup: Lookup,
+    /** Files are named relative to it in cycle messages. */
+    private readonly baseDir: string,
     private readonly onWarning?: (d: Diagnostic) => void,
   ) {}
+
+  /** Adds problems one by one: there may be more than push(...list) can take as arguments. */
+  report(problems: Iterable<Diagnostic>): void {
+    for (const p of problems) this.problems.push(p);
+  }
 
   stopIfProblems(): void {
     if (this.problems.length > 0) throw new StackInvalidError(this.problems);
   }
 
   async loadFile(file: string, text: string | undefined, dir: string, top: boolean, chain: string[] = []): Promise<LoadedDoc | undefined> {
+    const raw = await this.loadRaw(file, text, dir, top, chain);
+    if (!raw) return undefined;
+    return { parsed: raw.parsed, doc: await this.applyExtends(raw) };
+  }
+
+  /** Everything but `extends`: read, interpolate, validate, canonical shapes, includes. */
+  private async loadRaw(file: string, text: string | undefined, dir: string, top: boolean, chain: string[]): Promise<RawDoc | undefined> {
     if (chain.includes(file)) {
       this.problems.push({ code: 'include_cycle', message: `include cycle: ${[...chain, file].join(' -> ')}`, location: { file, line: 0, col: 0 } });
       return undefined;
@@ -176,18 +235,20 @@ class Loader {
       },
       onError: (err, p) => {
         this.problems.push({
-          code: err.kind === 'required' ? 'required_variable' : 'invalid_interpolation',
+          code: err.kind === 'required' ? 'required_variable' : err.kind === 'too_deep' ? 'interpolation_too_deep' : 'invalid_interpolation',
           message: interpolationMessage(err, p),
           location: locate(p),
           path: formatPath(p),
-          hint: err.kind === 'syntax' ? 'write $$ for a literal $' : `set ${err.variable ?? 'the variable'} in the environment or in .env`,
+          hint: err.kind === 'syntax' ? 'write $$ for a literal $'
+            : err.kind === 'too_deep' ? 'nest fewer ${...} inside each other'
+            : `set ${err.variable ?? 'the variable'} in the environment or in .env`,
         });
       },
     }) as Dict;
     if (this.problems.length > before) return undefined;
     const schemaProblems = await schemaProblemsOf(value, locate);
     if (schemaProblems.length > 0) {
-      this.problems.push(...schemaProblems);
+      this.report(schemaProblems);
       return undefined;
     }
     for (const at of protoListItems(value)) {
@@ -198,8 +259,7 @@ class Loader {
     // Files other than the top-level ones resolve paths against their own directory.
     if (!top) doc = resolveDocPaths(doc, dir);
     doc = await this.applyIncludes(doc, file, dir, locate, [...chain, file]);
-    doc = await this.applyExtends(doc, file, dir, locate);
-    return { parsed, doc };
+    return { parsed, doc, file, dir, locate };
   }
 
   private warn(d: Diagnostic): void {
@@ -257,75 +317,120 @@ class Loader {
     return out;
   }
 
-  private async applyExtends(doc: Dict, file: string, dir: string, locate: Locator): Promise<Dict> {
-    if (!isPlainObject(doc.services)) return doc;
-    const services = { ...doc.services } as Dict;
-    const resolving = new Set<string>();
-    const resolve = async (name: string, fromFile: string, all: Dict, loc: Locator): Promise<Dict | undefined> => {
-      const svc = Object.hasOwn(all, name) ? all[name] : undefined;
-      if (!isPlainObject(svc)) return undefined;
-      if (svc.extends === undefined) return svc;
-      const id = `${fromFile}#${name}`;
-      if (resolving.has(id)) {
-        this.problems.push({ code: 'extends_cycle', message: `extends cycle through service "${name}"`, location: loc(['services', name, 'extends']) });
-        return undefined;
-      }
-      resolving.add(id);
-      try {
-        const ext = isPlainObject(svc.extends) ? svc.extends : { service: svc.extends };
-        const baseName = String(ext.service);
-        let base: Dict | undefined;
-        if (typeof ext.file === 'string') {
-          // Relative to the file that says `extends` (already absolute in included/extended files).
-          const extFile = resolveHostPath(ext.file, dir);
-          const other = await this.loadCached(extFile, loc(['services', name, 'extends']));
-          if (!other) return undefined;
-          const otherServices = isPlainObject(other.doc.services) ? (other.doc.services as Dict) : {};
-          base = await resolve(baseName, extFile, otherServices, fileLocator(other.parsed));
-          if (base) base = resolveServicePaths(base, path.dirname(extFile));
-          if (!base && !Object.hasOwn(otherServices, baseName)) {
-            this.problems.push({
-              code: 'extends_unknown', message: `service "${name}" extends "${baseName}", which is not defined in ${extFile}`,
-              location: loc(['services', name, 'extends']), path: formatPath(['services', name, 'extends']),
-            });
-          }
-        } else {
-          if (!Object.hasOwn(all, baseName)) {
-            this.problems.push({
-              code: 'extends_unknown', message: `service "${name}" extends "${baseName}", which is not defined`,
-              location: loc(['services', name, 'extends']), path: formatPath(['services', name, 'extends']),
-            });
-            return undefined;
-          }
-          base = await resolve(baseName, fromFile, all, loc);
-        }
-        if (!base) return undefined;
-        const local = { ...svc };
-        delete local.extends;
-        const merged = mergeDocs({ services: { [name]: base } }, { services: { [name]: local } });
-        return (merged.services as Dict)[name] as Dict;
-      } finally {
-        resolving.delete(id);
-      }
-    };
+  private async applyExtends(raw: RawDoc): Promise<Dict> {
+    if (!isPlainObject(raw.doc.services)) return raw.doc;
+    const services = { ...raw.doc.services } as Dict;
     for (const name of Object.keys(services)) {
-      const r = await resolve(name, file, doc.services as Dict, locate);
+      const r = await this.resolveService(raw, name);
       if (r) services[name] = r;
     }
-    return { ...doc, services };
+    return { ...raw.doc, services };
   }
 
-  private async loadCached(file: string, at: ReturnType<Locator>): Promise<LoadedDoc | undefined> {
-    if (this.cache.has(file)) return this.cache.get(file);
-    let one: LoadedDoc | undefined;
+  /** A service of `raw` with its `extends` resolved; undefined when that failed (and was reported). */
+  private async resolveService(raw: RawDoc, name: string): Promise<Dict | undefined> {
+    const all = raw.doc.services as Dict;
+    const svc = Object.hasOwn(all, name) ? all[name] : undefined;
+    if (!isPlainObject(svc)) return undefined;
+    if (svc.extends === undefined) return svc;
+    let memo = this.resolved.get(raw);
+    if (!memo) this.resolved.set(raw, (memo = new Map()));
+    if (memo.has(name)) return memo.get(name);
+    const link: ExtendsLink = { id: `${raw.file}\0${name}`, label: `${this.label(raw.file)}:${name}`, at: raw.locate(['services', name, 'extends']) };
+    const i = this.extendsChain.findIndex((l) => l.id === link.id);
+    if (i >= 0) {
+      this.reportCycle([...this.extendsChain.slice(i), link]);
+      return undefined;
+    }
+    this.extendsChain.push(link);
+    let result: Dict | undefined;
     try {
-      one = await this.loadFile(file, undefined, path.dirname(file), false);
+      result = await this.extendService(raw, name, svc, link.at);
+    } finally {
+      this.extendsChain.pop();
+    }
+    memo.set(name, result);
+    return result;
+  }
+
+  private async extendService(raw: RawDoc, name: string, svc: Dict, at: SourceLocation | undefined): Promise<Dict | undefined> {
+    const all = raw.doc.services as Dict;
+    const ext = isPlainObject(svc.extends) ? svc.extends : { service: svc.extends };
+    const baseName = String(ext.service);
+    let base: Dict | undefined;
+    if (typeof ext.file === 'string') {
+      // Relative to the file that says `extends` (already absolute in included/extended files).
+      const extFile = resolveHostPath(ext.file, raw.dir);
+      const other = await this.loadTarget(extFile, at);
+      if (!other) return undefined;
+      const otherServices = isPlainObject(other.doc.services) ? (other.doc.services as Dict) : {};
+      if (!Object.hasOwn(otherServices, baseName)) {
+        this.problems.push({
+          code: 'extends_unknown', message: `service "${name}" extends "${baseName}", which is not defined in ${extFile}`,
+          location: at, path: formatPath(['services', name, 'extends']),
+        });
+        return undefined;
+      }
+      base = await this.resolveService(other, baseName);
+      if (base) base = resolveServicePaths(base, path.dirname(extFile));
+    } else {
+      if (!Object.hasOwn(all, baseName)) {
+        this.problems.push({
+          code: 'extends_unknown', message: `service "${name}" extends "${baseName}", which is not defined`,
+          location: at, path: formatPath(['services', name, 'extends']),
+        });
+        return undefined;
+      }
+      base = await this.resolveService(raw, baseName);
+    }
+    if (!base) return undefined;
+    const local = { ...svc };
+    delete local.extends;
+    const merged = mergeDocs({ services: { [name]: base } }, { services: { [name]: local } });
+    return (merged.services as Dict)[name] as Dict;
+  }
+
+  /** A file named by `extends.file`, loaded once; its own `extends` are resolved service by service. */
+  private async loadTarget(file: string, at: SourceLocation | undefined): Promise<RawDoc | undefined> {
+    if (this.targets.has(file)) return this.targets.get(file);
+    if (this.loadingTargets.has(file)) {
+      // Only its includes can lead back here: a service in one of them extends the file itself.
+      this.reportCycle([...this.extendsChain, { id: `${file}\0`, label: `${this.label(file)} (which includes the file)`, at }]);
+      return undefined;
+    }
+    this.loadingTargets.add(file);
+    let one: RawDoc | undefined;
+    try {
+      one = await this.loadRaw(file, undefined, path.dirname(file), false, []);
     } catch (err) {
       if (!(err instanceof StackFileError)) throw err;
       this.problems.push({ code: err.code, message: `extended file: ${err.message}`, location: at, hint: err.hint });
+    } finally {
+      this.loadingTargets.delete(file);
     }
-    this.cache.set(file, one);
+    this.targets.set(file, one);
     return one;
+  }
+
+  /** One problem per cycle, however many of its services reach it, at the first one's `extends`. */
+  private reportCycle(links: ExtendsLink[]): void {
+    const key = [...new Set(links.map((l) => l.id))].sort().join('\n');
+    if (this.reportedCycles.has(key)) return;
+    this.reportedCycles.add(key);
+    const first = links[0]!;
+    this.problems.push({
+      code: 'extends_cycle',
+      message: `extends cycle: ${links.map((l) => l.label).join(' → ')}`,
+      location: first.at,
+      hint: 'a service cannot extend itself, directly or through other services',
+    });
+  }
+
+  /** A file as cycle messages name it: relative to the project directory when inside it. */
+  private label(file: string): string {
+    if (!path.isAbsolute(file)) return file;
+    const rel = path.relative(this.baseDir, file);
+    return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
   }
 }
 

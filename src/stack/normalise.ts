@@ -6,8 +6,9 @@
 import { split as shellSplit } from 'shlex';
 import type { Diagnostic, ErrorCode } from '../errors.js';
 import { type Dict, isPlainObject } from '../util/dict.js';
+import { UserFileError } from '../util/read-user-file.js';
 import { formatPath, type Path } from './doc-path.js';
-import { envFileProblems, readEnvFile } from './dotenv.js';
+import { envFileProblems, envFileRefusal, readEnvFile } from './dotenv.js';
 import type { Lookup } from './interpolate.js';
 import type { Locator } from './locate.js';
 import type {
@@ -177,7 +178,15 @@ class Normaliser {
     files.forEach((f, i) => {
       const file = String(f.path);
       const required = this.bool(['services', name, 'env_file', i, 'required'], f.required ?? true);
-      const parsed = readEnvFile(file, this.input.lookup);
+      let parsed: ReturnType<typeof readEnvFile>;
+      try {
+        parsed = readEnvFile(file, this.input.lookup);
+      } catch (err) {
+        if (!(err instanceof UserFileError)) throw err;
+        const { code, message } = envFileRefusal(err, `env_file ${file} of service "${name}"`);
+        this.problem(['services', name, 'env_file', i], code, message);
+        return;
+      }
       if (!parsed) {
         if (required) {
           this.problem(['services', name, 'env_file', i], 'env_file_not_found', `env file ${file} not found`,
@@ -185,7 +194,7 @@ class Normaliser {
         }
         return;
       }
-      this.problems.push(...envFileProblems(file, parsed));
+      for (const p of envFileProblems(file, parsed)) this.problems.push(p);
       Object.assign(env, parsed.values);
     });
     for (const [k, v] of Object.entries((raw.environment as Record<string, string | null>) ?? {})) {

@@ -9,12 +9,16 @@
  * The caches are an optimisation only: any failure to read or write them is ignored.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { readUserFile } from '../util/read-user-file.js';
+import { MAX_FILE_BYTES } from './limits.js';
 import type { ParsedFile } from './parsed-file.js';
 
 const MAX_ENTRIES = 200;
+/** An entry holds positions and expanded aliases besides the value: allow it more than its file. */
+const MAX_ENTRY_BYTES = 16 * MAX_FILE_BYTES;
 const FORMAT = 1;
 
 // Set per build by esbuild: a cache entry is only ever read by the build that wrote it, so a
@@ -77,7 +81,8 @@ export function readParseCache(file: string, text: string): ParsedFile | undefin
   // Even a small file is worth it: a hit spares loading the YAML library (~15 ms cold).
   if (!dir) return undefined;
   try {
-    const e = JSON.parse(readFileSync(entryPath(dir, text), 'utf8')) as Entry;
+    // The cache directory comes from the environment: its entries are read as carefully as any user file.
+    const e = JSON.parse(readUserFile(entryPath(dir, text), MAX_ENTRY_BYTES).toString('utf8')) as Entry;
     return {
       file,
       value: e.value,

@@ -36,17 +36,21 @@ const KEY_VALUE_LISTS = new Set(['environment', 'annotations', 'sysctls', 'label
  * Where a `[K=V]` list names the key `__proto__`: as a mapping key it would replace the
  * object's prototype and vanish, so it is refused, as it is in the mapping syntax.
  */
-export function protoListItems(v: unknown, path: (string | number)[] = []): (string | number)[][] {
-  const found: (string | number)[][] = [];
+export function protoListItems(v: unknown, path: (string | number)[] = [], found: (string | number)[][] = []): (string | number)[][] {
+  // One list filled in place: a long list of them must not be spread into push() at each level.
   if (Array.isArray(v)) {
     if (KEY_VALUE_LISTS.has(String(path.at(-1)))) {
       v.forEach((item, i) => {
         if (typeof item === 'string' && (item === '__proto__' || item.startsWith('__proto__='))) found.push([...path, i]);
       });
     }
-    v.forEach((item, i) => found.push(...protoListItems(item, [...path, i])));
+    v.forEach((item, i) => {
+      if (item !== null && typeof item === 'object') protoListItems(item, [...path, i], found);
+    });
   } else if (isPlainObject(v)) {
-    for (const [k, child] of Object.entries(v)) found.push(...protoListItems(child, [...path, k]));
+    for (const [k, child] of Object.entries(v)) {
+      if (child !== null && typeof child === 'object') protoListItems(child, [...path, k], found);
+    }
   }
   return found;
 }

@@ -2,14 +2,24 @@
  * YAML text → plain values plus the source offset of every key and item. Aliases and `<<`
  * merge keys are expanded here, under a budget, because the yaml library's own limit only
  * applies to its toJS() and this walks the AST itself.
+ *
+ * Hostile text is refused before it costs more than its size: nesting and the number of nodes
+ * are checked while the text is parsed (the library's composer recurses once per level, and
+ * parsing 8 MB of `[1,1,...]` would take a minute), and what aliases expand to is added up per
+ * anchor before anything is expanded, so an alias bomb is refused in time linear in the file.
  */
 import {
+  Composer,
+  CST,
   isAlias,
   isMap,
   isScalar,
   isSeq,
+  Lexer,
   LineCounter,
-  parseDocument,
+  Parser,
+  YAMLParseError,
+  type Alias,
   type Document,
   type Node as YamlNode,
 } from 'yaml';
@@ -18,17 +28,32 @@ import { childKey } from './doc-path.js';
 import { MAX_DEPTH, MAX_EXPANDED_NODES, MAX_FILE_BYTES } from './limits.js';
 import type { ParsedFile, Position } from './parsed-file.js';
 
+const OPTIONS = { merge: true, uniqueKeys: false, prettyErrors: false, strict: true } as const;
+
 export function parseStackText(file: string, text: string): ParsedFile {
+  try {
+    return parseChecked(file, text);
+  } catch (err) {
+    // The limits below keep every recursion far from the stack's end; should one still reach
+    // it, that is the nesting limit speaking, not a crash.
+    if (err instanceof RangeError && /call stack/i.test(err.message)) {
+      throw new StackFileError('yaml_too_deep', `YAML nesting is deeper than ${MAX_DEPTH} levels`, { file, line: 0, col: 0 });
+    }
+    throw err;
+  }
+}
+
+function parseChecked(file: string, text: string): ParsedFile {
   if (text.length > MAX_FILE_BYTES) {
     throw new StackFileError('file_too_large', `${file} is larger than ${MAX_FILE_BYTES} bytes`, { file, line: 0, col: 0 });
   }
   const lineCounter = new LineCounter();
-  // Duplicate keys are detected while walking: the library's own check is quadratic in map size.
-  const doc = parseDocument(text, { lineCounter, merge: true, uniqueKeys: false, prettyErrors: false, strict: true });
   const pos = (offset: number | undefined): Position => {
     const p = lineCounter.linePos(offset ?? 0);
     return { line: p.line, col: p.col };
   };
+  // Duplicate keys are detected while walking: the library's own check is quadratic in map size.
+  const doc = parseDocument(file, text, lineCounter, pos);
   const firstError = doc.errors[0];
   if (firstError) {
     const p = pos(firstError.pos[0]);
@@ -44,7 +69,8 @@ export function parseStackText(file: string, text: string): ParsedFile {
     throw new StackFileError('top_level_not_mapping', 'the top level of a stack file must be a mapping (services:, networks:, ...)',
       { file, ...pos(doc.contents.range?.[0]) });
   }
-  const walker = new Walker(file, doc, pos);
+  const targets = aliasTargets(file, doc, pos);
+  const walker = new Walker(file, targets, pos);
   const value = walker.walk(doc.contents, '', 0) as Record<string, unknown>;
   for (const w of doc.warnings) {
     if (/Unresolved tag: !(reset|override)\b/.test(w.message)) continue;
@@ -56,6 +82,157 @@ export function parseStackText(file: string, text: string): ParsedFile {
   };
 }
 
+/**
+ * The library's parseDocument, with the nesting depth and the number of nodes checked while the
+ * text is parsed, lexeme by lexeme, before the composer (which recurses) sees any of it.
+ */
+function parseDocument(file: string, text: string, lineCounter: LineCounter, pos: (offset: number) => Position): Document {
+  const parser = new Parser(lineCounter.addNewLine);
+  lineCounter.addNewLine(0);
+  const tokens: CST.Token[] = [];
+  // A lower bound of the nodes the walk will produce: every scalar, alias and flow collection,
+  // less one per `:` (the key before it is not walked). Block collections are not counted.
+  let nodes = 0;
+  let scalarText = false;
+  for (const lexeme of new Lexer().lex(text)) {
+    const at = parser.offset;
+    if (scalarText) {
+      // The text of a scalar whose start was just announced: whatever it looks like, it is text.
+      scalarText = false;
+    } else {
+      switch (CST.tokenType(lexeme)) {
+        case 'scalar':
+          scalarText = true;
+          nodes++;
+          break;
+        case 'single-quoted-scalar':
+        case 'double-quoted-scalar':
+        case 'alias':
+        case 'flow-map-start':
+        case 'flow-seq-start':
+          nodes++;
+          break;
+        case 'map-value-ind':
+          nodes--;
+          break;
+      }
+    }
+    if (nodes > MAX_EXPANDED_NODES) {
+      throw new StackFileError('yaml_too_many_nodes',
+        `YAML has more than ${MAX_EXPANDED_NODES} nodes; stack files are limited to ${MAX_EXPANDED_NODES}`,
+        { file, ...pos(at) }, 'a stack file this large is not one tug can run: split it, or generate less');
+    }
+    for (const token of parser.next(lexeme)) tokens.push(token);
+    // The parser's stack is the document, the collections open around this point, and maybe the
+    // scalar being read: past a few more than MAX_DEPTH, the walk would refuse it anyway.
+    if (parser.stack.length > MAX_DEPTH + 4) throw tooDeep(file, pos(at));
+  }
+  for (const token of parser.end()) tokens.push(token);
+  let doc: Document | undefined;
+  // The composer makes an Error for every problem, and a broken line early in a long list is a
+  // problem on every line after it: capturing 40,000 stacks costs more than the parse, and only
+  // the first problem is reported, without a stack.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    for (const d of new Composer(OPTIONS).compose(tokens, true, text.length)) {
+      if (!doc) {
+        doc = d;
+      } else {
+        doc.errors.push(new YAMLParseError([d.range[0], d.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
+        break;
+      }
+    }
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
+  return doc!;
+}
+
+function tooDeep(file: string, at: Position): StackFileError {
+  return new StackFileError('yaml_too_deep', `YAML nesting is deeper than ${MAX_DEPTH} levels`, { file, ...at });
+}
+
+/** Whether a mapping key (an alias resolved) is YAML's `<<` merge key. */
+function isMergeKey(keyNode: unknown): boolean {
+  const raw = isScalar(keyNode) ? keyNode.value : undefined;
+  return typeof raw === 'symbol' || raw === '<<';
+}
+
+/**
+ * The node each alias stands for, as the library resolves it (the last node with that anchor
+ * before the alias), found in one pass; and in the same pass, how many nodes walking each node
+ * would produce, from the sizes of the anchors its aliases name, so an expansion over the
+ * budget is refused before anything is expanded. The count mirrors Walker.walk exactly.
+ */
+function aliasTargets(file: string, doc: Document, pos: (offset: number | undefined) => Position): Map<Alias, YamlNode> {
+  const LIMIT = MAX_EXPANDED_NODES + 1;
+  const anchors = new Map<string, YamlNode>();
+  const targets = new Map<Alias, YamlNode>();
+  /** Walk size of each node visited and closed. */
+  const sizes = new Map<YamlNode, number>();
+  /** Nodes being visited: an alias to one of them is inside its own anchor. */
+  const open = new Set<YamlNode>();
+  const add = (a: number, b: number): number => Math.min(LIMIT, a + b);
+
+  const visit = (node: unknown): number => {
+    if (node === null || node === undefined) return 1;
+    if (isAlias(node)) {
+      const target = anchors.get(node.source);
+      // An unknown alias is the walk's to report, at its line.
+      if (target === undefined) return 1;
+      targets.set(node, target);
+      if (open.has(target)) {
+        throw new StackFileError('yaml_syntax', `invalid YAML: the alias *${node.source} is inside the node anchored &${node.source} that it names`,
+          { file, ...pos(node.range?.[0]) }, 'an anchor cannot contain an alias to itself');
+      }
+      return add(1, sizes.get(target)!);
+    }
+    const n = node as YamlNode;
+    // Only an anchored node can be named by an alias: only those are remembered. Set before the
+    // children are visited, as the library resolves an alias inside its anchor to the anchor.
+    const anchored = Boolean(n.anchor);
+    if (anchored) {
+      anchors.set(n.anchor!, n);
+      open.add(n);
+    }
+    let total = 1;
+    if (isSeq(n)) {
+      for (const item of n.items) total = add(total, visit(item));
+    } else if (isMap(n)) {
+      for (const pair of n.items) {
+        // Keys are not walked, but their anchors and aliases count for what follows.
+        visit(pair.key);
+        const keyNode = isAlias(pair.key) ? targets.get(pair.key) : pair.key;
+        const value = pair.value as YamlNode | null;
+        if (isMergeKey(keyNode)) {
+          // `<<: [*a, *b]` walks each source but not the list itself.
+          const v = visit(value);
+          total = add(total, isSeq(value) ? v - 1 : v);
+          continue;
+        }
+        const v = visit(value);
+        if (value && 'tag' in value && value.tag === '!reset') continue;
+        total = add(total, v);
+      }
+    }
+    if (anchored) {
+      open.delete(n);
+      sizes.set(n, total);
+    }
+    return total;
+  };
+
+  if (visit(doc.contents) > MAX_EXPANDED_NODES) throw aliasBomb(file);
+  return targets;
+}
+
+function aliasBomb(file: string): StackFileError {
+  return new StackFileError('yaml_alias_bomb',
+    `YAML aliases expand to more than ${MAX_EXPANDED_NODES} nodes: refusing what looks like an alias bomb`,
+    { file, line: 0, col: 0 }, 'reduce the nesting of anchors and aliases');
+}
+
 class Walker {
   readonly positions = new Map<string, number>();
   readonly resets = new Set<string>();
@@ -65,23 +242,18 @@ class Walker {
 
   constructor(
     private readonly file: string,
-    private readonly doc: Document,
+    /** What each alias stands for (see aliasTargets): resolving one is a lookup, not a search. */
+    private readonly targets: Map<Alias, YamlNode>,
     private readonly pos: (offset: number | undefined) => Position,
   ) {}
 
   /** `path` is the pathKey of the node: built by appending, since it is made for every node. */
   walk(node: unknown, path: string, depth: number): unknown {
-    if (++this.produced > MAX_EXPANDED_NODES) {
-      throw new StackFileError('yaml_alias_bomb',
-        `YAML aliases expand to more than ${MAX_EXPANDED_NODES} nodes: refusing what looks like an alias bomb`,
-        { file: this.file, line: 0, col: 0 }, 'reduce the nesting of anchors and aliases');
-    }
-    if (depth > MAX_DEPTH) {
-      throw new StackFileError('yaml_too_deep', `YAML nesting is deeper than ${MAX_DEPTH} levels`,
-        { file: this.file, ...this.pos((node as YamlNode).range?.[0]) });
-    }
+    // aliasTargets refused anything over the budget already; this only guards its accounting.
+    if (++this.produced > MAX_EXPANDED_NODES) throw aliasBomb(this.file);
+    if (depth > MAX_DEPTH) throw tooDeep(this.file, this.pos((node as YamlNode).range?.[0]));
     if (isAlias(node)) {
-      const target = node.resolve(this.doc);
+      const target = this.targets.get(node);
       if (target === undefined) {
         throw new StackFileError('yaml_syntax', `invalid YAML: unknown alias *${node.source}`, { file: this.file, ...this.pos(node.range?.[0]) });
       }
@@ -115,13 +287,13 @@ class Walker {
     for (const pair of node.items) {
       // An alias key stands for its (scalar) target; a mapping or list as a key has no meaning
       // in a stack file, and turning one into a string would expand its aliases unbudgeted.
-      const keyNode = isAlias(pair.key) ? pair.key.resolve(this.doc) : pair.key;
+      const keyNode = isAlias(pair.key) ? this.targets.get(pair.key) : pair.key;
       if (keyNode !== null && keyNode !== undefined ? !isScalar(keyNode) : isAlias(pair.key)) {
         throw new StackFileError('invalid_key', 'invalid YAML: a key must be a plain value, not a mapping or a list',
           { file: this.file, ...this.pos((pair.key as YamlNode | null)?.range?.[0]) });
       }
       const rawKey = isScalar(keyNode) ? keyNode.value : keyNode;
-      if (typeof rawKey === 'symbol' || rawKey === '<<') {
+      if (isMergeKey(keyNode)) {
         merged.push(pair.value);
         continue;
       }

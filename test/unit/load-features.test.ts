@@ -517,13 +517,12 @@ services:
     expect(list[0]!.location).toEqual({ file: path.join(dir, 'compose.yaml'), line: 5, col: 5 });
   });
 
-  it('an extends cycle is an error, not a hang', async () => {
+  it('an extends cycle is an error, not a hang: reported once, with the chain, at the first extends', async () => {
     const { list } = await problems({
       'compose.yaml': 'services:\n  a:\n    image: x\n    extends: b\n  b:\n    extends: a\n',
     });
     expect(list.map((p) => [p.code, p.message, p.location?.line])).toEqual([
-      ['extends_cycle', 'extends cycle through service "a"', 4],
-      ['extends_cycle', 'extends cycle through service "b"', 6],
+      ['extends_cycle', 'extends cycle: compose.yaml:a → compose.yaml:b → compose.yaml:a', 4],
     ]);
   });
 

@@ -463,3 +463,108 @@ describe('property: the unit parsers return undefined rather than throw', () => 
     );
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// Hostile mutations: what an attacker (or a generator gone wrong) writes rather than a typo.
+
+/** One hostile piece of YAML, and whether it is a block of lines or fits after `key: `. */
+type Hostile = { text: string; block: boolean };
+
+const nest = (d: number, open: string, inner: string, close: string, balanced: boolean): string =>
+  open.repeat(d) + inner + close.repeat(balanced ? d : Math.floor(d / 2));
+
+const hostileArb: fc.Arbitrary<Hostile> = fc.oneof(
+  // Flow nesting, past the depth limit or just under it, closed or not.
+  fc.tuple(fc.integer({ min: 1, max: 30_000 }), fc.constantFrom(['[', '', ']'], ['{a: ', '1', '}'], ['[{a: [', '1', ']}]'], ['{', '', '}']), fc.boolean())
+    .map(([d, [o, i, c], bal]) => ({ text: nest(d, o!, i!, c!, bal), block: false })),
+  // Compact block lists and explicit keys on one line.
+  fc.tuple(fc.integer({ min: 1, max: 30_000 }), fc.constantFrom('- ', '? ', '- ? ', '&x - '))
+    .map(([d, p]) => ({ text: `\n  ${p.repeat(d)}x`, block: false })),
+  // Block mappings nested by indentation.
+  fc.integer({ min: 1, max: 600 })
+    .map((d) => ({ text: 'x-deep:\n' + Array.from({ length: d }, (_, i) => ' '.repeat(i + 1) + 'k:').join('\n') + ' 1', block: true })),
+  // Alias bombs: levels of anchors, each a list or mapping (or << merge) of aliases to the last.
+  fc.tuple(fc.integer({ min: 2, max: 30 }), fc.integer({ min: 1, max: 12 }), fc.constantFrom('list', 'map', 'merge'))
+    .map(([levels, width, shape]) => {
+      const lines = [`x-l0: &l0 [${Array(width).fill('lol').join(', ')}]`];
+      for (let i = 1; i < levels; i++) {
+        const refs = Array.from({ length: width }, (_, j) => (shape === 'list' ? `*l${i - 1}` : `k${j}: *l${i - 1}`));
+        if (shape === 'merge') lines.push(`x-l${i}: &l${i} {<<: [${Array(Math.min(width, 3)).fill(`*l${i - 1}`).join(', ')}], ${refs.join(', ')}}`);
+        else lines.push(`x-l${i}: &l${i} ${shape === 'list' ? `[${refs.join(', ')}]` : `{${refs.join(', ')}}`}`);
+      }
+      return { text: lines.join('\n'), block: true };
+    }),
+  // Aliases inside the node they name.
+  fc.constantFrom('&r [*r]', '&r {a: *r}', '&r [1, [2, *r]]', '&r {<<: *r}', '&r {*r : 1}')
+    .map((t) => ({ text: t, block: false })),
+  // Many aliases of one big anchor (the limits themselves are tested in load-inputs.test.ts:
+  // here the sizes stay where every case takes a fraction of the budget).
+  fc.tuple(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 100 }))
+    .map(([size, uses]) => ({
+      text: `x-anchor: &big [${Array.from({ length: size }, (_, i) => i).join(', ')}]\nx-uses: [${Array(uses).fill('*big').join(', ')}]`,
+      block: true,
+    })),
+  // Huge scalars: plain, quoted, block literal, or one long line of a repeated character.
+  fc.tuple(fc.integer({ min: 1, max: 200_000 }), fc.constantFrom('plain', 'double', 'single', 'literal'), fc.constantFrom('a', '$', '{', '\\', ' ', '#', ':', '\u00e9', '\u{1F600}'))
+    .map(([n, style, c]) => {
+      const body = c.repeat(Math.ceil(n / c.length));
+      if (style === 'double') return { text: `"${body}"`, block: false };
+      if (style === 'single') return { text: `'${body}'`, block: false };
+      if (style === 'literal') return { text: `|\n${`    ${body.slice(0, 80)}\n`.repeat(Math.ceil(n / 80))}`, block: false };
+      return { text: body, block: false };
+    }),
+  // ${...} nesting deep enough to overflow a recursive evaluator, balanced or not.
+  fc.tuple(fc.integer({ min: 1, max: 20_000 }), fc.constantFrom('${A:-', '${A:+', '${A:?', '${A-', '${'), fc.boolean())
+    .map(([d, op, bal]) => ({ text: `"${nest(d, op, 'x', '}', bal)}"`, block: false })),
+  // Binary bytes, NULs and lone surrogates included.
+  fc.string({ unit: 'binary', minLength: 1, maxLength: 4000 }).map((t) => ({ text: t, block: false })),
+  fc.uint8Array({ minLength: 1, maxLength: 4000 }).map((b) => ({ text: String.fromCharCode(...b), block: false })),
+  // Flat collections with many nodes.
+  fc.tuple(fc.integer({ min: 1, max: 5_000 }), fc.constantFrom('1,', '*a,', 'a: 1,', '- 1\n'))
+    .map(([n, item]) => ({
+      text: item === '- 1\n' ? `x-flat:\n${item.repeat(n)}` : item === 'a: 1,' ? `{${Array.from({ length: n }, (_, i) => `a${i}: 1`).join(',')}}` : `[${item.repeat(n)}1]`,
+      block: item === '- 1\n',
+    })),
+);
+
+/** The hostile piece as the value of a key at some line, or as a block of lines at the top level. */
+function plant(seed: string, h: Hostile, at: number): string {
+  if (h.block) return `${h.text}\n${seed}`;
+  const lines = seed.split('\n');
+  const i = at % lines.length;
+  const kv = /^(\s*(?:- )?[^:#\s][^:#]*:\s)/.exec(lines[i]!);
+  lines[i] = kv ? kv[1] + h.text : `x-hostile: ${h.text}`;
+  return lines.join('\n');
+}
+
+describe('property: hostile stack texts are loaded or refused with a TugError, quickly', () => {
+  /** Per case; machines are noisy, so generous: the point is to catch hangs and runaway growth. */
+  const BUDGET_MS = 2_000;
+
+  it('deep nesting, alias bombs, huge scalars, binary bytes, ${...} nesting, planted in the seeds', async () => {
+    let slowest = { ms: 0, text: '' };
+    const outcomes = { ok: 0, rejected: 0 };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat({ max: SEEDS.length - 1 }),
+        fc.array(hostileArb, { minLength: 1, maxLength: 2 }),
+        fc.array(fc.nat(), { minLength: 2, maxLength: 2 }),
+        fc.array(mutationArb, { maxLength: 2 }),
+        async (seed, hostile, ats, muts) => {
+          let text = mutate(SEEDS[seed]!, muts);
+          hostile.forEach((h, i) => (text = plant(text, h, ats[i]!)));
+          const start = performance.now();
+          outcomes[await loadsOrTugError(text)]++;
+          const ms = performance.now() - start;
+          if (ms > slowest.ms) slowest = { ms, text };
+          if (process.env.TUG_FUZZ_SLOW && ms > Number(process.env.TUG_FUZZ_SLOW)) console.log('slow', ms.toFixed(0), JSON.stringify(text.slice(0, 100)));
+          expect(ms, `took ${ms.toFixed(0)} ms for ${JSON.stringify(text.slice(0, 300))}...`).toBeLessThan(BUDGET_MS);
+        },
+      ),
+      { numRuns: 300, seed: 0x7ea5e, endOnFailure: true },
+    );
+    expect(outcomes.rejected).toBeGreaterThan(100);
+    expect(outcomes.ok).toBeGreaterThan(5);
+    expect(slowest.ms).toBeLessThan(BUDGET_MS);
+  });
+});

@@ -2,11 +2,12 @@
  * The project as swarm objects, computed the same way for `up` and `config --swarm`: the
  * translation is pure and refuses what a swarm cannot run at the line it was written on.
  */
-import { readFileSync } from 'node:fs';
 import type { Diagnostic } from '../../errors.js';
+import { MAX_FILE_BYTES } from '../../stack/limits.js';
 import type { Project, Service } from '../../stack/model.js';
 import { locatedDiagnostic, withSourceLines } from '../../stack/source-map.js';
 import { swarmConfig, type SwarmConfig } from '../../swarm/index.js';
+import { readUserFile } from '../../util/read-user-file.js';
 
 export interface SwarmTranslateOptions {
   apiVersion?: string;
@@ -21,7 +22,7 @@ export function translate(project: Project, opts: SwarmTranslateOptions = {}): S
     // tug builds and pushes images itself (with a registry), so `build:` is not ignored.
     buildsImages: true,
     resolveImage: (s: Service) => opts.images?.get(s.name) ?? s.image ?? `${project.name}-${s.name}`,
-    readFile: (path: string) => readFileSync(path),
+    readFile: (path: string) => readUserFile(path, MAX_FILE_BYTES),
     env: opts.env ?? process.env,
   }));
   return { ...config, warnings: config.warnings.map((d: Diagnostic) => locatedDiagnostic(project, d)) };
