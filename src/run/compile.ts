@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { configHash, containerName, containerSpec, type ContainerPlan } from '../engine/request/index.js';
 import type { Project, Service } from '../stack/model.js';
+import { isRemoteHost } from '../engine/target.js';
 import { withSourceLines } from '../stack/source-map.js';
 
 /** The config hash of a service, the label `up` compares (`tug config --hash`). */
@@ -27,6 +28,8 @@ export interface CompileOptions {
   version?: string;
   /** Where `environment:` secrets and configs read their values; default the process's. */
   env?: Record<string, string | undefined>;
+  /** The engine's address (`engine.system.host`): on another machine, relative bind mounts are warned about. */
+  engineHost?: string;
 }
 
 export function specCompiler(project: Project, opts: CompileOptions): SpecCompiler {
@@ -46,6 +49,7 @@ export function specCompiler(project: Project, opts: CompileOptions): SpecCompil
     // network_mode/ipc/pid `service:x`, volumes_from and links name replica 1 of x.
     resolveContainer: (s: string) => (project.services[s] ? containerName(project, project.services[s]!, 1) : s),
     readFile: (path: string) => readFileSync(path, 'utf8'),
+    remoteEngine: opts.engineHost !== undefined && isRemoteHost(opts.engineHost) ? opts.engineHost : undefined,
   };
   return {
     hash,
