@@ -88,8 +88,8 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
-# The remote side's "docker system dial-stdio" talks to this namespace's engine.
-SetEnv DOCKER_HOST=$SOCK
+# The remote side's "docker system dial-stdio" finds the docker CLI and talks to this namespace's engine.
+SetEnv DOCKER_HOST=$SOCK PATH=$(dirname "$(command -v docker)"):/usr/local/bin:/usr/bin:/bin
 EOF
   # The client side: ssh reads ~ from the password database, not $HOME, so the tests put a
   # wrapper named ssh first in PATH that adds -F with one of these configs. Host keys are
