@@ -6,6 +6,10 @@
  * only when the header is absent) and pins every later request to min(server API, MAX_API), so
  * a newer client never sends fields an older engine rejects. `/_ping` answers at once on every
  * engine, where Podman takes 0.4-2 s over `/version`.
+ *
+ * How to reach the engine follows the target connect.ts resolved: a socket, HTTP or HTTPS over
+ * TCP (TLS files and verification from the target), or HTTP over the system's ssh (ssh.ts). A
+ * target that carries a problem (unknown context, plain TCP to another machine...) fails here.
  */
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
