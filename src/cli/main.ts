@@ -33,6 +33,7 @@ import { execCommand, execOptions } from './commands/exec.js';
 import { runCommand, runOptions } from './commands/run.js';
 import { versionCommand } from './commands/version.js';
 import { dashAfterService, followFlagAfterLogs, forceFlagAfterRm } from './argv.js';
+import { selectEngine } from '../engine/connect.js';
 import { configureReporting, reportError } from './fail.js';
 import { globalOptions, type GlobalArgs } from './options.js';
 import { ansiFromArgv } from './style.js';
@@ -76,6 +77,11 @@ function buildParser(args: string[]): Argv<GlobalArgs> {
     .usage('$0 [options] <command>\n\nRun a multi-container stack described by a Compose file.')
     .options(globalOptions)
     .middleware((a) => configureReporting({ ansi: a.ansi, debug: debugFromEnv || a.debug === true }))
+    // The engine every verb connects to (and the project lock keys by): --host, --context, --insecure.
+    .middleware((a) => {
+      if (a.host !== undefined && a.context !== undefined) throw new UsageError('conflicting options: --host and --context both name an engine', 'give only one of them');
+      selectEngine({ host: a.host, context: a.context, insecure: a.insecure });
+    })
     .command(upCommand)
     .command(createCommand)
     .command(downCommand)

@@ -29,6 +29,9 @@ export const globalOptions = {
   progress: { choices: PROGRESS_MODES, default: 'auto', describe: 'Progress output type' },
   debug: { type: 'boolean', default: false, describe: 'Show stack traces of internal errors (also TUG_DEBUG=1)' },
   'no-wait-lock': { type: 'boolean', describe: 'When another tug command is changing the project, fail at once (exit code 6) instead of waiting' },
+  host: { alias: 'H', type: 'string', requiresArg: true, describe: 'Engine to talk to: unix://..., tcp://host:2376 (TLS from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH), ssh://user@host. Wins over DOCKER_HOST and the Docker context' },
+  context: { alias: 'c', type: 'string', requiresArg: true, describe: 'Docker context to use (docker context ls); wins over DOCKER_HOST, DOCKER_CONTEXT and docker context use' },
+  insecure: { type: 'boolean', describe: 'Allow a plain tcp:// engine on another machine: without TLS anyone on the network between can take it over' },
   swarm: { type: 'boolean', describe: 'Run the stack as services of the Docker Swarm DOCKER_HOST manages (also TUG_SWARM=1, or x-tug.mode: swarm in the file)' },
 } as const satisfies Record<string, Options>;
 

@@ -7,6 +7,7 @@
 import { configHash, containerName, containerSpec, type ContainerPlan } from '../engine/request/index.js';
 import { MAX_FILE_BYTES } from '../stack/limits.js';
 import type { Project, Service } from '../stack/model.js';
+import { isRemoteHost } from '../engine/target.js';
 import { withSourceLines } from '../stack/source-map.js';
 import { readUserFile } from '../util/read-user-file.js';
 
@@ -28,6 +29,8 @@ export interface CompileOptions {
   version?: string;
   /** Where `environment:` secrets and configs read their values; default the process's. */
   env?: Record<string, string | undefined>;
+  /** The engine's address (`engine.system.host`): on another machine, relative bind mounts are warned about. */
+  engineHost?: string;
 }
 
 export function specCompiler(project: Project, opts: CompileOptions): SpecCompiler {
@@ -47,6 +50,7 @@ export function specCompiler(project: Project, opts: CompileOptions): SpecCompil
     // network_mode/ipc/pid `service:x`, volumes_from and links name replica 1 of x.
     resolveContainer: (s: string) => (project.services[s] ? containerName(project, project.services[s]!, 1) : s),
     readFile: (path: string) => readUserFile(path, MAX_FILE_BYTES).toString('utf8'),
+    remoteEngine: opts.engineHost !== undefined && isRemoteHost(opts.engineHost) ? opts.engineHost : undefined,
   };
   return {
     hash,

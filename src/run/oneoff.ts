@@ -97,7 +97,7 @@ export interface PlannedOneOff {
  */
 export async function planOneOff(engine: Engine, project: Project, req: OneOffRequest, opts: Progress = {}): Promise<PlannedOneOff> {
   const service = oneOffService(project.services[req.service]!, req);
-  const compiler = specCompiler(project, { apiVersion: await engine.system.apiVersion(), version: opts.version });
+  const compiler = specCompiler(project, { apiVersion: await engine.system.apiVersion(), version: opts.version, engineHost: engine.system.host });
   const compiled = compiler.oneoff(service, randomBytes(6).toString('hex'));
   const attached = !req.detach;
   const spec: ContainerPlan = {

@@ -64,7 +64,7 @@ export async function up(engine: Engine, project: Project, opts: UpOptions = {})
   // Refused before anything is created, rather than at the replica that cannot be made.
   checkScale(project, opts.scale);
   const apiVersion = await engine.system.apiVersion();
-  const compiler = specCompiler(project, { apiVersion, version: opts.version });
+  const compiler = specCompiler(project, { apiVersion, version: opts.version, engineHost: engine.system.host });
   // Subscribe before anything starts or is inspected, so that no transition is missed.
   return withWatch(engine, project.name, opts.signal, async (watch, signal) => {
     const observed = {

@@ -43,7 +43,7 @@ export interface SwarmConfig {
 
 export function swarmConfig(project: Project, opts: SwarmSpecOptions = {}): SwarmConfig {
   const objects = fileObjects(project, opts);
-  const networks = networkSpecs(project);
+  const networks = networkSpecs(project, { apiVersion: opts.apiVersion });
   const warnings: Diagnostic[] = [...networks.warnings];
   const services: Record<string, ServiceSpec> = {};
   for (const service of Object.values(project.services)) {

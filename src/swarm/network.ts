@@ -2,7 +2,7 @@
 import { type NetworkAttachmentConfig, type NetworkCreateRequest } from '../engine/api/swarm.js';
 import { type Diagnostic, ExitCode, TugError } from '../errors.js';
 import { type Project, type Service, type ServiceNetwork } from '../stack/model.js';
-import { type Ctx, STACK_LABEL, nonEmpty, prune, refuse, warn } from './context.js';
+import { type Ctx, STACK_LABEL, apiAtLeast, nonEmpty, prune, refuse, warn } from './context.js';
 
 /** The engine's own networks carry no aliases (docker stack's rule: only user-defined networks get them). */
 function isUserDefined(name: string): boolean {
@@ -75,7 +75,8 @@ export interface StackNetworks {
   warnings: Diagnostic[];
 }
 
-export function networkSpecs(project: Project): StackNetworks {
+/** `apiVersion`: the manager's (absent: a current one), for the settings that need a newer API. */
+export function networkSpecs(project: Project, opts: { apiVersion?: string } = {}): StackNetworks {
   const out: StackNetworks = { create: {}, external: [], warnings: [] };
   for (const key of usedNetworks(project)) {
     const n = project.networks[key]!;
@@ -100,13 +101,22 @@ export function networkSpecs(project: Project): StackNetworks {
       }))),
       Options: nonEmpty(n.ipam.options),
     });
+    // EnableIPv4 arrived in API 1.48; an older manager ignores it, and IPv4 is always on there.
+    let enableIPv4 = n.enable_ipv4;
+    if (enableIPv4 !== undefined && !apiAtLeast(opts.apiVersion, '1.48')) {
+      if (!enableIPv4) {
+        throw new TugError('swarm_unsupported', `network "${key}": enable_ipv4: false needs Engine API 1.48 (Docker 28); the manager speaks ${opts.apiVersion}`,
+          { exitCode: ExitCode.invalidStack, path: `networks.${key}.enable_ipv4`, hint: 'upgrade the swarm managers or remove enable_ipv4' });
+      }
+      enableIPv4 = undefined;
+    }
     out.create[n.name] = prune({
       Name: n.name,
       Driver: driver,
       Internal: n.internal || undefined,
       Attachable: n.attachable || undefined,
       IPAM: ipam && Object.keys(ipam).length ? ipam : undefined,
-      EnableIPv4: n.enable_ipv4,
+      EnableIPv4: enableIPv4,
       EnableIPv6: n.enable_ipv6,
       Options: nonEmpty(n.driver_opts),
       Labels: { ...n.labels, [STACK_LABEL.namespace]: project.name },

@@ -317,6 +317,15 @@ describe('containerSpec: HostConfig', () => {
     expect(e.message).toContain('service "web"');
   });
 
+  it('refuses cgroup and platform before API 1.41, which an older engine would ignore', () => {
+    for (const extra of [{ cgroup: 'private' as const }, { platform: 'linux/amd64' }]) {
+      const e = refusal(() => spec(svc('web', extra), undefined, { apiVersion: '1.40' }));
+      expect(e.code).toBe('unsupported');
+      expect(e.message).toMatch(/needs Engine API 1.41 \(Docker 20.10\); the engine speaks 1.40/);
+      expect(() => spec(svc('web', extra), undefined, { apiVersion: '1.41' })).not.toThrow();
+    }
+  });
+
   it('maps ipc and pid service:x to the other service\'s container', () => {
     const plan = spec(svc('side', { ipc: 'service:app', pid: 'service:app' }));
     expect(host(plan)).toMatchObject({ IpcMode: 'container:shop-app-1', PidMode: 'container:shop-app-1' });

@@ -197,6 +197,14 @@ networks:
     expect(() => networkSpecs(q)).toThrow(/driver host cannot be created/);
   });
 
+  it('enable_ipv4 by the manager\'s API: sent from 1.48, dropped when true and refused when false before', () => {
+    const p = (v: boolean) => proj([svc('web', { networks: { lan: null } })], { networks: { lan: { name: 'shop_lan', enable_ipv4: v } } });
+    expect(networkSpecs(p(false), { apiVersion: '1.48' }).create.shop_lan?.EnableIPv4).toBe(false);
+    expect(networkSpecs(p(true)).create.shop_lan?.EnableIPv4).toBe(true);
+    expect(networkSpecs(p(true), { apiVersion: '1.47' }).create.shop_lan).not.toHaveProperty('EnableIPv4');
+    expect(() => networkSpecs(p(false), { apiVersion: '1.47' })).toThrow(/enable_ipv4: false needs Engine API 1.48 \(Docker 28\); the manager speaks 1.47/);
+  });
+
   it('creates nothing for a service on the host network', () => {
     const p = proj([svc('web', { network_mode: 'host', networks: {} })], { networks: {} });
     expect(networkSpecs(p).create).toEqual({});

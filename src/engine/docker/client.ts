@@ -6,11 +6,14 @@
  * only when the header is absent) and pins every later request to min(server API, MAX_API), so
  * a newer client never sends fields an older engine rejects. `/_ping` answers at once on every
  * engine, where Podman takes 0.4-2 s over `/version`.
+ *
+ * How to reach the engine follows the target connect.ts resolved: a socket, HTTP or HTTPS over
+ * TCP (TLS files and verification from the target), or HTTP over the system's ssh (ssh.ts). A
+ * target that carries a problem (unknown context, plain TCP to another machine...) fails here.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { Agent as HttpsAgent } from 'node:https';
 import Docker from 'dockerode';
 import { EngineUnreachableError, TugError } from '../../errors.js';
 import { EngineApiError } from '../api-error.js';
@@ -18,6 +21,7 @@ import { wrapError } from './errors.js';
 import { readApiVersion, readPing, type EngineFlavour } from './map.js';
 import { compareApi } from '../api-version.js';
 import { DEFAULT_SOCKET, type EngineTarget } from '../target.js';
+import { parseSshUrl, sshAgent, SshError } from './ssh.js';
 
 /** The newest API tug is written against; newer engines are spoken to at this level. */
 export const MAX_API = '1.47';
@@ -52,14 +56,15 @@ export class DockerClient {
   }
 
   private async negotiate(): Promise<Connection> {
+    if (this.where.problem) throw new EngineUnreachableError(this.where.problem.message, this.where.problem.hint);
     let base: ModemOptions;
+    let probe: Docker;
     try {
-      base = modemOptions(this.target);
-      new Docker(base); // the modem re-reads DOCKER_HOST itself and throws if it cannot parse it
+      base = modemOptions(this.where);
+      probe = newDocker(base);
     } catch (e) {
       throw new EngineUnreachableError(`cannot use Docker host ${this.target}: ${(e as Error).message}`, this.hint(), e);
     }
-    const probe = new Docker(base);
     const ping = await this.ping(probe);
     let server = ping.api;
     if (server === undefined) {
@@ -72,7 +77,7 @@ export class DockerClient {
       throw new TugError('engine_error', `the engine at ${this.target} reported no usable API version`);
     }
     const api = compareApi(server, MAX_API) < 0 ? server : MAX_API;
-    return { docker: new Docker({ ...base, version: `v${api}` }), api, flavour: ping.flavour };
+    return { docker: newDocker({ ...base, version: `v${api}` }), api, flavour: ping.flavour };
   }
 
   /**
@@ -154,37 +159,109 @@ export class DockerClient {
   }
 
   wrap(e: unknown, what: string): Error {
-    return wrapError(e, what, this.target, this.hint());
+    return remoteFailure(e, this.where) ?? wrapError(e, what, this.target, this.hint());
   }
 
   hint(): string {
-    return this.where.source === 'env'
+    const w = this.where;
+    if (w.source === 'context') return `is the engine running? The Docker context "${w.context!.name}" (${w.context!.from}) points at ${this.target}`;
+    if (w.source === 'option') return `is the engine running? --host names ${this.target}`;
+    return w.source === 'env'
       ? `is the engine running? DOCKER_HOST is set to ${this.target}`
-      : `is the engine running and is its socket readable? Set DOCKER_HOST (e.g. unix:///var/run/docker.sock or tcp://host:2375) to use another one`;
+      : `is the engine running and is its socket readable? Set DOCKER_HOST (e.g. unix:///var/run/docker.sock, tcp://host:2376 or ssh://user@host) or use a Docker context to talk to another one`;
   }
 }
 
-function modemOptions(target: string): ModemOptions {
+/**
+ * Failures of the remote transports, which say more than "cannot reach": ssh's own complaint
+ * (host key, login, no docker there) and TLS verification either way.
+ */
+function remoteFailure(e: unknown, where: EngineTarget): EngineUnreachableError | undefined {
+  if (e instanceof SshError) {
+    const said = e.stderr;
+    const host = e.command.at(-2) ?? where.host;
+    const spec = (() => {
+      try {
+        return parseSshUrl(where.host);
+      } catch {
+        return undefined;
+      }
+    })();
+    const login = spec ? `ssh ${spec.port ? `-p ${spec.port} ` : ''}${spec.user ? `${spec.user}@` : ''}${spec.host}` : `ssh ${host}`;
+    let hint: string;
+    if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key .* not known|No .* host key is known/i.test(said)) {
+      hint = `ssh does not know ${host}'s host key (or it changed): check the key's fingerprint with the host's admin, then add it to ~/.ssh/known_hosts (e.g. by answering yes to ${login} once); tug, like the docker CLI, never accepts an unknown host key`;
+    } else if (/Permission denied|Too many authentication failures/i.test(said)) {
+      hint = `ssh could not log in to ${host}: load the key into ssh-agent (ssh-add) or name it in ~/.ssh/config (IdentityFile), and check the user in the URL`;
+    } else if (/docker: (command )?not found|command not found/i.test(said)) {
+      hint = `the docker CLI must be installed on ${host}: tug runs "docker system dial-stdio" there, as the docker CLI does`;
+    } else if (/Cannot connect to the Docker daemon|docker\.sock/i.test(said)) {
+      hint = `ssh worked, but the engine on ${host} did not answer: is dockerd running there, and may this user use its socket?`;
+    } else {
+      hint = `is sshd running on ${host}, and does "${login} docker system dial-stdio" work from here? tug runs, as the docker CLI does: ${e.command.join(' ')}`;
+    }
+    return new EngineUnreachableError(`cannot reach the Docker engine at ${where.host} over ssh: ${e.message}`, hint, e);
+  }
+  const code = (e as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string') return undefined;
+  if (code === 'ENOENT' && (e as { syscall?: string }).syscall === 'spawn ssh') {
+    return new EngineUnreachableError(`cannot reach the Docker engine at ${where.host}: there is no ssh command here`, 'install an OpenSSH client (e.g. apt-get install openssh-client)', e);
+  }
+  const certDir = where.source === 'context' ? `the Docker context "${where.context!.name}"'s TLS material (docker context inspect ${where.context!.name})` : 'DOCKER_CERT_PATH (or ~/.docker)';
+  // The engine's certificate failed our check.
+  if (/^(UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED|CERT_|ERR_TLS_CERT_ALTNAME)/.test(code)) {
+    return new EngineUnreachableError(`the Docker engine at ${where.host} presented a certificate tug does not trust: ${(e as Error).message} (${code})`,
+      `ca.pem in ${certDir} must be the CA that signed the engine's certificate, and that certificate must name the host as written in the address`, e);
+  }
+  // The engine refused ours, or does not speak TLS.
+  if (code.startsWith('ERR_SSL_')) {
+    const wrongVersion = /WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST/.test(code);
+    // OpenSSL's text names its source files; the alert (or the code) is what a person can use.
+    const alert = /alert ([a-z ]+?)(?::|$)/i.exec((e as Error).message ?? '')?.[1];
+    return new EngineUnreachableError(`TLS with the Docker engine at ${where.host} failed: ${alert ? `the engine answered "${alert}"` : code.slice(8).toLowerCase().replace(/_/g, ' ')} (${code})`,
+      wrongVersion
+        ? `the engine there does not speak TLS on that port: use its TLS port (usually 2376), or unset DOCKER_TLS_VERIFY for a plain one`
+        : `the engine refused tug's client certificate: cert.pem and key.pem in ${certDir} must be signed by the CA the engine trusts (dockerd --tlscacert)`, e);
+  }
+  return undefined;
+}
+
+/**
+ * dockerode's modem reads DOCKER_HOST when it is made, and with a tcp:// one the files in
+ * DOCKER_CERT_PATH, failing on a missing cert.pem (or an unparsable DOCKER_HOST) although every
+ * option it would derive is given here. connect.ts has already read the environment, so the
+ * modem is made without DOCKER_HOST.
+ */
+function newDocker(opts: ModemOptions): Docker {
+  const host = process.env.DOCKER_HOST;
+  delete process.env.DOCKER_HOST;
+  try {
+    return new Docker(opts);
+  } finally {
+    if (host !== undefined) process.env.DOCKER_HOST = host;
+  }
+}
+
+/** dockerode's options for the target: a socket, TLS or plain HTTP over TCP, or HTTP over ssh. */
+function modemOptions(where: EngineTarget): ModemOptions {
+  const target = where.host;
   // Every key is given so the modem's own DOCKER_HOST defaults cannot leak into an explicit host.
-  const o: ModemOptions = { socketPath: undefined, host: undefined, port: undefined, protocol: undefined,
+  const o: ModemOptions = { socketPath: undefined, host: undefined, port: undefined, protocol: undefined, agent: undefined,
     pathPrefix: '/', ca: undefined, cert: undefined, key: undefined, username: undefined, timeout: undefined };
   if (target.startsWith('unix://')) return { ...o, socketPath: target.slice(7) || DEFAULT_SOCKET };
   if (target.startsWith('npipe://')) return { ...o, socketPath: target.slice(8) || '//./pipe/docker_engine' };
   if (target.startsWith('/')) return { ...o, socketPath: target };
   const url = new URL(target.includes('://') ? target : `tcp://${target}`);
   if (url.protocol === 'ssh:') {
-    return { ...o, protocol: 'ssh', host: url.hostname, port: url.port || '22', username: decodeURIComponent(url.username) || undefined,
-      sshOptions: { agent: process.env.SSH_AUTH_SOCK } };
+    // The host name only appears in the Host header, which dial-stdio passes to the socket unread.
+    return { ...o, protocol: 'http', host: 'docker', agent: sshAgent(parseSshUrl(target)) };
   }
   if (!['tcp:', 'http:', 'https:'].includes(url.protocol)) throw new Error(`unsupported scheme ${url.protocol}`);
-  const certDir = process.env.DOCKER_CERT_PATH || join(homedir(), '.docker');
-  const tls = url.protocol === 'https:' || (process.env.DOCKER_TLS_VERIFY ?? '') !== '' || url.port === '2376';
-  const out: ModemOptions = { ...o, host: url.hostname, port: url.port || (tls ? '2376' : '2375'), protocol: tls ? 'https' : 'http' };
+  const tls = where.tls;
+  const out: ModemOptions = { ...o, host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || (tls ? '2376' : '2375'), protocol: tls ? 'https' : 'http' };
   if (tls) {
-    for (const k of ['ca', 'cert', 'key'] as const) {
-      const file = join(certDir, `${k}.pem`);
-      if (existsSync(file)) out[k] = readFileSync(file);
-    }
+    const pem = (file: string | undefined) => (file === undefined ? undefined : readFileSync(file));
+    out.agent = new HttpsAgent({ keepAlive: true, ca: pem(tls.ca), cert: pem(tls.cert), key: pem(tls.key), rejectUnauthorized: tls.verify });
   }
   return out;
 }

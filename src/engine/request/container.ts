@@ -16,6 +16,13 @@ import { fileCopies, fileMounts, volumeMounts } from './storage.js';
 export function containerSpec(project: Project, service: Service, opts: ContainerSpecOptions): ContainerPlan {
   const ctx: Ctx = { project, service, opts, warnings: [] };
   refuseUnsupported(service);
+  // Both arrived in API 1.41 (Docker 20.10); an older engine would ignore them without a word.
+  if (service.cgroup !== undefined && !apiAtLeast(opts.apiVersion, '1.41')) {
+    throw unsupported(service.name, 'cgroup', `cgroup: ${service.cgroup} needs Engine API 1.41 (Docker 20.10); the engine speaks ${opts.apiVersion}`, 'upgrade the engine or remove cgroup');
+  }
+  if (service.platform !== undefined && !apiAtLeast(opts.apiVersion, '1.41')) {
+    throw unsupported(service.name, 'platform', `platform needs Engine API 1.41 (Docker 20.10); the engine speaks ${opts.apiVersion}`, 'upgrade the engine or remove platform');
+  }
   const image = serviceImage(project, service);
   const mounts = volumeMounts(ctx);
   const files = fileMounts(ctx);

@@ -25,6 +25,11 @@ export interface ContainerSpecOptions {
   imageId?: string;
   /** Register the service name and aliases on each network; default: not for one-off containers, as Compose. */
   useAliases?: boolean;
+  /**
+   * The engine's address when it runs on another machine (tcp:// or ssh:// to a non-loopback
+   * host): bind mounts of paths in the project directory name files there, which is warned about.
+   */
+  remoteEngine?: string;
   /** Reads a seccomp profile named in security_opt, which the engine expects inline. */
   readFile?: (absolutePath: string) => string;
 }

@@ -1,5 +1,5 @@
 /** Volumes, binds, tmpfs, and secrets/configs as mounts or copies. */
-import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { isAbsolute, relative, resolve as resolvePath, sep } from 'node:path';
 import { ExitCode, TugError } from '../../errors.js';
 import { formatPath } from '../../stack/doc-path.js';
 import { type FileObject, type FileReference, type ServiceVolume } from '../../stack/model.js';
@@ -13,11 +13,26 @@ export function volumeMounts(ctx: Ctx): { binds: string[]; mounts: MountSpec[] }
   const binds: string[] = [];
   const mounts: MountSpec[] = [];
   for (const v of ctx.service.volumes) {
+    if (v.type === 'bind' && v.source !== undefined) warnRemoteBind(ctx, v.source, `bind mount of ${v.target}`);
     const bind = v.type === 'bind' ? bindString(ctx, v) : undefined;
     if (bind !== undefined) binds.push(bind);
     else mounts.push(volumeMount(ctx, v));
   }
   return { binds, mounts };
+}
+
+/**
+ * A relative bind source was made absolute against the project directory on this machine, but
+ * a remote engine mounts whatever is at that path on its own machine: usually nothing (an
+ * empty directory is created), or something else.
+ */
+function warnRemoteBind(ctx: Ctx, source: string, what: string): void {
+  const engine = ctx.opts.remoteEngine;
+  const dir = ctx.project.working_dir;
+  if (engine === undefined || !dir || (source !== dir && !source.startsWith(dir.endsWith(sep) ? dir : dir + sep))) return;
+  const shown = `./${relative(dir, source)}`.replace(/\/$/, '');
+  ctx.warnings.push(`service "${ctx.service.name}": ${what} from ${shown} names ${source} on the engine's machine (${engine}), not on this one: `
+    + 'the files there are mounted, or an empty directory is made. Copy the files there, or use a volume');
 }
 
 /** Binds auto-create a missing host directory, which is what create_host_path asks for. */
@@ -117,6 +132,7 @@ export function fileMounts(ctx: Ctx): MountSpec[] {
       ctx.warnings.push(`service "${ctx.service.name}": uid, gid and mode of ${kind.slice(0, -1)} "${ref.source}" are ignored: a file is bind-mounted as it is on the host`);
     }
     const source = isAbsolute(obj.file) ? obj.file : resolvePath(ctx.project.working_dir, obj.file);
+    warnRemoteBind(ctx, source, `${kind.slice(0, -1)} "${ref.source}" (a file, bind-mounted)`);
     return [{ Type: 'bind', Source: source, Target: target, ReadOnly: true }];
   });
 }
