@@ -86,6 +86,7 @@ export interface FakeNetwork {
   labels: Record<string, string>;
   body: NetworkCreateBody;
   builtin: boolean;
+  created: string;
 }
 
 export interface FakeVolume {
@@ -184,6 +185,10 @@ export interface BuildBehaviour {
 }
 
 export interface WorldOptions {
+  /** The engine's `ID` in `/info`. */
+  engineId: string;
+  /** How the engine was reached (`system.host`). */
+  host: string;
   apiVersion: string;
   serverVersion: string;
   cpus: number;
@@ -224,7 +229,7 @@ export class World {
     this.bus = new EventBus(this.seq);
     for (const name of BUILTIN_NETWORKS) {
       const id = newId();
-      this.networks.set(id, { id, name, driver: name === 'bridge' ? 'bridge' : name === 'host' ? 'host' : 'null', labels: {}, body: { Name: name }, builtin: true });
+      this.networks.set(id, { id, name, driver: name === 'bridge' ? 'bridge' : name === 'host' ? 'host' : 'null', labels: {}, body: { Name: name }, builtin: true, created: rfc3339Fixed(nowNs()) });
     }
   }
 
@@ -838,7 +843,10 @@ export class World {
   createNetwork(body: NetworkCreateBody): FakeNetwork {
     if (!body.Name) refuse(400, 'network name must not be empty');
     if ([...this.networks.values()].some((n) => n.name === body.Name)) refuse(409, `network with name ${body.Name} already exists`);
-    const n: FakeNetwork = { id: newId(), name: body.Name, driver: body.Driver ?? 'bridge', labels: { ...body.Labels }, body: structuredClone(body), builtin: false };
+    const n: FakeNetwork = {
+      id: newId(), name: body.Name, driver: body.Driver ?? 'bridge', labels: { ...body.Labels }, body: structuredClone(body), builtin: false,
+      created: rfc3339Fixed(nowNs()),
+    };
     this.networks.set(n.id, n);
     this.emitNetwork(n, 'create');
     return n;
@@ -863,8 +871,19 @@ export class World {
     if (c.state === 'running' || c.state === 'paused') this.emitNetwork(n, 'connect', { container: c.id });
   }
 
+  /** The engine refuses to detach a container that is not attached. */
+  disconnectNetwork(n: FakeNetwork, c: FakeContainer): void {
+    if (!c.networks.has(n.id)) refuse(403, `container ${c.id} is not connected to network ${n.name}`);
+    c.networks.delete(n.id);
+    if (c.state === 'running' || c.state === 'paused') this.emitNetwork(n, 'disconnect', { container: c.id });
+  }
+
   networkSummary(n: FakeNetwork): NetworkSummary {
-    return { id: n.id, name: n.name, labels: { ...n.labels }, driver: n.driver, containers: this.networkUsers(n).map((c) => c.id) };
+    const users = this.networkUsers(n);
+    return {
+      id: n.id, name: n.name, created: n.created, labels: { ...n.labels }, driver: n.driver, containers: users.map((c) => c.id),
+      ...(users.length ? { endpointNames: Object.fromEntries(users.map((c) => [c.id, c.name])) } : {}),
+    };
   }
 
   ensureVolume(body: VolumeCreateBody): FakeVolume {

@@ -29,7 +29,7 @@ export const downCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
       await withCliLock(args, project.name, 'down', undefined, () => down(engine, project.name, project, {
         volumes: args.volumes, removeOrphans: args['remove-orphans'], rmi: args.rmi, timeout: args.timeout,
         onProgress: progress.listener,
-      }));
+      }), engine);
     } finally {
       await progress.close();
     }
