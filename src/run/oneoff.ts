@@ -24,6 +24,7 @@ import { pump, type LocalStdio } from './stdio.js';
 import { up } from './up.js';
 import { ContainerWatch } from './watch.js';
 import { listContainers } from './observe.js';
+import { startContainer } from './refusals.js';
 
 export interface OneOffRequest {
   service: string;
@@ -132,7 +133,7 @@ export async function createOneOff(engine: Engine, project: Project, planned: Pl
 
 /** Starts a detached one-off: it runs on its own, tug does not follow it. */
 export async function startDetached(engine: Engine, oneoff: OneOff): Promise<void> {
-  await engine.containers.start(oneoff.id);
+  await startContainer(engine, oneoff.id);
 }
 
 /** Removes the one-off and its anonymous volumes (`run --rm`); a one-off already gone is no failure. */
@@ -152,7 +153,7 @@ export function signalOneOff(engine: Engine, oneoff: OneOff, signal: string): vo
 export async function runAttached(engine: Engine, oneoff: OneOff, req: Pick<OneOffRequest, 'tty' | 'interactive'>, io: LocalStdio): Promise<number> {
   const session = await engine.exec.attach(oneoff.id, { stdin: req.interactive, tty: req.tty });
   try {
-    await engine.containers.start(oneoff.id);
+    await startContainer(engine, oneoff.id);
   } catch (err) {
     session.close();
     throw err;

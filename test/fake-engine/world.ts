@@ -366,9 +366,10 @@ export class World {
 
   private mountsFor(host: HostConfig, image: ImageConfig): Mount[] {
     const mounts: Mount[] = [];
-    const volume = (name: string | undefined, destination: string): void => {
+    // A volume the engine makes for a mount gets the mount's labels; one that exists keeps its own.
+    const volume = (name: string | undefined, destination: string, labels: Record<string, string> = {}): void => {
       const anonymous = !name;
-      const v = this.ensureVolume({ Name: name ?? newId(), Labels: anonymous ? { 'com.docker.volume.anonymous': '' } : {} });
+      const v = this.ensureVolume({ Name: name ?? newId(), Labels: anonymous ? { 'com.docker.volume.anonymous': '', ...labels } : labels });
       mounts.push({ type: 'volume', name: v.name, source: `/var/lib/docker/volumes/${v.name}/_data`, destination, ...(anonymous ? { anonymous } : {}) });
     };
     for (const b of host.Binds ?? []) {
@@ -377,7 +378,7 @@ export class World {
       else volume(source, destination);
     }
     for (const m of host.Mounts ?? []) {
-      if (m.Type === 'volume') volume(m.Source || undefined, m.Target);
+      if (m.Type === 'volume') volume(m.Source || undefined, m.Target, m.VolumeOptions?.Labels);
       else mounts.push({ type: m.Type, source: m.Source ?? '', destination: m.Target });
     }
     for (const target of Object.keys(image.Volumes ?? {})) {
