@@ -23,7 +23,7 @@ import type { ProgressListener } from './progress.js';
 import { pump, type LocalStdio } from './stdio.js';
 import { up } from './up.js';
 import { ContainerWatch } from './watch.js';
-import { listContainers } from './observe.js';
+import { listContainers, listNetworks } from './observe.js';
 import { startContainer } from './refusals.js';
 
 export interface OneOffRequest {
@@ -208,7 +208,8 @@ async function ensureResources(ctx: ConvergeContext, svc: Service): Promise<void
   const used = resourcesOf(ctx.project, [svc]);
   for (const key of used.networks) {
     const n = ctx.project.networks[key]!;
-    if (!n.external && !(await ctx.engine.networks.inspect(n.name))) await createNetwork(ctx, key);
+    // By the project's labels, not by name: a name can be ambiguous, or another's.
+    if (!n.external && (await listNetworks(ctx.engine, { project: ctx.project.name, name: n.name })).length === 0) await createNetwork(ctx, key);
   }
   for (const key of used.volumes) {
     const v = ctx.project.volumes[key]!;
