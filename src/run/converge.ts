@@ -15,7 +15,7 @@
  * command made is removed again, so every racer settles on the same one.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { conflictingContainer, EngineApiError } from '../engine/api-error.js';
+import { conflictingContainer, EngineApiError, unlessGone } from '../engine/api-error.js';
 import type { ContainerDetails, Engine, NetworkSummary, VolumeSummary } from '../engine/engine.js';
 import { keepAnonymousVolumes, networkSpec, volumeSpec, type ContainerPlan } from '../engine/request/index.js';
 import { ExitCode, ServiceFailedError, TugError } from '../errors.js';
@@ -233,8 +233,15 @@ async function adoptable(engine: Engine, spec: ContainerPlan, err: EngineApiErro
  * replacement cannot be made, `old` gets its name back, so the next `up` finds it as it was.
  */
 export async function replaceContainer(ctx: ConvergeContext, old: ContainerSummary, spec: ContainerPlan): Promise<CreatedContainer> {
-  const details = await ctx.slot(() => ctx.engine.containers.inspect(old.id));
-  await ctx.slot(() => ctx.engine.containers.rename(old.id, `${old.id.slice(0, 12)}_${old.name}`));
+  const details = await ctx.slot(() => unlessGone(ctx.engine.containers.inspect(old.id)));
+  // Replaced and removed meanwhile by another command: its replacement holds the name, and is adopted.
+  if (!details) return createContainer(ctx, spec, old.service, 'recreate');
+  const aside = `${old.id.slice(0, 12)}_${old.name}`;
+  await ctx.slot(() => ctx.engine.containers.rename(old.id, aside)).catch(async (err: unknown) => {
+    // Another command stepped it aside already (or removed it): go on as if we had.
+    const now = await unlessGone(ctx.engine.containers.inspect(old.id));
+    if (now && now.name.replace(/^\//, '') !== aside) throw err;
+  });
   try {
     return await createContainer(ctx, keepAnonymousVolumes(spec, details.mounts), old.service, 'recreate');
   } catch (err) {

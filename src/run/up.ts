@@ -23,6 +23,7 @@ import { gate, settleAll } from './gates.js';
 import { listContainers, listNetworks, listVolumes } from './observe.js';
 import { startContainer } from './refusals.js';
 import { removeWithAnonymousVolumes } from './teardown.js';
+import { EngineApiError } from '../engine/api-error.js';
 
 export interface UpOptions extends UpPlanOptions {
   removeOrphans?: boolean;
@@ -316,6 +317,10 @@ class UpRun {
         if (why === 'scale down') return removeWithAnonymousVolumes(this.engine, this.project.name, c.id, { force: true });
         await this.engine.containers.remove(c.id, { force: true });
         return [];
+      }).catch((err: unknown) => {
+        // Removed meanwhile (by another command converging the same way): what was wanted.
+        if (err instanceof EngineApiError && err.status === 404) return [];
+        throw err;
       }));
     for (const name of volumes) {
       this.emit({ resource: 'volume', name, service: c.service, action: 'remove', state: 'done', time: Date.now(), message: `anonymous volume of ${c.name}` });

@@ -76,6 +76,19 @@ describe('two ups without a lock converge (create-or-adopt)', () => {
     expect(db.mounts.filter((m) => m.destination === '/cache')).toHaveLength(1);
   });
 
+  it('two recreates of one replica at once converge on one replacement', async () => {
+    const fake = engine({ images: ['busybox'] });
+    const p = project([svc('web', { volumes: [{ type: 'volume', target: '/scratch' }] })]);
+    await up(fake, p, {});
+    const anon = fake.container('p-web-1')!.mounts[0]!.name;
+    fake.delay('containers.create', 5);
+    const results = await Promise.allSettled([up(fake, p, { forceRecreate: true }), up(fake, p, { forceRecreate: true })]);
+    expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok'))).toEqual(['ok', 'ok']);
+    expect(fake.containerNames()).toEqual(['p-web-1']);
+    expect(fake.container('p-web-1')?.state).toBe('running');
+    expect(fake.container('p-web-1')!.mounts[0]!.name).toBe(anon);
+  });
+
   it('a network of the name that is not the project\'s is never adopted: network_conflict, exit 5, naming it', async () => {
     const fake = engine({ images: ['busybox'] });
     fake.addNetwork('p_default', { owner: 'someone' });
