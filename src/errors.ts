@@ -33,10 +33,29 @@ export type ErrorCode =
   // 5: a service or its image
   | 'service_failed' | 'dependency_failed' | 'dependency_missing' | 'dependency_no_healthcheck' | 'wait_timeout' | 'not_running'
   | 'no_containers' | 'image_missing' | 'pull_failed' | 'build_failed' | 'push_failed' | 'deploy_failed'
+  | EngineRefusalCode
   // 6: the project lock
   | 'project_locked' | 'lock_compromised' | 'lock_dir_unsafe'
   // 130
   | 'interrupted';
+
+/**
+ * The engine refused because something is in the way (exit code 5, with a hint): not a bug in
+ * tug, and nothing a retry fixes by itself. `engine/api-error.ts` tells them apart, in one place.
+ */
+export type EngineRefusalCode =
+  /** A host port another container (or another process) holds. */
+  | 'port_allocated'
+  /** A container name taken by a container that is not this replica. */
+  | 'name_conflict'
+  /** Two or more networks answer to one name. */
+  | 'network_ambiguous'
+  /** A network or volume of the project's name exists but is not the project's. */
+  | 'network_conflict' | 'volume_conflict'
+  /** A network still has containers attached (`down`). */
+  | 'network_in_use'
+  /** containerd still holds a task for the container (an engine killed mid-run). */
+  | 'task_exists';
 
 /** What is wrong with the stack files, or with what they ask of the engine (exit code 3). */
 export type StackErrorCode =

@@ -16,7 +16,7 @@ export { ps, type PsOptions } from './run/ps.js';
 export { logs, type ProjectLogLine, type ProjectLogOptions } from './run/logs.js';
 export { startStack, type StartStackOptions, type StartedStack } from './run/start-stack.js';
 export {
-  engineHost, withProjectLock, ProjectLockedError, runtimeDir, type LockHolder, type ProjectLockOptions,
+  engineHost, engineIdentity, lockDir, withProjectLock, ProjectLockedError, runtimeDir, type LockHolder, type ProjectLockOptions,
 } from './run/lock.js';
 /** Connects to the Docker Engine (DOCKER_HOST or the default socket); dockerode loads on first use. */
 export { connect } from './engine/connect.js';

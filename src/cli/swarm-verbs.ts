@@ -32,7 +32,7 @@ export async function swarmUpVerb(
     const result = await withCliLock(args, project.name, 'up', signal, () => swarmUp(engine, project, {
       registry: registryOf(args.registry, project), wait: args.wait, waitTimeoutSeconds: args['wait-timeout'],
       removeOrphans: args['remove-orphans'], signal, onProgress: progress.listener,
-    }));
+    }), engine);
     await progress.close();
     const n = result.plan.services.length;
     if (result.unchanged) process.stderr.write(`Nothing to do: ${n} service${n === 1 ? '' : 's'} already up to date.\n`);
@@ -44,7 +44,7 @@ export async function swarmDownVerb(args: GlobalArgs & { volumes?: boolean }, pr
   const { swarmDown } = await import('../run/swarm/down.js');
   const progress = progressFor(args);
   try {
-    const r = await withCliLock(args, project, 'down', undefined, () => swarmDown(engine, project, { volumes: args.volumes, onProgress: progress.listener }));
+    const r = await withCliLock(args, project, 'down', undefined, () => swarmDown(engine, project, { volumes: args.volumes, onProgress: progress.listener }), engine);
     await progress.close();
     if (r.volumesLeft.length) {
       process.stderr.write(`Volumes this engine could not remove (in use, or on other nodes, whose engines tug cannot reach through the manager): ${r.volumesLeft.join(', ')}\n`

@@ -101,6 +101,8 @@ export interface NetworkClient {
   inspect(idOrName: string): Promise<NetworkSummary | undefined>;
   /** Attaches a container with the given endpoint settings (aliases, addresses...). */
   connect(network: string, container: string, endpoint: EndpointSettings): Promise<void>;
+  /** Detaches a container (`force`: also an endpoint whose container is gone). */
+  disconnect(network: string, container: string, opts?: { force?: boolean }): Promise<void>;
 }
 
 export interface VolumeClient {

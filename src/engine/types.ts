@@ -107,6 +107,11 @@ export interface PullProgress {
 }
 
 export interface EngineInfo {
+  /**
+   * The engine's own identity (`ID` of `/info`): the same however the engine is reached
+   * (two spellings of one socket, a symlink, tcp and ssh to one host). Empty when it gives none.
+   */
+  id: string;
   apiVersion: string;
   serverVersion: string;
   cpus: number;
@@ -117,10 +122,14 @@ export interface EngineInfo {
 export interface NetworkSummary {
   id: string;
   name: string;
+  /** When the engine made it (RFC 3339), to tell duplicates of one name apart. */
+  created?: string;
   labels: Record<string, string>;
   driver: string;
   /** Container ids attached. */
   containers: string[];
+  /** The attached endpoints' container names, by container id (what inspect reports; listings may leave it out). */
+  endpointNames?: Record<string, string>;
 }
 
 export interface VolumeSummary {

@@ -4,13 +4,26 @@
  * with one error, a container is created whole (networks connected, files copied, or removed
  * again), a replacement gives the name back when it cannot be made, and what the compiler
  * had to leave out is reported.
+ *
+ * Creating is create-or-adopt: two tug commands that do not share a lock (two machines
+ * driving one remote engine) may create the same network, volume or container at once. The
+ * one that finds it made already adopts it when it is the project's own (its labels say so,
+ * and a container's config hash matches), so both converge; anything else of that name is
+ * reported as what it is, never taken over. Docker's duplicate check for networks is not
+ * atomic (three creates at once made three networks of one name on Docker 20.10): after
+ * creating, the oldest of the project's networks of that name is kept and a younger one this
+ * command made is removed again, so every racer settles on the same one.
  */
-import type { Engine } from '../engine/engine.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { conflictingContainer, EngineApiError, unlessGone } from '../engine/api-error.js';
+import type { ContainerDetails, Engine, NetworkSummary, VolumeSummary } from '../engine/engine.js';
 import { keepAnonymousVolumes, networkSpec, volumeSpec, type ContainerPlan } from '../engine/request/index.js';
-import { ExitCode, TugError } from '../errors.js';
+import { ExitCode, ServiceFailedError, TugError } from '../errors.js';
+import { LABEL } from '../labels.js';
 import type { ContainerSummary } from '../plan/observed.js';
 import type { Project, Service } from '../stack/model.js';
 import { step, type ProgressListener } from './progress.js';
+import { ambiguousNetwork, describeNetworks, whileAmbiguous } from './refusals.js';
 
 export interface ConvergeContext {
   engine: Engine;
@@ -53,15 +66,96 @@ export async function checkExternal(engine: Engine, project: Project, services: 
   }
 }
 
+/** Whether a network's or volume's labels say it is the project's `key`. */
+export function ownedBy(labels: Record<string, string>, project: string, kind: 'network' | 'volume', key: string): boolean {
+  return labels[LABEL.project] === project && labels[LABEL[kind]] === key;
+}
+
+/** Oldest first (then by id), so that every racer picks the same one of several of one name. */
+function byAge(a: NetworkSummary, b: NetworkSummary): number {
+  const ta = createdNs(a.created);
+  const tb = createdNs(b.created);
+  return ta < tb ? -1 : ta > tb ? 1 : a.id.localeCompare(b.id);
+}
+
+/** RFC 3339 with any number of fraction digits (Go drops trailing zeros) as nanoseconds; 0 when unknown. */
+function createdNs(created: string | undefined): bigint {
+  const m = created ? /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(created) : null;
+  const whole = m ? Date.parse(`${m[1]}${m[3]}`) : NaN;
+  if (!m || Number.isNaN(whole)) return 0n;
+  return BigInt(whole) * 1_000_000n + BigInt((m[2] ?? '0').padEnd(9, '0').slice(0, 9));
+}
+
+/** "made" when this call created it, "adopted" when the project's own was there already. */
+export async function ensureNetwork(engine: Engine, project: Project, key: string, body: ReturnType<typeof networkSpec>): Promise<'made' | 'adopted'> {
+  let made: string | undefined;
+  try {
+    made = await engine.networks.create(body);
+  } catch (err) {
+    // 409: one of that name exists (another command made it since we looked, or it is not ours).
+    if (!(err instanceof EngineApiError && err.status === 409)) throw err;
+  }
+  let same = (await engine.networks.list({ name: body.Name })).sort(byAge);
+  const ours = same.filter((n) => ownedBy(n.labels, project.name, 'network', key));
+  const foreign = same.filter((n) => !ours.includes(n));
+  if (ours.length === 0) {
+    throw new ServiceFailedError('network_conflict', `network ${body.Name} exists but is not project ${project.name}'s (${describeNetworks(foreign)})`,
+      `remove it (docker network rm ${body.Name}), or use it as it is: declare networks.${key} external: true with name: ${body.Name}`);
+  }
+  const keep = ours[0]!;
+  if (made !== undefined && made !== keep.id) {
+    // Another command made one of this name at the same moment, and it is older: ours goes.
+    await engine.networks.remove(made).catch((err: unknown) => {
+      if (!(err instanceof EngineApiError && err.status === 404)) throw err;
+    });
+    same = same.filter((n) => n.id !== made);
+  }
+  // Younger twins made by the other racers are theirs to remove; give them a moment, since a
+  // container cannot be created on (or started with) a name the engine finds twice.
+  for (let i = 0; i < 20 && same.length > 1; i++) {
+    await sleep(100);
+    same = (await engine.networks.list({ name: body.Name })).sort(byAge);
+  }
+  if (same.length > 1) throw ambiguousNetwork(body.Name, same);
+  return made === keep.id ? 'made' : 'adopted';
+}
+
 export async function createNetwork(ctx: ConvergeContext, key: string): Promise<void> {
   const body = networkSpec(ctx.project, key, { version: ctx.version, apiVersion: ctx.apiVersion });
-  await step(ctx.emit, { resource: 'network', name: body.Name, action: 'create' }, () => ctx.slot(() => ctx.engine.networks.create(body)));
+  await step(ctx.emit, { resource: 'network', name: body.Name, action: 'create' },
+    () => ctx.slot(() => ensureNetwork(ctx.engine, ctx.project, key, body)), adoptedNote);
+}
+
+/**
+ * The engine's volume create is idempotent: it answers with the volume of that name when one
+ * exists, whatever its labels (which it leaves as they were). So the answer is checked: the
+ * project's own is adopted, anything else is not used behind the user's back.
+ */
+export async function ensureVolume(engine: Engine, project: Project, key: string, body: ReturnType<typeof volumeSpec>): Promise<'made' | 'adopted'> {
+  const before = await engine.volumes.inspect(body.Name);
+  if (before && !ownedBy(before.labels, project.name, 'volume', key)) throw volumeConflict(project, key, before);
+  await engine.volumes.create(body);
+  if (before) return 'adopted';
+  const after = await engine.volumes.inspect(body.Name);
+  // Made by someone else between our look and our create: ours only if its labels say so.
+  if (after && !ownedBy(after.labels, project.name, 'volume', key)) throw volumeConflict(project, key, after);
+  return 'made';
+}
+
+function volumeConflict(project: Project, key: string, v: VolumeSummary): ServiceFailedError {
+  const owner = v.labels[LABEL.project] ? `it belongs to project ${v.labels[LABEL.project]}` : 'tug did not make it';
+  return new ServiceFailedError('volume_conflict', `volume ${v.name} exists but is not project ${project.name}'s (${owner})`,
+    `to use its data as it is, declare volumes.${key} external: true with name: ${v.name}; otherwise remove it (docker volume rm ${v.name}) or rename the volume`);
 }
 
 export async function createVolume(ctx: ConvergeContext, key: string): Promise<void> {
   const body = volumeSpec(ctx.project, key, { version: ctx.version, apiVersion: ctx.apiVersion });
-  await step(ctx.emit, { resource: 'volume', name: body.Name, action: 'create' }, () => ctx.slot(() => ctx.engine.volumes.create(body)));
+  await step(ctx.emit, { resource: 'volume', name: body.Name, action: 'create' },
+    () => ctx.slot(() => ensureVolume(ctx.engine, ctx.project, key, body)), adoptedNote);
 }
+
+const adoptedNote = (r: 'made' | 'adopted'): string | undefined =>
+  (r === 'adopted' ? 'made meanwhile by another tug command: adopted' : undefined);
 
 /** What the compiler left out because the engine is too old for it (only tuning). */
 export function reportWarnings(ctx: Pick<ConvergeContext, 'emit'>, spec: ContainerPlan, service: string): void {
@@ -77,18 +171,60 @@ export function reportWarnings(ctx: Pick<ConvergeContext, 'emit'>, spec: Contain
  */
 export async function createContainer(ctx: ConvergeContext, spec: ContainerPlan, service: string, action: 'create' | 'recreate' = 'create'): Promise<CreatedContainer> {
   reportWarnings(ctx, spec, service);
-  const id = await step(ctx.emit, { resource: 'container', name: spec.name, service, action }, () => ctx.slot(async () => {
-    const created = await ctx.engine.containers.create(spec.name, spec.body, { platform: spec.platform });
+  const made = await step(ctx.emit, { resource: 'container', name: spec.name, service, action }, () => ctx.slot(async () => {
+    let created: string;
     try {
-      for (const n of spec.networks) await ctx.engine.networks.connect(n.name, created, n.endpoint);
-      await ctx.engine.containers.copyFiles(created, spec.copies);
+      created = await ctx.engine.containers.create(spec.name, spec.body, { platform: spec.platform });
+    } catch (err) {
+      if (!(err instanceof EngineApiError && err.refusal === 'name_conflict')) throw err;
+      // Another command made this very replica meanwhile: finish it the same way, idempotently.
+      const twin = await adoptable(ctx.engine, spec, err);
+      await completeContainer(ctx.engine, twin.id, spec);
+      return { id: twin.id, adopted: true };
+    }
+    try {
+      await completeContainer(ctx.engine, created, spec);
     } catch (err) {
       await ctx.engine.containers.remove(created, { force: true }).catch(() => {});
       throw err;
     }
-    return created;
-  }));
-  return { id, name: spec.name };
+    return { id: created, adopted: false };
+  }), (r) => (r.adopted ? 'made meanwhile by another tug command with the same configuration: adopted' : undefined));
+  return { id: made.id, name: spec.name };
+}
+
+/** Networks connected and files copied; a network it is on already (a racer connected it) is fine. */
+async function completeContainer(engine: Engine, id: string, spec: ContainerPlan): Promise<void> {
+  for (const n of spec.networks) {
+    await whileAmbiguous(engine, () => engine.networks.connect(n.name, id, n.endpoint)).catch((err: unknown) => {
+      if (!(err instanceof EngineApiError && /already exists|already attached/i.test(err.message))) throw err;
+    });
+  }
+  await engine.containers.copyFiles(id, spec.copies);
+}
+
+/**
+ * The container holding the name, when it is this very replica (same project, service,
+ * number and config hash, not a one-off); otherwise the name conflict, naming its holder.
+ */
+async function adoptable(engine: Engine, spec: ContainerPlan, err: EngineApiError): Promise<ContainerDetails> {
+  const holder = conflictingContainer(err.message) ?? spec.name;
+  let twin: ContainerDetails;
+  try {
+    twin = await engine.containers.inspect(holder);
+  } catch {
+    throw err; // gone again already: report the refusal as it was
+  }
+  const want = spec.body.Labels ?? {};
+  const same = [LABEL.project, LABEL.service, LABEL.number, LABEL.oneoff, LABEL.configHash].every((k) => twin.labels[k] === want[k]);
+  if (same) return twin;
+  const whose = twin.labels[LABEL.project]
+    ? `container ${twin.name} (${twin.id.slice(0, 12)}) of project ${twin.labels[LABEL.project]}, service ${twin.labels[LABEL.service] ?? '?'}${twin.labels[LABEL.project] === want[LABEL.project] ? ', made from another configuration' : ''}`
+    : `container ${twin.name} (${twin.id.slice(0, 12)}, image ${twin.image}), which tug did not make`;
+  throw new ServiceFailedError('name_conflict', `cannot create container ${spec.name}: the name is taken by ${whose}`,
+    twin.labels[LABEL.project] === want[LABEL.project]
+      ? 'another tug command changed the project at the same time: run tug up again'
+      : `remove or rename it (docker rm -f ${twin.name}), or give the service another container_name`);
 }
 
 /**
@@ -97,8 +233,15 @@ export async function createContainer(ctx: ConvergeContext, spec: ContainerPlan,
  * replacement cannot be made, `old` gets its name back, so the next `up` finds it as it was.
  */
 export async function replaceContainer(ctx: ConvergeContext, old: ContainerSummary, spec: ContainerPlan): Promise<CreatedContainer> {
-  const details = await ctx.slot(() => ctx.engine.containers.inspect(old.id));
-  await ctx.slot(() => ctx.engine.containers.rename(old.id, `${old.id.slice(0, 12)}_${old.name}`));
+  const details = await ctx.slot(() => unlessGone(ctx.engine.containers.inspect(old.id)));
+  // Replaced and removed meanwhile by another command: its replacement holds the name, and is adopted.
+  if (!details) return createContainer(ctx, spec, old.service, 'recreate');
+  const aside = `${old.id.slice(0, 12)}_${old.name}`;
+  await ctx.slot(() => ctx.engine.containers.rename(old.id, aside)).catch(async (err: unknown) => {
+    // Another command stepped it aside already (or removed it): go on as if we had.
+    const now = await unlessGone(ctx.engine.containers.inspect(old.id));
+    if (now && now.name.replace(/^\//, '') !== aside) throw err;
+  });
   try {
     return await createContainer(ctx, keepAnonymousVolumes(spec, details.mounts), old.service, 'recreate');
   } catch (err) {

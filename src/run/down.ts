@@ -13,6 +13,13 @@ import { parseDuration } from '../stack/units.js';
 import { Pool, runDag } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
 import { listContainers, listNetworks, listVolumes } from './observe.js';
+import { isAnonymousOf, networksLeftError, removeNetwork, type NetworkLeft } from './teardown.js';
+import { EngineApiError } from '../engine/api-error.js';
+import type { VolumeSummary } from '../engine/engine.js';
+
+function unique(list: VolumeSummary[]): VolumeSummary[] {
+  return [...new Map(list.map((v) => [v.name, v])).values()];
+}
 
 export interface DownOptions {
   /** Also remove named volumes declared by the project and anonymous volumes of its containers. */
@@ -44,18 +51,34 @@ export async function down(engine: Engine, projectName: string, project: Project
         message: `container ${c.name} belongs to no service of this project; remove it with --remove-orphans` });
     }
   }
+  // Listed before the containers go: an anonymous volume the engine removes with its
+  // container is still one this down removed, and says so.
+  const labelled = opts.volumes ? await listVolumes(engine, { project: projectName }) : [];
   await stopInOrder(engine, project, containers, opts, emit, pool);
   await Promise.all(containers.map((c) =>
     step(emit, { resource: 'container', name: c.name, service: c.service, action: 'remove' }, () =>
       pool.run(() => engine.containers.remove(c.id, { force: true, volumes: opts.volumes === true })))));
 
   const networks = await listNetworks(engine, { project: projectName });
+  const left: NetworkLeft[] = [];
   await Promise.all(networks.map((n) =>
-    step(emit, { resource: 'network', name: n.name, action: 'remove' }, () => pool.run(() => engine.networks.remove(n.id)))));
+    step(emit, { resource: 'network', name: n.name, action: 'remove' }, () => pool.run(async () => {
+      const l = await removeNetwork(engine, projectName, n);
+      if (l) {
+        left.push(l);
+        throw networksLeftError(projectName, [l]);
+      }
+    })).catch(() => {})));
 
-  const volumes = opts.volumes ? await listVolumes(engine, { project: projectName }) : [];
+  // Every volume labelled as the project's: the named ones and the anonymous ones of its
+  // containers (also those a replacement mounts by name, which the engine's rm -v leaves).
+  const volumes = opts.volumes ? unique([...labelled, ...await listVolumes(engine, { project: projectName })]) : [];
   await Promise.all(volumes.map((v) =>
-    step(emit, { resource: 'volume', name: v.name, action: 'remove' }, () => pool.run(() => engine.volumes.remove(v.name)))));
+    step(emit, { resource: 'volume', name: v.name, action: 'remove', message: isAnonymousOf(v, projectName) ? 'anonymous' : undefined }, () =>
+      pool.run(() => engine.volumes.remove(v.name).catch((err: unknown) => {
+        if (!(err instanceof EngineApiError && err.status === 404)) throw err; // removed with its container
+      })))));
+  if (left.length > 0) throw networksLeftError(projectName, left);
 
   const images = opts.rmi && project ? imagesToRemove(project, opts.rmi) : [];
   const removedImages: string[] = [];
@@ -66,7 +89,7 @@ export async function down(engine: Engine, projectName: string, project: Project
   }));
   return {
     removedContainers: containers.map((c) => c.name),
-    removedNetworks: networks.map((n) => n.name),
+    removedNetworks: networks.filter((n) => !left.some((l) => l.network === n.name)).map((n) => n.name),
     removedVolumes: volumes.map((v) => v.name),
     removedImages,
   };

@@ -8,6 +8,7 @@ import { ServiceFailedError } from '../errors.js';
 import type { MissingDependency, ServiceContainers } from '../plan/lifecycle.js';
 import { step, type ProgressListener } from './progress.js';
 import { gate, settleAll, type GateContext } from './gates.js';
+import { startContainer } from './refusals.js';
 
 export type { GateContext } from './gates.js';
 
@@ -71,7 +72,7 @@ export async function startGated(
       // Whatever the container did in its previous life must not satisfy a gate now.
       ctx.watch.reset(c.id);
       await step(ctx.emit, { resource: 'container', name: c.name, service, action: 'start' }, () =>
-        ctx.pool.run(() => ctx.engine.containers.start(c.id)));
+        ctx.pool.run(() => startContainer(ctx.engine, c.id, { signal: ctx.signal })));
       ctx.watch.markStarted(c.id);
       if (probed) ctx.watch.expectHealth(c.id);
     }));

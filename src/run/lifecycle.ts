@@ -19,6 +19,7 @@ import { Pool, runDag } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
 import { withWatch } from './watch.js';
 import { listContainers } from './observe.js';
+import { removeWithAnonymousVolumes } from './teardown.js';
 
 export interface LifecycleOptions {
   /** Services named on the command line; empty means all. */
@@ -115,7 +116,7 @@ export async function rm(
   project: Project,
   plan: RemovePlan,
   opts: LifecycleOptions & { volumes?: boolean; timeout?: number } = {},
-): Promise<LifecycleResult> {
+): Promise<LifecycleResult & { volumes: string[] }> {
   const emit = opts.onProgress ?? (() => {});
   const pool = new Pool(opts.parallel ?? 16);
   // The plan was shown (and confirmed) before this ran: only what still exists goes, as it is now.
@@ -125,10 +126,18 @@ export async function rm(
   opts.signal?.throwIfAborted();
   const remove = current(plan.remove);
   // Not forced: a container that started since it was listed makes the engine refuse, not kill it.
+  // With -v its anonymous volumes go too, also those it mounts by name (taken over from the
+  // container it replaced), which the engine's own rm -v would leave; never a named volume.
+  const volumes: string[] = [];
   await settleAll(remove.map((c) =>
     step(emit, { resource: 'container', name: c.name, service: c.service, action: 'remove' }, () =>
-      pool.run(() => engine.containers.remove(c.id, { volumes: opts.volumes === true })))));
-  return { containers: remove.map((c) => c.name) };
+      pool.run(async () => {
+        if (!opts.volumes) return engine.containers.remove(c.id, { volumes: false });
+        const gone = await removeWithAnonymousVolumes(engine, project.name, c.id);
+        volumes.push(...gone);
+        for (const name of gone) emit({ resource: 'volume', name, service: c.service, action: 'remove', state: 'done', time: Date.now(), message: `anonymous volume of ${c.name}` });
+      }))));
+  return { containers: remove.map((c) => c.name), volumes };
 }
 
 async function each(

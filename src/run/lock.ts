@@ -6,13 +6,27 @@
  * whose holder keeps refreshing its mtime: a lock left by a process that died without
  * cleaning up (kill -9, an OOM kill, a power cut) goes stale and is taken over, so nothing
  * waits forever. Beside it, a small JSON file says who holds it, for the waiting message.
+ *
+ * What names the engine is its identity, not the way it was reached: `unix:///run/docker.sock`,
+ * `unix:///var/run/docker.sock` and a symlink to either are one engine, and so are tcp:// and
+ * ssh:// to one host. `engineIdentity()` asks the engine for its `ID` (from `/info`).
+ *
+ * Where locks live depends on nothing in the environment: `/tmp/tug-<uid>` (see lockDir()).
+ * Not XDG_RUNTIME_DIR, which differs between two shells of one user (a login session, `su`,
+ * sudo, cron, CI steps) and so gave two locks for one project; not TMPDIR for the same reason.
+ * Per user and private (0700, owned by the user, not a link), not one directory shared by every
+ * user: in a shared directory another user could pre-create or swap lock files (blocking or
+ * breaking our locks), and could not take over a stale lock of ours (the sticky bit forbids
+ * removing it). Two users driving one engine do not share a lock; what they may race on, the
+ * engine-side create-or-adopt of networks, volumes and containers makes converge instead.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveHost } from '../engine/connect.js';
+import type { Engine } from '../engine/engine.js';
 import { ExitCode, TugError } from '../errors.js';
 
 /** Who holds a project's lock. */
@@ -45,7 +59,7 @@ export interface ProjectLockOptions {
   onCompromised?: (err: Error) => void;
   /** How long a lock may go without a refresh before it counts as abandoned; at least 2 s. */
   staleMs?: number;
-  /** Where the lock files live; defaults to runtimeDir(). */
+  /** Where the lock files live; defaults to lockDir(). */
   dir?: string;
 }
 
@@ -57,20 +71,53 @@ const DEFAULT_STALE_MS = 10_000;
  */
 const DEAD_HOLDER_STALE_MS = 3000;
 
-/** The engine a command talks to, as the lock names it: DOCKER_HOST, or the default socket. */
+/**
+ * The engine a command talks to as DOCKER_HOST spells it (or the default socket). Only a
+ * fallback name for the lock: prefer `engineIdentity()`, which two spellings share.
+ */
 export function engineHost(env: Record<string, string | undefined> = process.env): string {
   return resolveHost({}, env).host;
 }
 
-/** Per-user, so one user's stale lock can never block another user's commands. */
-export function runtimeDir(env: Record<string, string | undefined> = process.env): string {
-  if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, 'tug');
-  return join(tmpdir(), `tug-${process.getuid?.() ?? userInfo().username}`);
+/**
+ * What names an engine in the lock: its `ID` from `/info` (`engine:<ID>`), the same however it
+ * is reached. An engine that reports none (some Podman versions) is named by its address, a
+ * unix socket by the real path it resolves to (`host:unix:///run/docker.sock`).
+ */
+export async function engineIdentity(engine: Engine): Promise<string> {
+  const id = (await engine.system.info()).id.trim();
+  return id ? `engine:${id}` : `host:${canonicalHost(engine.system.host)}`;
+}
+
+/** `unix://` paths through their symlinks; anything else as given. */
+export function canonicalHost(host: string): string {
+  const path = host.startsWith('unix://') ? host.slice(7) : host.startsWith('/') ? host : undefined;
+  if (path === undefined) return host;
+  try {
+    return `unix://${realpathSync(path)}`;
+  } catch {
+    return `unix://${path}`;
+  }
+}
+
+/**
+ * Where lock files live: `/tmp/tug-<uid>`, whatever XDG_RUNTIME_DIR or TMPDIR say, so every
+ * shell of a user finds the same locks (see the top of this file). Windows has no /tmp: its
+ * temp directory, per user already.
+ */
+export function lockDir(): string {
+  const base = process.platform === 'win32' ? tmpdir() : '/tmp';
+  return join(base, `tug-${process.getuid?.() ?? userInfo().username}`);
+}
+
+/** @deprecated the lock directory no longer depends on the environment: use lockDir(). */
+export function runtimeDir(_env: Record<string, string | undefined> = process.env): string {
+  return lockDir();
 }
 
 /** The lock's base name: projects of the same name on two engines do not block each other. */
-export function lockName(host: string, project: string): string {
-  return createHash('sha256').update(`${host}\n${project}`).digest('hex').slice(0, 32);
+export function lockName(engine: string, project: string): string {
+  return createHash('sha256').update(`${engine}\n${project}`).digest('hex').slice(0, 32);
 }
 
 export class ProjectLockedError extends TugError {
@@ -82,7 +129,11 @@ export class ProjectLockedError extends TugError {
   }
 }
 
-/** Runs `fn` holding the lock of (engine, project); releases it however `fn` ends. */
+/**
+ * Runs `fn` holding the lock of (engine, project); releases it however `fn` ends. `host` names
+ * the engine: `await engineIdentity(engine)` (two spellings of one engine then share the lock),
+ * or any string that stands for one engine.
+ */
 export async function withProjectLock<T>(host: string, project: string, opts: ProjectLockOptions, fn: () => Promise<T>): Promise<T> {
   const release = await acquire(host, project, opts);
   try {
@@ -97,7 +148,7 @@ type Lockfile = typeof import('proper-lockfile');
 async function acquire(host: string, project: string, opts: ProjectLockOptions): Promise<() => Promise<void>> {
   // Loaded on first use: it installs exit handlers (to remove held locks) as it loads.
   const lockfile = (await import('proper-lockfile')).default;
-  const dir = opts.dir ?? runtimeDir();
+  const dir = opts.dir ?? lockDir();
   ensurePrivateDir(dir);
   const file = join(dir, lockName(host, project));
   const stale = Math.max(opts.staleMs ?? DEFAULT_STALE_MS, 2000);
@@ -221,7 +272,9 @@ function ensurePrivateDir(dir: string): void {
   const uid = process.getuid?.();
   if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) {
     throw new TugError('lock_dir_unsafe', `the lock directory ${dir} is not a directory owned by this user`, {
-      hint: 'remove it, or set XDG_RUNTIME_DIR to a private directory',
+      hint: `remove it (rm -rf ${dir}): tug makes it again, private to this user`,
     });
   }
+  // Ours, but opened up (by hand, or a umask-less copy): others must not plant files in it.
+  if (uid !== undefined && (st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
 }

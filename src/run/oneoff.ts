@@ -23,7 +23,8 @@ import type { ProgressListener } from './progress.js';
 import { pump, type LocalStdio } from './stdio.js';
 import { up } from './up.js';
 import { ContainerWatch } from './watch.js';
-import { listContainers } from './observe.js';
+import { listContainers, listNetworks } from './observe.js';
+import { startContainer } from './refusals.js';
 
 export interface OneOffRequest {
   service: string;
@@ -132,7 +133,7 @@ export async function createOneOff(engine: Engine, project: Project, planned: Pl
 
 /** Starts a detached one-off: it runs on its own, tug does not follow it. */
 export async function startDetached(engine: Engine, oneoff: OneOff): Promise<void> {
-  await engine.containers.start(oneoff.id);
+  await startContainer(engine, oneoff.id);
 }
 
 /** Removes the one-off and its anonymous volumes (`run --rm`); a one-off already gone is no failure. */
@@ -152,7 +153,7 @@ export function signalOneOff(engine: Engine, oneoff: OneOff, signal: string): vo
 export async function runAttached(engine: Engine, oneoff: OneOff, req: Pick<OneOffRequest, 'tty' | 'interactive'>, io: LocalStdio): Promise<number> {
   const session = await engine.exec.attach(oneoff.id, { stdin: req.interactive, tty: req.tty });
   try {
-    await engine.containers.start(oneoff.id);
+    await startContainer(engine, oneoff.id);
   } catch (err) {
     session.close();
     throw err;
@@ -207,7 +208,8 @@ async function ensureResources(ctx: ConvergeContext, svc: Service): Promise<void
   const used = resourcesOf(ctx.project, [svc]);
   for (const key of used.networks) {
     const n = ctx.project.networks[key]!;
-    if (!n.external && !(await ctx.engine.networks.inspect(n.name))) await createNetwork(ctx, key);
+    // By the project's labels, not by name: a name can be ambiguous, or another's.
+    if (!n.external && (await listNetworks(ctx.engine, { project: ctx.project.name, name: n.name })).length === 0) await createNetwork(ctx, key);
   }
   for (const key of used.volumes) {
     const v = ctx.project.volumes[key]!;

@@ -8,7 +8,7 @@ import { loadProject } from '../stack/load.js';
 import type { Project } from '../stack/model.js';
 import { down } from './down.js';
 import { connect } from '../engine/connect.js';
-import { withProjectLock } from './lock.js';
+import { engineIdentity, withProjectLock } from './lock.js';
 import type { ProgressListener } from './progress.js';
 import { up, type UpResult } from './up.js';
 
@@ -46,7 +46,7 @@ export async function startStack(opts: StartStackOptions = {}): Promise<StartedS
     cwd: opts.cwd, files: opts.files, projectName: opts.projectName, profiles: opts.profiles, envFiles: opts.envFiles, env: opts.env,
   });
   const engine: Engine = await connect({ host: opts.host });
-  const host = engine.system.host;
+  const host = await engineIdentity(engine);
   const locked = <T>(command: string, fn: () => Promise<T>, signal?: AbortSignal) => withProjectLock(host, project.name, { command, signal }, fn);
   // Never cancelled: taking the stack down is what an interrupted start needs most.
   const takeDown = () => locked('down', async () => {

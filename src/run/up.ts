@@ -21,6 +21,9 @@ import { step, type ProgressListener } from './progress.js';
 import { ConditionFailed, withWatch, type ContainerWatch } from './watch.js';
 import { gate, settleAll } from './gates.js';
 import { listContainers, listNetworks, listVolumes } from './observe.js';
+import { startContainer } from './refusals.js';
+import { removeWithAnonymousVolumes } from './teardown.js';
+import { EngineApiError } from '../engine/api-error.js';
 
 export interface UpOptions extends UpPlanOptions {
   removeOrphans?: boolean;
@@ -211,12 +214,12 @@ class UpRun {
             // be mistaken for the new life's (and fail a gate or --wait on it).
             await this.watch.waitFor(c.id, 'exited', this.signal);
             this.watch.reset(c.id);
-            await this.engine.containers.start(c.id);
+            await startContainer(this.engine, c.id, { signal: this.signal });
           }));
       } else {
         this.watch.reset(c.id);
         await step(this.emit, { resource: 'container', name: c.name, service: name, action: 'start' }, () =>
-          this.slot(() => this.engine.containers.start(c.id)));
+          this.slot(() => startContainer(this.engine, c.id, { signal: this.signal })));
       }
       this.startedByRun.add(c.id);
       this.watch.markStarted(c.id);
@@ -300,15 +303,28 @@ class UpRun {
     await stopInOrder(this.engine, this.project, ours, { timeout: this.opts.stopTimeout }, this.emit, this.pool);
   }
 
-  private async removeContainer(c: ContainerSummary, why: string): Promise<void> {
+  /**
+   * A replica scaled away takes its anonymous volumes with it (named volumes stay); a replaced
+   * container leaves them to its replacement, and an orphan keeps them, as Compose does.
+   */
+  private async removeContainer(c: ContainerSummary, why: 'scale down' | 'replaced' | 'orphan'): Promise<void> {
     this.changed = true;
-    await step(this.emit, { resource: 'container', name: c.name, service: c.service, action: 'remove', message: why }, () =>
+    const volumes = await step(this.emit, { resource: 'container', name: c.name, service: c.service, action: 'remove', message: why }, () =>
       this.slot(async () => {
         if (c.state === 'running' || c.state === 'restarting' || c.state === 'paused') {
           await this.engine.containers.stop(c.id, stopTimeout(this.project, c.service, this.opts.stopTimeout));
         }
+        if (why === 'scale down') return removeWithAnonymousVolumes(this.engine, this.project.name, c.id, { force: true });
         await this.engine.containers.remove(c.id, { force: true });
+        return [];
+      }).catch((err: unknown) => {
+        // Removed meanwhile (by another command converging the same way): what was wanted.
+        if (err instanceof EngineApiError && err.status === 404) return [];
+        throw err;
       }));
+    for (const name of volumes) {
+      this.emit({ resource: 'volume', name, service: c.service, action: 'remove', state: 'done', time: Date.now(), message: `anonymous volume of ${c.name}` });
+    }
   }
 }
 

@@ -65,14 +65,17 @@ export class Gate {
 }
 
 export class FakeSystem implements SystemClient {
-  readonly host = 'fake://';
-
   constructor(private readonly gate: Gate) {}
+
+  /** As the test named it (`host` option), by default `fake://`. */
+  get host(): string {
+    return this.gate.world.options.host;
+  }
 
   info(): Promise<EngineInfo> {
     const o = this.gate.world.options;
     return this.gate.call('system.info', [], 'reading engine info', () => ({
-      apiVersion: o.apiVersion, serverVersion: o.serverVersion, cpus: o.cpus, memoryBytes: o.memoryBytes,
+      id: o.engineId, apiVersion: o.apiVersion, serverVersion: o.serverVersion, cpus: o.cpus, memoryBytes: o.memoryBytes,
       swarm: { state: 'inactive', controlAvailable: false },
     }));
   }
@@ -338,6 +341,11 @@ export class FakeNetworks implements NetworkClient {
   connect(network: string, container: string, endpoint: EndpointSettings): Promise<void> {
     return this.gate.call('networks.connect', [network, container, endpoint], `connecting container ${container} to network ${network}`, () =>
       this.world.connectNetwork(this.world.network(network), this.world.container(container), endpoint));
+  }
+
+  disconnect(network: string, container: string, opts: { force?: boolean } = {}): Promise<void> {
+    return this.gate.call('networks.disconnect', [network, container, opts], `disconnecting container ${container} from network ${network}`, () =>
+      this.world.disconnectNetwork(this.world.network(network), this.world.container(container)));
   }
 }
 

@@ -86,6 +86,7 @@ export interface FakeNetwork {
   labels: Record<string, string>;
   body: NetworkCreateBody;
   builtin: boolean;
+  created: string;
 }
 
 export interface FakeVolume {
@@ -184,6 +185,10 @@ export interface BuildBehaviour {
 }
 
 export interface WorldOptions {
+  /** The engine's `ID` in `/info`. */
+  engineId: string;
+  /** How the engine was reached (`system.host`). */
+  host: string;
   apiVersion: string;
   serverVersion: string;
   cpus: number;
@@ -224,7 +229,7 @@ export class World {
     this.bus = new EventBus(this.seq);
     for (const name of BUILTIN_NETWORKS) {
       const id = newId();
-      this.networks.set(id, { id, name, driver: name === 'bridge' ? 'bridge' : name === 'host' ? 'host' : 'null', labels: {}, body: { Name: name }, builtin: true });
+      this.networks.set(id, { id, name, driver: name === 'bridge' ? 'bridge' : name === 'host' ? 'host' : 'null', labels: {}, body: { Name: name }, builtin: true, created: rfc3339Fixed(nowNs()) });
     }
   }
 
@@ -361,9 +366,10 @@ export class World {
 
   private mountsFor(host: HostConfig, image: ImageConfig): Mount[] {
     const mounts: Mount[] = [];
-    const volume = (name: string | undefined, destination: string): void => {
+    // A volume the engine makes for a mount gets the mount's labels; one that exists keeps its own.
+    const volume = (name: string | undefined, destination: string, labels: Record<string, string> = {}): void => {
       const anonymous = !name;
-      const v = this.ensureVolume({ Name: name ?? newId(), Labels: anonymous ? { 'com.docker.volume.anonymous': '' } : {} });
+      const v = this.ensureVolume({ Name: name ?? newId(), Labels: anonymous ? { 'com.docker.volume.anonymous': '', ...labels } : labels });
       mounts.push({ type: 'volume', name: v.name, source: `/var/lib/docker/volumes/${v.name}/_data`, destination, ...(anonymous ? { anonymous } : {}) });
     };
     for (const b of host.Binds ?? []) {
@@ -372,7 +378,7 @@ export class World {
       else volume(source, destination);
     }
     for (const m of host.Mounts ?? []) {
-      if (m.Type === 'volume') volume(m.Source || undefined, m.Target);
+      if (m.Type === 'volume') volume(m.Source || undefined, m.Target, m.VolumeOptions?.Labels);
       else mounts.push({ type: m.Type, source: m.Source ?? '', destination: m.Target });
     }
     for (const target of Object.keys(image.Volumes ?? {})) {
@@ -838,7 +844,10 @@ export class World {
   createNetwork(body: NetworkCreateBody): FakeNetwork {
     if (!body.Name) refuse(400, 'network name must not be empty');
     if ([...this.networks.values()].some((n) => n.name === body.Name)) refuse(409, `network with name ${body.Name} already exists`);
-    const n: FakeNetwork = { id: newId(), name: body.Name, driver: body.Driver ?? 'bridge', labels: { ...body.Labels }, body: structuredClone(body), builtin: false };
+    const n: FakeNetwork = {
+      id: newId(), name: body.Name, driver: body.Driver ?? 'bridge', labels: { ...body.Labels }, body: structuredClone(body), builtin: false,
+      created: rfc3339Fixed(nowNs()),
+    };
     this.networks.set(n.id, n);
     this.emitNetwork(n, 'create');
     return n;
@@ -863,8 +872,19 @@ export class World {
     if (c.state === 'running' || c.state === 'paused') this.emitNetwork(n, 'connect', { container: c.id });
   }
 
+  /** The engine refuses to detach a container that is not attached. */
+  disconnectNetwork(n: FakeNetwork, c: FakeContainer): void {
+    if (!c.networks.has(n.id)) refuse(403, `container ${c.id} is not connected to network ${n.name}`);
+    c.networks.delete(n.id);
+    if (c.state === 'running' || c.state === 'paused') this.emitNetwork(n, 'disconnect', { container: c.id });
+  }
+
   networkSummary(n: FakeNetwork): NetworkSummary {
-    return { id: n.id, name: n.name, labels: { ...n.labels }, driver: n.driver, containers: this.networkUsers(n).map((c) => c.id) };
+    const users = this.networkUsers(n);
+    return {
+      id: n.id, name: n.name, created: n.created, labels: { ...n.labels }, driver: n.driver, containers: users.map((c) => c.id),
+      ...(users.length ? { endpointNames: Object.fromEntries(users.map((c) => [c.id, c.name])) } : {}),
+    };
   }
 
   ensureVolume(body: VolumeCreateBody): FakeVolume {

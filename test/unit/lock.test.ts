@@ -3,13 +3,16 @@
  * recovery from a holder that died without releasing (a child process killed with SIGKILL).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
-import { engineHost, lockName, ProjectLockedError, runtimeDir, withProjectLock } from '../../src/run/lock.js';
+import {
+  canonicalHost, engineHost, engineIdentity, lockDir, lockName, ProjectLockedError, runtimeDir, withProjectLock,
+} from '../../src/run/lock.js';
+import { FakeEngine } from '../fake-engine.js';
 
 const dirs: string[] = [];
 function freshDir(): string {
@@ -160,9 +163,81 @@ describe('where locks live and what they are named by', () => {
     expect(engineHost({ DOCKER_HOST: ' tcp://10.0.0.2:2375/ ' })).toBe('tcp://10.0.0.2:2375');
   });
 
-  it('per user: XDG_RUNTIME_DIR, else a tug-<uid> directory in the temp dir', () => {
-    expect(runtimeDir({ XDG_RUNTIME_DIR: '/run/user/1000' })).toBe('/run/user/1000/tug');
-    expect(runtimeDir({})).toBe(join(tmpdir(), `tug-${process.getuid!()}`));
+  it('per user, in /tmp/tug-<uid> whatever XDG_RUNTIME_DIR and TMPDIR say', () => {
+    const saved = { xdg: process.env.XDG_RUNTIME_DIR, tmp: process.env.TMPDIR };
+    try {
+      const seen = new Set<string>();
+      for (const [xdg, tmp] of [[undefined, undefined], ['/run/user/1000', undefined], ['/tmp/elsewhere', '/var/tmp']] as const) {
+        if (xdg === undefined) delete process.env.XDG_RUNTIME_DIR;
+        else process.env.XDG_RUNTIME_DIR = xdg;
+        if (tmp === undefined) delete process.env.TMPDIR;
+        else process.env.TMPDIR = tmp;
+        seen.add(lockDir());
+        seen.add(runtimeDir({ XDG_RUNTIME_DIR: xdg }));
+      }
+      expect([...seen]).toEqual([`/tmp/tug-${process.getuid!()}`]);
+    } finally {
+      for (const [k, v] of [['XDG_RUNTIME_DIR', saved.xdg], ['TMPDIR', saved.tmp]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
+  it('a lock directory of ours that others could write to is made private again', async () => {
+    const dir = freshDir();
+    chmodSync(dir, 0o777);
+    await withProjectLock('h', 'app', { dir }, async () => {});
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+  });
+
+  it('one engine spelled several ways is one lock: the key is the engine\'s ID, not DOCKER_HOST', async () => {
+    const spellings = ['unix:///var/run/docker.sock', 'unix:///run/docker.sock', 'unix:///tmp/x/docker.sock', 'tcp://127.0.0.1:2375'];
+    const keys = new Set<string>();
+    for (const host of spellings) {
+      const fake = new FakeEngine({ host, engineId: 'FLG4:IFJI:P5LS:LXIY' });
+      keys.add(lockName(await engineIdentity(fake), 'app'));
+      fake.dispose();
+    }
+    expect(keys.size).toBe(1);
+    // Another engine (another ID) is another lock, even at the same address.
+    const other = new FakeEngine({ host: spellings[0], engineId: 'ZZZZ:OTHE:RENG:INE0' });
+    expect(keys.has(lockName(await engineIdentity(other), 'app'))).toBe(false);
+    other.dispose();
+  });
+
+  it('two spellings of one engine wait for each other', async () => {
+    const dir = freshDir();
+    const [a, b] = ['unix:///var/run/docker.sock', 'unix:///run/docker.sock'].map((host) => new FakeEngine({ host, engineId: 'SAME:ENGI:NE00' }));
+    const first = hold(dir, 'app', await engineIdentity(a!));
+    await first.held;
+    const waited: string[] = [];
+    const second = withProjectLock(await engineIdentity(b!), 'app', { dir, onWait: (m) => waited.push(m) }, async () => 'ran');
+    await tick(200);
+    expect(waited).toHaveLength(1);
+    first.release();
+    await first.done;
+    expect(await second).toBe('ran');
+    a!.dispose();
+    b!.dispose();
+  });
+
+  it('an engine without an ID is named by the real path of its socket', async () => {
+    const dir = freshDir();
+    const socket = join(dir, 'docker.sock');
+    writeFileSync(socket, '');
+    symlinkSync(socket, join(dir, 'link.sock'));
+    const ids = await Promise.all([socket, join(dir, 'link.sock')].map(async (p) => {
+      const fake = new FakeEngine({ host: `unix://${p}`, engineId: '' });
+      try {
+        return await engineIdentity(fake);
+      } finally {
+        fake.dispose();
+      }
+    }));
+    expect(ids[0]).toBe(ids[1]);
+    expect(ids[0]).toBe(`host:unix://${realpathSync(socket)}`);
+    expect(canonicalHost('tcp://h:2375')).toBe('tcp://h:2375');
   });
 
   it('the name depends on both the engine and the project', () => {

@@ -354,14 +354,20 @@ describe('containerSpec: volumes', () => {
       { type: 'volume', name: 'elsewhere', source: '', destination: '/not/in/the/service' },
     ]);
     expect(host(plan).Binds).toEqual(['/src/shop/html:/usr/share/nginx/html:ro,z,rshared', '/src/shop/conf:/etc/nginx/conf.d']);
+    // Anonymous volumes carry the project's and the service's labels (the engine gives them
+    // to the volume it makes), so that down -v, rm -v and a scale-down find them by label.
+    const anon = { [LABEL.project]: project(web).name, [LABEL.service]: 'web', [LABEL.managedBy]: 'tug' };
     expect(host(plan).Mounts).toEqual([
-      { Type: 'volume', Source: 'shop_data', Target: '/data', ReadOnly: true, VolumeOptions: { NoCopy: true, Subpath: 'sub' } },
+      { Type: 'volume', Source: 'shop_data', Target: '/data', ReadOnly: true,
+        VolumeOptions: { NoCopy: true, Subpath: 'sub', Labels: { [LABEL.project]: project(web).name, [LABEL.volume]: 'data', [LABEL.managedBy]: 'tug' } } },
+      // External: the user's, labelled as they made it.
       { Type: 'volume', Source: 'shared-cache', Target: '/cache' },
       { Type: 'bind', Source: '/var/run/docker.sock', Target: '/var/run/docker.sock', BindOptions: { Propagation: 'rslave' } },
       { Type: 'bind', Source: '/etc/hosts', Target: '/host-hosts', ReadOnly: true },
       { Type: 'tmpfs', Target: '/scratch', TmpfsOptions: { SizeBytes: 1048576, Mode: 0o1777 } },
-      { Type: 'volume', Target: '/var/lib/anon' },
-      { Type: 'volume', Source: '3f2a', Target: '/var/lib/kept' },
+      { Type: 'volume', Target: '/var/lib/anon', VolumeOptions: { Labels: anon } },
+      // Taken over from the container it replaces, by name: the volume keeps the labels it has.
+      { Type: 'volume', Source: '3f2a', Target: '/var/lib/kept', VolumeOptions: { Labels: anon } },
     ]);
   });
 

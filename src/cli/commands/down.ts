@@ -26,10 +26,12 @@ export const downCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
     const { down } = await import('../../run/down.js');
     const progress = progressFor(args);
     try {
-      await withCliLock(args, project.name, 'down', undefined, () => down(engine, project.name, project, {
+      const r = await withCliLock(args, project.name, 'down', undefined, () => down(engine, project.name, project, {
         volumes: args.volumes, removeOrphans: args['remove-orphans'], rmi: args.rmi, timeout: args.timeout,
         onProgress: progress.listener,
-      }));
+      }), engine);
+      await progress.close();
+      if (r.removedVolumes.length) process.stderr.write(`Removed ${r.removedVolumes.length} volume${r.removedVolumes.length === 1 ? '' : 's'}: ${r.removedVolumes.join(', ')}\n`);
     } finally {
       await progress.close();
     }

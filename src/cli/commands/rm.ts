@@ -49,7 +49,8 @@ export const rmCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
       if (!(await confirm('Are you sure? [y/N] '))) return void process.stderr.write('Nothing removed.\n');
     }
     await mutate(args, project.name, 'rm', async (signal, onProgress) => {
-      await rm(engine, project, plan, { volumes: args.volumes, timeout: args.timeout, signal, onProgress });
+      const r = await rm(engine, project, plan, { volumes: args.volumes, timeout: args.timeout, signal, onProgress });
+      if (r.volumes.length) return [`Removed ${r.volumes.length} anonymous volume${r.volumes.length === 1 ? '' : 's'}: ${r.volumes.join(', ')}`];
     });
   },
 };

@@ -59,7 +59,7 @@ export const runCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
         // Refused here, before any dependency is brought up, if tug cannot run it.
         const planned = await planOneOff(engine, project, req, opts);
         // Held while dependencies converge only: the one-off itself may run for hours.
-        if (!args['no-deps']) await withCliLock(args, project.name, 'run', signal, () => startDependencies(engine, project, args.service, opts));
+        if (!args['no-deps']) await withCliLock(args, project.name, 'run', signal, () => startDependencies(engine, project, args.service, opts), engine);
         oneoff = await createOneOff(engine, project, planned, opts);
       });
       // The display must have drawn its last frame before the container's output takes over.

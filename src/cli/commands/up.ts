@@ -104,7 +104,7 @@ export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
       // Held while converging only: an attached `up` follows logs for hours, and `down` must not wait on that.
       const result = await withCliLock(args, project.name, 'up', signal, () => up(engine, project, {
         ...convergeRequest(args), noStart: args['no-start'], wait: args.wait, waitTimeoutSeconds: args['wait-timeout'], signal, onProgress,
-      }));
+      }), engine);
       await progress.close();
       if (result.unchanged) {
         process.stderr.write(`${upToDate(result.containers)}\n`);

@@ -123,12 +123,16 @@ function statusText(state: ContainerState, exitCode: number, health: HealthState
 
 export function readNetwork(raw: unknown): NetworkSummary {
   const n = raw as Json;
+  const attached = (n.Containers ?? {}) as Record<string, { Name?: string }>;
+  const names = Object.fromEntries(Object.entries(attached).filter(([, c]) => typeof c?.Name === 'string').map(([id, c]) => [id, c.Name!]));
   return {
     id: String(n.Id),
     name: String(n.Name),
+    ...(typeof n.Created === 'string' ? { created: n.Created } : {}),
     labels: n.Labels ?? {},
     driver: String(n.Driver ?? ''),
-    containers: Object.keys(n.Containers ?? {}),
+    containers: Object.keys(attached),
+    ...(Object.keys(names).length ? { endpointNames: names } : {}),
   };
 }
 
@@ -337,6 +341,7 @@ export function readExecState(raw: unknown): { running: boolean; exitCode: numbe
 export function readInfo(raw: unknown, apiVersion: string): EngineInfo {
   const i = raw as Json;
   return {
+    id: typeof i.ID === 'string' ? i.ID : '',
     apiVersion,
     serverVersion: String(i.ServerVersion ?? ''),
     cpus: Number(i.NCPU ?? 0),

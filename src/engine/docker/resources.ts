@@ -46,6 +46,13 @@ export class DockerNetworks implements NetworkClient {
       options: { _query: {}, _body: { Container: container, EndpointConfig: endpoint } }, statusCodes: { 200: true },
     });
   }
+
+  async disconnect(network: string, container: string, opts: { force?: boolean } = {}): Promise<void> {
+    await this.client.dial(`disconnecting container ${container} from network ${network}`, {
+      path: `/networks/${encodeURIComponent(network)}/disconnect?`, method: 'POST',
+      options: { _query: {}, _body: { Container: container, Force: opts.force ?? false } }, statusCodes: { 200: true },
+    });
+  }
 }
 
 export class DockerVolumes implements VolumeClient {

@@ -2,6 +2,7 @@
 import { isAbsolute, relative, resolve as resolvePath, sep } from 'node:path';
 import { ExitCode, TugError } from '../../errors.js';
 import { formatPath } from '../../stack/doc-path.js';
+import { LABEL } from '../../labels.js';
 import { type FileObject, type FileReference, type ServiceVolume } from '../../stack/model.js';
 import type { MountSpec } from '../api/container.js';
 import { apiAtLeast } from '../api-version.js';
@@ -54,11 +55,13 @@ export function volumeMount(ctx: Ctx, v: ServiceVolume): MountSpec {
       if (v.volume?.subpath !== undefined && !apiAtLeast(api, '1.45')) {
         throw unsupported(service.name, key, `volume subpath (at ${v.target}) needs Engine API 1.45 (Docker 26); the engine speaks ${api}`, 'upgrade the engine or mount the whole volume');
       }
-      const options = v.volume && (v.volume.nocopy || v.volume.subpath !== undefined)
-        ? { NoCopy: v.volume.nocopy || undefined, Subpath: v.volume.subpath }
-        : undefined;
-      const source = v.source === undefined ? undefined : project.volumes[v.source]?.name ?? v.source;
-      return { Type: 'volume', Source: source, ...base, VolumeOptions: options };
+      const declared = v.source === undefined ? undefined : project.volumes[v.source];
+      const labels = volumeLabels(ctx, v.source, declared);
+      const options = prune<NonNullable<MountSpec['VolumeOptions']>>({
+        NoCopy: v.volume?.nocopy || undefined, Subpath: v.volume?.subpath, Labels: labels,
+      });
+      const source = v.source === undefined ? undefined : declared?.name ?? v.source;
+      return { Type: 'volume', Source: source, ...base, VolumeOptions: Object.keys(options).length ? options : undefined };
     }
     case 'bind': {
       const b = v.bind ?? {};
@@ -96,6 +99,22 @@ export function volumeMount(ctx: Ctx, v: ServiceVolume): MountSpec {
     case 'cluster':
       throw unsupported(service.name, key, `cluster volumes (at ${v.target}) exist only in swarm mode`, 'use a named volume');
   }
+}
+
+/**
+ * The labels a volume gets when the engine makes it for this mount: an anonymous volume
+ * (no source) the project's and the service's, so that `down -v`, `rm -v` and a scale-down
+ * can find it by label once it is mounted by name (a replacement takes it over by name, and
+ * the engine's own `rm -v` then leaves it); a volume of the project's own the labels its
+ * create gives it. An external volume, or one the engine has already, keeps its own.
+ */
+function volumeLabels(ctx: Ctx, key: string | undefined, declared: { external?: boolean } | undefined): Record<string, string> | undefined {
+  const { project, service } = ctx;
+  if (key === undefined) {
+    return { [LABEL.project]: project.name, [LABEL.service]: service.name, [LABEL.managedBy]: 'tug' };
+  }
+  if (!declared || declared.external) return undefined;
+  return { [LABEL.project]: project.name, [LABEL.volume]: key, [LABEL.managedBy]: 'tug' };
 }
 
 export interface ResolvedRef {
