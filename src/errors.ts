@@ -33,6 +33,8 @@ export type ErrorCode =
   // 5: a service or its image
   | 'service_failed' | 'dependency_failed' | 'dependency_missing' | 'dependency_no_healthcheck' | 'wait_timeout' | 'not_running'
   | 'no_containers' | 'image_missing' | 'pull_failed' | 'build_failed' | 'push_failed' | 'deploy_failed'
+  // the dev loop: a sync or a sync+exec hook that failed in a container (watching goes on)
+  | 'sync_failed' | 'exec_failed'
   // 6: the project lock
   | 'project_locked' | 'lock_compromised' | 'lock_dir_unsafe'
   // 130
@@ -51,7 +53,7 @@ export type StackErrorCode =
   | 'required_variable' | 'invalid_interpolation' | 'invalid_boolean' | 'invalid_integer' | 'invalid_byte_size' | 'invalid_cpus'
   | 'invalid_command' | 'invalid_restart' | 'invalid_ulimit' | 'invalid_volume' | 'missing_source' | 'network_mode_conflict'
   | 'conflicting_limits' | 'conflicting_scale' | 'dependency_disabled' | 'optional_dependency_missing' | 'cpus_above_host'
-  | 'host_port_conflict';
+  | 'host_port_conflict' | 'watch_unsupported' | 'watch_path_missing' | 'no_watch_rules';
 
 /** What a swarm cannot be asked (exit code 3), and the keys it ignores (warnings). */
 export type SwarmErrorCode =
