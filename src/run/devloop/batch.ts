@@ -1,23 +1,29 @@
 /**
- * File events into batches: paths are collected until none has come for `quietMs` (an editor's
- * save, a `git checkout`, a build writing many files settle into one batch), or `maxWaitMs`
- * after the first of them, so that a tool writing without pause still gets synced. One batch
- * is handled at a time, in order; paths that come meanwhile make the next one.
+ * File events into batches: paths are collected until none has come for the quiet time (an
+ * editor's save settles into one batch), or `maxWaitMs` after the first of them, so that a tool
+ * writing without pause still gets synced. Once a batch holds `burstSize` paths (a `git
+ * checkout`, a build writing its output) the quiet time grows to `burstQuietMs`: a burst is
+ * worth a little more wait to go as one archive, a single edit is not. One batch is handled
+ * at a time, in order; paths that come meanwhile make the next one.
  */
 
 export interface BatchOptions {
   /** Quiet time that ends a batch. */
   quietMs: number;
+  /** Quiet time that ends a batch of `burstSize` paths or more. */
+  burstQuietMs: number;
+  burstSize: number;
   /** Longest a path waits once a batch has begun. */
   maxWaitMs: number;
 }
 
 /**
  * Defaults. @parcel/watcher reports the first change after a pause at once and what follows
- * ~50 ms later (a shell's `>` truncates, then writes): a quiet time longer than that makes one
- * edit one batch, not a sync of a half-written file followed by a second sync (or restart).
+ * ~50 ms later (a shell's `>` truncates, then writes), then every ~50 ms while changes go on:
+ * a quiet time longer than that makes one edit one batch, not a sync of a half-written file
+ * followed by a second sync (or restart).
  */
-export const DEFAULT_BATCH: BatchOptions = { quietMs: 75, maxWaitMs: 1000 };
+export const DEFAULT_BATCH: BatchOptions = { quietMs: 75, burstQuietMs: 400, burstSize: 50, maxWaitMs: 2000 };
 
 export class Batcher {
   private pending = new Set<string>();
@@ -26,10 +32,13 @@ export class Batcher {
   private timer: NodeJS.Timeout | undefined;
   private busy: Promise<void> | undefined;
   private closed = false;
+  private burst = false;
 
   constructor(
     private readonly handle: (paths: string[]) => Promise<void>,
     private readonly opts: BatchOptions = DEFAULT_BATCH,
+    /** Whether a path starts a burst (a directory that appeared). */
+    private readonly startsBurst: (path: string) => boolean = () => false,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -38,8 +47,10 @@ export class Batcher {
     const t = this.now();
     let added = false;
     for (const p of paths) {
-      if (!this.pending.has(p)) added = true;
+      if (this.pending.has(p)) continue;
+      added = true;
       this.pending.add(p);
+      if (!this.burst && this.startsBurst(p)) this.burst = true;
     }
     if (!added && this.pending.size === 0) return;
     if (this.firstAt === 0) this.firstAt = t;
@@ -84,7 +95,9 @@ export class Batcher {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.closed || this.busy || this.pending.size === 0) return;
-    const due = Math.min(this.lastAt + this.opts.quietMs, this.firstAt + this.opts.maxWaitMs);
+    const burst = this.burst || this.pending.size >= this.opts.burstSize;
+    const quiet = burst ? Math.max(this.opts.quietMs, this.opts.burstQuietMs) : this.opts.quietMs;
+    const due = Math.min(this.lastAt + quiet, this.firstAt + this.opts.maxWaitMs);
     this.timer = setTimeout(() => this.flush(), Math.max(0, due - this.now()));
   }
 
@@ -94,6 +107,7 @@ export class Batcher {
     const batch = [...this.pending];
     this.pending = new Set();
     this.firstAt = 0;
+    this.burst = false;
     void this.run(() => this.handle(batch)).catch(() => {});
   }
 }

@@ -6,6 +6,7 @@
  * `restart`/`sync+restart` rules are restarted, and `sync+exec` hooks run in each replica. A
  * failed action is reported and watching goes on; only the signal ends it.
  */
+import { statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Engine } from '../../engine/engine.js';
@@ -27,7 +28,7 @@ export interface WatchOptions {
   /** Ends watching (Ctrl-C): `watch` then resolves. */
   signal: AbortSignal;
   onProgress?: ProgressListener;
-  /** Debouncing of file events; default 75 ms quiet, at most 1 s (TUG_WATCH_DEBOUNCE_MS sets the quiet time). */
+  /** Debouncing of file events; default 75 ms quiet (400 ms in a burst: 50 paths, or a new directory), at most 2 s (TUG_WATCH_DEBOUNCE_MS sets the quiet time). */
   batch?: Partial<BatchOptions>;
   /** tug's version, for the labels of recreated containers. */
   version?: string;
@@ -74,7 +75,7 @@ class WatchSession {
   async run(): Promise<void> {
     const { signal } = this.opts;
     if (signal.aborted) return;
-    const batcher = new Batcher((paths) => this.handle(paths), { ...DEFAULT_BATCH, ...envBatch(), ...this.opts.batch });
+    const batcher = new Batcher((paths) => this.handle(paths), { ...DEFAULT_BATCH, ...envBatch(), ...this.opts.batch }, isDirectory);
     const subscribe = this.opts.subscribe ?? parcelSubscribe;
     const subs: Subscription[] = [];
     try {
@@ -145,8 +146,7 @@ class WatchSession {
     const t0 = Date.now();
     this.emit({ ...base, state: 'working', time: t0, message: `${prefix}${count(new Set(mappings.map((m) => m.hostPath)).size, 'path')}` });
     try {
-      const plan = await planSync(mappings);
-      const containers = await this.running(service);
+      const [plan, containers] = await Promise.all([planSync(mappings), this.running(service)]);
       const files = plan.entries.filter((e) => e.type !== 'directory').length;
       const what = `${prefix}${count(files, 'file')}${plan.deletes.length ? `, ${count(plan.deletes.length, 'deletion')}` : ''}`;
       if (containers.length === 0) {
@@ -259,6 +259,14 @@ async function filesUnder(rule: WatchRuleSpec): Promise<string[]> {
   };
   await walk(rule.path);
   return out;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function count(n: number, what: string): string {

@@ -8,6 +8,7 @@ import type { Dirent, Stats } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { pack } from 'tar-stream';
 import type { Engine } from '../../engine/engine.js';
 import { containerPath, takes, type WatchRuleSpec } from './rules.js';
@@ -193,7 +194,8 @@ export async function runIn(engine: Engine, id: string, run: CommandRun): Promis
   };
   session.stdout.on('data', keep);
   session.stderr.on('data', keep);
-  const exitCode = await session.wait();
+  // The output read to its end, so that its last line is there to report.
+  const [exitCode] = await Promise.all([session.wait(), finished(session.stdout).catch(() => {}), finished(session.stderr).catch(() => {})]);
   return { exitCode, output: output.trimEnd() };
 }
 
