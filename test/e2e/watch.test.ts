@@ -33,8 +33,10 @@ afterAll(async () => {
   for (const c of children) c.kill();
   for (const p of projects) {
     await cleanupProject(engine, p);
-    const images = (await docker(['images', '-q', '--filter', `reference=${p}-*`], { allowFail: true })).stdout.split('\n').filter(Boolean);
-    if (images.length) await docker(['rmi', '-f', ...images], { allowFail: true });
+    // By name, never by id: an image built FROM busybox alone is busybox's own id, and removing
+    // that would take busybox:latest with it. Untagging leaves the shared image alone.
+    const images = (await docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${p}-*`], { allowFail: true })).stdout.split('\n').filter(Boolean);
+    if (images.length) await docker(['rmi', ...images], { allowFail: true });
   }
   for (const d of dirs) await removeDir(d);
 }, 120_000);
