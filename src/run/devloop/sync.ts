@@ -7,7 +7,7 @@
 import type { Dirent, Stats } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { pack } from 'tar-stream';
 import type { Engine } from '../../engine/engine.js';
@@ -109,6 +109,8 @@ function gone(e: unknown): boolean {
  * header is what is sent even if it is being written meanwhile; a file deleted since it was
  * planned is left out. `onBytes` counts the content sent.
  */
+const READ_AHEAD = 16;
+
 export function tarOf(entries: readonly TarEntry[], onBytes: (n: number) => void = () => {}): Readable {
   const tar = pack();
   const put = (header: Parameters<typeof tar.entry>[0], data?: Buffer) =>
@@ -117,31 +119,41 @@ export function tarOf(entries: readonly TarEntry[], onBytes: (n: number) => void
       if (data) tar.entry(header, data, cb);
       else tar.entry(header, cb);
     });
+  // Files are read a few ahead of the one being written: many small files are the usual batch.
+  const reads = new Map<number, Promise<Buffer | undefined>>();
+  const readAhead = (from: number) => {
+    for (let j = from; j < Math.min(entries.length, from + READ_AHEAD); j++) {
+      if (entries[j]!.type !== 'file' || reads.has(j)) continue;
+      reads.set(j, readFile(entries[j]!.hostPath).catch((err: unknown) => {
+        if (gone(err) || (err as NodeJS.ErrnoException).code === 'EISDIR') return undefined;
+        throw err;
+      }));
+    }
+  };
   void (async () => {
     try {
-      for (const e of entries) {
+      for (const [i, e] of entries.entries()) {
         const base = { name: e.name, mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime };
         if (e.type === 'directory') await put({ ...base, type: 'directory' });
         else if (e.type === 'symlink') await put({ ...base, type: 'symlink', linkname: e.linkname });
         else {
-          let data: Buffer;
-          try {
-            data = await readFile(e.hostPath);
-          } catch (err) {
-            if (gone(err) || (err as NodeJS.ErrnoException).code === 'EISDIR') continue;
-            throw err;
-          }
+          readAhead(i);
+          const data = await reads.get(i)!;
+          reads.delete(i);
+          if (data === undefined) continue;
           await put({ ...base, type: 'file', size: data.length }, data);
           onBytes(data.length);
         }
       }
       tar.finalize();
     } catch (err) {
+      for (const r of reads.values()) r.catch(() => {});
       tar.destroy(err as Error);
     }
   })();
-  // tar-stream's Pack is a streamx stream; wrapped for node:stream consumers.
-  return Readable.from(tar);
+  // tar-stream's Pack is a streamx stream, which pipes into node:stream writables as it is (as
+  // the build context does); wrapping it in Readable.from costs ~5x on a batch of small files.
+  return tar as unknown as Readable;
 }
 
 export interface SyncTarget {
