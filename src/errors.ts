@@ -23,7 +23,7 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
  */
 export type ErrorCode =
   // 1: a bug in tug, or an answer Compose also gives with 1
-  | 'internal' | 'no_container' | 'no_such_port' | 'detached'
+  | 'internal' | 'no_container' | 'no_such_port' | 'detached' | 'watch_failed'
   // 2: usage
   | 'usage' | 'unknown_service' | 'confirmation_required' | 'copy_path' | 'invalid_scale'
   // 3: the stack files, and what they ask of a swarm

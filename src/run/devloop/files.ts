@@ -5,6 +5,7 @@
  * already coalesced in batches (~50 ms). It is loaded only when something is watched.
  */
 import path from 'node:path';
+import { TugError } from '../../errors.js';
 import type { WatchRuleSpec } from './rules.js';
 
 export interface Subscription {
@@ -23,12 +24,20 @@ export type Subscribe = (
 ) => Promise<Subscription>;
 
 export const parcelSubscribe: Subscribe = async (dir, ignore, onPaths, onError) => {
-  const { default: watcher } = await import('@parcel/watcher');
-  const sub = await watcher.subscribe(dir, (err, events) => {
-    if (err) onError(err);
-    else if (events.length > 0) onPaths(events.map((e) => e.path));
-  }, { ignore });
-  return { close: () => sub.unsubscribe() };
+  try {
+    const { default: watcher } = await import('@parcel/watcher');
+    const sub = await watcher.subscribe(dir, (err, events) => {
+      if (err) onError(err);
+      else if (events.length > 0) onPaths(events.map((e) => e.path));
+    }, { ignore });
+    return { close: () => sub.unsubscribe() };
+  } catch (e) {
+    // The host's to fix (a kernel limit, a platform without a prebuilt watcher), not a tug bug.
+    throw new TugError('watch_failed', `cannot watch ${dir}: ${(e as Error).message}`, {
+      cause: e,
+      hint: 'on Linux, raise the inotify limits (sysctl fs.inotify.max_user_watches=524288 fs.inotify.max_user_instances=512), or ignore large directories in the rule',
+    });
+  }
 };
 
 /**
