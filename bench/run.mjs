@@ -13,12 +13,13 @@ import independent from './cases/independent.mjs';
 import plan from './cases/plan.mjs';
 import podman from './cases/podman.mjs';
 import swarm from './cases/swarm.mjs';
+import watch from './cases/watch.mjs';
 import {
   cleanupAll, cleanupOnSignals, engineReady, ensureCompose, note, noteCount, part, run, snapshotBuild, startWork, sweepStale, TUG,
 } from './harness.mjs';
 
 /** In the order they run: a later case may read an earlier one's result. */
-const CASES = [independent, healthChain, plan, swarm, podman];
+const CASES = [independent, healthChain, plan, swarm, podman, watch];
 
 const USAGE = `usage: node bench/run.mjs [--runs N] [--only CASE,...] [--no-compose] [--list]
 

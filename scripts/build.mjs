@@ -82,7 +82,8 @@ const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).ver
 const buildId = `${version}-${Date.now().toString(36)}-${process.pid}`;
 
 // Native or optional: loaded from node_modules at run time, and only when a verb needs them.
-const EXTERNAL = ['cpu-features', 'ssh2'];
+// @parcel/watcher loads its prebuilt binary for this platform (an optional dependency) by name.
+const EXTERNAL = ['cpu-features', 'ssh2', '@parcel/watcher'];
 
 /**
  * dockerode requires gRPC and protobufjs (for BuildKit sessions) and docker-modem requires ssh2

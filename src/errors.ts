@@ -23,7 +23,7 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
  */
 export type ErrorCode =
   // 1: a bug in tug, or an answer Compose also gives with 1
-  | 'internal' | 'no_container' | 'no_such_port' | 'detached'
+  | 'internal' | 'no_container' | 'no_such_port' | 'detached' | 'watch_failed'
   // 2: usage
   | 'usage' | 'unknown_service' | 'confirmation_required' | 'copy_path' | 'invalid_scale'
   // 3: the stack files, and what they ask of a swarm
@@ -34,6 +34,8 @@ export type ErrorCode =
   | 'service_failed' | 'dependency_failed' | 'dependency_missing' | 'dependency_no_healthcheck' | 'wait_timeout' | 'not_running'
   | 'no_containers' | 'image_missing' | 'pull_failed' | 'build_failed' | 'push_failed' | 'deploy_failed'
   | EngineRefusalCode
+  // the dev loop: a sync or a sync+exec hook that failed in a container (watching goes on)
+  | 'sync_failed' | 'exec_failed'
   // 6: the project lock
   | 'project_locked' | 'lock_compromised' | 'lock_dir_unsafe'
   // 130
@@ -71,7 +73,7 @@ export type StackErrorCode =
   | 'required_variable' | 'invalid_interpolation' | 'interpolation_too_deep' | 'invalid_boolean' | 'invalid_integer' | 'invalid_byte_size' | 'invalid_cpus'
   | 'invalid_command' | 'invalid_restart' | 'invalid_ulimit' | 'invalid_volume' | 'missing_source' | 'network_mode_conflict'
   | 'conflicting_limits' | 'conflicting_scale' | 'dependency_disabled' | 'optional_dependency_missing' | 'cpus_above_host'
-  | 'host_port_conflict';
+  | 'host_port_conflict' | 'watch_unsupported' | 'watch_path_missing' | 'no_watch_rules';
 
 /** What a swarm cannot be asked (exit code 3), and the keys it ignores (warnings). */
 export type SwarmErrorCode =

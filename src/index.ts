@@ -15,6 +15,8 @@ export { planUp, type UpPlan } from './plan/up.js';
 export { ps, type PsOptions } from './run/ps.js';
 export { logs, type ProjectLogLine, type ProjectLogOptions } from './run/logs.js';
 export { startStack, type StartStackOptions, type StartedStack } from './run/start-stack.js';
+/** The dev loop: develop.watch rules applied to file changes until the signal aborts (`tug watch`). */
+export { checkWatch, watch, type WatchOptions } from './run/devloop/index.js';
 export {
   engineHost, engineIdentity, lockDir, withProjectLock, ProjectLockedError, runtimeDir, type LockHolder, type ProjectLockOptions,
 } from './run/lock.js';

@@ -32,6 +32,7 @@ import { logsCommand } from './commands/logs.js';
 import { execCommand, execOptions } from './commands/exec.js';
 import { runCommand, runOptions } from './commands/run.js';
 import { versionCommand } from './commands/version.js';
+import { watchCommand } from './commands/watch.js';
 import { dashAfterService, followFlagAfterLogs, forceFlagAfterRm } from './argv.js';
 import { selectEngine } from '../engine/connect.js';
 import { configureReporting, reportError } from './fail.js';
@@ -112,6 +113,7 @@ function buildParser(args: string[]): Argv<GlobalArgs> {
     .command(execCommand)
     .command(attachCommand)
     .command(runCommand)
+    .command(watchCommand)
     .command(versionCommand)
     .completion('completion', 'Print a shell completion script (bash, zsh)')
     // A number option given something that is not a number (`--parallel abc`) is a usage error.

@@ -47,6 +47,7 @@ const WHY: Record<string, string> = {
   pull: 'each node pulls for itself when a task starts',
   build: 'build with tug --swarm up --registry HOST:PORT, which builds, pushes and deploys',
   events: 'a manager reports only service events and its own node\'s containers; use tug --swarm ps',
+  watch: 'files are synced into containers of one engine; rebuild and redeploy with tug --swarm up --registry HOST:PORT',
 };
 
 export function refuseInSwarm(verb: string): never {

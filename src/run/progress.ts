@@ -12,7 +12,9 @@ export type ProgressAction =
   | 'create' | 'recreate' | 'start' | 'restart' | 'stop' | 'kill' | 'pause' | 'unpause' | 'remove'
   | 'wait' | 'healthy' | 'ready' | 'pull' | 'build' | 'orphan' | 'lock' | 'abort' | 'attach'
   // swarm services
-  | 'update' | 'push' | 'converge';
+  | 'update' | 'push' | 'converge'
+  // the dev loop (watch): files synced into containers, a hook run after a sync, a service rebuilt
+  | 'watch' | 'sync' | 'exec' | 'rebuild';
 
 export interface ProgressEvent {
   resource: ResourceKind;
@@ -27,6 +29,8 @@ export interface ProgressEvent {
   durationMs?: number;
   message?: string;
   error?: { code: ErrorCode | 'error'; message: string };
+  /** Counts an action reports besides its message (a sync: files, deleted, containers, archives). */
+  detail?: Record<string, number>;
 }
 
 export type ProgressListener = (e: ProgressEvent) => void;

@@ -34,6 +34,13 @@ export function resolveServicePaths(svc: Dict, baseDir: string, home?: string): 
       isPlainObject(v) && v.type === 'bind' && typeof v.source === 'string' ? { ...v, source: resolveHostPath(v.source, baseDir, home) } : v,
     );
   }
+  // A watch rule's path is the host's, relative to the file that declares it (as in Compose).
+  if (isPlainObject(s.develop) && Array.isArray(s.develop.watch)) {
+    s.develop = {
+      ...s.develop,
+      watch: s.develop.watch.map((w) => (isPlainObject(w) && typeof w.path === 'string' ? { ...w, path: resolveHostPath(w.path, baseDir, home) } : w)),
+    };
+  }
   if (isPlainObject(s.extends) && typeof s.extends.file === 'string') {
     s.extends = { ...s.extends, file: resolveHostPath(s.extends.file, baseDir, home) };
   }

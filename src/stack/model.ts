@@ -117,6 +117,36 @@ export interface DeployConfig {
   placement?: { constraints?: string[]; preferences?: { spread: string }[]; max_replicas_per_node?: number };
 }
 
+/** What a `develop.watch` rule does when a file under its path changes. */
+export type WatchAction = 'sync' | 'sync+restart' | 'sync+exec' | 'rebuild' | 'restart';
+
+/** The command a `sync+exec` rule runs in each container after syncing (Compose's service hook). */
+export interface WatchExec {
+  command: string[];
+  user?: string;
+  privileged?: boolean;
+  working_dir?: string;
+  environment?: Record<string, string | null>;
+}
+
+/** One `develop.watch` rule; `path` is absolute on the host, `ignore`/`include` are relative to it. */
+export interface WatchRule {
+  path: string;
+  action: WatchAction;
+  /** Where `path` lands in the container (sync actions). */
+  target?: string;
+  ignore?: string[];
+  include?: string[];
+  initial_sync?: boolean;
+  exec?: WatchExec;
+  extensions?: Record<string, unknown>;
+}
+
+export interface DevelopConfig {
+  watch?: WatchRule[];
+  extensions?: Record<string, unknown>;
+}
+
 export interface Logging {
   driver?: string;
   options?: Record<string, string>;
@@ -206,7 +236,7 @@ export interface Service {
   pids_limit?: number;
   blkio_config?: Record<string, unknown>;
   deploy?: DeployConfig;
-  develop?: Record<string, unknown>;
+  develop?: DevelopConfig;
   gpus?: unknown;
   models?: Record<string, { endpoint_var?: string; model_var?: string } | null>;
   post_start?: unknown[];

@@ -12,9 +12,9 @@ import { envFileProblems, envFileRefusal, readEnvFile } from './dotenv.js';
 import type { Lookup } from './interpolate.js';
 import type { Locator } from './locate.js';
 import type {
-  DependsOn, FileObject, FileReference, Healthcheck, Network, PortMapping, Project, Service, ServiceVolume, Volume,
+  DependsOn, DevelopConfig, FileObject, FileReference, Healthcheck, Network, PortMapping, Project, Service, ServiceVolume, Volume, WatchExec, WatchRule,
 } from './model.js';
-import { listOrDict } from './shapes.js';
+import { listOrDict, stringOrList } from './shapes.js';
 import { formatDuration, parseBoolean, parseBytes, parseCpus, parseDuration } from './units.js';
 
 export interface NormaliseInput {
@@ -167,9 +167,37 @@ class Normaliser {
     if (raw.expose !== undefined) s.expose = (raw.expose as unknown[]).map(String);
     if (isPlainObject(raw.logging) && isPlainObject(raw.logging.options)) s.logging = { ...raw.logging, options: stringMap(raw.logging.options) };
     if (isPlainObject(raw.build)) s.build = this.build(name, raw.build);
+    if (isPlainObject(raw.develop)) s.develop = this.develop(name, raw.develop);
     if (raw.pid === null) s.pid = null;
     this.resourcesAndScale(name, raw, s);
     return s;
+  }
+
+  /** `develop`: lists for `ignore`/`include`, booleans parsed, the exec hook's command split and environment a mapping. */
+  private develop(name: string, raw: Dict): DevelopConfig {
+    const out: DevelopConfig = withExtensions({}, raw);
+    if (!Array.isArray(raw.watch)) return out;
+    out.watch = raw.watch.map((w: Dict, i): WatchRule => {
+      const at = (...rest: (string | number)[]): Path => ['services', name, 'develop', 'watch', i, ...rest];
+      const rule: WatchRule = { path: String(w.path), action: w.action as WatchRule['action'] };
+      if (typeof w.target === 'string') rule.target = w.target;
+      if (w.ignore !== undefined) rule.ignore = stringOrList(w.ignore);
+      if (w.include !== undefined) rule.include = stringOrList(w.include);
+      if (w.initial_sync !== undefined) rule.initial_sync = this.bool(at('initial_sync'), w.initial_sync);
+      if (isPlainObject(w.exec)) {
+        const x = w.exec;
+        const exec: WatchExec = { command: this.commandLine(at('exec', 'command'), x.command) ?? [] };
+        if (typeof x.user === 'string') exec.user = x.user;
+        if (x.privileged !== undefined) exec.privileged = this.bool(at('exec', 'privileged'), x.privileged);
+        if (typeof x.working_dir === 'string') exec.working_dir = x.working_dir;
+        if (x.environment !== undefined) {
+          exec.environment = Object.fromEntries(Object.entries(listOrDict(x.environment)).map(([k, v]) => [k, v === null ? this.input.lookup(k) ?? null : v]));
+        }
+        rule.exec = exec;
+      }
+      return withExtensions(rule, w);
+    });
+    return out;
   }
 
   private environment(name: string, raw: Dict): Record<string, string | null> {

@@ -33,6 +33,8 @@ export class Row {
     switch (e.state) {
       case 'working':
       case 'waiting': {
+        // The action that failed is tried again (the dev loop's next sync): it starts anew.
+        if (this.failure?.action === e.action && e.state === 'working' && !this.pending.has(key)) this.failure = undefined;
         const p = this.pending.get(key);
         this.pending.set(key, { action: e.action, state: e.state, since: p?.since ?? e.time, message: e.message });
         return;
@@ -50,7 +52,7 @@ export class Row {
     this.settled = e;
   }
 
-  /** What the row amounts to now; a failure stays a failure whatever settles after it. */
+  /** What the row amounts to now; a failure stays a failure whatever settles after it (until that action starts again). */
   get state(): ProgressState {
     if (this.failure) return 'error';
     const pending = [...this.pending.values()];

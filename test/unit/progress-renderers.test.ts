@@ -225,6 +225,19 @@ describe('rows of the live display', () => {
     expect(rows.all[0]!.text(T0, c, rows.headWidth)).toBe('Network n           Created  0.0s');
   });
 
+  it('an action that failed starts anew when it runs again (the dev loop\'s next sync)', () => {
+    const rows = new Rows();
+    const sync = (state: ProgressEvent['state'], dt: number, extra: Partial<ProgressEvent> = {}): ProgressEvent =>
+      ({ resource: 'service', name: 'web', service: 'web', action: 'sync', state, time: T0 + dt, ...extra });
+    const row = rows.apply(sync('working', 0));
+    rows.apply(sync('error', 100, { durationMs: 100, error: { code: 'sync_failed', message: 'no space left' } }));
+    expect(row.text(T0 + 200, c)).toBe('Service web  Sync failed  no space left  0.1s');
+    rows.apply(sync('working', 1000));
+    expect(row.state).toBe('working');
+    rows.apply(sync('done', 1100, { durationMs: 100, message: '1 file into 1 container' }));
+    expect(row.text(T0 + 2000, c)).toBe('Service web  Synced  1 file into 1 container  0.1s');
+  });
+
   it('a resource known only from a warning shows the warning', () => {
     const rows = new Rows();
     const row = rows.apply({ resource: 'container', name: 'app-old-1', action: 'orphan', state: 'warning', time: T0, message: 'container app-old-1 belongs to no service' });

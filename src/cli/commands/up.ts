@@ -70,6 +70,7 @@ const upOptions = {
   'abort-on-container-exit': { type: 'boolean', describe: 'Stop the stack when any container exits, and exit with its code' },
   'exit-code-from': { type: 'string', requiresArg: true, describe: 'Exit with this service\'s exit code (implies --abort-on-container-exit)' },
   registry: { type: 'string', requiresArg: true, describe: 'Swarm mode: the registry (HOST:PORT) every node pulls from; tug pushes the images it builds or only has locally there' },
+  watch: { alias: 'w', type: 'boolean', describe: 'Follow the logs and apply the services\' develop.watch rules as files change (see tug watch)' },
 } as const satisfies Record<string, Options>;
 
 const builder = (y: Argv<GlobalArgs>) =>
@@ -80,7 +81,9 @@ const builder = (y: Argv<GlobalArgs>) =>
     // Both need the logs followed until something exits, which a detached up never does.
     .conflicts('detach', ['abort-on-container-exit', 'exit-code-from'])
     .conflicts('wait', ['abort-on-container-exit', 'exit-code-from'])
-    .conflicts('no-start', ['abort-on-container-exit', 'exit-code-from']);
+    .conflicts('no-start', ['abort-on-container-exit', 'exit-code-from'])
+    // Watching goes with the attached up it replaces: the logs followed until Ctrl-C.
+    .conflicts('watch', ['detach', 'wait', 'no-start', 'abort-on-container-exit', 'exit-code-from']);
 
 type UpArgs = ArgsOf<typeof builder>;
 
@@ -96,6 +99,8 @@ export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
     const { up } = await import('../../run/up.js');
     const from = args['exit-code-from'];
     if (from !== undefined) await checkExitCodeFrom(project, from, args);
+    // A watch rule tug cannot honour is refused before anything starts.
+    const watching = args.watch ? await watchedServices(project, args) : undefined;
     const progress = progressFor(args);
     const onProgress = progress.listener;
     // Stopping after an attached run gets a display of its own: the first one has ended by then.
@@ -110,6 +115,16 @@ export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
         process.stderr.write(`${upToDate(result.containers)}\n`);
       }
       if (args.detach || args.wait || args['no-start']) return;
+      if (watching) {
+        const { followAndWatch } = await import('../../run/devloop/index.js');
+        // Plain lines (or JSON): a live display would hold back the logs on stdout.
+        const watchProgress = progressFor({ ...args, progress: args.progress === 'json' || args.progress === 'quiet' ? args.progress : 'plain' });
+        await followAndWatch(engine, project, {
+          services: watching, signal, onProgress: watchProgress.listener, onStopProgress: stopProgress.listener, color: stdoutColors(args),
+          stopTimeout: args.timeout, version: tugVersion(), lock: (fn) => withCliLock(args, project.name, 'watch', signal, fn),
+        });
+        return;
+      }
       const { attach } = await import('../../run/attach.js');
       const containers = Object.entries(result.containers).flatMap(([service, cs]) => cs.map((c) => ({ ...c, service })));
       const { exitCode } = await attach(engine, project, containers, {
@@ -124,6 +139,18 @@ export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
     });
   },
 };
+
+/** The services `up --watch` brings up (with what they depend on), their rules checked. */
+async function watchedServices(project: Project, args: UpArgs): Promise<string[]> {
+  const { servicesInScope } = await import('../../plan/up.js');
+  const { DependencyGraph } = await import('../../graph/graph.js');
+  const { checkWatch } = await import('../../run/devloop/index.js');
+  const { checkServiceNames } = await import('../../plan/lifecycle.js');
+  checkServiceNames(project, args.services);
+  const scope = servicesInScope(project, DependencyGraph.fromServices(project.services), { targets: args.services, noDeps: args['no-deps'] });
+  checkWatch(project, scope);
+  return scope;
+}
 
 /** Checked before anything starts: a typo must not cost a whole stack's start-up. */
 async function checkExitCodeFrom(project: Project, from: string, args: UpArgs): Promise<void> {

@@ -21,7 +21,7 @@ export function containerName(project: Project, service: Service, number: number
 }
 
 /** Keys that do not change the container, so changing them must not recreate it. */
-export const HASH_EXCLUDED = ['scale', 'build', 'pull_policy', 'pull_refresh_after', 'profiles', 'depends_on', 'extensions', 'name', 'attach'];
+export const HASH_EXCLUDED = ['scale', 'build', 'pull_policy', 'pull_refresh_after', 'profiles', 'depends_on', 'extensions', 'name', 'attach', 'develop'];
 
 export function configHash(service: Service): string {
   const copy: Dict = { ...service };
