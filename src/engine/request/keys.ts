@@ -33,7 +33,7 @@ export const KEYS = {
   blkio_config: 'mapped',
   // restart_policy and reservations.devices are mapped; placement, update/rollback, mode... are swarm-only.
   deploy: 'mapped',
-  develop: 'ignored', gpus: 'mapped', models: 'refused', post_start: 'refused', pre_stop: 'refused',
+  develop: 'ignored', gpus: 'mapped', models: 'refused', post_start: 'refused', pre_stop: 'refused', pre_start: 'refused',
   attach: 'elsewhere', label_file: 'refused', extensions: 'ignored',
   credential_spec: 'refused', use_api_socket: 'refused', provider: 'refused', driver_opts: 'refused',
 } as const satisfies Record<keyof Service | UntypedKey, KeyDisposition>;
@@ -48,6 +48,7 @@ export const REFUSALS: Record<string, { why: string; hint: string }> = {
   models: { why: 'it needs Docker Model Runner', hint: 'run the model as an ordinary service and pass its URL in environment' },
   post_start: { why: 'lifecycle hooks are not implemented yet', hint: 'run the command from the entrypoint instead' },
   pre_stop: { why: 'lifecycle hooks are not implemented yet', hint: 'handle the stop signal in the container instead' },
+  pre_start: { why: 'lifecycle hooks are not implemented yet', hint: 'run the steps as a service the others depend on (service_completed_successfully)' },
   label_file: { why: 'label files should have been read when loading', hint: 'move the labels into labels:' },
   credential_spec: { why: 'Windows gMSA credential specs need the swarm or the docker CLI', hint: 'remove credential_spec' },
   use_api_socket: {
