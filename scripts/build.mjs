@@ -82,7 +82,8 @@ const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).ver
 const buildId = `${version}-${Date.now().toString(36)}-${process.pid}`;
 
 // Native or optional: loaded from node_modules at run time, and only when a verb needs them.
-const EXTERNAL = ['cpu-features', 'ssh2'];
+// gRPC and protobufjs serve BuildKit sessions, from a chunk that only a build loads.
+const EXTERNAL = ['cpu-features', 'ssh2', '@grpc/grpc-js', 'protobufjs'];
 
 /**
  * dockerode requires gRPC and protobufjs (for BuildKit sessions) and docker-modem requires ssh2

@@ -15,7 +15,7 @@ import { specCompiler } from './compile.js';
 import { checkExternal, createContainer, createNetwork, createVolume, replaceContainer, type ConvergeContext } from './converge.js';
 import { stopInOrder, stopTimeout } from './down.js';
 import { describeFailure } from './failure.js';
-import { ensureImages, type PullFlag } from './images.js';
+import { ensureImages, refuseUnbuildable, type PullFlag } from './images.js';
 import { Pool } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
 import { ConditionFailed, withWatch, type ContainerWatch } from './watch.js';
@@ -74,6 +74,8 @@ export async function up(engine: Engine, project: Project, opts: UpOptions = {})
     };
     // Every container request is compiled here: what tug cannot run is refused before any change.
     const plan = planUp(project, graph, observed, compiler.hash, { ...opts, compile: compiler.spec });
+    // So is a build the engine's builder cannot do.
+    await refuseUnbuildable(engine, project, plan.services.filter((s) => s.replicas.some((r) => r.kind === 'create' || r.kind === 'recreate')).map((s) => s.service), opts);
     const cpus = await engine.system.info().then((i) => i.cpus, () => undefined);
     const parallel = opts.parallel ?? defaultParallelism(cpus);
     warnAboveEngineCpus(project, plan, cpus, emit);
