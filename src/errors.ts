@@ -32,7 +32,7 @@ export type ErrorCode =
   | 'engine_unreachable' | 'engine_error'
   // 5: a service or its image
   | 'service_failed' | 'dependency_failed' | 'dependency_missing' | 'dependency_no_healthcheck' | 'wait_timeout' | 'not_running'
-  | 'no_containers' | 'image_missing' | 'pull_failed' | 'build_failed' | 'push_failed' | 'deploy_failed'
+  | 'no_containers' | 'image_missing' | 'pull_failed' | 'build_failed' | 'push_failed' | 'deploy_failed' | 'hook_failed'
   // 6: the project lock
   | 'project_locked' | 'lock_compromised' | 'lock_dir_unsafe'
   // 130

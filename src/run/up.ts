@@ -20,6 +20,7 @@ import { Pool } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
 import { ConditionFailed, withWatch, type ContainerWatch } from './watch.js';
 import { gate, settleAll } from './gates.js';
+import { postStart, preStart, preStop, type HookContext } from './hooks.js';
 import { listContainers, listNetworks, listVolumes } from './observe.js';
 
 export interface UpOptions extends UpPlanOptions {
@@ -93,6 +94,7 @@ class UpRun {
   /** Containers this run started or restarted: what an interruption stops again. */
   private readonly startedByRun = new Set<string>();
   private readonly converge: ConvergeContext;
+  private readonly hooks: HookContext;
 
   constructor(
     private readonly engine: Engine,
@@ -107,6 +109,7 @@ class UpRun {
   ) {
     this.pool = new Pool(opts.parallel ?? 16);
     this.converge = { engine, project, emit, apiVersion, version: opts.version, slot: (task) => this.slot(task) };
+    this.hooks = { engine, project, emit, signal, version: opts.version };
   }
 
   async execute(): Promise<UpResult> {
@@ -199,26 +202,43 @@ class UpRun {
     if (plan.replicas.every((r) => r.kind === 'keep')) return;
     await this.gates(name);
     const svc = this.project.services[name]!;
+    // pre_start: once for the service, when none of its replicas runs on (Compose's rule), after
+    // the containers being replaced are gone and before any replica starts.
+    const retired = !!svc.pre_start?.length && plan.replicas.every((r) => r.kind !== 'keep' && r.kind !== 'restart');
+    if (retired) {
+      this.changed = true;
+      await Promise.all(plan.replicas.map((r) => (r.kind === 'recreate' ? this.removeContainer(r.container, 'replaced') : undefined)));
+      await preStart(this.hooks, svc, containers[0]!);
+    }
     await Promise.all(plan.replicas.map(async (r, i) => {
       const c = containers[i]!;
       if (r.kind === 'keep') return;
       this.signal.throwIfAborted();
       this.changed = true;
-      if (r.kind === 'recreate') await this.removeContainer(r.container, 'replaced');
+      if (r.kind === 'recreate' && !retired) await this.removeContainer(r.container, 'replaced');
       if (r.kind === 'restart') {
-        await step(this.emit, { resource: 'container', name: c.name, service: name, action: 'restart' }, () =>
-          this.slot(async () => {
-            await this.engine.containers.stop(c.id, stopTimeout(this.project, svc.name, this.opts.stopTimeout));
+        const base = { resource: 'container', name: c.name, service: name, action: 'restart' } as const;
+        await step(this.emit, base, async () => {
+          const seconds = await preStop(this.hooks, name, c, stopTimeout(this.project, svc.name, this.opts.stopTimeout), base);
+          await this.slot(async () => {
+            await this.engine.containers.stop(c.id, seconds);
             // The stop's `die` may arrive after stop returns: seen before the reset, it cannot
             // be mistaken for the new life's (and fail a gate or --wait on it).
             await this.watch.waitFor(c.id, 'exited', this.signal);
             this.watch.reset(c.id);
             await this.engine.containers.start(c.id);
-          }));
+          });
+          await postStart(this.hooks, name, c, base);
+        });
       } else {
         this.watch.reset(c.id);
-        await step(this.emit, { resource: 'container', name: c.name, service: name, action: 'start' }, () =>
-          this.slot(() => this.engine.containers.start(c.id)));
+        const base = { resource: 'container', name: c.name, service: name, action: 'start' } as const;
+        await step(this.emit, base, async () => {
+          await this.slot(() => this.engine.containers.start(c.id));
+          // Marked before its hooks run: an interruption meanwhile stops it again.
+          this.startedByRun.add(c.id);
+          await postStart(this.hooks, name, c, base);
+        });
       }
       this.startedByRun.add(c.id);
       this.watch.markStarted(c.id);
@@ -304,13 +324,16 @@ class UpRun {
 
   private async removeContainer(c: ContainerSummary, why: string): Promise<void> {
     this.changed = true;
-    await step(this.emit, { resource: 'container', name: c.name, service: c.service, action: 'remove', message: why }, () =>
-      this.slot(async () => {
-        if (c.state === 'running' || c.state === 'restarting' || c.state === 'paused') {
-          await this.engine.containers.stop(c.id, stopTimeout(this.project, c.service, this.opts.stopTimeout));
-        }
+    const base = { resource: 'container', name: c.name, service: c.service, action: 'remove', message: why } as const;
+    await step(this.emit, base, async () => {
+      let seconds = stopTimeout(this.project, c.service, this.opts.stopTimeout);
+      // A container being replaced or scaled away gets its pre_stop hooks (an orphan has no service to say any).
+      if (c.state === 'running' && !c.oneoff) seconds = await preStop(this.hooks, c.service, c, seconds, base);
+      await this.slot(async () => {
+        if (c.state === 'running' || c.state === 'restarting' || c.state === 'paused') await this.engine.containers.stop(c.id, seconds);
         await this.engine.containers.remove(c.id, { force: true });
-      }));
+      });
+    });
   }
 }
 

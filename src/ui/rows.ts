@@ -34,7 +34,8 @@ export class Row {
       case 'working':
       case 'waiting': {
         const p = this.pending.get(key);
-        this.pending.set(key, { action: e.action, state: e.state, since: p?.since ?? e.time, message: e.message });
+        const message = e.hook !== undefined ? `${e.hook}: ${e.message ?? ''}` : e.message;
+        this.pending.set(key, { action: e.action, state: e.state, since: p?.since ?? e.time, message });
         return;
       }
       case 'warning':

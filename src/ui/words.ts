@@ -5,13 +5,13 @@ import type { ProgressAction } from '../run/progress.js';
 const PAST: Partial<Record<ProgressAction, string>> = {
   create: 'created', start: 'started', recreate: 'recreated', restart: 'restarted', stop: 'stopped', remove: 'removed',
   pull: 'pulled', build: 'built', wait: 'dependencies ready', healthy: 'healthy', ready: 'ready', kill: 'killed',
-  update: 'updated', push: 'pushed', converge: 'converged',
+  update: 'updated', push: 'pushed', converge: 'converged', pre_start: 'pre_start done',
 };
 
 const ONGOING: Partial<Record<ProgressAction, string>> = {
   create: 'creating', start: 'starting', recreate: 'recreating', restart: 'restarting', stop: 'stopping', remove: 'removing',
   pull: 'pulling', build: 'building', wait: 'waiting', healthy: 'waiting to be healthy', ready: 'waiting to be ready', kill: 'killing',
-  update: 'updating', push: 'pushing', converge: 'converging',
+  update: 'updating', push: 'pushing', converge: 'converging', pre_start: 'running pre_start',
 };
 
 export function pastTense(action: ProgressAction): string {

@@ -94,8 +94,7 @@ describe('SERVICE_KEYS', () => {
 
   it('refuses every refused key with code unsupported, naming the service and the key', () => {
     const samples: Dict = {
-      external_links: ['redis'], models: { llm: null }, post_start: [{ command: ['x'] }],
-      pre_stop: [{ command: ['x'] }], pre_start: [{ command: ['x'] }], label_file: ['./labels'], credential_spec: { file: 'x.json' }, use_api_socket: true,
+      external_links: ['redis'], models: { llm: null }, label_file: ['./labels'], credential_spec: { file: 'x.json' }, use_api_socket: true,
       provider: { type: 'model' }, driver_opts: { a: 'b' },
     };
     const refused = Object.keys(SERVICE_KEYS).filter((k) => SERVICE_KEYS[k] === 'refused');

@@ -98,7 +98,7 @@ export async function openSession(client: DockerClient, provide: { secrets?: Ses
       'X-Docker-Expose-Session-Grpc-Method': methods,
     },
     statusCodes: { 101: true, 200: true },
-  } as never);
+  });
   sock.on('error', () => {}); // the engine drops the session when the build ends
   server.createConnectionInjector(grpc.ServerCredentials.createInsecure()).injectConnection(sock);
   let closed = false;
