@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ContainerCreateBody, Engine, ExecSession } from '../engine/engine.js';
+import { EngineApiError } from '../engine/api-error.js';
 import { prune } from '../engine/request/context.js';
 import { ServiceFailedError } from '../errors.js';
 import { LABEL, projectLabel } from '../labels.js';
@@ -88,6 +89,10 @@ async function execHook(
   const session = await ctx.engine.exec.start(c.id, {
     cmd: hook.command, env: envList(hook.environment), ...(hook.user ? { user: hook.user } : {}),
     ...(hook.working_dir ? { workdir: hook.working_dir } : {}), privileged: hook.privileged ?? false, tty: false, stdin: false,
+  }).catch((err: unknown) => {
+    // The engine refused to run it (the container is gone, or stopped): the hook failed.
+    if (err instanceof EngineApiError) throw new ServiceFailedError('hook_failed', `service "${service}": ${name} hook could not run in ${c.name}: ${err.message}`);
+    throw err;
   });
   const tail = new Tail();
   const output = follow(session, (line) => {
@@ -173,7 +178,12 @@ async function runStep(
       tail.push(line);
       ctx.emit({ ...base, state: 'working', time: Date.now(), hook: name, message: line });
     });
-    await engine.containers.start(id);
+    await engine.containers.start(id).catch((err: unknown) => {
+      if (!(err instanceof EngineApiError)) throw err;
+      keep = true;
+      throw new ServiceFailedError('hook_failed', `service "${svc.name}": ${name} hook could not start: ${err.message}`,
+        `its container ${containerName} is kept for inspection; the next run removes it`);
+    });
     const code = await untilDone(session.wait(), ctx.signal, () => session.close());
     ctx.signal?.throwIfAborted();
     await output;
