@@ -99,7 +99,10 @@ async function execHook(
     tail.push(line);
     ctx.emit({ ...base, state: 'working', time: Date.now(), hook: name, message: line });
   });
-  const code = await untilDone(session.wait(), deadline, () => session.close());
+  // An interruption abandons the hook too (the process it started goes on in the container).
+  const until = deadline && ctx.signal ? AbortSignal.any([deadline, ctx.signal]) : deadline ?? ctx.signal;
+  const code = await untilDone(session.wait(), until, () => session.close());
+  ctx.signal?.throwIfAborted();
   // An abandoned hook's output is not waited for: it may never end.
   if (code === undefined) return false;
   await output;
