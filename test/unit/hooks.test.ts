@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/labels.js';
 import { down } from '../../src/run/down.js';
-import { restart, stop } from '../../src/run/lifecycle.js';
+import { restart, start, stop } from '../../src/run/lifecycle.js';
 import type { ProgressEvent } from '../../src/run/progress.js';
 import { up } from '../../src/run/up.js';
 import type { Project, Service } from '../../src/stack/model.js';
@@ -178,6 +178,12 @@ describe('pre_start', () => {
     expect(runs()).toBe(1);
     await up(fake, project([db({ scale: 2, environment: { V: '2' } })]));
     expect(runs()).toBe(2);
+    // `start` of a service none of whose replicas runs, as Compose's start; not `restart`.
+    await stop(fake, project([db({ scale: 2, environment: { V: '2' } })]));
+    await start(fake, project([db({ scale: 2, environment: { V: '2' } })]));
+    expect(runs()).toBe(3);
+    await restart(fake, project([db({ scale: 2, environment: { V: '2' } })]));
+    expect(runs()).toBe(3);
   });
 
   it('a failing step keeps its container for inspection, starts no replica, and fails with its output (exit 5)', async () => {
