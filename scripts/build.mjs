@@ -82,8 +82,9 @@ const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).ver
 const buildId = `${version}-${Date.now().toString(36)}-${process.pid}`;
 
 // Native or optional: loaded from node_modules at run time, and only when a verb needs them.
-// @parcel/watcher loads its prebuilt binary for this platform (an optional dependency) by name.
-const EXTERNAL = ['cpu-features', 'ssh2', '@parcel/watcher'];
+// @parcel/watcher loads its prebuilt binary for this platform (an optional dependency) by name;
+// gRPC and protobufjs serve BuildKit sessions, from a chunk that only a build loads.
+const EXTERNAL = ['cpu-features', 'ssh2', '@parcel/watcher', '@grpc/grpc-js', 'protobufjs'];
 
 /**
  * dockerode requires gRPC and protobufjs (for BuildKit sessions) and docker-modem requires ssh2

@@ -32,7 +32,7 @@ export type ErrorCode =
   | 'engine_unreachable' | 'engine_error'
   // 5: a service or its image
   | 'service_failed' | 'dependency_failed' | 'dependency_missing' | 'dependency_no_healthcheck' | 'wait_timeout' | 'not_running'
-  | 'no_containers' | 'image_missing' | 'pull_failed' | 'build_failed' | 'push_failed' | 'deploy_failed'
+  | 'no_containers' | 'image_missing' | 'pull_failed' | 'build_failed' | 'push_failed' | 'deploy_failed' | 'hook_failed'
   | EngineRefusalCode
   // the dev loop: a sync or a sync+exec hook that failed in a container (watching goes on)
   | 'sync_failed' | 'exec_failed'

@@ -18,6 +18,8 @@ export const LABEL = {
   volume: 'com.docker.compose.volume',
   image: 'com.docker.compose.image',
   replace: 'com.docker.compose.replace',
+  /** On a lifecycle hook's own container: which hook (`pre_start`). */
+  hook: 'com.docker.compose.hook',
   /** tug's own: which tool made the resource. */
   managedBy: 'dev.tug.managed-by',
 } as const;

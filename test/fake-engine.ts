@@ -96,7 +96,7 @@ export class FakeEngine implements Engine {
       engineId: opts.engineId ?? 'FAKE:ENGI:NE00:0000', host: opts.host ?? 'fake://',
       apiVersion: opts.apiVersion ?? '1.41', serverVersion: opts.serverVersion ?? '27.0.0-fake', cpus: opts.cpus ?? 4,
       memoryBytes: opts.memoryBytes ?? 8 * 1024 ** 3, healthyAfterMs: opts.healthyAfterMs ?? 5, msPerSecond: opts.msPerSecond ?? 1,
-      restartDelayMs: opts.restartDelayMs ?? 5,
+      restartDelayMs: opts.restartDelayMs ?? 5, ...(opts.buildkit !== undefined ? { buildkit: opts.buildkit } : {}),
     });
     if (opts.eventDelayMs !== undefined) this.world.bus.delay = opts.eventDelayMs;
     for (const i of opts.images ?? []) this.addImage(i);

@@ -13,7 +13,7 @@ import type { ContainerCreateBody, EndpointSettings } from './api/container.js';
 import type { NetworkCreateBody, VolumeCreateBody } from './api/resources.js';
 import type { Config, ConfigSpec, Node, NodeSpec, Secret, SecretSpec, Service, ServiceSpec, Task, TaskState } from './api/swarm.js';
 import type {
-  AttachOptions, BuildOptions, ContainerDetails, ContainerInfo, ContainerStats, EngineEvent, EngineInfo, EventFilter,
+  AttachOptions, BuildOptions, BuilderSupport, ContainerDetails, ContainerInfo, ContainerStats, EngineEvent, EngineInfo, EventFilter,
   ExecOptions, ExecSession, FileToCopy, ImageSummary, LabelFilter, LogLine, LogOptions, NetworkSummary, PathStat,
   ProcessList, PullProgress, ServiceLogLine, VolumeSummary,
 } from './types.js';
@@ -86,6 +86,12 @@ export interface ImageClient {
   list(filter?: { references?: string[] }): Promise<ImageSummary[]>;
   /** Adds the reference `target` (`repo[:tag]`, tag default `latest`) to the image `source`. */
   tag(source: string, target: string): Promise<void>;
+  /** Whether builds can run on the engine's BuildKit, and the API they are asked through. */
+  builder(): Promise<BuilderSupport>;
+  /**
+   * Builds, reporting output and the current step; resolves with the image id. A failed build
+   * rejects with `build_failed` (exit 5), the failing step's output and Dockerfile line in its message.
+   */
   build(opts: BuildOptions): Promise<string>;
   /** Pushes `ref` (`registry/repo:tag`) to its registry. */
   push(ref: string, signal?: AbortSignal): Promise<void>;

@@ -138,18 +138,62 @@ export interface VolumeSummary {
   driver: string;
 }
 
+/** Which builder runs a build: the engine's BuildKit (API `version=2`, with a session), or the classic one. */
+export type BuilderKind = 'buildkit' | 'classic';
+
+/** What the engine can build with. */
+export interface BuilderSupport {
+  /** BuildKit through the Engine API; when false, `why` says what the engine lacks. */
+  buildkit: boolean;
+  why?: string;
+  /** The API version spoken: what BuildKit is handed through it depends on it (shm_size, ulimits: 1.42). */
+  apiVersion: string;
+}
+
+/** A secret a BuildKit build may mount (`RUN --mount=type=secret,id=...`): a file's content, or a value. */
+export interface BuildSecret {
+  id: string;
+  file?: string;
+  value?: string;
+}
+
 export interface BuildOptions {
   /** Absolute context directory. */
   context: string;
+  /** Relative to the context, or absolute; default `Dockerfile`. */
   dockerfile?: string;
+  /** The Dockerfile's text, in place of a file. */
+  dockerfileInline?: string;
   tags: string[];
   args?: Record<string, string>;
   target?: string;
   labels?: Record<string, string>;
   noCache?: boolean;
   pull?: boolean;
+  /** Default: BuildKit when the engine has it. */
+  builder?: BuilderKind;
+  /** `os/arch[/variant]`: the one platform to build for. */
+  platform?: string;
+  /** The network RUN steps join: `default`, `host`, `none` (BuildKit), or any network (classic). */
+  network?: string;
+  /** `host:ip` entries added to /etc/hosts in RUN steps. */
+  extraHosts?: string[];
+  /** Bytes of /dev/shm in RUN steps. */
+  shmSize?: number;
+  ulimits?: { name: string; soft: number; hard: number }[];
+  /** Images whose layers (classic) or inline cache (BuildKit) may be reused. */
+  cacheFrom?: string[];
+  /** BuildKit: write the cache metadata into the image (`cache_to: type=inline`). */
+  inlineCache?: boolean;
+  /** BuildKit: served through the build's session. */
+  secrets?: BuildSecret[];
+  /** BuildKit: ssh agent sockets forwarded through the session, by id. */
+  ssh?: { id: string; socket: string }[];
   signal?: AbortSignal;
+  /** Each line of output: the classic builder's stream; BuildKit's steps as they start, and their output. */
   onProgress?: (line: string) => void;
+  /** The step now running (`[2/3] RUN make`, `Step 2/3 : RUN make`), whenever it changes. */
+  onStep?: (step: string) => void;
 }
 
 /** A file written into a created container (a secret or config given by content). */

@@ -10,6 +10,7 @@ import { serviceImage } from '../engine/request/index.js';
 import { planStop } from '../plan/down.js';
 import type { Project } from '../stack/model.js';
 import { parseDuration } from '../stack/units.js';
+import { preStop } from './hooks.js';
 import { Pool, runDag } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
 import { listContainers, listNetworks, listVolumes } from './observe.js';
@@ -95,7 +96,10 @@ export async function down(engine: Engine, projectName: string, project: Project
   };
 }
 
-/** Stops containers, dependents before their dependencies, concurrently where the graph allows. */
+/**
+ * Stops containers, dependents before their dependencies, concurrently where the graph allows;
+ * each running replica's pre_stop hooks run first, within its stop grace period.
+ */
 export async function stopInOrder(
   engine: Engine,
   project: Project | undefined,
@@ -108,8 +112,12 @@ export async function stopInOrder(
   const steps = planStop(running);
   await runDag(steps.map((s) => ({ key: s.container.id, after: s.after })), async (id) => {
     const c = running.find((x) => x.id === id)!;
-    await step(emit, { resource: 'container', name: c.name, service: c.service, action: 'stop' }, () =>
-      pool.run(() => engine.containers.stop(c.id, stopTimeout(project, c.service, opts.timeout))));
+    const base = { resource: 'container', name: c.name, service: c.service, action: 'stop' } as const;
+    await step(emit, base, async () => {
+      let seconds = stopTimeout(project, c.service, opts.timeout);
+      if (project && c.state === 'running' && !c.oneoff) seconds = await preStop({ engine, project, emit }, c.service, c, seconds, base);
+      await pool.run(() => engine.containers.stop(c.id, seconds));
+    });
   });
 }
 

@@ -9,6 +9,7 @@ import type { MissingDependency, ServiceContainers } from '../plan/lifecycle.js'
 import { step, type ProgressListener } from './progress.js';
 import { gate, settleAll, type GateContext } from './gates.js';
 import { startContainer } from './refusals.js';
+import { postStart, preStart } from './hooks.js';
 
 export type { GateContext } from './gates.js';
 
@@ -56,7 +57,7 @@ export async function startGated(
   ctx: GateContext,
   start: readonly ServiceContainers[],
   present: ReadonlyMap<string, ContainerSummary[]>,
-  opts: { untouchedAwaited?: boolean } = {},
+  opts: { untouchedAwaited?: boolean; preStart?: boolean } = {},
 ): Promise<void> {
   const waitable = waitableIn(start, present);
   const started = new Map<string, Promise<void>>();
@@ -67,12 +68,19 @@ export async function startGated(
       gate(ctx, service, e, waitable(e.to), started.get(e.to), opts.untouchedAwaited && !started.has(e.to))));
     const svc = ctx.project.services[service];
     const probed = svc?.healthcheck !== undefined && !svc.healthcheck.disable;
+    const replicas = (present.get(service) ?? []).filter((c) => !c.oneoff);
+    if (opts.preStart && svc?.pre_start?.length && containers.length && replicas.every((c) => c.state !== 'running' && c.state !== 'paused' && c.state !== 'restarting')) {
+      await preStart(ctx, svc, [...containers].sort((a, b) => a.number - b.number)[0]!);
+    }
     await Promise.all(containers.map(async (c) => {
       if (ctx.signal.aborted) throw ctx.signal.reason;
       // Whatever the container did in its previous life must not satisfy a gate now.
       ctx.watch.reset(c.id);
-      await step(ctx.emit, { resource: 'container', name: c.name, service, action: 'start' }, () =>
-        ctx.pool.run(() => startContainer(ctx.engine, c.id, { signal: ctx.signal })));
+      const base = { resource: 'container', name: c.name, service, action: 'start' } as const;
+      await step(ctx.emit, base, async () => {
+        await ctx.pool.run(() => startContainer(ctx.engine, c.id, { signal: ctx.signal }));
+        await postStart(ctx, service, c, base);
+      });
       ctx.watch.markStarted(c.id);
       if (probed) ctx.watch.expectHealth(c.id);
     }));

@@ -3,11 +3,14 @@
  * needs, decided by one policy (the service's pull_policy, or `--pull`) and done once per
  * image however many services share it.
  */
+import { statSync } from 'node:fs';
 import type { BuildOptions, Engine, PullProgress } from '../engine/engine.js';
+import { buildSpec, classicRequested, type BuildSpecOptions } from '../engine/request/build.js';
 import { serviceImage } from '../engine/request/index.js';
 import { EngineUnreachableError, ExitCode, ServiceFailedError, TugError } from '../errors.js';
 import type { Project, Service } from '../stack/model.js';
-import type { Pool } from './pool.js';
+import { withSourceLines } from '../stack/source-map.js';
+import { Pool } from './pool.js';
 import { step, tolerantStep, type ProgressListener } from './progress.js';
 
 /** `--pull` on up/create/run: replaces every service's pull_policy for this command. */
@@ -40,20 +43,77 @@ export function imagePolicy(svc: Service, mode: 'converge' | 'pull', opts: { pul
   return { kind: 'local', then: svc.build ? 'build' : 'pull' };
 }
 
-/** The engine's build request for a service's build section; `overrides` are the flags of `tug build`. */
-export function buildRequest(svc: Service, ref: string, overrides: Pick<BuildOptions, 'noCache' | 'pull' | 'signal' | 'onProgress'> = {}): BuildOptions {
-  const b = svc.build!;
-  return {
-    context: b.context, dockerfile: b.dockerfile, tags: [ref, ...(b.tags ?? [])], target: b.target, labels: b.labels,
-    args: Object.fromEntries(Object.entries(b.args ?? {}).filter((e): e is [string, string] => e[1] !== null)),
-    noCache: overrides.noCache || b.no_cache, pull: overrides.pull || b.pull, signal: overrides.signal, onProgress: overrides.onProgress,
-  };
+/** Builds running at once: each keeps the engine's CPUs busy, so a few, not one per service. */
+export const BUILDS_AT_ONCE = 4;
+
+/** What every build of a command needs to know: the engine's builders and where secrets and agents are read. */
+export async function buildSettings(engine: Engine, env: Record<string, string | undefined> = process.env): Promise<BuildSpecOptions> {
+  return { support: await engine.images.builder(), forceClassic: classicRequested(env), env, isSocket };
+}
+
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= make());
+}
+
+function isSocket(path: string): boolean {
+  try {
+    return statSync(path).isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The engine's build request for a service's build section; `overrides` are the flags of `tug
+ * build`. What the builder cannot do is refused at the key's line.
+ */
+export function buildRequest(
+  project: Project, svc: Service, ref: string, settings: BuildSpecOptions,
+  overrides: Pick<BuildOptions, 'noCache' | 'pull' | 'signal' | 'onProgress' | 'onStep'> = {},
+): BuildOptions {
+  const spec = withSourceLines(project, () => buildSpec(project, svc, ref, settings));
+  const req: BuildOptions = { ...spec };
+  if (overrides.noCache || spec.noCache) req.noCache = true;
+  if (overrides.pull || spec.pull) req.pull = true;
+  if (overrides.signal) req.signal = overrides.signal;
+  if (overrides.onProgress) req.onProgress = overrides.onProgress;
+  if (overrides.onStep) req.onStep = overrides.onStep;
+  return req;
+}
+
+/** Refuses, before anything is built or created, what the builder cannot do for any of `services` that has a build section. */
+export function checkBuilds(project: Project, services: Iterable<string>, settings: BuildSpecOptions): void {
+  for (const name of services) {
+    const svc = project.services[name];
+    if (svc?.build) buildRequest(project, svc, serviceImage(project, svc), settings);
+  }
+}
+
+/**
+ * Refuses what the builder cannot do for those of `services` this command will build (forced,
+ * or their image missing), before anything is created. Nothing is asked of the engine when
+ * none of them has a build section.
+ */
+export async function refuseUnbuildable(engine: Engine, project: Project, services: string[], opts: { pull?: PullFlag; build?: boolean }): Promise<void> {
+  const built = (await Promise.all(services.map(async (name) => {
+    const svc = project.services[name];
+    if (!svc?.build) return undefined;
+    const d = imagePolicy(svc, 'converge', opts);
+    const builds = d.kind === 'build' || (d.kind === 'local' && d.then === 'build' && !(await engine.images.localId(serviceImage(project, svc))));
+    return builds ? name : undefined;
+  }))).filter((n): n is string => n !== undefined);
+  if (built.length) checkBuilds(project, built, await buildSettings(engine));
 }
 
 interface ImageContext {
   engine: Engine;
   emit: ProgressListener;
   pool?: Pool;
+  /** The bound on builds at once. */
+  builds: Pool;
+  /** Asked of the engine once, and only when something is built. */
+  settings: () => Promise<BuildSpecOptions>;
   signal?: AbortSignal;
 }
 
@@ -65,9 +125,22 @@ function pull(ctx: ImageContext, ref: string, service: string): Promise<void> {
     inPool(ctx, () => ctx.engine.images.pull(ref, pullProgress(ctx.emit, ref, service), ctx.signal)));
 }
 
-function build(ctx: ImageContext, svc: Service, ref: string, overrides: Parameters<typeof buildRequest>[2] = {}): Promise<string> {
-  return step(ctx.emit, { resource: 'image', name: ref, service: svc.name, action: 'build' }, () =>
-    inPool(ctx, () => ctx.engine.images.build(buildRequest(svc, ref, { signal: ctx.signal, ...overrides }))));
+/**
+ * Builds one image, its row showing the step now running; once built, says so when the classic
+ * builder did it. Waits for a place among BUILDS_AT_ONCE.
+ */
+async function build(
+  ctx: ImageContext, project: Project, svc: Service, ref: string, overrides: Pick<BuildOptions, 'noCache' | 'pull' | 'onProgress'> = {},
+): Promise<string> {
+  const base = { resource: 'image', name: ref, service: svc.name, action: 'build' } as const;
+  const req = buildRequest(project, svc, ref, await ctx.settings(), {
+    ...overrides, signal: ctx.signal,
+    onStep: (message) => ctx.emit({ ...base, state: 'working', time: Date.now(), message }),
+  });
+  return ctx.builds.run(() => {
+    ctx.signal?.throwIfAborted();
+    return step(ctx.emit, base, () => ctx.engine.images.build(req), () => (req.builder === 'classic' ? 'classic builder' : undefined));
+  });
 }
 
 /** Makes sure the images of `services` exist, as up/create/run need them. */
@@ -79,22 +152,22 @@ export async function ensureImages(
   emit: ProgressListener,
   pool: Pool,
 ): Promise<void> {
-  const ctx: ImageContext = { engine, emit, pool, signal: opts.signal };
+  const ctx: ImageContext = { engine, emit, pool, signal: opts.signal, builds: new Pool(BUILDS_AT_ONCE), settings: once(() => buildSettings(engine)) };
   const jobs = new Map<string, Promise<void>>();
   await Promise.all(services.map((name) => {
     const svc = project.services[name]!;
     const ref = serviceImage(project, svc);
     let job = jobs.get(ref);
     if (!job) {
-      job = ensureOne(ctx, svc, ref, imagePolicy(svc, 'converge', opts));
+      job = ensureOne(ctx, project, svc, ref, imagePolicy(svc, 'converge', opts));
       jobs.set(ref, job);
     }
     return job;
   }));
 }
 
-async function ensureOne(ctx: ImageContext, svc: Service, ref: string, decision: ImageDecision): Promise<void> {
-  if (decision.kind === 'build') return void (await build(ctx, svc, ref));
+async function ensureOne(ctx: ImageContext, project: Project, svc: Service, ref: string, decision: ImageDecision): Promise<void> {
+  if (decision.kind === 'build') return void (await build(ctx, project, svc, ref));
   if (decision.kind === 'pull') return pull(ctx, ref, svc.name);
   if (decision.kind === 'skip' || (await inPool(ctx, () => ctx.engine.images.localId(ref)))) return;
   if (decision.then === 'fail') {
@@ -102,7 +175,7 @@ async function ensureOne(ctx: ImageContext, svc: Service, ref: string, decision:
       exitCode: ExitCode.serviceFailed, hint: `pull it first (docker pull ${ref}), or change pull_policy`,
     });
   }
-  return decision.then === 'build' ? void (await build(ctx, svc, ref)) : pull(ctx, ref, svc.name);
+  return decision.then === 'build' ? void (await build(ctx, project, svc, ref)) : pull(ctx, ref, svc.name);
 }
 
 /**
@@ -164,7 +237,10 @@ export async function buildServices(
   opts: { noCache?: boolean; pull?: boolean; named?: boolean; signal: AbortSignal; onProgress?: ProgressListener; output?: (service: string, ref: string, line: string) => void },
 ): Promise<number> {
   const emit = opts.onProgress ?? (() => {});
-  const ctx: ImageContext = { engine, emit, signal: opts.signal };
+  const settings = await buildSettings(engine);
+  // Every build is checked before the first starts: a refusal leaves nothing half built.
+  checkBuilds(project, names, settings);
+  const ctx: ImageContext = { engine, emit, signal: opts.signal, builds: new Pool(BUILDS_AT_ONCE), settings: async () => settings };
   const jobs = new Map<string, Promise<string>>();
   for (const name of names) {
     const svc = project.services[name]!;
@@ -174,7 +250,7 @@ export async function buildServices(
     }
     const ref = serviceImage(project, svc);
     if (!jobs.has(ref)) {
-      jobs.set(ref, build(ctx, svc, ref, { noCache: opts.noCache, pull: opts.pull, onProgress: (line) => opts.output?.(name, ref, line) }));
+      jobs.set(ref, build(ctx, project, svc, ref, { noCache: opts.noCache, pull: opts.pull, onProgress: (line) => opts.output?.(name, ref, line) }));
     }
   }
   const results = await Promise.allSettled(jobs.values());

@@ -15,6 +15,7 @@ import type { Project } from '../stack/model.js';
 import { stopInOrder, stopTimeout } from './down.js';
 import { awaitUntouchedDependencies, refuseMissing, seedWatch, startGated } from './gated-start.js';
 import { settleAll, type GateContext } from './gates.js';
+import { preStop } from './hooks.js';
 import { Pool, runDag } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
 import { withWatch } from './watch.js';
@@ -76,7 +77,8 @@ export async function start(engine: Engine, project: Project, opts: LifecycleOpt
     refuseMissing(plan.missing, ctx.emit, 'start');
     const present = replicasByService(listed);
     await seedWatch(ctx, plan.scope.flatMap((s) => present.get(s) ?? []));
-    await startGated(ctx, plan.start, present);
+    // As Compose's start: a service none of whose replicas runs gets its pre_start steps first.
+    await startGated(ctx, plan.start, present, { preStart: true });
     return { containers: plan.start.flatMap((s) => s.containers.map((c) => c.name)) };
   });
 }
@@ -169,8 +171,12 @@ async function stopAll(ctx: GateContext, steps: StopStep[], timeout: number | un
   await runDag(steps.map((s) => ({ key: s.container.id, after: s.after })), async (id) => {
     const c = byId.get(id)!;
     if (ctx.signal.aborted) throw ctx.signal.reason;
-    await step(ctx.emit, { resource: 'container', name: c.name, service: c.service, action: 'stop' }, () =>
-      ctx.pool.run(() => ctx.engine.containers.stop(c.id, stopTimeout(ctx.project, c.service, timeout))));
+    const base = { resource: 'container', name: c.name, service: c.service, action: 'stop' } as const;
+    await step(ctx.emit, base, async () => {
+      let seconds = stopTimeout(ctx.project, c.service, timeout);
+      if (c.state === 'running' && !c.oneoff) seconds = await preStop(ctx, c.service, c, seconds, base);
+      await ctx.pool.run(() => ctx.engine.containers.stop(c.id, seconds));
+    });
     await ctx.watch.waitFor(c.id, 'exited', ctx.signal);
   });
 }

@@ -10,7 +10,7 @@ export type ProgressState = 'waiting' | 'working' | 'done' | 'skipped' | 'warnin
 /** What is being done to the resource; renderers word each one (ui/words.ts). */
 export type ProgressAction =
   | 'create' | 'recreate' | 'start' | 'restart' | 'stop' | 'kill' | 'pause' | 'unpause' | 'remove'
-  | 'wait' | 'healthy' | 'ready' | 'pull' | 'build' | 'orphan' | 'lock' | 'abort' | 'attach'
+  | 'wait' | 'healthy' | 'ready' | 'pull' | 'build' | 'orphan' | 'lock' | 'abort' | 'attach' | 'pre_start'
   // swarm services
   | 'update' | 'push' | 'converge'
   // the dev loop (watch): files synced into containers, a hook run after a sync, a service rebuilt
@@ -28,6 +28,8 @@ export interface ProgressEvent {
   /** How long the action took, when it ended. */
   durationMs?: number;
   message?: string;
+  /** Set when `message` is a line of a lifecycle hook's output: which one (`post_start[0]`). */
+  hook?: string;
   error?: { code: ErrorCode | 'error'; message: string };
   /** Counts an action reports besides its message (a sync: files, deleted, containers, archives). */
   detail?: Record<string, number>;

@@ -15,11 +15,12 @@ import { specCompiler } from './compile.js';
 import { checkExternal, createContainer, createNetwork, createVolume, replaceContainer, type ConvergeContext } from './converge.js';
 import { stopInOrder, stopTimeout } from './down.js';
 import { describeFailure } from './failure.js';
-import { ensureImages, type PullFlag } from './images.js';
+import { ensureImages, refuseUnbuildable, type PullFlag } from './images.js';
 import { Pool } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
 import { ConditionFailed, withWatch, type ContainerWatch } from './watch.js';
 import { gate, settleAll } from './gates.js';
+import { postStart, preStart, preStop, type HookContext } from './hooks.js';
 import { listContainers, listNetworks, listVolumes } from './observe.js';
 import { startContainer } from './refusals.js';
 import { removeWithAnonymousVolumes } from './teardown.js';
@@ -77,6 +78,8 @@ export async function up(engine: Engine, project: Project, opts: UpOptions = {})
     };
     // Every container request is compiled here: what tug cannot run is refused before any change.
     const plan = planUp(project, graph, observed, compiler.hash, { ...opts, compile: compiler.spec });
+    // So is a build the engine's builder cannot do.
+    await refuseUnbuildable(engine, project, plan.services.filter((s) => s.replicas.some((r) => r.kind === 'create' || r.kind === 'recreate')).map((s) => s.service), opts);
     const cpus = await engine.system.info().then((i) => i.cpus, () => undefined);
     const parallel = opts.parallel ?? defaultParallelism(cpus);
     warnAboveEngineCpus(project, plan, cpus, emit);
@@ -94,6 +97,7 @@ class UpRun {
   /** Containers this run started or restarted: what an interruption stops again. */
   private readonly startedByRun = new Set<string>();
   private readonly converge: ConvergeContext;
+  private readonly hooks: HookContext;
 
   constructor(
     private readonly engine: Engine,
@@ -108,6 +112,7 @@ class UpRun {
   ) {
     this.pool = new Pool(opts.parallel ?? 16);
     this.converge = { engine, project, emit, apiVersion, version: opts.version, slot: (task) => this.slot(task) };
+    this.hooks = { engine, project, emit, signal, version: opts.version };
   }
 
   async execute(): Promise<UpResult> {
@@ -200,26 +205,43 @@ class UpRun {
     if (plan.replicas.every((r) => r.kind === 'keep')) return;
     await this.gates(name);
     const svc = this.project.services[name]!;
+    // pre_start: once for the service, when none of its replicas runs on (Compose's rule), after
+    // the containers being replaced are gone and before any replica starts.
+    const retired = !!svc.pre_start?.length && plan.replicas.every((r) => r.kind !== 'keep' && r.kind !== 'restart');
+    if (retired) {
+      this.changed = true;
+      await Promise.all(plan.replicas.map((r) => (r.kind === 'recreate' ? this.removeContainer(r.container, 'replaced') : undefined)));
+      await preStart(this.hooks, svc, containers[0]!);
+    }
     await Promise.all(plan.replicas.map(async (r, i) => {
       const c = containers[i]!;
       if (r.kind === 'keep') return;
       this.signal.throwIfAborted();
       this.changed = true;
-      if (r.kind === 'recreate') await this.removeContainer(r.container, 'replaced');
+      if (r.kind === 'recreate' && !retired) await this.removeContainer(r.container, 'replaced');
       if (r.kind === 'restart') {
-        await step(this.emit, { resource: 'container', name: c.name, service: name, action: 'restart' }, () =>
-          this.slot(async () => {
-            await this.engine.containers.stop(c.id, stopTimeout(this.project, svc.name, this.opts.stopTimeout));
+        const base = { resource: 'container', name: c.name, service: name, action: 'restart' } as const;
+        await step(this.emit, base, async () => {
+          const seconds = await preStop(this.hooks, name, c, stopTimeout(this.project, svc.name, this.opts.stopTimeout), base);
+          await this.slot(async () => {
+            await this.engine.containers.stop(c.id, seconds);
             // The stop's `die` may arrive after stop returns: seen before the reset, it cannot
             // be mistaken for the new life's (and fail a gate or --wait on it).
             await this.watch.waitFor(c.id, 'exited', this.signal);
             this.watch.reset(c.id);
             await startContainer(this.engine, c.id, { signal: this.signal });
-          }));
+          });
+          await postStart(this.hooks, name, c, base);
+        });
       } else {
         this.watch.reset(c.id);
-        await step(this.emit, { resource: 'container', name: c.name, service: name, action: 'start' }, () =>
-          this.slot(() => startContainer(this.engine, c.id, { signal: this.signal })));
+        const base = { resource: 'container', name: c.name, service: name, action: 'start' } as const;
+        await step(this.emit, base, async () => {
+          await this.slot(() => startContainer(this.engine, c.id, { signal: this.signal }));
+          // Marked before its hooks run: an interruption meanwhile stops it again.
+          this.startedByRun.add(c.id);
+          await postStart(this.hooks, name, c, base);
+        });
       }
       this.startedByRun.add(c.id);
       this.watch.markStarted(c.id);
@@ -309,11 +331,13 @@ class UpRun {
    */
   private async removeContainer(c: ContainerSummary, why: 'scale down' | 'replaced' | 'orphan'): Promise<void> {
     this.changed = true;
-    const volumes = await step(this.emit, { resource: 'container', name: c.name, service: c.service, action: 'remove', message: why }, () =>
-      this.slot(async () => {
-        if (c.state === 'running' || c.state === 'restarting' || c.state === 'paused') {
-          await this.engine.containers.stop(c.id, stopTimeout(this.project, c.service, this.opts.stopTimeout));
-        }
+    const base = { resource: 'container', name: c.name, service: c.service, action: 'remove', message: why } as const;
+    const volumes = await step(this.emit, base, async () => {
+      let seconds = stopTimeout(this.project, c.service, this.opts.stopTimeout);
+      // A container being replaced or scaled away gets its pre_stop hooks (an orphan has no service to say any).
+      if (c.state === 'running' && !c.oneoff && why !== 'orphan') seconds = await preStop(this.hooks, c.service, c, seconds, base);
+      return this.slot(async () => {
+        if (c.state === 'running' || c.state === 'restarting' || c.state === 'paused') await this.engine.containers.stop(c.id, seconds);
         if (why === 'scale down') return removeWithAnonymousVolumes(this.engine, this.project.name, c.id, { force: true });
         await this.engine.containers.remove(c.id, { force: true });
         return [];
@@ -321,7 +345,8 @@ class UpRun {
         // Removed meanwhile (by another command converging the same way): what was wanted.
         if (err instanceof EngineApiError && err.status === 404) return [];
         throw err;
-      }));
+      });
+    });
     for (const name of volumes) {
       this.emit({ resource: 'volume', name, service: c.service, action: 'remove', state: 'done', time: Date.now(), message: `anonymous volume of ${c.name}` });
     }

@@ -152,6 +152,30 @@ export interface Logging {
   options?: Record<string, string>;
 }
 
+/** A command run in a service's running container: after it starts (post_start), before it stops (pre_stop). */
+export interface ServiceHook {
+  command: string[];
+  user?: string;
+  privileged?: boolean;
+  working_dir?: string;
+  /** Added to the container's environment for this command only. */
+  environment?: Record<string, string | null>;
+}
+
+/** A pre_start step: a one-off container run to completion before the service's containers start. */
+export interface PreStartHook {
+  /** Absent: the image's own command. */
+  command?: string[];
+  /** Absent: the service's image. */
+  image?: string;
+  user?: string;
+  privileged?: boolean;
+  working_dir?: string;
+  /** Added to (and overriding) the service's environment. */
+  environment?: Record<string, string | null>;
+  per_replica?: boolean;
+}
+
 export interface Service {
   name: string;
   image?: string;
@@ -239,8 +263,9 @@ export interface Service {
   develop?: DevelopConfig;
   gpus?: unknown;
   models?: Record<string, { endpoint_var?: string; model_var?: string } | null>;
-  post_start?: unknown[];
-  pre_stop?: unknown[];
+  post_start?: ServiceHook[];
+  pre_stop?: ServiceHook[];
+  pre_start?: PreStartHook[];
   attach?: boolean;
   label_file?: string[];
   /** `x-*` keys of the service, kept as written. */

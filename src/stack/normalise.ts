@@ -12,7 +12,8 @@ import { envFileProblems, envFileRefusal, readEnvFile } from './dotenv.js';
 import type { Lookup } from './interpolate.js';
 import type { Locator } from './locate.js';
 import type {
-  DependsOn, DevelopConfig, FileObject, FileReference, Healthcheck, Network, PortMapping, Project, Service, ServiceVolume, Volume, WatchExec, WatchRule,
+  DependsOn, DevelopConfig, FileObject, FileReference, Healthcheck, Network, PortMapping, PreStartHook, Project, Service, ServiceHook,
+  ServiceVolume, Volume, WatchExec, WatchRule,
 } from './model.js';
 import { listOrDict, stringOrList } from './shapes.js';
 import { formatDuration, parseBoolean, parseBytes, parseCpus, parseDuration } from './units.js';
@@ -168,6 +169,11 @@ class Normaliser {
     if (isPlainObject(raw.logging) && isPlainObject(raw.logging.options)) s.logging = { ...raw.logging, options: stringMap(raw.logging.options) };
     if (isPlainObject(raw.build)) s.build = this.build(name, raw.build);
     if (isPlainObject(raw.develop)) s.develop = this.develop(name, raw.develop);
+    for (const k of ['post_start', 'pre_stop', 'pre_start'] as const) {
+      if (!Array.isArray(raw[k])) continue;
+      const hooks = (raw[k] as unknown[]).map((h, i) => this.hook(at(k, i), isPlainObject(h) ? h : {}, k === 'pre_start'));
+      (s as unknown as Dict)[k] = hooks;
+    }
     if (raw.pid === null) s.pid = null;
     this.resourcesAndScale(name, raw, s);
     return s;
@@ -340,6 +346,22 @@ class Normaliser {
       if (raw[k] !== undefined) b[k] = this.bool(['services', name, 'build', k], raw[k]);
     }
     return b;
+  }
+
+  /** A lifecycle hook: its command split as a service's is, its flags parsed, `- NAME` taken from tug's environment. */
+  private hook(path: Path, raw: Dict, preStart: boolean): ServiceHook | PreStartHook {
+    const h: PreStartHook = {};
+    if (raw.command !== undefined && raw.command !== null) h.command = this.commandLine([...path, 'command'], raw.command) ?? [];
+    else if (!preStart) this.problem([...path, 'command'], 'invalid_command', `${formatPath(path)}: a hook needs a command`, 'give it command: [...]', path);
+    for (const k of ['image', 'user', 'working_dir'] as const) if (typeof raw[k] === 'string') h[k] = raw[k];
+    if (raw.privileged !== undefined) h.privileged = this.bool([...path, 'privileged'], raw.privileged);
+    if (preStart && raw.per_replica !== undefined) h.per_replica = this.bool([...path, 'per_replica'], raw.per_replica);
+    if (isPlainObject(raw.environment)) {
+      const env: Record<string, string | null> = {};
+      for (const [k, v] of Object.entries(raw.environment as Record<string, string | null>)) env[k] = v === null ? this.input.lookup(k) ?? null : v;
+      h.environment = env;
+    }
+    return preStart ? h : { ...h, command: h.command ?? [] };
   }
 
   private ulimits(path: Path, raw: Dict): Record<string, { soft: number; hard: number }> {

@@ -248,6 +248,9 @@ export function canonicalService(raw: Dict): Dict {
   // Devices may be `src:dst:perm` strings or {source, target, permissions} objects: keep each as written.
   if ('devices' in s && !Array.isArray(s.devices)) s.devices = stringOrList(s.devices);
   if ('build' in s) s.build = canonicalBuild(s.build);
+  for (const key of ['post_start', 'pre_stop', 'pre_start']) {
+    if (Array.isArray(s[key])) s[key] = (s[key] as unknown[]).map((h) => (isPlainObject(h) && 'environment' in h ? { ...h, environment: listOrDict(h.environment) } : h));
+  }
   if (isPlainObject(s.deploy) && 'labels' in s.deploy) s.deploy = { ...s.deploy, labels: listOrDict(s.deploy.labels, '') };
   return s;
 }
@@ -264,7 +267,9 @@ function canonicalBuild(v: unknown): Dict {
   if ('labels' in b) b.labels = listOrDict(b.labels, '');
   if ('additional_contexts' in b) b.additional_contexts = listOrDict(b.additional_contexts, '');
   if ('extra_hosts' in b) b.extra_hosts = extraHosts(b.extra_hosts);
-  for (const key of ['tags', 'platforms', 'cache_from', 'cache_to', 'ssh']) if (key in b) b[key] = stringOrList(b[key]);
+  for (const key of ['tags', 'platforms', 'cache_from', 'cache_to']) if (key in b) b[key] = stringOrList(b[key]);
+  // `ssh: {default: null, key: path}` is the mapping form of `[default, key=path]`.
+  if ('ssh' in b) b.ssh = isPlainObject(b.ssh) ? Object.entries(b.ssh).map(([k, v]) => (v === null || v === undefined || v === '' ? k : `${k}=${scalarString(v)}`)) : stringOrList(b.ssh);
   if (isPlainObject(b.ulimits)) b.ulimits = ulimits(b.ulimits);
   if (Array.isArray(b.secrets)) b.secrets = b.secrets.map((r) => fileReference(r, 'secrets'));
   return b;

@@ -118,6 +118,7 @@ export const SWARM_KEYS = {
   models: refused('it needs Docker Model Runner', 'run the model as an ordinary service and pass its URL in environment'),
   post_start: refused('swarm has no lifecycle hooks', 'run the command from the entrypoint instead'),
   pre_stop: refused('swarm has no lifecycle hooks', 'handle the stop signal in the container instead'),
+  pre_start: refused('swarm has no lifecycle hooks', 'run the steps as a replicated-job service the others depend on'),
   attach: elsewhere('the CLI, which chooses whose logs to follow'),
   label_file: refused('label files should have been read when loading', 'move the labels into labels:'),
   extensions: elsewhere('x- keys are for tools, not for the engine'),

@@ -36,7 +36,8 @@ export class Row {
         // The action that failed is tried again (the dev loop's next sync): it starts anew.
         if (this.failure?.action === e.action && e.state === 'working' && !this.pending.has(key)) this.failure = undefined;
         const p = this.pending.get(key);
-        this.pending.set(key, { action: e.action, state: e.state, since: p?.since ?? e.time, message: e.message });
+        const message = e.hook !== undefined ? `${e.hook}: ${e.message ?? ''}` : e.message;
+        this.pending.set(key, { action: e.action, state: e.state, since: p?.since ?? e.time, message });
         return;
       }
       case 'warning':

@@ -6,7 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import type {
-  AttachOptions, BuildOptions, ContainerClient, ContainerCreateBody, ContainerDetails, ContainerInfo, ContainerStats, EndpointSettings,
+  AttachOptions, BuildOptions, BuilderSupport, ContainerClient, ContainerCreateBody, ContainerDetails, ContainerInfo, ContainerStats, EndpointSettings,
   EngineEvent, EngineInfo, EventClient, EventFilter, ExecClient, ExecOptions, ExecSession, FileToCopy, ImageClient, ImageSummary,
   LabelFilter, LogLine, LogOptions, NetworkClient, NetworkCreateBody, NetworkSummary, PathStat, ProcessList, PullProgress,
   SystemClient, VolumeClient, VolumeCreateBody, VolumeSummary,
@@ -291,6 +291,13 @@ export class FakeImages implements ImageClient {
     return this.gate.call('images.registryDigest', [ref, timeoutMs], `asking the registry for ${ref}`, () => undefined);
   }
 
+  builder(): Promise<BuilderSupport> {
+    return this.gate.call('images.builder', [], 'asking which builders the engine has', () => {
+      const { buildkit, apiVersion } = this.world.options;
+      return buildkit === false ? { buildkit: false, why: 'the fake engine was made without BuildKit', apiVersion } : { buildkit: true, apiVersion };
+    });
+  }
+
   build(opts: BuildOptions): Promise<string> {
     const what = `building ${opts.tags[0] ?? opts.context}`;
     return this.gate.call('images.build', [opts], what, async () => {
@@ -298,7 +305,10 @@ export class FakeImages implements ImageClient {
       if (rule.delayMs) await sleep(rule.delayMs);
       if (opts.signal?.aborted) throw abortError(opts.signal);
       const lines = rule.lines ?? ['Step 1/1 : FROM scratch'];
-      for (const l of lines) opts.onProgress?.(l);
+      for (const l of lines) {
+        if (/^(Step \d|\[)/.test(l)) opts.onStep?.(l);
+        opts.onProgress?.(l);
+      }
       if (rule.error !== undefined) throw new TugError('build_failed', `${what}: ${rule.error}`, { exitCode: ExitCode.serviceFailed });
       const [first, ...others] = opts.tags;
       const img = this.world.addImage(first ?? `sha256:${Date.now()}`, { ...(rule.config ? { config: rule.config } : {}) });

@@ -199,6 +199,8 @@ export interface WorldOptions {
   msPerSecond: number;
   /** How long a restart policy waits before starting a container again. */
   restartDelayMs: number;
+  /** Whether builds may run on BuildKit (a Docker Engine from 18.09 on); default true. */
+  buildkit?: boolean;
 }
 
 const LIVE = new Set<ContainerState>(['running', 'paused', 'restarting']);

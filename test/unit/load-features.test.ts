@@ -849,3 +849,43 @@ describe('resources and scale', () => {
     expect(list[0]!.location?.line).toBe(6);
   });
 });
+
+describe('lifecycle hooks and build.ssh', () => {
+  it('hooks: a string command is split like a service\'s, environment lists become maps, flags are parsed', async () => {
+    const { project } = await load({
+      'compose.yaml': `services:
+  web:
+    image: nginx
+    post_start:
+      - command: echo "hello there"
+        privileged: "true"
+        environment: [A=1, FROM_TUG]
+    pre_stop:
+      - command: [sh, -c, "sleep 1"]
+        user: root
+        working_dir: /srv
+    pre_start:
+      - image: busybox
+      - command: ./migrate up
+        per_replica: "false"
+        environment: {B: 2}
+`,
+    }, { env: { FROM_TUG: 'yes' } });
+    const web = svc(project, 'web');
+    expect(web.post_start).toEqual([{ command: ['echo', 'hello there'], privileged: true, environment: { A: '1', FROM_TUG: 'yes' } }]);
+    expect(web.pre_stop).toEqual([{ command: ['sh', '-c', 'sleep 1'], user: 'root', working_dir: '/srv' }]);
+    expect(web.pre_start).toEqual([{ image: 'busybox' }, { command: ['./migrate', 'up'], per_replica: false, environment: { B: '2' } }]);
+  });
+
+  it('pre_start is accepted by the schema; a post_start without a command is not', async () => {
+    const { list } = await problems({ 'compose.yaml': 'services:\n  web:\n    image: nginx\n    post_start:\n      - user: root\n' });
+    expect(list.map((d) => d.path)).toContain('services.web.post_start[0]');
+  });
+
+  it('build.ssh in its mapping form reads as the list form', async () => {
+    const { project } = await load({
+      'compose.yaml': 'services:\n  web:\n    build:\n      context: .\n      ssh:\n        default:\n        key: /run/agent.sock\n',
+    });
+    expect(svc(project, 'web').build?.ssh).toEqual(['default', 'key=/run/agent.sock']);
+  });
+});

@@ -66,6 +66,27 @@ describe('plain renderer', () => {
     // `working` is only shown for waits: a CI log lists what happened, not what began.
     expect(lines.join('')).not.toMatch(/creating|starting/);
   });
+
+  it('prints each line of a hook\'s output as it comes, named by the hook', () => {
+    const lines: string[] = [];
+    const render = plainRenderer((s) => void lines.push(s));
+    render({ resource: 'container', name: 'app-db-1', service: 'db', action: 'start', state: 'working', time: T0 });
+    render({ resource: 'container', name: 'app-db-1', service: 'db', action: 'start', state: 'working', time: T0 + 5, hook: 'post_start[0]', message: 'warming up' });
+    render({ resource: 'service', name: 'db', service: 'db', action: 'pre_start', state: 'done', time: T0 + 9, durationMs: 9 });
+    expect(lines).toEqual(['03:04:05.683 container app-db-1 post_start[0]: warming up\n', '03:04:05.687 service db pre_start done (0.0s)\n']);
+  });
+});
+
+describe('rows', () => {
+  it('show a hook\'s latest line on its container\'s row, and a build\'s current step on its image\'s', () => {
+    const rows = new Rows();
+    const row = rows.apply({ resource: 'container', name: 'app-db-1', action: 'start', state: 'working', time: T0 });
+    rows.apply({ resource: 'container', name: 'app-db-1', action: 'start', state: 'working', time: T0 + 5, hook: 'post_start[0]', message: 'warming up' });
+    expect(row.text(T0 + 100, new Chalk({ level: 0 }))).toBe('Container app-db-1  Starting  post_start[0]: warming up  0.1s');
+    const image = rows.apply({ resource: 'image', name: 'app-web', action: 'build', state: 'working', time: T0 });
+    rows.apply({ resource: 'image', name: 'app-web', action: 'build', state: 'working', time: T0 + 50, message: '[2/3] RUN make' });
+    expect(image.text(T0 + 1000, new Chalk({ level: 0 }))).toBe('Image app-web  Building  [2/3] RUN make  1.0s');
+  });
 });
 
 describe('json renderer', () => {

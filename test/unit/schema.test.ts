@@ -150,7 +150,7 @@ describe('compose.schema.json', () => {
         dns_search domainname driver_opts entrypoint env_file environment expose extends external_links
         extra_hosts gpus group_add healthcheck hostname image init ipc isolation labels label_file links
         logging mac_address mem_limit mem_reservation mem_swappiness memswap_limit models network_mode
-        networks oom_kill_disable oom_score_adj pid pids_limit platform ports post_start pre_stop privileged
+        networks oom_kill_disable oom_score_adj pid pids_limit platform ports post_start pre_stop pre_start privileged
         profiles provider pull_policy read_only restart runtime scale secrets security_opt shm_size
         stdin_open stop_grace_period stop_signal storage_opt sysctls tmpfs tty ulimits use_api_socket user
         userns_mode uts volumes volumes_from working_dir`.split(/\s+/);
@@ -297,6 +297,7 @@ describe('compose.schema.json', () => {
         '/services/web/ports/3',
         '/services/web/post_start/0',
         '/services/web/pre_stop/0',
+        '/services/web/pre_start/0',
         '/services/web/secrets/1',
         '/services/web/ulimits/nofile',
         '/services/web/volumes/2',

@@ -13,14 +13,15 @@ const dockerignore = dockerignoreModule.default;
 /**
  * The context as a tar stream, minus what `.dockerignore` excludes. The Dockerfile and
  * .dockerignore always go (the engine needs the one; the CLI sends both, and the engine drops
- * those of them that .dockerignore lists). A Dockerfile outside the context travels under a
- * generated name that is added to the sent .dockerignore, so it never lands in the image.
+ * those of them that .dockerignore lists). A Dockerfile outside the context, or given inline,
+ * travels under a generated name that is added to the sent .dockerignore, so it never lands in
+ * the image. `text` is the Dockerfile's, for pointing at the line of a failing step.
  */
-export async function buildContext(context: string, dockerfileOpt: string): Promise<{ tar: Readable; dockerfile: string }> {
+export async function buildContext(context: string, dockerfileOpt: string, inline?: string): Promise<{ tar: Readable; dockerfile: string; text: string }> {
   const root = resolve(context);
   const dockerfilePath = resolve(root, dockerfileOpt);
   const rel = relative(root, dockerfilePath);
-  const outside = rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel);
+  const outside = inline !== undefined || rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel);
   const dockerfile = outside ? `.dockerfile.${randomBytes(10).toString('hex')}` : rel.split(sep).join('/');
   let ignoreText: string | undefined;
   try {
@@ -52,9 +53,15 @@ export async function buildContext(context: string, dockerfileOpt: string): Prom
   } catch (e) {
     throw new TugError('build_failed', `reading build context ${root}: ${(e as Error).message}`, { cause: e, exitCode: ExitCode.serviceFailed });
   }
+  let text: Buffer;
+  try {
+    text = inline !== undefined ? Buffer.from(inline) : await readFile(dockerfilePath);
+  } catch (e) {
+    throw new TugError('build_failed', `reading the Dockerfile ${dockerfilePath}: ${(e as Error).message}`, { cause: e, exitCode: ExitCode.serviceFailed });
+  }
   const extra = outside
     ? [
-        { name: dockerfile, data: await readFile(dockerfilePath) },
+        { name: dockerfile, data: text },
         { name: '.dockerignore', data: Buffer.from(`${ignoreText ?? ''}\n.dockerignore\n${dockerfile}\n`) },
       ]
     : [];
@@ -71,5 +78,5 @@ export async function buildContext(context: string, dockerfileOpt: string): Prom
       pack.finalize();
     },
   };
-  return { tar: tarPack(root, opts) as unknown as Readable, dockerfile };
+  return { tar: tarPack(root, opts) as unknown as Readable, dockerfile, text: text.toString('utf8') };
 }

@@ -9,7 +9,7 @@ import { DockerClient } from './client.js';
 import { DockerContainers } from './containers.js';
 import { subscribe } from './events.js';
 import { attachContainer, resizeContainer, startExec } from './exec.js';
-import { buildImage, imageId, listImages, pullImage, pushImage, registryDigest, removeImage, tagImage } from './images.js';
+import { buildImage, builderSupport, imageId, listImages, pullImage, pushImage, registryDigest, removeImage, tagImage } from './images.js';
 import { readInfo } from './map.js';
 import { DockerNetworks, DockerVolumes } from './resources.js';
 import { configsClient, DockerNodes, DockerServices, DockerTasks, secretsClient } from './swarm.js';
@@ -41,6 +41,7 @@ export function dockerEngine(target: EngineTarget): Engine {
       remove: (ref) => removeImage(client, ref),
       list: (filter) => listImages(client, filter),
       tag: (source, target) => tagImage(client, source, target),
+      builder: () => builderSupport(client),
       build: (opts) => buildImage(client, opts),
       push: (ref, signal) => pushImage(client, ref, signal),
       registryDigest: (ref, timeoutMs) => registryDigest(client, ref, timeoutMs),

@@ -5,11 +5,14 @@
  */
 import type { Readable } from 'node:stream';
 import { EngineUnreachableError, ExitCode, TugError } from '../../errors.js';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { compareApi } from '../api-version.js';
 import { buildContext } from './build.js';
+import { instructionAt } from './dockerfile.js';
 import type { DockerClient } from './client.js';
 import { readBuildMessage, readDistributionDigest, readImage, readImageId, readPullProgress, readStreamError, splitRef } from './map.js';
 import { jsonLines } from './streams.js';
-import type { BuildOptions, ImageSummary, PullProgress } from '../types.js';
+import type { BuildOptions, BuilderSupport, ImageSummary, PullProgress } from '../types.js';
 
 export async function imageId(client: DockerClient, ref: string): Promise<string | undefined> {
   const { docker } = await client.get();
@@ -63,18 +66,76 @@ export async function pullImage(client: DockerClient, ref: string, onProgress?: 
   if (streamError !== undefined) throw new TugError('pull_failed', `pulling ${ref}: ${streamError}`, { exitCode: ExitCode.serviceFailed });
 }
 
+/**
+ * Whether builds can go to the engine's BuildKit: Docker Engine from 18.09 (API 1.39) has it
+ * built in and serves it through `/build?version=2` and `/session`. Podman's compatible API
+ * builds with Buildah and has no BuildKit session.
+ */
+export async function builderSupport(client: DockerClient): Promise<BuilderSupport> {
+  const { api, flavour } = await client.get();
+  if (flavour === 'podman') return { buildkit: false, why: 'Podman builds with Buildah and serves no BuildKit session', apiVersion: api };
+  if (compareApi(api, '1.39') < 0) return { buildkit: false, why: `BuildKit needs Engine API 1.39 (Docker 18.09); the engine speaks ${api}`, apiVersion: api };
+  return { buildkit: true, apiVersion: api };
+}
+
+/** Builds on the builder asked for (the classic one unless `builder` says BuildKit), tagging every tag. */
 export async function buildImage(client: DockerClient, opts: BuildOptions): Promise<string> {
   const { docker } = await client.get();
   const [first, ...others] = opts.tags;
   const what = `building ${first ?? opts.context}`;
-  const { tar, dockerfile } = await buildContext(opts.context, opts.dockerfile ?? 'Dockerfile');
-  const query: Record<string, unknown> = { dockerfile, rm: true, forcerm: true };
-  if (first !== undefined) query.t = first;
-  if (opts.args && Object.keys(opts.args).length) query.buildargs = opts.args;
-  if (opts.target) query.target = opts.target;
-  if (opts.labels && Object.keys(opts.labels).length) query.labels = opts.labels;
-  if (opts.noCache) query.nocache = true;
-  if (opts.pull) query.pull = true;
+  const dockerfileOpt = opts.dockerfile ?? 'Dockerfile';
+  const { tar, dockerfile, text } = await buildContext(opts.context, dockerfileOpt, opts.dockerfileInline);
+  const query = buildQuery(opts, dockerfile);
+  let id: string;
+  if (opts.builder === 'buildkit') {
+    const { buildKit } = await import('./buildkit/build.js');
+    const displayName = opts.dockerfileInline !== undefined ? 'dockerfile_inline' : displayPath(resolve(opts.context, dockerfileOpt));
+    id = await buildKit(client, opts, { what, tar, dockerfile, text, displayName, query });
+  } else {
+    id = await classicBuild(client, opts, what, tar, query, text, opts.dockerfileInline !== undefined ? 'dockerfile_inline' : displayPath(resolve(opts.context, dockerfileOpt)));
+  }
+  const full = (await imageId(client, id)) ?? id;
+  for (const tag of others) {
+    const { repo, tag: t } = splitRef(tag);
+    await client.call(`tagging ${full} as ${tag}`, () => docker.getImage(full).tag({ repo, tag: t }));
+  }
+  return full;
+}
+
+/** The build's query parameters, as both builders read them. */
+function buildQuery(opts: BuildOptions, dockerfile: string): Record<string, unknown> {
+  const q: Record<string, unknown> = { dockerfile, rm: true, forcerm: true };
+  const [first] = opts.tags;
+  if (first !== undefined) q.t = first;
+  const args = { ...opts.args, ...(opts.inlineCache ? { BUILDKIT_INLINE_CACHE: '1' } : {}) };
+  if (Object.keys(args).length) q.buildargs = args;
+  if (opts.target) q.target = opts.target;
+  if (opts.labels && Object.keys(opts.labels).length) q.labels = opts.labels;
+  if (opts.noCache) q.nocache = true;
+  if (opts.pull) q.pull = true;
+  if (opts.platform) q.platform = opts.platform;
+  if (opts.network) q.networkmode = opts.network;
+  if (opts.extraHosts?.length) q.extrahosts = opts.extraHosts;
+  if (opts.shmSize !== undefined) q.shmsize = opts.shmSize;
+  if (opts.ulimits?.length) q.ulimits = JSON.stringify(opts.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })));
+  if (opts.cacheFrom?.length) q.cachefrom = JSON.stringify(opts.cacheFrom);
+  return q;
+}
+
+/** A path as a person would type it from here: relative when below the working directory. */
+function displayPath(p: string): string {
+  const rel = relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : p;
+}
+
+/**
+ * The classic builder: its stream is lines of text, `Step i/n : INSTRUCTION` before each step.
+ * A failure is reported with the failing step's output and its Dockerfile line.
+ */
+async function classicBuild(
+  client: DockerClient, opts: BuildOptions, what: string, tar: Readable, query: Record<string, unknown>, text: string, displayName: string,
+): Promise<string> {
+  const { docker } = await client.get();
   if (opts.signal) query.abortSignal = opts.signal;
   const failed = (e: unknown): never => {
     const w = client.wrap(e, what);
@@ -84,6 +145,7 @@ export async function buildImage(client: DockerClient, opts: BuildOptions): Prom
   const res = (await client.call(what, () => docker.buildImage(tar as unknown as NodeJS.ReadableStream, query)).catch(failed)) as unknown as Readable;
   let id: string | undefined;
   let step: string | undefined;
+  let stepOutput: string[] = [];
   let error: string | undefined;
   try {
     for await (const raw of jsonLines(res)) {
@@ -94,7 +156,14 @@ export async function buildImage(client: DockerClient, opts: BuildOptions): Prom
       for (const line of m.stream.split('\n')) {
         const text = line.trimEnd();
         if (!text) continue;
-        if (/^Step \d+\/\d+ : /.test(text)) step = text;
+        if (/^Step \d+\/\d+ : /.test(text)) {
+          step = text;
+          stepOutput = [];
+          opts.onStep?.(text);
+        } else if (!/^ ---> /.test(text)) {
+          stepOutput.push(text);
+          if (stepOutput.length > 20) stepOutput.shift();
+        }
         const built = /^Successfully built ([0-9a-f]+)$/.exec(text);
         if (built) id ??= built[1];
         opts.onProgress?.(text);
@@ -105,14 +174,17 @@ export async function buildImage(client: DockerClient, opts: BuildOptions): Prom
   } finally {
     res.destroy();
   }
-  if (error !== undefined) throw new TugError('build_failed', `${what}: ${step ? `${step}: ` : ''}${error}`, { exitCode: ExitCode.serviceFailed });
-  if (id === undefined) throw new TugError('build_failed', `${what}: the engine reported no image id`, { exitCode: ExitCode.serviceFailed });
-  const full = (await imageId(client, id)) ?? id;
-  for (const tag of others) {
-    const { repo, tag: t } = splitRef(tag);
-    await client.call(`tagging ${full} as ${tag}`, () => docker.getImage(full).tag({ repo, tag: t }));
+  if (error !== undefined) {
+    const n = step ? Number(/^Step (\d+)\//.exec(step)?.[1]) : NaN;
+    const ins = Number.isFinite(n) ? instructionAt(text, n) : undefined;
+    const where = ins ? `${displayName}:${ins.endLine > ins.line ? `${ins.line}-${ins.endLine}` : ins.line}: ` : '';
+    const output = stepOutput.map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trimEnd())
+      .filter((l) => l && !l.startsWith('Running in ') && !l.startsWith('Removing intermediate container'));
+    throw new TugError('build_failed', `${what}: ${where}${step ? `${step}: ` : ''}${error}${output.length ? `\n${output.map((l) => `  > ${l}`).join('\n')}` : ''}`,
+      { exitCode: ExitCode.serviceFailed });
   }
-  return full;
+  if (id === undefined) throw new TugError('build_failed', `${what}: the engine reported no image id`, { exitCode: ExitCode.serviceFailed });
+  return id;
 }
 
 /**

@@ -1,5 +1,7 @@
 /** Every service key, and what the local engine does with it: mapped, ignored, refused or handled elsewhere. */
 import { type Service } from '../../stack/model.js';
+import { ExitCode, TugError } from '../../errors.js';
+import { formatPath } from '../../stack/doc-path.js';
 import { unsupported } from './context.js';
 import { isEmpty } from '../../util/dict.js';
 
@@ -33,7 +35,8 @@ export const KEYS = {
   blkio_config: 'mapped',
   // restart_policy and reservations.devices are mapped; placement, update/rollback, mode... are swarm-only.
   deploy: 'mapped',
-  develop: 'ignored', gpus: 'mapped', models: 'refused', post_start: 'refused', pre_stop: 'refused',
+  // Lifecycle hooks run from run/hooks.ts: post_start and pre_stop by exec, pre_start in a one-off container.
+  develop: 'ignored', gpus: 'mapped', models: 'refused', post_start: 'elsewhere', pre_stop: 'elsewhere', pre_start: 'elsewhere',
   attach: 'elsewhere', label_file: 'refused', extensions: 'ignored',
   credential_spec: 'refused', use_api_socket: 'refused', provider: 'refused', driver_opts: 'refused',
 } as const satisfies Record<keyof Service | UntypedKey, KeyDisposition>;
@@ -46,8 +49,6 @@ export const REFUSALS: Record<string, { why: string; hint: string }> = {
     hint: 'attach the service to an external network (networks: { x: { external: true } }) and use the container name',
   },
   models: { why: 'it needs Docker Model Runner', hint: 'run the model as an ordinary service and pass its URL in environment' },
-  post_start: { why: 'lifecycle hooks are not implemented yet', hint: 'run the command from the entrypoint instead' },
-  pre_stop: { why: 'lifecycle hooks are not implemented yet', hint: 'handle the stop signal in the container instead' },
   label_file: { why: 'label files should have been read when loading', hint: 'move the labels into labels:' },
   credential_spec: { why: 'Windows gMSA credential specs need the swarm or the docker CLI', hint: 'remove credential_spec' },
   use_api_socket: {
@@ -69,4 +70,10 @@ export function refuseUnsupported(service: Service): void {
     const r = REFUSALS[key] ?? { why: 'it cannot be honoured on a single engine', hint: `remove ${key}` };
     throw unsupported(service.name, key, r.why, r.hint);
   }
+  service.pre_start?.forEach((h, i) => {
+    if (!h.per_replica) return;
+    // As Compose: the steps run once for the service, before any of its replicas starts.
+    throw new TugError('unsupported', `service "${service.name}": pre_start[${i}].per_replica is not supported by tug: pre_start runs once per service, before its first replica starts`,
+      { exitCode: ExitCode.invalidStack, path: formatPath(['services', service.name, 'pre_start', i, 'per_replica']), hint: 'remove per_replica, or set it to false' });
+  });
 }

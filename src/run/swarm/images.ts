@@ -10,7 +10,7 @@
 import type { Engine } from '../../engine/engine.js';
 import { ServiceFailedError } from '../../errors.js';
 import type { Project, Service } from '../../stack/model.js';
-import { buildRequest } from '../images.js';
+import { buildRequest, buildSettings, checkBuilds } from '../images.js';
 import { step, type ProgressListener } from '../progress.js';
 
 /** How long a registry gets to answer a digest lookup before tug goes on without one. */
@@ -88,6 +88,10 @@ export async function provideImages(
 ): Promise<Map<string, string>> {
   const jobs = new Map<string, Promise<string>>();
   const refs = new Map<string, string>();
+  const building = [...sources].filter(([, src]) => src.build);
+  const settings = building.length ? await buildSettings(engine) : undefined;
+  // Checked before anything is built or pushed: a refused key leaves the registry as it was.
+  if (settings) checkBuilds(project, building.map(([service]) => service), settings);
   await Promise.all([...sources].map(async ([service, src]) => {
     if (!src.push) return void refs.set(service, src.ref);
     let job = jobs.get(src.push);
@@ -97,7 +101,7 @@ export async function provideImages(
         const target = src.push!;
         if (src.build) {
           await step(emit, { resource: 'image', name: target, service, action: 'build' }, () =>
-            engine.images.build(buildRequest(svc, target, { signal })));
+            engine.images.build(buildRequest(project, svc, target, settings!, { signal })));
         } else {
           await engine.images.tag(tagged(svc.image!), target);
         }

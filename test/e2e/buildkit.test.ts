@@ -1,0 +1,269 @@
+/**
+ * Builds on the engine's own BuildKit, through the CLI on the real engine: a cache mount that
+ * outlives its build, a build secret that RUN reads and the image does not keep, two services
+ * built at once, and a failing step reported with its output and Dockerfile line. Also what
+ * the classic builder and the Engine API cannot do: named in progress, and refused at the line.
+ */
+import { createHash } from 'node:crypto';
+import { request } from 'node:http';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { resolveHost } from '../../src/engine/connect.js';
+import {
+  IMAGE, cleanupProject, connect, docker, ensureCli, rand, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack,
+} from './helpers.js';
+
+const engine = connect();
+const projects: string[] = [];
+const dirs: string[] = [];
+const images: string[] = [];
+const cacheMarkers: string[] = [];
+
+/** A raw Engine API call on the local socket (what the seam does not offer: the build cache). */
+function api(method: string, path: string): Promise<unknown> {
+  const host = resolveHost().host;
+  const socketPath = host.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock';
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path, method }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve(body ? JSON.parse(body) : undefined));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Removes the cache mounts whose description names `marker` (the mount target carries it). */
+async function pruneCacheMounts(marker: string): Promise<void> {
+  const df = (await api('GET', '/system/df?type=build-cache')) as { BuildCache?: { ID: string; Type: string; Description: string }[] };
+  for (const b of df.BuildCache ?? []) {
+    if (b.Type === 'exec.cachemount' && b.Description.includes(marker)) {
+      await api('POST', `/build/prune?filters=${encodeURIComponent(JSON.stringify({ id: [b.ID] }))}`);
+    }
+  }
+}
+
+/** A stack directory: compose.yaml and the given files. */
+async function stackDir(yaml: string, files: Record<string, string>): Promise<string> {
+  const dir = await writeStack(yaml);
+  dirs.push(dir);
+  for (const [name, text] of Object.entries(files)) {
+    await mkdir(join(dir, name, '..'), { recursive: true });
+    await writeFile(join(dir, name), text);
+  }
+  return dir;
+}
+
+function newProject(what: string): string {
+  const p = uniqueProject(what);
+  projects.push(p);
+  return p;
+}
+
+interface JsonEvent {
+  resource: string;
+  name: string;
+  service?: string;
+  action: string;
+  state: string;
+  time: string;
+  message?: string;
+}
+
+const jsonEvents = (stderr: string): JsonEvent[] =>
+  stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as JsonEvent);
+
+describe('builds on the engine\'s BuildKit', () => {
+  setupOnce(async () => {
+    await requireEngine(engine);
+    const support = await engine.images.builder();
+    if (!support.buildkit) throw new Error(`these tests need an engine with BuildKit: ${support.why}`);
+    await ensureCli();
+  });
+
+  afterAll(async () => {
+    for (const p of projects) await cleanupProject(engine, p);
+    for (const i of images) await engine.images.remove(i).catch(() => {});
+    for (const m of cacheMarkers) await pruneCacheMounts(m).catch(() => {});
+    for (const d of dirs) await removeDir(d);
+  }, 60_000);
+
+  it('a RUN --mount=type=cache survives between two builds: the second finds the first\'s file there, and is faster', async () => {
+    const project = newProject('bk-cache');
+    const marker = `tug-cache-${rand()}`;
+    cacheMarkers.push(marker);
+    const cache = `/${marker}`;
+    const image = `${project}-app`;
+    images.push(image);
+    const dir = await stackDir(`name: ${project}
+services:
+  app:
+    build:
+      context: ./app
+      args:
+        RUN_ID: \${RUN_ID}
+`, {
+      // A changed RUN_ID re-runs the step; only the cache mount carries anything from the first run.
+      'app/Dockerfile': `FROM ${IMAGE}
+ARG RUN_ID
+RUN --mount=type=cache,target=${cache} sh -c 'if [ -f ${cache}/warm ]; then echo "cache hit: $(cat ${cache}/warm)"; else echo "cache cold"; sleep 4; echo "$RUN_ID" > ${cache}/warm; fi; cp ${cache}/warm /from-cache'
+`,
+    });
+    const first = await tug(['build', '--progress', 'plain'], dir, { env: { RUN_ID: 'first' } });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/^app \| cache cold$/m);
+    const second = await tug(['build', '--progress', 'plain'], dir, { env: { RUN_ID: 'second' } });
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toMatch(/^app \| cache hit: first$/m);
+    // The image of the second build holds what the first build left in the cache, not its own RUN_ID.
+    expect((await docker(['run', '--rm', image, 'cat', '/from-cache'])).stdout.trim()).toBe('first');
+    console.log(`cache mount: first build ${first.ms} ms, second build ${second.ms} ms`);
+    expect(second.ms).toBeLessThan(first.ms - 2500);
+  }, 120_000);
+
+  it('a build secret is readable in RUN and is not in the image', async () => {
+    const project = newProject('bk-secret');
+    const image = `${project}-app`;
+    images.push(image);
+    const fileValue = `file-secret-${rand()}${rand()}`;
+    const envValue = `env-secret-${rand()}${rand()}`;
+    const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+    const dir = await stackDir(`name: ${project}
+services:
+  app:
+    build:
+      context: ./app
+      secrets:
+        - token
+        - source: from_env
+          target: envtoken
+secrets:
+  token:
+    file: ./token.txt
+  from_env:
+    environment: TUG_E2E_BUILD_SECRET
+`, {
+      'token.txt': fileValue,
+      'app/Dockerfile': `FROM ${IMAGE}
+# BuildKit leaves secrets out of a step's cache key: a step of its own, so this run computes them.
+RUN echo ${rand()}
+RUN --mount=type=secret,id=token --mount=type=secret,id=envtoken sh -c 'sha256sum /run/secrets/token | cut -d" " -f1 > /token.sha; sha256sum /run/secrets/envtoken | cut -d" " -f1 > /env.sha'
+`,
+    });
+    const r = await tug(['build', '--progress', 'plain'], dir, { env: { TUG_E2E_BUILD_SECRET: envValue } });
+    expect(r.code, r.stderr).toBe(0);
+    // Read in RUN: the digests of both values were computed there.
+    const inImage = await docker(['run', '--rm', image, 'sh', '-c',
+      'cat /token.sha /env.sha; for f in /run/secrets/token /run/secrets/envtoken; do test -e $f && echo "$f present" || echo "$f absent"; done']);
+    expect(inImage.stdout.trim().split('\n')).toEqual([sha(fileValue), sha(envValue), '/run/secrets/token absent', '/run/secrets/envtoken absent']);
+    // Not in any layer, nor in the image's history or config.
+    const saved = await docker(['save', image]);
+    expect(saved.stdout.includes(fileValue)).toBe(false);
+    expect(saved.stdout.includes(envValue)).toBe(false);
+    const history = (await docker(['history', '--no-trunc', image])).stdout + (await docker(['image', 'inspect', image])).stdout;
+    expect(history).not.toContain(fileValue);
+    expect(history).not.toContain(envValue);
+  }, 120_000);
+
+  it('two services build at once: their builds overlap in time, each reporting its current step', async () => {
+    const project = newProject('bk-parallel');
+    images.push(`${project}-one`, `${project}-two`);
+    const stamp = rand();
+    const dir = await stackDir(`name: ${project}
+services:
+  one:
+    build: ./one
+  two:
+    build: ./two
+`, {
+      'one/Dockerfile': `FROM ${IMAGE}\nRUN echo one ${stamp} && sleep 3\n`,
+      'two/Dockerfile': `FROM ${IMAGE}\nRUN echo two ${stamp} && sleep 3\n`,
+    });
+    const r = await tug(['build', '--progress', 'json'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const events = jsonEvents(r.stderr).filter((e) => e.resource === 'image' && e.action === 'build');
+    const span = (service: string) => {
+      const mine = events.filter((e) => e.service === service);
+      const start = Date.parse(mine.find((e) => e.state === 'working')!.time);
+      const end = Date.parse(mine.find((e) => e.state === 'done')!.time);
+      const run = mine.find((e) => e.state === 'working' && /RUN echo/.test(e.message ?? ''));
+      return { start, end, run: run && Date.parse(run.time) };
+    };
+    const one = span('one');
+    const two = span('two');
+    // Each one's RUN step started before the other's build ended.
+    expect(one.run).toBeDefined();
+    expect(two.run).toBeDefined();
+    expect(one.run!).toBeLessThan(two.end);
+    expect(two.run!).toBeLessThan(one.end);
+    expect(Math.max(one.start, two.start)).toBeLessThan(Math.min(one.end, two.end) - 2000);
+  }, 120_000);
+
+  it('a failing step exits 5 with its output and its Dockerfile line', async () => {
+    const project = newProject('bk-fail');
+    images.push(`${project}-app`);
+    const dir = await stackDir(`name: ${project}
+services:
+  app:
+    build: ./app
+`, {
+      'app/Dockerfile': `FROM ${IMAGE}
+RUN echo fine
+RUN echo "about to fail" && \\
+    echo "details on stderr" >&2 && \\
+    exit 3
+RUN echo never
+`,
+    });
+    const r = await tug(['build', '--progress', 'plain'], dir);
+    expect(r.code, r.stderr).toBe(5);
+    const report = r.stderr.slice(r.stderr.indexOf('error:'));
+    expect(report).toMatch(/error: building [^:]+-app: app\/Dockerfile:3-5: RUN echo "about to fail" && echo "details on stderr" >&2 && exit 3: exit code 3/);
+    expect(report).toContain('  > about to fail');
+    expect(report).toContain('  > details on stderr');
+    expect(r.stderr).not.toContain('never');
+  }, 120_000);
+
+  it('DOCKER_BUILDKIT=0 builds with the classic builder and says so; what it cannot do is refused at its line', async () => {
+    const project = newProject('bk-classic');
+    images.push(`${project}-app`);
+    const yaml = `name: ${project}
+services:
+  app:
+    build:
+      context: ./app
+      secrets: [token]
+secrets:
+  token:
+    file: ./token.txt
+`;
+    const dir = await stackDir(yaml, { 'token.txt': 'x', 'app/Dockerfile': `FROM ${IMAGE}\nRUN echo classic\n` });
+    const refused = await tug(['build'], dir, { env: { DOCKER_BUILDKIT: '0' } });
+    expect(refused.code, refused.stderr).toBe(3);
+    const line = yaml.split('\n').findIndex((l) => l.includes('secrets: [token]')) + 1;
+    expect(refused.stderr).toContain(`compose.yaml:${line}:7: service "app": build.secrets is not supported by tug: it needs BuildKit`);
+    await writeFile(join(dir, 'compose.yaml'), yaml.replace('      secrets: [token]\n', ''));
+    const r = await tug(['up', '-d', '--progress', 'plain'], dir, { env: { DOCKER_BUILDKIT: '0' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`image ${project}-app built \\(\\d+\\.\\ds\\): classic builder`));
+  }, 120_000);
+
+  it('what the Engine API\'s build cannot carry is refused at its line, before anything is created', async () => {
+    const project = newProject('bk-refuse');
+    const yaml = `name: ${project}
+services:
+  app:
+    build:
+      context: ./app
+      additional_contexts:
+        lib: ./lib
+`;
+    const dir = await stackDir(yaml, { 'app/Dockerfile': `FROM ${IMAGE}\n` });
+    const r = await tug(['up', '-d'], dir);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain(`compose.yaml:6:7: service "app": build.additional_contexts is not supported by tug`);
+    expect(await engine.networks.list({ name: `${project}_default` })).toEqual([]);
+  }, 60_000);
+});
