@@ -26,14 +26,19 @@ export interface DotenvResult {
 const KEY = /^[A-Za-z0-9_.-]+$/;
 
 /**
- * Parses `content`; `lookup` supplies variables for interpolation and for bare `KEY` lines.
- * Interpolation sees values defined earlier in the same file before `lookup`. `file` names
- * the file in messages, which may be shown without their line.
+ * Parses `content`; `lookup` supplies variables for interpolation and for bare `KEY` lines,
+ * `prior` what earlier env files of the same list set (for interpolation only).
+ * Interpolation asks `lookup` first and only then sees values defined earlier in the same
+ * file, as compose-go's dotenv parser does (expandVariables: lookupFn, then envMap): a
+ * variable set in the shell beats one set on an earlier line. `file` names the file in
+ * messages, which may be shown without their line.
  */
-export function parseDotenv(content: string, lookup: Lookup, file: string): DotenvResult {
+export function parseDotenv(content: string, lookup: Lookup, file: string, prior?: Lookup): DotenvResult {
   const values = new Map<string, string>();
   const errors: DotenvError[] = [];
-  const seen: Lookup = (name) => (values.has(name) ? values.get(name) : lookup(name));
+  // compose-go's envMap holds what earlier files set as well as earlier lines: `prior` is the
+  // former, and an earlier line of this file, being written later, wins over it.
+  const seen: Lookup = (name) => lookup(name) ?? values.get(name) ?? prior?.(name);
   const lines = content.replace(/^\uFEFF/, '').split(/\r?\n/);
 
   for (let i = 0; i < lines.length; i++) {
@@ -133,10 +138,51 @@ export function readEnvFileText(file: string): string | undefined {
   return new TextDecoder('utf-8').decode(bytes);
 }
 
-/** Reads and parses one env file: `parseDotenv` of `readEnvFileText`; undefined when unreadable (it may throw as that does). */
-export function readEnvFile(file: string, lookup: Lookup): DotenvResult | undefined {
+/**
+ * `env_file` with `format: raw`: docker compose registers docker/cli's kvfile parser for it
+ * (the parser of `docker run --env-file`). Each line loses its leading whitespace; blank lines
+ * and lines starting with `#` are skipped; `KEY=VALUE` is taken as written, quotes, `#`, `$`
+ * and trailing whitespace included; a bare `KEY` takes the caller's variable when it is set.
+ */
+export function parseRawEnv(content: string, lookup: Lookup, file: string): DotenvResult {
+  const values = new Map<string, string>();
+  const errors: DotenvError[] = [];
+  const lines = content.replace(/^\uFEFF/, '').split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] ?? '').replace(/\r$/, '').trimStart();
+    if (line === '' || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    const key = eq < 0 ? line : line.slice(0, eq);
+    if (key === '') {
+      errors.push({ line: i + 1, message: `no variable name on line '${line}' in ${file}` });
+      continue;
+    }
+    if (/[ \t]/.test(key)) {
+      errors.push({ line: i + 1, message: `variable '${key}' contains whitespaces in ${file}` });
+      continue;
+    }
+    if (eq >= 0) {
+      values.set(key, line.slice(eq + 1));
+      continue;
+    }
+    const inherited = lookup(key);
+    if (inherited !== undefined) values.set(key, inherited);
+  }
+  return { values: Object.fromEntries(values), errors };
+}
+
+/** The `format:` values of an `env_file` entry that docker compose knows. */
+export const ENV_FILE_FORMATS = ['', '.env', 'raw'] as const;
+
+/**
+ * Reads and parses one env file: `parseDotenv` (or, for `format: raw`, `parseRawEnv`) of
+ * `readEnvFileText`; undefined when unreadable (it may throw as that does).
+ */
+export function readEnvFile(file: string, lookup: Lookup, opts: { format?: string; prior?: Lookup } = {}): DotenvResult | undefined {
   const text = readEnvFileText(file);
-  return text === undefined ? undefined : parseDotenv(text, lookup, file);
+  if (text === undefined) return undefined;
+  return opts.format === 'raw' ? parseRawEnv(text, lookup, file) : parseDotenv(text, lookup, file, opts.prior);
 }
 
 /**

@@ -132,7 +132,7 @@ function readEnvFiles(files: string[], env: Record<string, string | undefined>, 
     // Later lines and files see earlier values; the process environment still wins for lookups.
     let result: ReturnType<typeof readEnvFile>;
     try {
-      result = readEnvFile(file, (n) => (Object.hasOwn(env, n) ? env[n] : undefined) ?? vars[n]);
+      result = readEnvFile(file, (n) => (Object.hasOwn(env, n) ? env[n] : undefined), { prior: (n) => vars[n] });
     } catch (err) {
       if (!(err instanceof UserFileError)) throw err;
       const { code, message } = envFileRefusal(err, `${mode === 'required' ? '--env-file' : 'env file'} ${file}`);

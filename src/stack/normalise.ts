@@ -8,7 +8,7 @@ import type { Diagnostic, ErrorCode } from '../errors.js';
 import { type Dict, isPlainObject } from '../util/dict.js';
 import { UserFileError } from '../util/read-user-file.js';
 import { formatPath, type Path } from './doc-path.js';
-import { envFileProblems, envFileRefusal, readEnvFile } from './dotenv.js';
+import { ENV_FILE_FORMATS, envFileProblems, envFileRefusal, readEnvFile } from './dotenv.js';
 import type { Lookup } from './interpolate.js';
 import type { Locator } from './locate.js';
 import type {
@@ -172,36 +172,50 @@ class Normaliser {
     return s;
   }
 
+  /**
+   * compose-go's WithServicesEnvironmentResolved: `- NAME` entries take the project
+   * environment's value; env_file entries are read in order, each interpolating from the
+   * project environment, then the service's own `environment:`, then what earlier lines and
+   * files set; the service's own `environment:` wins over every file.
+   */
   private environment(name: string, raw: Dict): Record<string, string | null> {
-    const env: Record<string, string | null> = {};
+    const own: Record<string, string | null> = {};
+    for (const [k, v] of Object.entries((raw.environment as Record<string, string | null>) ?? {})) {
+      // `- NAME` with no value takes the variable from the project environment, when set.
+      own[k] = v === null ? this.input.lookup(k) ?? null : v;
+    }
+    const fromFiles = new Map<string, string>();
+    const lookup: Lookup = (n) => this.input.lookup(n) ?? (Object.hasOwn(own, n) ? own[n] ?? undefined : undefined);
+    const prior: Lookup = (n) => fromFiles.get(n) ?? (Object.hasOwn(own, n) ? own[n] ?? undefined : undefined);
     const files = Array.isArray(raw.env_file) ? (raw.env_file as Dict[]) : [];
     files.forEach((f, i) => {
       const file = String(f.path);
-      const required = this.bool(['services', name, 'env_file', i, 'required'], f.required ?? true);
+      const at: Path = ['services', name, 'env_file', i];
+      const required = this.bool([...at, 'required'], f.required ?? true);
+      const format = f.format === undefined || f.format === null ? undefined : String(f.format);
+      if (format !== undefined && !(ENV_FILE_FORMATS as readonly string[]).includes(format)) {
+        this.problem([...at, 'format'], 'invalid_value', `unsupported env_file format ${JSON.stringify(format)}`, 'the formats are .env (the default) and raw');
+        return;
+      }
       let parsed: ReturnType<typeof readEnvFile>;
       try {
-        parsed = readEnvFile(file, this.input.lookup);
+        parsed = readEnvFile(file, lookup, { format, prior });
       } catch (err) {
         if (!(err instanceof UserFileError)) throw err;
         const { code, message } = envFileRefusal(err, `env_file ${file} of service "${name}"`);
-        this.problem(['services', name, 'env_file', i], code, message);
+        this.problem(at, code, message);
         return;
       }
       if (!parsed) {
         if (required) {
-          this.problem(['services', name, 'env_file', i], 'env_file_not_found', `env file ${file} not found`,
-            'create it, or mark it `required: false`');
+          this.problem(at, 'env_file_not_found', `env file ${file} not found`, 'create it, or mark it `required: false`');
         }
         return;
       }
       for (const p of envFileProblems(file, parsed)) this.problems.push(p);
-      Object.assign(env, parsed.values);
+      for (const [k, v] of Object.entries(parsed.values)) fromFiles.set(k, v);
     });
-    for (const [k, v] of Object.entries((raw.environment as Record<string, string | null>) ?? {})) {
-      // `- NAME` with no value takes the variable from the environment tug runs in, when set.
-      env[k] = v === null ? this.input.lookup(k) ?? null : v;
-    }
-    return env;
+    return { ...Object.fromEntries(fromFiles), ...own };
   }
 
   private ports(name: string, raw: unknown): PortMapping[] {

@@ -80,12 +80,14 @@ describe('parseDotenv', () => {
     expect(values(String.raw`A="\$X"`, env({ X: 'x' }))).toEqual({ A: '$X' });
   });
 
-  it('lets interpolation see earlier values of the same file before the lookup', () => {
+  it('lets interpolation ask the lookup before earlier values of the same file (compose-go: shell > .env)', () => {
     const lookup = env({ BASE: 'from-env', OTHER: 'o' });
-    expect(values('URL=$BASE/x\nBASE=from-file\nURL2=${BASE}/$OTHER', lookup)).toEqual({
+    expect(values('URL=$BASE/x\nBASE=from-file\nURL2=${BASE}/$OTHER\nLOCAL=l\nURL3=$LOCAL', lookup)).toEqual({
       URL: 'from-env/x',
       BASE: 'from-file',
-      URL2: 'from-file/o',
+      URL2: 'from-env/o',
+      LOCAL: 'l',
+      URL3: 'l',
     });
   });
 
