@@ -268,7 +268,7 @@ class Walker {
         // A list such as `depends_on: [db]` or `networks: [front]` becomes a mapping keyed by
         // the item; its position under that key lets later errors point at the item's line.
         if (isScalar(item) && (typeof item.value === 'string' || typeof item.value === 'number')) {
-          const byValue = childKey(path, String(item.value));
+          const byValue = childKey(path, String(scalarValue(item)));
           if (!this.positions.has(byValue)) this.note(byValue, item);
         }
         out.push(this.walk(item, p, depth + 1));
@@ -292,7 +292,7 @@ class Walker {
         throw new StackFileError('invalid_key', 'invalid YAML: a key must be a plain value, not a mapping or a list',
           { file: this.file, ...this.pos((pair.key as YamlNode | null)?.range?.[0]) });
       }
-      const rawKey = isScalar(keyNode) ? keyNode.value : keyNode;
+      const rawKey = isScalar(keyNode) ? scalarValue(keyNode) : keyNode;
       if (isMergeKey(keyNode)) {
         merged.push(pair.value);
         continue;
@@ -343,13 +343,29 @@ class Walker {
 /**
  * Compose reads YAML with go-yaml v3, which keeps YAML 1.1's leading-zero octals: `mode: 0440`
  * means 0o440 (288) there, not the decimal 440 of the YAML 1.2 core schema.
+ *
+ * go-yaml also keeps integers up to 64 bits exact, where a JavaScript number keeps 53: an
+ * integer beyond Number.MAX_SAFE_INTEGER becomes the decimal string of its exact value, so that
+ * `environment`, `labels`, `sysctls`... (which Compose turns into strings) keep every digit
+ * (`9223372036854775807`, not `9223372036854776000`), and keys likewise.
  */
 function scalarValue(node: import('yaml').Scalar): unknown {
   const { value, source } = node;
-  if (node.type === 'PLAIN' && typeof value === 'number' && typeof source === 'string' && /^[-+]?0[0-7]+$/.test(source)) {
-    return parseInt(source, 8);
+  if (node.type !== 'PLAIN' || typeof value !== 'number' || typeof source !== 'string') return value;
+  if (/^[-+]?0[0-7]+$/.test(source)) {
+    const n = parseInt(source, 8);
+    return Number.isSafeInteger(n) ? n : exactInteger(source.replace(/^([-+]?)0/, '$10o'));
   }
+  if (!Number.isSafeInteger(value) && Number.isInteger(value)) return exactInteger(source) ?? value;
   return value;
+}
+
+/** The decimal digits of an integer written `123`, `-0x1F` or `0o17`; undefined for anything else (a float). */
+function exactInteger(source: string): string | undefined {
+  const m = /^([-+]?)(0x[0-9a-fA-F]+|0o[0-7]+|[0-9]+)$/.exec(source);
+  if (!m) return undefined;
+  const n = BigInt(m[2]!);
+  return (m[1] === '-' ? -n : n).toString();
 }
 
 function keyString(key: unknown): string {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { StackInvalidError, TugError, type Diagnostic } from '../../src/errors.js';
 import { parseDotenv, parseRawEnv } from '../../src/stack/dotenv.js';
 import { loadProject, type LoadOptions } from '../../src/stack/load.js';
+import { toJson, toYaml } from '../../src/stack/serialise.js';
 import type { Project, Service } from '../../src/stack/model.js';
 import { tempDirs } from '../support.js';
 
@@ -95,5 +96,54 @@ describe('env_file format: raw (docker compose registers docker/cli kvfile for i
     });
     expect(list.map((p) => p.message)).toEqual(['unsupported env_file format "yaml"']);
     expect(list[0]!.location?.line).toBe(6);
+  });
+});
+
+describe('integers beyond 2^53 keep their digits (go-yaml decodes 64-bit integers exactly)', () => {
+  const BIG = '9223372036854775807';
+  it('in environment, labels, sysctls, extra_hosts, build args, driver_opts and keys', async () => {
+    const { project } = await load({
+      'compose.yaml': [
+        'services:',
+        '  web:',
+        '    image: x',
+        `    environment: {BIG: ${BIG}, NEG: -9223372036854775808, HEX: 0xFFFFFFFFFFFFFFFF, OCT: 0777777777777777777777, SMALL: 42, FLOAT: 1.5}`,
+        `    labels: {big: ${BIG}, ${BIG}: key}`,
+        `    sysctls: {net.core.somaxconn: ${BIG}}`,
+        `    build: {context: ., args: {A: ${BIG}}}`,
+        `    logging: {options: {max-size: ${BIG}}}`,
+        'volumes:',
+        `  v: {driver_opts: {size: ${BIG}}}`,
+      ].join('\n'),
+    });
+    const web = svc(project, 'web');
+    expect(web.environment).toEqual({
+      BIG, NEG: '-9223372036854775808', HEX: '18446744073709551615', OCT: '9223372036854775807', SMALL: '42', FLOAT: '1.5',
+    });
+    expect(web.labels).toEqual({ big: BIG, [BIG]: 'key' });
+    expect(web.sysctls).toEqual({ 'net.core.somaxconn': BIG });
+    expect(web.build?.args).toEqual({ A: BIG });
+    expect(web.logging?.options).toEqual({ 'max-size': BIG });
+    expect(project.volumes.v?.driver_opts).toEqual({ size: BIG });
+    // `tug config` prints the digits as a string, in YAML and JSON alike.
+    expect(toYaml(project)).toContain(`BIG: "${BIG}"`);
+    expect(toJson(project)).toContain(`"BIG": "${BIG}"`);
+  });
+});
+
+describe('.inf and .nan (YAML floats)', () => {
+  it('are refused with words a person knows, at their line', async () => {
+    const { list, dir } = await problems({ 'compose.yaml': 'services:\n  web:\n    image: x\n    cpus: .inf\n    environment:\n      N: .nan\n' });
+    expect(list.map((p) => [p.message, p.location?.line]).sort((a, b) => Number(a[1]) - Number(b[1]))).toEqual([
+      ['services.web.cpus must be a number or a string, not .inf (YAML\'s infinity float)', 4],
+      ['services.web.environment.N must be a string, a number, a boolean or null, not .nan (YAML\'s "not a number" float)', 6],
+    ]);
+    expect(list.every((p) => /quote the value/.test(p.hint ?? ''))).toBe(true);
+    expect(list[0]!.location?.file).toBe(path.join(dir, 'compose.yaml'));
+  });
+
+  it('in an extension, print as YAML spells them', async () => {
+    const { project } = await load({ 'compose.yaml': 'services:\n  web:\n    image: x\nx-odd: [.nan, .inf, -.inf]\n' });
+    expect(toYaml(project)).toContain('x-odd:\n  - .nan\n  - .inf\n  - -.inf\n');
   });
 });
