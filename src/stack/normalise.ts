@@ -14,6 +14,7 @@ import type { Locator } from './locate.js';
 import type {
   DependsOn, FileObject, FileReference, Healthcheck, Network, PortMapping, Project, Service, ServiceVolume, Volume,
 } from './model.js';
+import { OBJECT_VALUE } from './object-env.js';
 import { listOrDict } from './shapes.js';
 import { formatDuration, parseBoolean, parseBytes, parseCpus, parseDuration } from './units.js';
 
@@ -30,6 +31,8 @@ export interface NormaliseInput {
 export interface NormaliseResult {
   project: Project;
   problems: Diagnostic[];
+  /** What secrets' and configs' `environment:` variables held at load time, by variable. */
+  objectEnvironment: Record<string, string>;
 }
 
 const RESTART = /^(no|always|unless-stopped|on-failure(:\d+)?)$/;
@@ -40,6 +43,7 @@ export function normalise(input: NormaliseInput): NormaliseResult {
 
 class Normaliser {
   readonly problems: Diagnostic[] = [];
+  readonly objectEnvironment: Record<string, string> = Object.create(null) as Record<string, string>;
   constructor(private readonly input: NormaliseInput) {}
 
   /** `at`: where to point when the path's index may not be the item's place in any one file. */
@@ -75,7 +79,7 @@ class Normaliser {
     if (ext) project.extensions = ext;
     const usesDefault = Object.values(services).some((s) => s.network_mode === undefined && 'default' in s.networks);
     if (usesDefault && !project.networks.default) project.networks.default = { name: `${name}_default` };
-    return { project, problems: this.problems };
+    return { project, problems: this.problems, objectEnvironment: this.objectEnvironment };
   }
 
   private resources<T>(kind: string, make: (key: string, raw: Dict) => T): Record<string, T> {
@@ -111,7 +115,8 @@ class Normaliser {
   }
 
   private fileObject(key: string, raw: Dict, kind: string): FileObject {
-    const f: FileObject = { ...(strip(raw, ['name', 'external']) as Partial<FileObject>), ...this.named(kind, key, raw) };
+    const f: FileObject = { ...(strip(raw, ['name', 'external', OBJECT_VALUE]) as Partial<FileObject>), ...this.named(kind, key, raw) };
+    if (typeof raw[OBJECT_VALUE] === 'string' && typeof raw.environment === 'string') this.objectEnvironment[raw.environment] = raw[OBJECT_VALUE];
     if (!f.external && f.file === undefined && f.environment === undefined && f.content === undefined) {
       this.problem([kind, key], 'missing_source', `${kind.slice(0, -1)} "${key}" needs one of file, environment, content or external`);
     }

@@ -74,6 +74,7 @@ interface Entry {
   resets: string[];
   overrides: string[];
   warnings: ParsedFile['warnings'];
+  noDocument?: boolean;
 }
 
 export function readParseCache(file: string, text: string): ParsedFile | undefined {
@@ -91,6 +92,7 @@ export function readParseCache(file: string, text: string): ParsedFile | undefin
       resets: new Set(e.resets),
       overrides: new Set(e.overrides),
       warnings: e.warnings,
+      ...(e.noDocument ? { noDocument: true } : {}),
     };
   } catch {
     return undefined;
@@ -109,6 +111,7 @@ export function writeParseCache(text: string, parsed: ParsedFile): void {
       resets: [...parsed.resets],
       overrides: [...parsed.overrides],
       warnings: parsed.warnings,
+      ...(parsed.noDocument ? { noDocument: true } : {}),
     };
     const target = entryPath(dir, text);
     // Written aside and renamed, so a concurrent reader never sees half a file.

@@ -24,6 +24,8 @@ export interface ParsedFile {
   /** Paths tagged `!override`: replace what earlier files said instead of merging. */
   overrides: Set<string>;
   warnings: { message: string; position: Position }[];
+  /** The text holds no YAML document (nothing, or only comments): it adds nothing to the project. */
+  noDocument?: boolean;
 }
 
 /** 1-based line and column of a source offset. */

@@ -54,6 +54,14 @@ function parseChecked(file: string, text: string): ParsedFile {
   };
   // Duplicate keys are detected while walking: the library's own check is quadratic in map size.
   const doc = parseDocument(file, text, lineCounter, pos);
+  if (!doc) {
+    // No YAML document at all (nothing, or only comments): compose-go's decoder meets the end
+    // of the stream at once and the file adds nothing; `---` alone is a document, of null.
+    return {
+      file, value: {}, positions: new Map(), lineStarts: lineCounter.lineStarts,
+      resets: new Set(), overrides: new Set(), warnings: [], noDocument: true,
+    };
+  }
   const firstError = doc.errors[0];
   if (firstError) {
     const p = pos(firstError.pos[0]);
@@ -86,7 +94,7 @@ function parseChecked(file: string, text: string): ParsedFile {
  * The library's parseDocument, with the nesting depth and the number of nodes checked while the
  * text is parsed, lexeme by lexeme, before the composer (which recurses) sees any of it.
  */
-function parseDocument(file: string, text: string, lineCounter: LineCounter, pos: (offset: number) => Position): Document {
+function parseDocument(file: string, text: string, lineCounter: LineCounter, pos: (offset: number) => Position): Document | undefined {
   const parser = new Parser(lineCounter.addNewLine);
   lineCounter.addNewLine(0);
   const tokens: CST.Token[] = [];
@@ -135,7 +143,7 @@ function parseDocument(file: string, text: string, lineCounter: LineCounter, pos
   const stackTraceLimit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
-    for (const d of new Composer(OPTIONS).compose(tokens, true, text.length)) {
+    for (const d of new Composer(OPTIONS).compose(tokens, false, text.length)) {
       if (!doc) {
         doc = d;
       } else {
@@ -146,7 +154,7 @@ function parseDocument(file: string, text: string, lineCounter: LineCounter, pos
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
   }
-  return doc!;
+  return doc;
 }
 
 function tooDeep(file: string, at: Position): StackFileError {

@@ -403,10 +403,12 @@ services:
     expect(project.profiles).toEqual(['ops']);
   });
 
-  it('COMPOSE_PROFILES (comma-separated) enables it too, and adds to --profile', async () => {
+  it('COMPOSE_PROFILES (comma-separated) enables it too; --profile replaces it (compose-go WithDefaultProfiles)', async () => {
+    const fromEnv = await load(stack, { env: { COMPOSE_PROFILES: 'dev, ops' } });
+    expect(Object.keys(fromEnv.project.services)).toEqual(['web', 'debug', 'tools']);
+    expect(fromEnv.project.profiles).toEqual(['dev', 'ops']);
     const { project } = await load(stack, { env: { COMPOSE_PROFILES: 'dev' }, profiles: ['ops'] });
-    expect(Object.keys(project.services)).toEqual(['web', 'debug', 'tools']);
-    expect(project.profiles).toEqual(['dev', 'ops']);
+    expect(project.profiles).toEqual(['ops']);
   });
 
   it('"*" enables every profile', async () => {

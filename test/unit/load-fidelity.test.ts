@@ -4,9 +4,12 @@
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { StackInvalidError, TugError, type Diagnostic } from '../../src/errors.js';
+import { StackInvalidError, type Diagnostic } from '../../src/errors.js';
+import { specCompiler } from '../../src/run/compile.js';
+import { translate } from '../../src/run/swarm/config.js';
 import { parseDotenv, parseRawEnv } from '../../src/stack/dotenv.js';
 import { loadProject, type LoadOptions } from '../../src/stack/load.js';
+import { objectEnvironment } from '../../src/stack/object-env.js';
 import { toJson, toYaml } from '../../src/stack/serialise.js';
 import type { Project, Service } from '../../src/stack/model.js';
 import { tempDirs } from '../support.js';
@@ -145,5 +148,155 @@ describe('.inf and .nan (YAML floats)', () => {
   it('in an extension, print as YAML spells them', async () => {
     const { project } = await load({ 'compose.yaml': 'services:\n  web:\n    image: x\nx-odd: [.nan, .inf, -.inf]\n' });
     expect(toYaml(project)).toContain('x-odd:\n  - .nan\n  - .inf\n  - -.inf\n');
+  });
+});
+
+describe('COMPOSE_* variables and the two .env files (docker compose toProjectOptions)', () => {
+  const A = 'services:\n  a:\n    image: a\n';
+  const B = 'services:\n  b:\n    image: b\n';
+
+  it('COMPOSE_FILE and COMPOSE_PATH_SEPARATOR set in .env choose the files', async () => {
+    const { project, dir } = await load({ '.env': 'COMPOSE_PATH_SEPARATOR=;\nCOMPOSE_FILE=one.yaml;two.yaml\n', 'one.yaml': A, 'two.yaml': B });
+    expect(project.config_files).toEqual([path.join(dir, 'one.yaml'), path.join(dir, 'two.yaml')]);
+  });
+
+  it('COMPOSE_FILE set in --env-file; -f still beats it', async () => {
+    const { project, dir } = await load({ 'vars.env': 'COMPOSE_FILE=two.yaml\n', 'one.yaml': A, 'two.yaml': B }, { envFiles: ['vars.env'] });
+    expect(project.config_files).toEqual([path.join(dir, 'two.yaml')]);
+    const withFlag = await load({ 'vars.env': 'COMPOSE_FILE=two.yaml\n', 'one.yaml': A, 'two.yaml': B }, { envFiles: ['vars.env'], files: ['one.yaml'] });
+    expect(Object.keys(withFlag.project.services)).toEqual(['a']);
+  });
+
+  it('COMPOSE_PROFILES and COMPOSE_PROJECT_NAME from .env; --profile and -p replace them', async () => {
+    const files = { '.env': 'COMPOSE_PROFILES=dev\nCOMPOSE_PROJECT_NAME=fromenv\n', 'compose.yaml': 'services:\n  a:\n    image: a\n    profiles: [dev]\n  b:\n    image: b\n    profiles: [ops]\n' };
+    const plain = await load(files);
+    expect(plain.project.name).toBe('fromenv');
+    expect(Object.keys(plain.project.services)).toEqual(['a']);
+    const flagged = await load(files, { profiles: ['ops'], projectName: 'flag' });
+    expect(flagged.project.name).toBe('flag');
+    expect(Object.keys(flagged.project.services)).toEqual(['b']);
+  });
+
+  it('COMPOSE_ENV_FILES in the process environment replaces .env; --env-file replaces it', async () => {
+    const files = { '.env': 'TAG=dotenv\n', 'x.env': 'TAG=x\n', 'y.env': 'TAG=y\n', 'compose.yaml': 'services:\n  a:\n    image: a:${TAG}\n' };
+    expect(svc((await load(files, { env: { COMPOSE_ENV_FILES: 'x.env' } })).project, 'a').image).toBe('a:x');
+    expect(svc((await load(files, { env: { COMPOSE_ENV_FILES: 'x.env,y.env' } })).project, 'a').image).toBe('a:y');
+    expect(svc((await load(files, { env: { COMPOSE_ENV_FILES: 'x.env' }, envFiles: ['y.env'] })).project, 'a').image).toBe('a:y');
+    // Only the process environment's: set in .env it names nothing (docker compose reads it before any .env).
+    expect(svc((await load({ ...files, '.env': 'TAG=dotenv\nCOMPOSE_ENV_FILES=x.env\n' })).project, 'a').image).toBe('a:dotenv');
+  });
+
+  it('a missing COMPOSE_ENV_FILES file is an error, as a missing --env-file is', async () => {
+    const dir = makeDir({ 'compose.yaml': A });
+    await expect(loadProject({ cwd: dir, env: { COMPOSE_ENV_FILES: 'nope.env' } })).rejects.toMatchObject({ code: 'env_file_not_found' });
+  });
+
+  it('found in a parent: the working directory .env and the project .env combine, the nearer (working directory) winning', async () => {
+    const dir = makeDir({
+      'compose.yaml': 'services:\n  a:\n    image: a:${TAG}-${ONLY_TOP}-${ONLY_SUB}\n',
+      '.env': 'TAG=top\nONLY_TOP=t\n',
+      'sub/.env': 'TAG=sub\nONLY_SUB=s\n',
+    });
+    const project = await loadProject({ cwd: path.join(dir, 'sub'), env: {} });
+    expect(svc(project, 'a').image).toBe('a:sub-t-s');
+    // COMPOSE_FILE in the working directory's .env is honoured there, too.
+    const other = makeDir({ 'stack/one.yaml': A, 'stack/.env': 'TAG=x\n', 'work/.env': 'COMPOSE_FILE=../stack/one.yaml\n' });
+    expect((await loadProject({ cwd: path.join(other, 'work'), env: {} })).config_files).toEqual([path.join(other, 'stack/one.yaml')]);
+  });
+
+  it('the shell wins over both .env files, and COMPOSE_DISABLE_ENV_FILE skips them', async () => {
+    const dir = makeDir({ 'compose.yaml': 'services:\n  a:\n    image: a:${TAG:-none}\n', '.env': 'TAG=top\n', 'sub/.env': 'TAG=sub\n' });
+    expect(svc(await loadProject({ cwd: path.join(dir, 'sub'), env: { TAG: 'shell' } }), 'a').image).toBe('a:shell');
+    expect(svc(await loadProject({ cwd: path.join(dir, 'sub'), env: { COMPOSE_DISABLE_ENV_FILE: 'true' } }), 'a').image).toBe('a:none');
+  });
+
+  it('discovery takes compose-go\'s names in its order, and any override name', async () => {
+    const { project, dir, warnings } = await load({ 'docker-compose.yaml': A, 'docker-compose.yml': B, 'compose.override.yaml': 'services:\n  b:\n    environment: [X=1]\n' });
+    expect(project.config_files).toEqual([path.join(dir, 'docker-compose.yml'), path.join(dir, 'compose.override.yaml')]);
+    expect(svc(project, 'b').environment).toEqual({ X: '1' });
+    expect(warnings.map((w) => w.message)).toEqual([`found several stack files in ${dir}: docker-compose.yml, docker-compose.yaml; using docker-compose.yml`]);
+  });
+});
+
+describe('include: its own environment (compose-go ApplyInclude)', () => {
+  it('interpolates with its env_file, which only adds to the including environment', async () => {
+    const { project } = await load({
+      '.env': 'TAG=main\n',
+      'inc/vars.env': 'TAG=inc\nEXTRA=e\n',
+      'inc/compose.yaml': 'services:\n  inner:\n    image: inner:${TAG}-${EXTRA}\n',
+      'compose.yaml': 'include:\n  - path: inc/compose.yaml\n    env_file: inc/vars.env\nservices:\n  outer:\n    image: outer:${EXTRA:-unset}\n',
+    });
+    expect(svc(project, 'inner').image).toBe('inner:main-e');
+    expect(svc(project, 'outer').image).toBe('outer:unset');
+  });
+
+  it('without env_file, reads the .env of the included project directory', async () => {
+    const { project } = await load({
+      'inc/.env': 'TAG=incdot\n',
+      'inc/compose.yaml': 'services:\n  inner:\n    image: inner:${TAG}\n',
+      'compose.yaml': 'include: [inc/compose.yaml]\n',
+    });
+    expect(svc(project, 'inner').image).toBe('inner:incdot');
+  });
+
+  it('a missing env_file is reported at the include', async () => {
+    const { list } = await problems({
+      'inc/compose.yaml': 'services:\n  inner:\n    image: x\n',
+      'compose.yaml': 'include:\n  - path: inc/compose.yaml\n    env_file: nope.env\n',
+    });
+    expect(list[0]).toMatchObject({ code: 'env_file_not_found', location: { line: 3 } });
+  });
+});
+
+describe('secrets and configs with environment: read the project environment at load time', () => {
+  const FILES = {
+    '.env': 'TOKEN=from-dotenv\n',
+    'compose.yaml': 'services:\n  web:\n    image: x\n    secrets: [s]\n    configs: [c]\nsecrets:\n  s:\n    environment: TOKEN\nconfigs:\n  c:\n    environment: TOKEN\n',
+  };
+
+  it('the value comes from .env, and tug config does not print it (compose-go MarshalYAML)', async () => {
+    const { project } = await load(FILES);
+    expect(objectEnvironment(project)).toEqual({ TOKEN: 'from-dotenv' });
+    expect(toYaml(project)).not.toContain('from-dotenv');
+    expect(toJson(project)).not.toContain('from-dotenv');
+    expect(project.secrets.s).toEqual({ name: `${project.name}_s`, environment: 'TOKEN' });
+  });
+
+  it('the container request and the swarm objects get it, not the process environment', async () => {
+    const { project } = await load(FILES);
+    const plan = specCompiler(project, { apiVersion: '1.41' }).spec('web', 1);
+    expect(plan.copies.map((f) => [f.path, f.content])).toEqual([['/run/secrets/s', 'from-dotenv'], ['/c', 'from-dotenv']]);
+    const swarm = translate(project);
+    expect(JSON.stringify(swarm)).toContain(Buffer.from('from-dotenv').toString('base64'));
+  });
+
+  it('an include\'s env_file supplies it to a secret the include defines', async () => {
+    const { project } = await load({
+      'inc/vars.env': 'PASS=inc-secret\n',
+      'inc/compose.yaml': 'services:\n  db:\n    image: x\n    secrets: [p]\nsecrets:\n  p:\n    environment: PASS\n',
+      'compose.yaml': 'include:\n  - path: inc/compose.yaml\n    env_file: inc/vars.env\n',
+    });
+    expect(objectEnvironment(project)).toEqual({ PASS: 'inc-secret' });
+  });
+
+  it('a variable set nowhere is still refused when the container is compiled', async () => {
+    const { project } = await load({ 'compose.yaml': FILES['compose.yaml'] });
+    expect(() => specCompiler(project, { apiVersion: '1.41' }).spec('web', 1)).toThrow(/reads variable TOKEN, which is not set/);
+  });
+});
+
+describe('a file without a YAML document adds nothing (compose-go\'s decoder meets EOF at once)', () => {
+  it('in a -f list, it is skipped; only a project made of nothing is an error', async () => {
+    const { project } = await load({ 'one.yaml': 'services:\n  a:\n    image: a\n', 'empty.yaml': '# nothing here yet\n\n' }, { files: ['one.yaml', 'empty.yaml'] });
+    expect(Object.keys(project.services)).toEqual(['a']);
+    const dir = makeDir({ 'x.yaml': '', 'y.yaml': '# only a comment\n' });
+    await expect(loadProject({ cwd: dir, env: {}, files: ['x.yaml', 'y.yaml'] })).rejects.toMatchObject({
+      code: 'file_empty', message: `the stack files are all empty: ${path.join(dir, 'x.yaml')}, ${path.join(dir, 'y.yaml')}`,
+    });
+  });
+
+  it('an included file with no document adds nothing', async () => {
+    const { project } = await load({ 'inc.yaml': '# later\n', 'compose.yaml': 'include: [inc.yaml]\nservices:\n  a:\n    image: a\n' });
+    expect(Object.keys(project.services)).toEqual(['a']);
   });
 });
