@@ -325,6 +325,13 @@ class Normaliser {
 
   private build(name: string, raw: Dict): Service['build'] {
     const b = { ...raw } as NonNullable<Service['build']> & Dict;
+    if (isPlainObject(raw.args)) {
+      // An arg without a value takes the project environment's, when set, and stays unset (null,
+      // left out of the build) otherwise: docker compose's resolveAndMergeBuildArgs, done here.
+      const args: Record<string, string | null> = {};
+      for (const [k, v] of Object.entries(raw.args as Record<string, string | null>)) args[k] = v === null ? this.input.lookup(k) ?? null : v;
+      b.args = args;
+    }
     if (raw.shm_size !== undefined) b.shm_size = this.bytes(['services', name, 'build', 'shm_size'], raw.shm_size, false);
     if (raw.ulimits !== undefined) b.ulimits = this.ulimits(['services', name, 'build', 'ulimits'], raw.ulimits as Dict);
     for (const k of ['no_cache', 'pull', 'privileged'] as const) {

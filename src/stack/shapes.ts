@@ -212,7 +212,9 @@ const SERVICE_UNIONS = [
 /** A service dict, schema-valid, in canonical shape. */
 export function canonicalService(raw: Dict): Dict {
   const s: Dict = { ...raw };
-  for (const key of ['environment', 'annotations', 'sysctls']) if (key in s) s[key] = listOrDict(s[key]);
+  if ('environment' in s) s.environment = listOrDict(s.environment);
+  // compose-go types annotations and sysctls as Mapping: a key without a value is "" there, not unset.
+  for (const key of ['annotations', 'sysctls']) if (key in s) s[key] = listOrDict(s[key], '');
   if ('labels' in s) s.labels = listOrDict(s.labels, '');
   if ('extra_hosts' in s) s.extra_hosts = extraHosts(s.extra_hosts);
   for (const key of SERVICE_UNIONS) if (key in s) s[key] = stringOrList(s[key]);

@@ -300,3 +300,22 @@ describe('a file without a YAML document adds nothing (compose-go\'s decoder mee
     expect(Object.keys(project.services)).toEqual(['a']);
   });
 });
+
+describe('build args without a value (docker compose resolveAndMergeBuildArgs: Resolve(project environment))', () => {
+  it('take the project environment\'s value, from the shell or .env, in list and mapping syntax; stay null when unset', async () => {
+    const { project } = await load({
+      '.env': 'SENTRY_IMAGE=getsentry/sentry:24\n',
+      'compose.yaml': 'services:\n  a:\n    build:\n      context: .\n      args: [SENTRY_IMAGE, FROM_SHELL, UNSET, SET=given]\n  b:\n    build:\n      context: .\n      args:\n        SENTRY_IMAGE:\n        EMPTY: ""\n',
+    }, { env: { FROM_SHELL: 'sh' } });
+    expect(svc(project, 'a').build?.args).toEqual({ SENTRY_IMAGE: 'getsentry/sentry:24', FROM_SHELL: 'sh', UNSET: null, SET: 'given' });
+    expect(svc(project, 'b').build?.args).toEqual({ SENTRY_IMAGE: 'getsentry/sentry:24', EMPTY: '' });
+  });
+});
+
+describe('a key without a value in a Mapping (compose-go types.Mapping) is the empty string', () => {
+  it('annotations and sysctls', async () => {
+    const { project } = await load({ 'compose.yaml': 'services:\n  a:\n    image: a\n    annotations: [com.example.flag]\n    sysctls: {net.ipv4.ip_forward: }\n' });
+    expect(svc(project, 'a').annotations).toEqual({ 'com.example.flag': '' });
+    expect(svc(project, 'a').sysctls).toEqual({ 'net.ipv4.ip_forward': '' });
+  });
+});
