@@ -168,7 +168,15 @@ class Normaliser {
     if (raw.secrets !== undefined) s.secrets = this.refs(name, 'secrets', raw.secrets);
     if (raw.configs !== undefined) s.configs = this.refs(name, 'configs', raw.configs);
     if (raw.ulimits !== undefined) s.ulimits = this.ulimits(at('ulimits'), raw.ulimits as Dict);
-    if (raw.devices !== undefined) s.devices = (raw.devices as unknown[]).map((d) => device(d));
+    if (raw.devices !== undefined) {
+      s.devices = (raw.devices as unknown[]).flatMap((d, i) => {
+        if (typeof d !== 'string') return [device(d)];
+        // compose-go's transformDeviceMapping refuses more than source:target:permissions.
+        this.problem(at('devices', i), 'invalid_value', `services.${name}.devices: confusing device mapping ${JSON.stringify(d)}`,
+          'use the long syntax: {source: ..., target: ..., permissions: ...}', at('devices', d));
+        return [];
+      });
+    }
     if (raw.expose !== undefined) s.expose = (raw.expose as unknown[]).map(String);
     if (isPlainObject(raw.logging) && isPlainObject(raw.logging.options)) s.logging = { ...raw.logging, options: stringMap(raw.logging.options) };
     if (isPlainObject(raw.build)) s.build = this.build(name, raw.build);

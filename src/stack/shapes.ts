@@ -7,7 +7,19 @@
  * Input is schema-valid, so shapes are trusted here; values are not parsed (units, paths)
  * until normalise().
  */
+import { posix } from 'node:path';
 import { type Dict, isPlainObject } from '../util/dict.js';
+
+/**
+ * Go's path.Clean for a container path: `/data/`, `/data//` and `/x/../data` are `/data`, so
+ * that two files naming one mount point differently still meet when merged (compose-go cleans
+ * volume targets: transform/volume.go cleanTarget, loader/normalize.go). Empty stays empty.
+ */
+export function cleanTarget(target: string): string {
+  if (target === '' || !target.includes('/')) return target;
+  const cleaned = posix.normalize(target);
+  return cleaned.length > 1 && cleaned.endsWith('/') ? cleaned.slice(0, -1) : cleaned;
+}
 
 function scalarString(v: unknown): string {
   return typeof v === 'string' ? v : String(v);
@@ -192,6 +204,7 @@ export function fileReference(v: unknown, kind: 'secrets' | 'configs'): Dict {
   const ref: Dict = isPlainObject(v) ? { ...v } : { source: scalarString(v) };
   if (ref.target === undefined) ref.target = kind === 'secrets' ? `/run/secrets/${String(ref.source)}` : `/${String(ref.source)}`;
   else if (kind === 'secrets' && typeof ref.target === 'string' && !ref.target.startsWith('/')) ref.target = `/run/secrets/${ref.target}`;
+  if (typeof ref.target === 'string') ref.target = cleanTarget(ref.target);
   return ref;
 }
 
@@ -229,7 +242,11 @@ export function canonicalService(raw: Dict): Dict {
     });
   }
   if ('volumes' in s && Array.isArray(s.volumes)) {
-    s.volumes = s.volumes.map((v) => (isPlainObject(v) ? { ...v } : parseVolumeShort(scalarString(v))));
+    s.volumes = s.volumes.map((v) => {
+      const vol: Dict = isPlainObject(v) ? { ...v } : parseVolumeShort(scalarString(v));
+      if (typeof vol.target === 'string') vol.target = cleanTarget(vol.target);
+      return vol;
+    });
   }
   for (const kind of ['secrets', 'configs'] as const) {
     if (kind in s && Array.isArray(s[kind])) s[kind] = (s[kind] as unknown[]).map((r) => fileReference(r, kind));
@@ -247,11 +264,30 @@ export function canonicalService(raw: Dict): Dict {
   if ('models' in s) s.models = mapOf(s.models);
   if (isPlainObject(s.healthcheck) && 'test' in s.healthcheck) s.healthcheck = { ...s.healthcheck, test: healthTest(s.healthcheck.test) };
   if (isPlainObject(s.ulimits)) s.ulimits = ulimits(s.ulimits);
-  // Devices may be `src:dst:perm` strings or {source, target, permissions} objects: keep each as written.
-  if ('devices' in s && !Array.isArray(s.devices)) s.devices = stringOrList(s.devices);
+  if ('devices' in s) s.devices = (Array.isArray(s.devices) ? s.devices : stringOrList(s.devices)).map(deviceMapping);
+  if (Array.isArray(s.tmpfs)) s.tmpfs = (s.tmpfs as string[]).map(cleanTmpfs);
   if ('build' in s) s.build = canonicalBuild(s.build);
   if (isPlainObject(s.deploy) && 'labels' in s.deploy) s.deploy = { ...s.deploy, labels: listOrDict(s.deploy.labels, '') };
   return s;
+}
+
+/**
+ * compose-go's transformDeviceMapping: `src[:dst[:perm]]` becomes {source, target, permissions}
+ * so that files merge devices by target. A string of more parts is kept as written for
+ * normalise to refuse ("confusing device mapping").
+ */
+function deviceMapping(d: unknown): unknown {
+  if (isPlainObject(d)) return typeof d.target === 'string' ? { ...d, target: cleanTarget(d.target) } : { ...d };
+  const parts = scalarString(d).split(':');
+  if (parts.length > 3) return scalarString(d);
+  const [source = '', target, permissions] = parts;
+  return { source, target: cleanTarget(target || source), permissions: permissions || 'rwm' };
+}
+
+/** A tmpfs entry `PATH[:OPTIONS]` with its path cleaned. */
+function cleanTmpfs(entry: string): string {
+  const colon = entry.indexOf(':');
+  return colon < 0 ? cleanTarget(entry) : cleanTarget(entry.slice(0, colon)) + entry.slice(colon);
 }
 
 /** `nofile: 65535` is shorthand for the same soft and hard limit. */

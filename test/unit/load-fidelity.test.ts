@@ -319,3 +319,44 @@ describe('a key without a value in a Mapping (compose-go types.Mapping) is the e
     expect(svc(project, 'a').sysctls).toEqual({ 'net.ipv4.ip_forward': '' });
   });
 });
+
+describe('container paths are cleaned before files merge (compose-go cleanTarget / path.Clean)', () => {
+  it('volumes, devices, tmpfs, secrets and configs meet by their cleaned target', async () => {
+    const { project } = await load({
+      'base.yaml': [
+        'services:',
+        '  a:',
+        '    image: a',
+        '    volumes: ["data:/data/", {type: tmpfs, target: "/cache//"}]',
+        '    devices: ["/dev/sda:/dev/xvda/:r"]',
+        '    tmpfs: ["/run/", "/tmp:size=1m"]',
+        '    secrets: [{source: s, target: /run/secrets/s/}]',
+        '    configs: [{source: c, target: /etc/c/./}]',
+        'volumes: {data: {}, other: {}}',
+        'secrets: {s: {file: ./s}}',
+        'configs: {c: {file: ./c}}',
+      ].join('\n'),
+      'over.yaml': [
+        'services:',
+        '  a:',
+        '    volumes: ["other:/data", {type: tmpfs, target: /cache}]',
+        '    devices: [{source: /dev/sdb, target: /dev/xvda, permissions: rw}]',
+        '    tmpfs: ["/run", "/tmp/:size=2m"]',
+        '    secrets: [{source: s, target: /run/secrets/s, mode: 0400}]',
+        '    configs: [{source: c, target: /etc/c}]',
+      ].join('\n'),
+      s: 'x', c: 'y',
+    }, { files: ['base.yaml', 'over.yaml'] });
+    const a = svc(project, 'a');
+    expect(a.volumes.map((v) => [v.target, v.source])).toEqual([['/data', 'other'], ['/cache', undefined]]);
+    expect(a.devices).toEqual([{ source: '/dev/sdb', target: '/dev/xvda', permissions: 'rw' }]);
+    expect(a.tmpfs).toEqual(['/run', '/tmp:size=2m']);
+    expect(a.secrets).toEqual([{ source: 's', target: '/run/secrets/s', mode: 0o400 }]);
+    expect(a.configs).toEqual([{ source: 'c', target: '/etc/c' }]);
+  });
+
+  it('a device of more than three parts is refused at its line (compose-go: confusing device mapping)', async () => {
+    const { list } = await problems({ 'compose.yaml': 'services:\n  a:\n    image: a\n    devices:\n      - /dev/a:/dev/b:rwm:extra\n' });
+    expect(list.map((p) => [p.message, p.location?.line])).toEqual([['services.a.devices: confusing device mapping "/dev/a:/dev/b:rwm:extra"', 5]]);
+  });
+});
