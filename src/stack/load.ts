@@ -27,7 +27,7 @@ import { MAX_FILE_BYTES } from './limits.js';
 import { decodeText, readStackFile } from './read.js';
 import { checkProject } from './semantic.js';
 import { checkTugSettings, tugSettings } from './x-tug.js';
-import { canonicalFile, protoListItems } from './shapes.js';
+import { canonicalFile, portRangeProblems, protoListItems } from './shapes.js';
 
 export interface LoadOptions {
   /** Directory to start discovery from; defaults to process.cwd(). */
@@ -339,6 +339,9 @@ class Loader {
     if (schemaProblems.length > 0) {
       this.report(schemaProblems);
       return undefined;
+    }
+    for (const { path: at, message } of portRangeProblems(value)) {
+      this.problems.push({ code: 'invalid_port', message, location: locate(at), path: formatPath(at), hint: 'a port is a number from 1 to 65535' });
     }
     for (const at of protoListItems(value)) {
       this.problems.push({ code: 'unsupported_key', message: 'the key "__proto__" is not supported in a stack file', location: locate(at), path: formatPath(at), hint: 'rename it' });

@@ -150,7 +150,62 @@ function parseRange(s: string): [number, number] | undefined {
   if (!m) return undefined;
   const lo = Number(m[1]);
   const hi = m[2] === undefined ? lo : Number(m[2]);
-  return hi >= lo ? [lo, hi] : undefined;
+  // Out of range is reported by portRangeProblems; never expand a range past the last port.
+  return hi >= lo && lo >= MIN_PORT && hi <= MAX_PORT ? [lo, hi] : undefined;
+}
+
+const MIN_PORT = 1;
+const MAX_PORT = 65535;
+
+/** The port numbers of a short port spec, IP and protocol left out: `127.0.0.1:8000-8001:80/udp` → 8000, 8001, 80. */
+function shortSpecPorts(spec: string): string[] {
+  let rest = spec.trim();
+  const slash = rest.lastIndexOf('/');
+  if (slash >= 0) rest = rest.slice(0, slash);
+  const v6 = /^\[[^\]]*\]:(.*)$/.exec(rest);
+  if (v6) rest = v6[1]!;
+  const parts = rest.split(':');
+  if (!v6 && parts.length === 3) parts.shift();
+  return parts.flatMap((p) => p.split('-')).filter((p) => /^\d+$/.test(p));
+}
+
+/**
+ * Ports outside 1-65535, in every syntax: the short one (either side, either end of a range)
+ * and the long one (target, published), at the item that says so. Run on each file as written,
+ * so the index is the item's own.
+ */
+export function portRangeProblems(doc: Dict): { path: (string | number)[]; message: string }[] {
+  const out: { path: (string | number)[]; message: string }[] = [];
+  if (!isPlainObject(doc.services)) return out;
+  for (const [name, svc] of Object.entries(doc.services)) {
+    if (!isPlainObject(svc) || !Array.isArray(svc.ports)) continue;
+    svc.ports.forEach((p, i) => {
+      const at = ['services', name, 'ports', i];
+      const check = (what: string, value: unknown, path: (string | number)[]) => {
+        if (value === undefined || value === null || value === '') return;
+        for (const n of (typeof value === 'number' ? [String(value)] : scalarString(value).split('-')).filter((x) => /^\d+$/.test(x.trim()))) {
+          const port = Number(n.trim());
+          if (port < MIN_PORT || port > MAX_PORT) {
+            out.push({ path, message: `services.${name}.ports: ${what} port ${n.trim()} is out of range: ports are ${MIN_PORT} to ${MAX_PORT}` });
+            return;
+          }
+        }
+      };
+      if (isPlainObject(p)) {
+        check('container', p.target, [...at, 'target']);
+        check('published', p.published, [...at, 'published']);
+      } else {
+        for (const n of shortSpecPorts(scalarString(p))) {
+          const port = Number(n);
+          if (port < MIN_PORT || port > MAX_PORT) {
+            out.push({ path: at, message: `services.${name}.ports: port ${n} in ${JSON.stringify(scalarString(p))} is out of range: ports are ${MIN_PORT} to ${MAX_PORT}` });
+            break;
+          }
+        }
+      }
+    });
+  }
+  return out;
 }
 
 function rangeString([lo, hi]: [number, number]): string {

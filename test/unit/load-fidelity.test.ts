@@ -360,3 +360,25 @@ describe('container paths are cleaned before files merge (compose-go cleanTarget
     expect(list.map((p) => [p.message, p.location?.line])).toEqual([['services.a.devices: confusing device mapping "/dev/a:/dev/b:rwm:extra"', 5]]);
   });
 });
+
+describe('ports outside 1-65535 are refused at their line, in every syntax', () => {
+  it.each([
+    ['"70000:80"', 'port 70000 in "70000:80"'],
+    ['"8080:65536"', 'port 65536 in "8080:65536"'],
+    ['"127.0.0.1:8000-70000:80-81"', 'port 70000 in "127.0.0.1:8000-70000:80-81"'],
+    ['"[::1]:0:80/udp"', 'port 0 in "[::1]:0:80/udp"'],
+    ['"1-99999999"', 'port 99999999 in "1-99999999"'],
+    ['70000', 'port 70000 in "70000"'],
+    ['{target: 70000}', 'container port 70000'],
+    ['{target: 80, published: 70000}', 'published port 70000'],
+    ['{target: 80, published: "8000-65536"}', 'published port 65536'],
+  ])('%s', async (spec, what) => {
+    const { list } = await problems({ 'compose.yaml': `services:\n  web:\n    image: x\n    ports:\n      - "8080:80"\n      - ${spec}\n` });
+    expect(list.map((p) => [p.code, p.message, p.location?.line])).toEqual([['invalid_port', `services.web.ports: ${what} is out of range: ports are 1 to 65535`, 6]]);
+  });
+
+  it('the bounds themselves are fine', async () => {
+    const { project } = await load({ 'compose.yaml': 'services:\n  web:\n    image: x\n    ports: ["1:65535", {target: 65535, published: "1-2"}]\n' });
+    expect(svc(project, 'web').ports.map((p) => [p.published, p.target])).toEqual([['1', 65535], ['1-2', 65535]]);
+  });
+});
