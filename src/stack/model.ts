@@ -84,6 +84,8 @@ export interface BuildConfig {
   cache_from?: string[];
   cache_to?: string[];
   no_cache?: boolean;
+  /** Build stages not to take from the cache. */
+  no_cache_filter?: string[];
   pull?: boolean;
   secrets?: FileReference[];
   ssh?: string[];
@@ -115,6 +117,19 @@ export interface DeployConfig {
   update_config?: Record<string, unknown>;
   rollback_config?: Record<string, unknown>;
   placement?: { constraints?: string[]; preferences?: { spread: string }[]; max_replicas_per_node?: number };
+}
+
+/** One `pre_start` step: an ephemeral container, of the service's image unless `image` says otherwise. */
+export interface PreStartHook {
+  command?: string[] | null;
+  image?: string;
+  user?: string;
+  privileged?: boolean;
+  working_dir?: string;
+  environment?: Record<string, string | null>;
+  /** Once per replica (true) or once for the service (false, the default). */
+  per_replica?: boolean;
+  extensions?: Record<string, unknown>;
 }
 
 export interface Logging {
@@ -211,6 +226,13 @@ export interface Service {
   models?: Record<string, { endpoint_var?: string; model_var?: string } | null>;
   post_start?: unknown[];
   pre_stop?: unknown[];
+  /**
+   * Not a container: Compose hands the service's setup and teardown to the provider plugin
+   * named by `type` (a model runner, a cloud resource...), passing it `options`.
+   */
+  provider?: { type: string; options?: Record<string, string | number | boolean | (string | number | boolean)[]> };
+  /** Containers run to completion, in order, before the service's container starts. */
+  pre_start?: PreStartHook[];
   attach?: boolean;
   label_file?: string[];
   /** `x-*` keys of the service, kept as written. */

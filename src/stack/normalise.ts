@@ -12,7 +12,7 @@ import { ENV_FILE_FORMATS, envFileProblems, envFileRefusal, readEnvFile } from '
 import type { Lookup } from './interpolate.js';
 import type { Locator } from './locate.js';
 import type {
-  DependsOn, FileObject, FileReference, Healthcheck, Network, PortMapping, Project, Service, ServiceVolume, Volume,
+  DependsOn, FileObject, FileReference, Healthcheck, Network, PortMapping, PreStartHook, Project, Service, ServiceVolume, Volume,
 } from './model.js';
 import { OBJECT_VALUE } from './object-env.js';
 import { listOrDict } from './shapes.js';
@@ -180,6 +180,7 @@ class Normaliser {
     if (raw.expose !== undefined) s.expose = (raw.expose as unknown[]).map(String);
     if (isPlainObject(raw.logging) && isPlainObject(raw.logging.options)) s.logging = { ...raw.logging, options: stringMap(raw.logging.options) };
     if (isPlainObject(raw.build)) s.build = this.build(name, raw.build);
+    if (Array.isArray(raw.pre_start)) s.pre_start = (raw.pre_start as Dict[]).map((h, i) => this.preStart(at('pre_start', i), h));
     if (raw.pid === null) s.pid = null;
     this.resourcesAndScale(name, raw, s);
     return s;
@@ -313,6 +314,13 @@ class Normaliser {
       if (r.mode !== undefined) ref.mode = typeof r.mode === 'string' ? parseInt(r.mode, 8) : Number(r.mode);
       return ref;
     });
+  }
+
+  private preStart(path: Path, raw: Dict): PreStartHook {
+    const h: PreStartHook = { ...(strip(raw, ['command', 'privileged', 'per_replica']) as Partial<PreStartHook>) };
+    if (raw.command !== undefined) h.command = this.commandLine([...path, 'command'], raw.command);
+    for (const k of ['privileged', 'per_replica'] as const) if (raw[k] !== undefined) h[k] = this.bool([...path, k], raw[k]);
+    return withExtensions(h, raw);
   }
 
   private healthcheck(name: string, raw: Dict): Healthcheck {

@@ -322,6 +322,9 @@ export function canonicalService(raw: Dict): Dict {
   if ('devices' in s) s.devices = (Array.isArray(s.devices) ? s.devices : stringOrList(s.devices)).map(deviceMapping);
   if (Array.isArray(s.tmpfs)) s.tmpfs = (s.tmpfs as string[]).map(cleanTmpfs);
   if ('build' in s) s.build = canonicalBuild(s.build);
+  for (const key of ['post_start', 'pre_stop', 'pre_start']) {
+    if (Array.isArray(s[key])) s[key] = (s[key] as unknown[]).map((h) => (isPlainObject(h) && 'environment' in h ? { ...h, environment: listOrDict(h.environment) } : h));
+  }
   if (isPlainObject(s.deploy) && 'labels' in s.deploy) s.deploy = { ...s.deploy, labels: listOrDict(s.deploy.labels, '') };
   return s;
 }
@@ -357,7 +360,7 @@ function canonicalBuild(v: unknown): Dict {
   if ('labels' in b) b.labels = listOrDict(b.labels, '');
   if ('additional_contexts' in b) b.additional_contexts = listOrDict(b.additional_contexts, '');
   if ('extra_hosts' in b) b.extra_hosts = extraHosts(b.extra_hosts);
-  for (const key of ['tags', 'platforms', 'cache_from', 'cache_to', 'ssh']) if (key in b) b[key] = stringOrList(b[key]);
+  for (const key of ['tags', 'platforms', 'cache_from', 'cache_to', 'ssh', 'no_cache_filter']) if (key in b) b[key] = stringOrList(b[key]);
   if (isPlainObject(b.ulimits)) b.ulimits = ulimits(b.ulimits);
   if (Array.isArray(b.secrets)) b.secrets = b.secrets.map((r) => fileReference(r, 'secrets'));
   return b;

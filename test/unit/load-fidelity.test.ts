@@ -382,3 +382,48 @@ describe('ports outside 1-65535 are refused at their line, in every syntax', () 
     expect(svc(project, 'web').ports.map((p) => [p.published, p.target])).toEqual([['1', 65535], ['1-2', 65535]]);
   });
 });
+
+describe('current Compose keys load: provider, pre_start, build.no_cache_filter', () => {
+  const FILE = [
+    'services:',
+    '  web:',
+    '    image: nginx',
+    '    depends_on: [ai]',
+    '    pre_start:',
+    '      - command: ./migrate --up',
+    '        image: busybox',
+    '        per_replica: "true"',
+    '        environment: [MODE=init, TOKEN]',
+    '    build:',
+    '      context: .',
+    '      no_cache_filter: base',
+    '  ai:',
+    '    provider:',
+    '      type: model',
+    '      options:',
+    '        model: ai/smollm2',
+    '        flags: [a, b]',
+  ].join('\n');
+
+  it('are typed in the model and printed by config', async () => {
+    const { project } = await load({ 'compose.yaml': FILE }, { env: { TOKEN: 't' } });
+    const web = svc(project, 'web');
+    expect(web.pre_start).toEqual([{ command: ['./migrate', '--up'], image: 'busybox', per_replica: true, environment: { MODE: 'init', TOKEN: null } }]);
+    expect(web.build?.no_cache_filter).toEqual(['base']);
+    expect(svc(project, 'ai').provider).toEqual({ type: 'model', options: { model: 'ai/smollm2', flags: ['a', 'b'] } });
+    const printed = toYaml(project);
+    expect(printed).toContain('  ai:\n    networks:\n      default: null\n    provider:\n      options:\n        flags:\n          - a\n          - b\n        model: ai/smollm2\n      type: model\n');
+    expect(printed).toContain('    pre_start:\n      - command:\n          - ./migrate\n          - "--up"\n');
+  });
+
+  it('a provider needs a type (compose-go schema)', async () => {
+    const { list } = await problems({ 'compose.yaml': 'services:\n  ai:\n    provider:\n      options: {model: x}\n' });
+    expect(list.map((p) => [p.code, p.location?.line])).toEqual([['missing_key', 3]]);
+    expect(list[0]!.message).toContain('"type"');
+  });
+
+  it('up refuses a provider service, saying what one is', async () => {
+    const { project } = await load({ 'compose.yaml': FILE });
+    expect(() => specCompiler(project, { apiVersion: '1.44' }).spec('ai', 1)).toThrow(/provider is not supported by tug: a provider service is not a container: Compose hands its setup and teardown to the provider plugin/);
+  });
+});

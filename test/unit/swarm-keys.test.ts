@@ -29,7 +29,7 @@ describe('SWARM_KEYS', () => {
     storage_opt: {}, logging: {}, secrets: [], configs: [], cpus: 1, cpu_shares: 1, cpu_period: 1, cpu_quota: 1,
     cpu_rt_runtime: '1ms', cpu_rt_period: '1ms', cpuset: '0', cpu_count: 1, cpu_percent: 1, mem_limit: 1,
     mem_reservation: 1, memswap_limit: 1, mem_swappiness: 1, oom_kill_disable: true, oom_score_adj: 1, pids_limit: 1,
-    blkio_config: {}, deploy: {}, develop: {}, gpus: 'all', models: {}, post_start: [], pre_stop: [], attach: true,
+    blkio_config: {}, deploy: {}, develop: {}, gpus: 'all', models: {}, post_start: [], pre_stop: [], pre_start: [], provider: { type: 'model' }, attach: true,
     label_file: [], extensions: {},
   };
 
@@ -52,7 +52,7 @@ describe('SWARM_KEYS', () => {
       cgroup_parent: 'm-executor', runtime: 'runsc', storage_opt: { size: '1G' }, cpu_shares: 512, cpu_period: 100000,
       cpu_quota: 50000, cpu_rt_runtime: '400ms', cpu_rt_period: '1400us', cpuset: '0-1', cpu_count: 2, cpu_percent: 50,
       oom_kill_disable: true, blkio_config: { weight: 300 }, gpus: 'all', models: { llm: null }, post_start: [{ command: ['x'] }],
-      pre_stop: [{ command: ['x'] }], label_file: ['./labels'], use_api_socket: true, provider: { type: 'model' }, driver_opts: { a: 'b' },
+      pre_stop: [{ command: ['x'] }], pre_start: [{ command: ['x'] }], label_file: ['./labels'], use_api_socket: true, provider: { type: 'model' }, driver_opts: { a: 'b' },
     };
     expect(keysOf('refused')).toEqual(Object.keys(samples).sort());
     for (const key of keysOf('refused')) {

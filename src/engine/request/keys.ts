@@ -11,7 +11,7 @@ import { isEmpty } from '../../util/dict.js';
 export type KeyDisposition = 'mapped' | 'ignored' | 'refused' | 'elsewhere';
 
 // Keys the schema accepts that the model does not type: normalise passes them through.
-export type UntypedKey = 'credential_spec' | 'use_api_socket' | 'provider' | 'pull_refresh_after' | 'driver_opts';
+export type UntypedKey = 'credential_spec' | 'use_api_socket' | 'pull_refresh_after' | 'driver_opts';
 
 export const KEYS = {
   name: 'mapped', image: 'mapped', build: 'elsewhere', pull_policy: 'elsewhere', pull_refresh_after: 'elsewhere',
@@ -33,7 +33,7 @@ export const KEYS = {
   blkio_config: 'mapped',
   // restart_policy and reservations.devices are mapped; placement, update/rollback, mode... are swarm-only.
   deploy: 'mapped',
-  develop: 'ignored', gpus: 'mapped', models: 'refused', post_start: 'refused', pre_stop: 'refused',
+  develop: 'ignored', gpus: 'mapped', models: 'refused', post_start: 'refused', pre_stop: 'refused', pre_start: 'refused',
   attach: 'elsewhere', label_file: 'refused', extensions: 'ignored',
   credential_spec: 'refused', use_api_socket: 'refused', provider: 'refused', driver_opts: 'refused',
 } as const satisfies Record<keyof Service | UntypedKey, KeyDisposition>;
@@ -48,13 +48,17 @@ export const REFUSALS: Record<string, { why: string; hint: string }> = {
   models: { why: 'it needs Docker Model Runner', hint: 'run the model as an ordinary service and pass its URL in environment' },
   post_start: { why: 'lifecycle hooks are not implemented yet', hint: 'run the command from the entrypoint instead' },
   pre_stop: { why: 'lifecycle hooks are not implemented yet', hint: 'handle the stop signal in the container instead' },
+  pre_start: { why: 'lifecycle hooks are not implemented yet', hint: 'run the step as a service of its own that the service depends on with condition: service_completed_successfully' },
   label_file: { why: 'label files should have been read when loading', hint: 'move the labels into labels:' },
   credential_spec: { why: 'Windows gMSA credential specs need the swarm or the docker CLI', hint: 'remove credential_spec' },
   use_api_socket: {
     why: 'tug does not hand engine credentials to containers',
     hint: 'bind-mount /var/run/docker.sock explicitly if the service needs the engine',
   },
-  provider: { why: 'provider services need Compose provider plugins', hint: 'create the resource outside tug and pass its address in environment' },
+  provider: {
+    why: 'a provider service is not a container: Compose hands its setup and teardown to the provider plugin its provider.type names (a model runner, a cloud resource...), and tug runs no provider plugins',
+    hint: 'create the resource outside tug and pass its address to the services that use it in environment',
+  },
   driver_opts: { why: 'service-level driver_opts has no engine equivalent', hint: 'set driver_opts on the attachment under networks:' },
 };
 
