@@ -150,7 +150,7 @@ describe('compose.schema.json', () => {
         dns_search domainname driver_opts entrypoint env_file environment expose extends external_links
         extra_hosts gpus group_add healthcheck hostname image init ipc isolation labels label_file links
         logging mac_address mem_limit mem_reservation mem_swappiness memswap_limit models network_mode
-        networks oom_kill_disable oom_score_adj pid pids_limit platform ports post_start pre_stop privileged
+        networks oom_kill_disable oom_score_adj pid pids_limit platform ports post_start pre_stop pre_start privileged
         profiles provider pull_policy read_only restart runtime scale secrets security_opt shm_size
         stdin_open stop_grace_period stop_signal storage_opt sysctls tmpfs tty ulimits use_api_socket user
         userns_mode uts volumes volumes_from working_dir`.split(/\s+/);
@@ -161,7 +161,7 @@ describe('compose.schema.json', () => {
     it('build, deploy, healthcheck, networks, volumes, configs, secrets and models keys', () => {
       const svc = definitions['service']!['properties'] as Record<string, JsonObject>;
       expect(props(anyOfObject(svc['build']!)).sort()).toEqual(
-        `context dockerfile dockerfile_inline args ssh labels cache_from cache_to no_cache additional_contexts
+        `context dockerfile dockerfile_inline args ssh labels cache_from cache_to no_cache no_cache_filter additional_contexts
         network pull target shm_size extra_hosts isolation privileged secrets tags ulimits platforms
         entitlements provenance sbom`.split(/\s+/).sort(),
       );
