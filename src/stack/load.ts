@@ -79,7 +79,8 @@ interface ExtendsLink {
   at: SourceLocation | undefined;
 }
 
-export async function loadProject(opts: LoadOptions = {}): Promise<Project> {
+export async function loadProject(options: LoadOptions = {}): Promise<Project> {
+  const opts: LoadOptions = { ...options, onWarning: onceEach(options.onWarning) };
   const cwd = path.resolve(opts.cwd ?? process.cwd());
   const { vars, found } = projectEnvironment(opts, cwd);
   for (const w of found.warnings) opts.onWarning?.({ code: 'yaml_warning', message: w, location: { file: found.projectDir, line: 0, col: 0 } });
@@ -136,6 +137,21 @@ export async function loadProject(opts: LoadOptions = {}): Promise<Project> {
   rememberSources(project, locate);
   rememberObjectEnvironment(project, objectEnvironment);
   return project;
+}
+
+/**
+ * Each warning once: a file read twice (named by -f and by an `extends: file:`, or included
+ * twice) would otherwise repeat its YAML warnings.
+ */
+function onceEach(onWarning: ((d: Diagnostic) => void) | undefined): ((d: Diagnostic) => void) | undefined {
+  if (!onWarning) return undefined;
+  const seen = new Set<string>();
+  return (d) => {
+    const key = JSON.stringify([d.code, d.message, d.path, d.location?.file, d.location?.line, d.location?.col]);
+    if (seen.has(key)) return;
+    seen.add(key);
+    onWarning(d);
+  };
 }
 
 /** Go's strconv.ParseBool, for COMPOSE_DISABLE_ENV_FILE. */

@@ -427,3 +427,13 @@ describe('current Compose keys load: provider, pre_start, build.no_cache_filter'
     expect(() => specCompiler(project, { apiVersion: '1.44' }).spec('ai', 1)).toThrow(/provider is not supported by tug: a provider service is not a container: Compose hands its setup and teardown to the provider plugin/);
   });
 });
+
+describe('each warning once', () => {
+  it('a file read twice (by -f and by extends: file:) warns once', async () => {
+    const { warnings } = await load({
+      'base.yaml': 'services:\n  base:\n    image: x:${TAG}\n    labels: {a: !foo bar}\n',
+      'compose.yaml': 'services:\n  web:\n    extends: {file: base.yaml, service: base}\n    profiles: [dev]\n  db:\n    extends: {file: base.yaml, service: base}\n',
+    }, { files: ['compose.yaml', 'base.yaml'] });
+    expect(warnings.map((w) => w.message)).toEqual(['Unresolved tag: !foo', 'the "TAG" variable is not set: using an empty string']);
+  });
+});
