@@ -224,7 +224,29 @@ export interface InterpolateTreeOptions {
  * A string that fails is reported through `onError` and kept as written.
  */
 export function interpolateTree(value: unknown, lookup: Lookup, opts: InterpolateTreeOptions): unknown {
+  // A mapping or list that several aliases share is interpolated once, and its copy shared in
+  // turn (its problems are reported once, where it is first met): the work stays in
+  // proportion to the file, not to what its aliases expand to.
+  const done = new Map<object, unknown>();
   const walk = (node: unknown, path: TreePath): unknown => {
+    if (node !== null && typeof node === 'object') {
+      const seen = done.get(node);
+      if (seen !== undefined) return seen;
+      const out = copy(node, path);
+      done.set(node, out);
+      return out;
+    }
+    return scalar(node, path);
+  };
+  const copy = (node: object, path: TreePath): unknown => {
+    if (Array.isArray(node)) return node.map((item, index) => walk(item, [...path, index]));
+    if (isPlainObject(node)) {
+      // fromEntries defines own properties, so a `__proto__` key stays a key.
+      return Object.fromEntries(Object.entries(node).map(([key, item]) => [key, walk(item, [...path, key])]));
+    }
+    return node;
+  };
+  const scalar = (node: unknown, path: TreePath): unknown => {
     if (typeof node === 'string') {
       try {
         return substitute(node, lookup, opts.onUnset && ((name) => opts.onUnset?.(name, [...path])));
@@ -233,11 +255,6 @@ export function interpolateTree(value: unknown, lookup: Lookup, opts: Interpolat
         opts.onError(err, [...path]);
         return node;
       }
-    }
-    if (Array.isArray(node)) return node.map((item, index) => walk(item, [...path, index]));
-    if (isPlainObject(node)) {
-      // fromEntries defines own properties, so a `__proto__` key stays a key.
-      return Object.fromEntries(Object.entries(node).map(([key, item]) => [key, walk(item, [...path, key])]));
     }
     return node;
   };

@@ -48,20 +48,31 @@ const KEY_VALUE_LISTS = new Set(['environment', 'annotations', 'sysctls', 'label
  * Where a `[K=V]` list names the key `__proto__`: as a mapping key it would replace the
  * object's prototype and vanish, so it is refused, as it is in the mapping syntax.
  */
-export function protoListItems(v: unknown, path: (string | number)[] = [], found: (string | number)[][] = []): (string | number)[][] {
+export function protoListItems(
+  v: unknown,
+  path: (string | number)[] = [],
+  found: (string | number)[][] = [],
+  // A list or mapping shared by several aliases is looked into once (per kind of place).
+  seen: [WeakSet<object>, WeakSet<object>] = [new WeakSet(), new WeakSet()],
+): (string | number)[][] {
   // One list filled in place: a long list of them must not be spread into push() at each level.
+  if (v === null || typeof v !== 'object') return found;
+  const keyValue = Array.isArray(v) && KEY_VALUE_LISTS.has(String(path.at(-1)));
+  const visited = seen[keyValue ? 1 : 0];
+  if (visited.has(v)) return found;
+  visited.add(v);
   if (Array.isArray(v)) {
-    if (KEY_VALUE_LISTS.has(String(path.at(-1)))) {
+    if (keyValue) {
       v.forEach((item, i) => {
         if (typeof item === 'string' && (item === '__proto__' || item.startsWith('__proto__='))) found.push([...path, i]);
       });
     }
     v.forEach((item, i) => {
-      if (item !== null && typeof item === 'object') protoListItems(item, [...path, i], found);
+      if (item !== null && typeof item === 'object') protoListItems(item, [...path, i], found, seen);
     });
   } else if (isPlainObject(v)) {
     for (const [k, child] of Object.entries(v)) {
-      if (child !== null && typeof child === 'object') protoListItems(child, [...path, k], found);
+      if (child !== null && typeof child === 'object') protoListItems(child, [...path, k], found, seen);
     }
   }
   return found;

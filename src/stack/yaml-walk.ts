@@ -247,6 +247,10 @@ class Walker {
   readonly overrides = new Set<string>();
   readonly warnings: { message: string; position: Position }[] = [];
   private produced = 0;
+  /** The value of each anchored mapping or list, walked once and shared by its aliases. */
+  private readonly anchored = new Map<YamlNode, object>();
+  /** Levels of nesting of each mapping and list made, so a shared one still counts toward MAX_DEPTH. */
+  private readonly heights = new WeakMap<object, number>();
 
   constructor(
     private readonly file: string,
@@ -265,9 +269,30 @@ class Walker {
       if (target === undefined) {
         throw new StackFileError('yaml_syntax', `invalid YAML: unknown alias *${node.source}`, { file: this.file, ...this.pos(node.range?.[0]) });
       }
+      // The anchored mapping or list was walked where it is written (an anchor comes before its
+      // aliases): every alias shares that value, so an alias costs one lookup, not a copy of
+      // its anchor, and loading stays linear in the file whatever the aliases. Later stages
+      // copy what they change; errors inside point at the alias.
+      const shared = this.anchored.get(target);
+      if (shared !== undefined) {
+        if (depth + 1 + (this.heights.get(shared) ?? 0) > MAX_DEPTH) throw tooDeep(this.file, this.pos(node.range?.[0]));
+        return shared;
+      }
       return this.walk(target, path, depth + 1);
     }
     if (isScalar(node)) return scalarValue(node);
+    const value = this.walkCollection(node, path, depth);
+    if (value !== null && typeof value === 'object' && (node as YamlNode | null)?.anchor) this.anchored.set(node as YamlNode, value);
+    return value;
+  }
+
+  private tallest(values: unknown[]): number {
+    let h = 0;
+    for (const v of values) if (v !== null && typeof v === 'object') h = Math.max(h, this.heights.get(v) ?? 0);
+    return h;
+  }
+
+  private walkCollection(node: unknown, path: string, depth: number): unknown {
     if (isSeq(node)) {
       const out: unknown[] = [];
       node.items.forEach((item, i) => {
@@ -281,10 +306,14 @@ class Walker {
         }
         out.push(this.walk(item, p, depth + 1));
       });
+      this.heights.set(out, 1 + this.tallest(out));
       return out;
     }
-    if (isMap(node)) return this.walkMap(node, path, depth);
-    if (node === null || node === undefined) return null;
+    if (isMap(node)) {
+      const out = this.walkMap(node, path, depth);
+      this.heights.set(out, 1 + this.tallest(Object.values(out)));
+      return out;
+    }
     return null;
   }
 

@@ -437,3 +437,44 @@ describe('each warning once', () => {
     expect(warnings.map((w) => w.message)).toEqual(['Unresolved tag: !foo', 'the "TAG" variable is not set: using an empty string']);
   });
 });
+
+describe('aliases share what they name, and stay independent after merging', () => {
+  it('a change to one alias\'s use (override, !reset, extends) leaves the other uses alone', async () => {
+    const { project } = await load({
+      'compose.yaml': [
+        'x-env: &env {A: "1", B: "2"}',
+        'x-svc: &svc {image: x, environment: *env, labels: {l: v}}',
+        'services:',
+        '  a: *svc',
+        '  b: *svc',
+        '  c:',
+        '    <<: *svc',
+        '    environment: *env',
+        '  d:',
+        '    extends: a',
+        '    environment: {D: "4"}',
+      ].join('\n'),
+      'over.yaml': 'services:\n  a:\n    environment:\n      A: changed\n      B: !reset null\n    labels: {m: w}\n',
+    }, { files: ['compose.yaml', 'over.yaml'] });
+    expect(svc(project, 'a').environment).toEqual({ A: 'changed' });
+    expect(svc(project, 'a').labels).toEqual({ l: 'v', m: 'w' });
+    expect(svc(project, 'b').environment).toEqual({ A: '1', B: '2' });
+    expect(svc(project, 'b').labels).toEqual({ l: 'v' });
+    expect(svc(project, 'c').environment).toEqual({ A: '1', B: '2' });
+    expect(svc(project, 'd').environment).toEqual({ A: '1', B: '2', D: '4' });
+  });
+
+  it('nesting through shared aliases still counts toward the depth limit', async () => {
+    const levels = 120;
+    let text = 'x-a0: &a0 [1]\n';
+    for (let i = 1; i <= levels; i++) text += `x-a${i}: &a${i} [*a${i - 1}, *a${i - 1}]\n`;
+    text += `x-top: [*a${levels}, *a${levels}]\n`;
+    const dir = makeDir({ 'compose.yaml': `services:\n  web:\n    image: x\n${text}` });
+    // Every level doubles what the top expands to: refused as an alias bomb before anything is walked.
+    await expect(loadProject({ cwd: dir, env: {} })).rejects.toMatchObject({ code: 'yaml_alias_bomb' });
+    let deep = 'x-d0: &d0 {v: 1}\n';
+    for (let i = 1; i <= 250; i++) deep += `x-d${i}: &d${i} {v: *d${i - 1}}\n`;
+    const deepDir = makeDir({ 'compose.yaml': `services:\n  web:\n    image: x\n${deep}x-top: {v: *d250}\n` });
+    await expect(loadProject({ cwd: deepDir, env: {} })).rejects.toMatchObject({ code: 'yaml_too_deep' });
+  });
+});
