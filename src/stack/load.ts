@@ -17,7 +17,7 @@ import { interpolateTree, interpolationMessage, type Lookup } from './interpolat
 import { fileLocator, projectLocator, type Locator } from './locate.js';
 import { rememberObjectEnvironment } from './object-env.js';
 import { rememberSources } from './source-map.js';
-import { mergeDocs } from './merge.js';
+import { mergeDocs, type MergeTags } from './merge.js';
 import type { Project } from './model.js';
 import { normalise } from './normalise.js';
 import { OBJECT_VALUE } from './object-env.js';
@@ -366,7 +366,7 @@ class Loader {
     let doc = canonicalFile(value);
     // Files other than the top-level ones resolve paths against their own directory.
     if (!top) doc = resolveDocPaths(doc, dir);
-    doc = await this.applyIncludes(doc, dir, locate, [...chain, file], env);
+    doc = await this.applyIncludes(doc, dir, locate, [...chain, file], env, parsed);
     return { parsed, doc, file, dir, locate, env };
   }
 
@@ -380,7 +380,7 @@ class Loader {
    * interpolated with the including environment plus the include's `env_file`s (or, without
    * any, that directory's `.env`), which only add variables the including one does not set.
    */
-  private async applyIncludes(doc: Dict, dir: string, locate: Locator, chain: string[], env: Env): Promise<Dict> {
+  private async applyIncludes(doc: Dict, dir: string, locate: Locator, chain: string[], env: Env, tags: MergeTags): Promise<Dict> {
     if (!Array.isArray(doc.include)) return doc;
     let out: Dict = { ...doc };
     delete out.include;
@@ -405,7 +405,7 @@ class Loader {
         }
         if (one) included = mergeDocs(included, one.doc, one.parsed);
       }
-      out = this.mergeInclude(out, resolveObjectValues(included, includeEnv), at, locate);
+      out = this.mergeInclude(out, resolveObjectValues(included, includeEnv), tags);
     }
     return out;
   }
@@ -452,24 +452,24 @@ class Loader {
     return merged;
   }
 
-  /** Included resources join the including file; defining the same one twice is an error, as in Compose. */
-  private mergeInclude(doc: Dict, included: Dict, at: Path, locate: Locator): Dict {
+  /**
+   * Included resources join the including file. One it defines too is merged, the including
+   * file's definition over the included one, its `!reset` and `!override` honoured: compose-go's
+   * importResources since v2.10 (docker compose 2.40), which used to refuse such a service.
+   */
+  private mergeInclude(doc: Dict, included: Dict, tags: MergeTags): Dict {
     const out: Dict = { ...doc };
     for (const kind of ['services', 'networks', 'volumes', 'configs', 'secrets', 'models']) {
       const inc = included[kind];
       if (!isPlainObject(inc)) continue;
       const mine = isPlainObject(out[kind]) ? { ...(out[kind] as Dict) } : {};
       for (const [name, value] of Object.entries(inc)) {
-        if (Object.hasOwn(mine, name) && kind === 'services') {
-          this.problems.push({
-            code: 'include_conflict',
-            message: `service "${name}" is defined both here and in an included file`,
-            location: locate(['services', name]),
-            hint: 'rename one of them, or use extends to build on the included service',
-          });
+        if (!Object.hasOwn(mine, name)) {
+          mine[name] = value;
           continue;
         }
-        if (!Object.hasOwn(mine, name)) mine[name] = value;
+        const merged = mergeDocs({ [kind]: { [name]: value } }, { [kind]: { [name]: mine[name] } }, tags);
+        mine[name] = (merged[kind] as Dict)[name];
       }
       out[kind] = mine;
     }

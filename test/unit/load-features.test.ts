@@ -579,15 +579,14 @@ volumes:
     expect(Object.keys(project.services).sort()).toEqual(['a', 'b', 'web']);
   });
 
-  it('a service defined both here and in the included file is include_conflict', async () => {
-    const { list, dir } = await problems({
-      'compose.yaml': 'include:\n  - other.yaml\nservices:\n  web:\n    image: nginx\n',
-      'other.yaml': 'services:\n  web:\n    image: httpd\n',
+  it('a service defined both here and in the included file: this file\'s definition merged over it (compose-go >= 2.10)', async () => {
+    const { project } = await load({
+      'compose.yaml': 'include:\n  - other.yaml\nservices:\n  web:\n    image: nginx\n    environment:\n      B: !reset null\n      C: "3"\n',
+      'other.yaml': 'services:\n  web:\n    image: httpd\n    environment: {A: "1", B: "2"}\n    labels: {l: v}\n',
     });
-    expect(list).toHaveLength(1);
-    expect(list[0]!.code).toBe('include_conflict');
-    expect(list[0]!.message).toBe('service "web" is defined both here and in an included file');
-    expect(list[0]!.location).toEqual({ file: path.join(dir, 'compose.yaml'), line: 4, col: 3 });
+    expect(svc(project, 'web').image).toBe('nginx');
+    expect(svc(project, 'web').environment).toEqual({ A: '1', C: '3' });
+    expect(svc(project, 'web').labels).toEqual({ l: 'v' });
   });
 
   it('a missing included file is an error at the include entry', async () => {

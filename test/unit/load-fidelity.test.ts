@@ -478,3 +478,16 @@ describe('aliases share what they name, and stay independent after merging', () 
     await expect(loadProject({ cwd: deepDir, env: {} })).rejects.toMatchObject({ code: 'yaml_too_deep' });
   });
 });
+
+describe('paths in a top-level file from another directory resolve against the project directory (compose-go localResourceLoader)', () => {
+  it('include and extends: file', async () => {
+    const { project } = await load({
+      'compose.yaml': 'services:\n  a:\n    image: a\n',
+      'inc.yaml': 'services:\n  inc:\n    image: inc\n',
+      'base.yaml': 'services:\n  base:\n    image: base\n',
+      'over/override.yaml': 'include: [inc.yaml]\nservices:\n  b:\n    extends: {file: base.yaml, service: base}\n',
+    }, { files: ['compose.yaml', 'over/override.yaml'] });
+    expect(Object.keys(project.services).sort()).toEqual(['a', 'b', 'inc']);
+    expect(svc(project, 'b').image).toBe('base');
+  });
+});
