@@ -22,8 +22,9 @@ export interface DotenvResult {
   errors: DotenvError[];
 }
 
-// Wider than a shell name on purpose: Compose accepts dots and dashes in env_file keys.
-const KEY = /^[A-Za-z0-9_.-]+$/;
+// Wider than a shell name on purpose: compose-go's parser accepts letters and digits of any
+// script, `_`, `.`, `-`, `[` and `]` in a key.
+const KEY = /^[\p{L}\p{N}_.[\]-]+$/u;
 
 /**
  * Parses `content`; `lookup` supplies variables for interpolation and for bare `KEY` lines,
@@ -47,7 +48,8 @@ export function parseDotenv(content: string, lookup: Lookup, file: string, prior
     if (text === '' || text.startsWith('#')) continue;
     if (/^export\s/.test(text)) text = text.slice('export'.length).trimStart();
 
-    const eq = text.indexOf('=');
+    // compose-go also takes the YAML-like `KEY: value`: the key ends at the first `=` or `:`.
+    const eq = text.search(/[=:]/);
     const key = (eq < 0 ? text : text.slice(0, eq)).trim();
     if (!KEY.test(key)) {
       errors.push({ line, message: `invalid variable name ${JSON.stringify(key)} in ${file}` });
@@ -89,12 +91,17 @@ export function parseDotenv(content: string, lookup: Lookup, file: string, prior
         continue;
       }
       raw = buffer.slice(1, close);
-      if (quote === "'") interpolate = false;
-      else raw = unescape(raw);
+      if (quote === "'") {
+        // Only an escaped quote loses its backslash between single quotes, as in compose-go.
+        interpolate = false;
+        raw = raw.replace(/\\'/g, "'");
+      } else raw = unescape(raw);
     } else {
-      // `#` starts a comment only after whitespace, so `a#b` and `#fff` stay values.
-      const comment = afterEq.search(/\s#/);
-      raw = (comment < 0 ? afterEq : afterEq.slice(0, comment)).trim();
+      // As compose-go: blanks after `=` go, then ` #` (a space, then #) starts a comment, so
+      // `a#b`, `#fff` and a value starting with # stay values; trailing blanks go.
+      const value = afterEq.trimStart();
+      const comment = value.indexOf(' #');
+      raw = (comment < 0 ? value : value.slice(0, comment)).trimEnd();
     }
 
     if (!interpolate) {
@@ -198,12 +205,13 @@ export function envFileProblems(file: string, result: DotenvResult): Diagnostic[
   return result.errors.map((e) => ({ code: 'invalid_env_file', message: e.message, location: { file, line: e.line, col: 1 } }));
 }
 
-/** Index of the first unescaped `quote` in `text` from `from`, or -1. Only `"` honours backslashes. */
+/** Index of the first unescaped `quote` in `text` from `from`, or -1: a backslash escapes what follows, in either quotes. */
 function closingQuote(text: string, quote: '"' | "'", from: number): number {
   for (let i = from; i < text.length; i++) {
     const c = text.charAt(i);
     if (c === quote) return i;
-    if (c === '\\' && quote === '"') i++;
+    // compose-go's parser lets a backslash escape the quote in both kinds of quotes.
+    if (c === '\\') i++;
   }
   return -1;
 }
