@@ -92,8 +92,7 @@ export async function loadProject(options: LoadOptions = {}): Promise<Project> {
     const name = file === '-' ? '<stdin>' : file;
     // Relative `include` paths of every top-level file resolve against the project directory,
     // as compose-go's resource loader does (its WorkingDir is the project's).
-    const one = await loader.loadFile(name, text, found.projectDir, true, [], vars);
-    if (one) loaded.push(one);
+    for (const one of await loader.loadFile(name, text, found.projectDir, true, [], vars)) loaded.push(one);
   }
   loader.stopIfProblems();
   if (loaded.length === 0) {
@@ -254,6 +253,12 @@ function resolveObjectValues(doc: Dict, vars: Record<string, string>): Dict {
   return out;
 }
 
+/** The documents of a stack file, in order: none when it holds no YAML document. */
+async function readDocuments(file: string, text: string | undefined): Promise<ParsedFile[]> {
+  const parsed = await readStackFile(file, text);
+  return parsed.noDocument ? [] : [parsed, ...(parsed.more ?? [])];
+}
+
 /** The validator's code is only loaded for a document this build has not accepted before. */
 async function schemaProblemsOf(doc: Dict, locate: Locator): Promise<Diagnostic[]> {
   const cached = validity(doc);
@@ -312,20 +317,25 @@ class Loader {
     if (this.problems.length > 0) throw new StackInvalidError(this.problems);
   }
 
-  async loadFile(file: string, text: string | undefined, dir: string, top: boolean, chain: string[], env: Env): Promise<LoadedDoc | undefined> {
-    const raw = await this.loadRaw(file, text, dir, top, chain, env);
-    if (!raw) return undefined;
-    return { parsed: raw.parsed, doc: await this.applyExtends(raw) };
-  }
-
-  /** Everything but `extends`: read, interpolate, validate, canonical shapes, includes. */
-  private async loadRaw(file: string, text: string | undefined, dir: string, top: boolean, chain: string[], env: Env): Promise<RawDoc | undefined> {
+  /**
+   * A file's documents, each loaded with its `extends` resolved, to be merged in order (none for
+   * a file without a document; several for one with `---`, as compose-go decodes them).
+   */
+  async loadFile(file: string, text: string | undefined, dir: string, top: boolean, chain: string[], env: Env): Promise<LoadedDoc[]> {
     if (chain.includes(file)) {
       this.problems.push({ code: 'include_cycle', message: `include cycle: ${[...chain, file].join(' -> ')}`, location: { file, line: 0, col: 0 } });
-      return undefined;
+      return [];
     }
-    const parsed = await readStackFile(file, text);
-    if (parsed.noDocument) return undefined;
+    const out: LoadedDoc[] = [];
+    for (const parsed of await readDocuments(file, text)) {
+      const raw = await this.loadRaw(parsed, file, dir, top, chain, env);
+      if (raw) out.push({ parsed: raw.parsed, doc: await this.applyExtends(raw) });
+    }
+    return out;
+  }
+
+  /** Everything but `extends`, for one document: interpolate, validate, canonical shapes, includes. */
+  private async loadRaw(parsed: ParsedFile, file: string, dir: string, top: boolean, chain: string[], env: Env): Promise<RawDoc | undefined> {
     this.parsedFiles.push(parsed);
     const locate = fileLocator(parsed);
     for (const w of parsed.warnings) this.warn({ code: 'yaml_warning', message: w.message, location: { file, ...w.position } });
@@ -393,9 +403,9 @@ class Loader {
       if (!includeEnv) continue;
       let included: Dict = {};
       for (const p of paths) {
-        let one: LoadedDoc | undefined;
+        let docs: LoadedDoc[];
         try {
-          one = await this.loadFile(p, undefined, projectDir, false, chain, includeEnv);
+          docs = await this.loadFile(p, undefined, projectDir, false, chain, includeEnv);
         } catch (err) {
           if (err instanceof StackFileError) {
             this.problems.push({ code: err.code, message: `included file: ${err.message}`, location: locate(at), hint: err.hint });
@@ -403,7 +413,7 @@ class Loader {
           }
           throw err;
         }
-        if (one) included = mergeDocs(included, one.doc, one.parsed);
+        for (const one of docs) included = mergeDocs(included, one.doc, one.parsed);
       }
       out = this.mergeInclude(out, resolveObjectValues(included, includeEnv), tags);
     }
@@ -561,7 +571,17 @@ class Loader {
     this.loadingTargets.add(file);
     let one: RawDoc | undefined;
     try {
-      one = await this.loadRaw(file, undefined, path.dirname(file), false, [], env);
+      // Its documents merged into one, as compose-go's loadYamlFile does for an extended file.
+      const raws: RawDoc[] = [];
+      for (const parsed of await readDocuments(file, undefined)) {
+        const raw = await this.loadRaw(parsed, file, path.dirname(file), false, [], env);
+        if (raw) raws.push(raw);
+      }
+      one = raws.length <= 1 ? raws[0] : {
+        ...raws[0]!,
+        doc: raws.slice(1).reduce((acc, r) => mergeDocs(acc, r.doc, r.parsed), raws[0]!.doc),
+        locate: projectLocator(raws.map((r) => r.parsed)),
+      };
     } catch (err) {
       if (!(err instanceof StackFileError)) throw err;
       this.problems.push({ code: err.code, message: `extended file: ${err.message}`, location: at, hint: err.hint });

@@ -26,6 +26,8 @@ export interface ParsedFile {
   warnings: { message: string; position: Position }[];
   /** The text holds no YAML document (nothing, or only comments): it adds nothing to the project. */
   noDocument?: boolean;
+  /** The file's later YAML documents (after `---`), each merged over the ones before it. */
+  more?: ParsedFile[];
 }
 
 /** 1-based line and column of a source offset. */

@@ -18,7 +18,7 @@ import {
   Lexer,
   LineCounter,
   Parser,
-  YAMLParseError,
+
   type Alias,
   type Document,
   type Node as YamlNode,
@@ -53,8 +53,8 @@ function parseChecked(file: string, text: string): ParsedFile {
     return { line: p.line, col: p.col };
   };
   // Duplicate keys are detected while walking: the library's own check is quadratic in map size.
-  const doc = parseDocument(file, text, lineCounter, pos);
-  if (!doc) {
+  const docs = parseDocuments(file, text, lineCounter, pos);
+  if (docs.length === 0) {
     // No YAML document at all (nothing, or only comments): compose-go's decoder meets the end
     // of the stream at once and the file adds nothing; `---` alone is a document, of null.
     return {
@@ -62,39 +62,55 @@ function parseChecked(file: string, text: string): ParsedFile {
       resets: new Set(), overrides: new Set(), warnings: [], noDocument: true,
     };
   }
-  const firstError = doc.errors[0];
-  if (firstError) {
-    const p = pos(firstError.pos[0]);
-    const message = firstError.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    throw new StackFileError('yaml_syntax', `invalid YAML: ${message}`, { file, ...p },
-      'check the indentation and quoting on this line and the one before it');
+  for (const doc of docs) {
+    const firstError = doc.errors[0];
+    if (firstError) {
+      const p = pos(firstError.pos[0]);
+      const message = firstError.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      throw new StackFileError('yaml_syntax', `invalid YAML: ${message}`, { file, ...p },
+        'check the indentation and quoting on this line and the one before it');
+    }
   }
-  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
-    throw new StackFileError('file_empty', `${file} is empty`, { file, line: 0, col: 0 },
-      'a stack file needs at least a `services:` mapping');
-  }
-  if (!isMap(doc.contents)) {
-    throw new StackFileError('top_level_not_mapping', 'the top level of a stack file must be a mapping (services:, networks:, ...)',
-      { file, ...pos(doc.contents.range?.[0]) });
-  }
-  const targets = aliasTargets(file, doc, pos);
-  const walker = new Walker(file, targets, pos);
-  const value = walker.walk(doc.contents, '', 0) as Record<string, unknown>;
-  for (const w of doc.warnings) {
-    if (/Unresolved tag: !(reset|override)\b/.test(w.message)) continue;
-    walker.warnings.push({ message: w.message.split('\n')[0]!, position: pos(w.pos[0]) });
-  }
-  return {
-    file, value, positions: walker.positions, lineStarts: lineCounter.lineStarts,
-    resets: walker.resets, overrides: walker.overrides, warnings: walker.warnings,
-  };
+  // Several documents (`---`) are read one after the other and merged in order, as compose-go
+  // decodes them; what their aliases expand to is budgeted across the whole file.
+  let budget = MAX_EXPANDED_NODES;
+  const parsed = docs.map((doc, i) => {
+    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+      if (docs.length === 1) {
+        throw new StackFileError('file_empty', `${file} is empty`, { file, line: 0, col: 0 },
+          'a stack file needs at least a `services:` mapping');
+      }
+      throw new StackFileError('top_level_not_mapping', `document ${i + 1} of ${file} is empty: the top level of a stack file must be a mapping (services:, networks:, ...)`,
+        { file, ...pos(doc.range?.[0]) }, 'remove the `---` that starts it, or give it content');
+    }
+    if (!isMap(doc.contents)) {
+      throw new StackFileError('top_level_not_mapping', 'the top level of a stack file must be a mapping (services:, networks:, ...)',
+        { file, ...pos(doc.contents.range?.[0]) });
+    }
+    const { targets, size } = aliasTargets(file, doc, pos, budget);
+    budget -= size;
+    const walker = new Walker(file, targets, pos);
+    const value = walker.walk(doc.contents, '', 0) as Record<string, unknown>;
+    for (const w of doc.warnings) {
+      if (/Unresolved tag: !(reset|override)\b/.test(w.message)) continue;
+      walker.warnings.push({ message: w.message.split('\n')[0]!, position: pos(w.pos[0]) });
+    }
+    const one: ParsedFile = {
+      file, value, positions: walker.positions, lineStarts: lineCounter.lineStarts,
+      resets: walker.resets, overrides: walker.overrides, warnings: walker.warnings,
+    };
+    return one;
+  });
+  const [first, ...more] = parsed;
+  if (more.length > 0) first!.more = more;
+  return first!;
 }
 
 /**
  * The library's parseDocument, with the nesting depth and the number of nodes checked while the
  * text is parsed, lexeme by lexeme, before the composer (which recurses) sees any of it.
  */
-function parseDocument(file: string, text: string, lineCounter: LineCounter, pos: (offset: number) => Position): Document | undefined {
+function parseDocuments(file: string, text: string, lineCounter: LineCounter, pos: (offset: number) => Position): Document[] {
   const parser = new Parser(lineCounter.addNewLine);
   lineCounter.addNewLine(0);
   const tokens: CST.Token[] = [];
@@ -136,7 +152,7 @@ function parseDocument(file: string, text: string, lineCounter: LineCounter, pos
     if (parser.stack.length > MAX_DEPTH + 4) throw tooDeep(file, pos(at));
   }
   for (const token of parser.end()) tokens.push(token);
-  let doc: Document | undefined;
+  const docs: Document[] = [];
   // The composer makes an Error for every problem, and a broken line early in a long list is a
   // problem on every line after it: capturing 40,000 stacks costs more than the parse, and only
   // the first problem is reported, without a stack.
@@ -144,17 +160,14 @@ function parseDocument(file: string, text: string, lineCounter: LineCounter, pos
   Error.stackTraceLimit = 0;
   try {
     for (const d of new Composer(OPTIONS).compose(tokens, false, text.length)) {
-      if (!doc) {
-        doc = d;
-      } else {
-        doc.errors.push(new YAMLParseError([d.range[0], d.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
-        break;
-      }
+      docs.push(d);
+      // Past an error, later documents only repeat it.
+      if (d.errors.length > 0) break;
     }
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
   }
-  return doc;
+  return docs;
 }
 
 function tooDeep(file: string, at: Position): StackFileError {
@@ -173,8 +186,10 @@ function isMergeKey(keyNode: unknown): boolean {
  * would produce, from the sizes of the anchors its aliases name, so an expansion over the
  * budget is refused before anything is expanded. The count mirrors Walker.walk exactly.
  */
-function aliasTargets(file: string, doc: Document, pos: (offset: number | undefined) => Position): Map<Alias, YamlNode> {
-  const LIMIT = MAX_EXPANDED_NODES + 1;
+function aliasTargets(
+  file: string, doc: Document, pos: (offset: number | undefined) => Position, budget: number,
+): { targets: Map<Alias, YamlNode>; size: number } {
+  const LIMIT = budget + 1;
   const anchors = new Map<string, YamlNode>();
   const targets = new Map<Alias, YamlNode>();
   /** Walk size of each node visited and closed. */
@@ -231,8 +246,9 @@ function aliasTargets(file: string, doc: Document, pos: (offset: number | undefi
     return total;
   };
 
-  if (visit(doc.contents) > MAX_EXPANDED_NODES) throw aliasBomb(file);
-  return targets;
+  const size = visit(doc.contents);
+  if (size > budget) throw aliasBomb(file);
+  return { targets, size };
 }
 
 function aliasBomb(file: string): StackFileError {

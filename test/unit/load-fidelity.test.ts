@@ -491,3 +491,30 @@ describe('paths in a top-level file from another directory resolve against the p
     expect(svc(project, 'b').image).toBe('base');
   });
 });
+
+describe('a file of several YAML documents merges them in order (compose-go TestLoadMulmtiDocumentYaml)', () => {
+  const MULTI = 'name: load-multi-docs\nservices:\n  test:\n    image: nginx:latest\n    environment: {A: "1", B: "2"}\n---\nservices:\n  test:\n    image: nginx:override\n    environment:\n      B: !reset null\n  other:\n    image: x\n';
+
+  it('later documents override earlier ones, !reset included, and problems point into the right document', async () => {
+    const { project } = await load({ 'compose.yaml': MULTI });
+    expect(project.name).toBe('load-multi-docs');
+    expect(svc(project, 'test').image).toBe('nginx:override');
+    expect(svc(project, 'test').environment).toEqual({ A: '1' });
+    expect(Object.keys(project.services).sort()).toEqual(['other', 'test']);
+    const { list } = await problems({ 'compose.yaml': 'services:\n  a:\n    image: a\n---\nservices:\n  b:\n    image: b\n    cpus: lots\n' });
+    expect(list.map((p) => [p.path, p.location?.line])).toEqual([['services.b.cpus', 8]]);
+  });
+
+  it('read the same from the parse cache, and in an included file', async () => {
+    const first = await load({ 'compose.yaml': MULTI });
+    const again = await loadProject({ cwd: first.dir, env: {} });
+    expect(svc(again, 'test').image).toBe('nginx:override');
+    const { project } = await load({ 'inc.yaml': MULTI.replace('name: load-multi-docs\n', ''), 'compose.yaml': 'include: [inc.yaml]\n' });
+    expect(Object.keys(project.services).sort()).toEqual(['other', 'test']);
+  });
+
+  it('an empty document after ---  is refused at its line', async () => {
+    const dir = makeDir({ 'compose.yaml': 'services:\n  a:\n    image: a\n---\n' });
+    await expect(loadProject({ cwd: dir, env: {} })).rejects.toMatchObject({ code: 'top_level_not_mapping', location: { line: 4 } });
+  });
+});
