@@ -126,11 +126,11 @@ class Normaliser {
   private service(name: string, raw: Dict): Service {
     const at = (...rest: (string | number)[]): Path => ['services', name, ...rest];
     const s: Service = {
-      ...(strip(raw, ['env_file', 'extends']) as Partial<Service>),
+      ...(strip(raw, ['env_file', 'extends', 'label_file']) as Partial<Service>),
       name,
       scale: 1,
       environment: this.environment(name, raw),
-      labels: (raw.labels as Record<string, string>) ?? {},
+      labels: this.labels(name, raw),
       ports: this.ports(name, raw.ports),
       volumes: this.volumes(name, raw.volumes),
       depends_on: this.dependsOn(name, raw.depends_on),
@@ -224,6 +224,36 @@ class Normaliser {
         if (required) {
           this.problem(at, 'env_file_not_found', `env file ${file} not found`, 'create it, or mark it `required: false`');
         }
+        return;
+      }
+      for (const p of envFileProblems(file, parsed)) this.problems.push(p);
+      for (const [k, v] of Object.entries(parsed.values)) fromFiles.set(k, v);
+    });
+    return { ...Object.fromEntries(fromFiles), ...own };
+  }
+
+  /**
+   * compose-go's WithServicesLabelsResolved: each label_file in order (the env file format,
+   * interpolated from the labels of earlier files only), then the service's own labels over them.
+   */
+  private labels(name: string, raw: Dict): Record<string, string> {
+    const own = (raw.labels as Record<string, string> | undefined) ?? {};
+    if (!Array.isArray(raw.label_file)) return own;
+    const fromFiles = new Map<string, string>();
+    (raw.label_file as unknown[]).forEach((f, i) => {
+      const file = String(f);
+      const at: Path = ['services', name, 'label_file', i];
+      let parsed: ReturnType<typeof readEnvFile>;
+      try {
+        parsed = readEnvFile(file, (n) => fromFiles.get(n));
+      } catch (err) {
+        if (!(err instanceof UserFileError)) throw err;
+        const { code, message } = envFileRefusal(err, `label_file ${file} of service "${name}"`);
+        this.problem(at, code, message);
+        return;
+      }
+      if (!parsed) {
+        this.problem(at, 'env_file_not_found', `label file ${file} not found`);
         return;
       }
       for (const p of envFileProblems(file, parsed)) this.problems.push(p);

@@ -518,3 +518,20 @@ describe('a file of several YAML documents merges them in order (compose-go Test
     await expect(loadProject({ cwd: dir, env: {} })).rejects.toMatchObject({ code: 'top_level_not_mapping', location: { line: 4 } });
   });
 });
+
+describe('label_file is read while loading (compose-go WithServicesLabelsResolved)', () => {
+  it('files in order, interpolated from earlier files\' labels only, the service\'s labels over them', async () => {
+    const { project } = await load({
+      'one.labels': 'team=core\nowner=${team}-owners\n',
+      'two.labels': 'com.example.tier=${team}\nowner=${NOT_A_LABEL:-nobody}\n',
+      'compose.yaml': 'services:\n  a:\n    image: a\n    label_file: [one.labels, two.labels]\n    labels: {team: web}\n',
+    }, { env: { NOT_A_LABEL: 'from-env' } });
+    expect(svc(project, 'a').labels).toEqual({ team: 'web', owner: 'nobody', 'com.example.tier': 'core' });
+    expect(svc(project, 'a').label_file).toBeUndefined();
+  });
+
+  it('a missing label file is an error at its entry', async () => {
+    const { list } = await problems({ 'compose.yaml': 'services:\n  a:\n    image: a\n    label_file:\n      - nope.labels\n' });
+    expect(list.map((p) => [p.code, p.location?.line])).toEqual([['env_file_not_found', 5]]);
+  });
+});
