@@ -83,7 +83,7 @@ export async function loadProject(options: LoadOptions = {}): Promise<Project> {
   const opts: LoadOptions = { ...options, onWarning: onceEach(options.onWarning) };
   const cwd = path.resolve(opts.cwd ?? process.cwd());
   const { vars, found } = projectEnvironment(opts, cwd);
-  for (const w of found.warnings) opts.onWarning?.({ code: 'yaml_warning', message: w, location: { file: found.projectDir, line: 0, col: 0 } });
+  for (const w of found.warnings) opts.onWarning?.({ code: 'several_stack_files', message: w, location: { file: found.projectDir, line: 0, col: 0 } });
   const loader = new Loader(found.projectDir, opts.onWarning);
 
   const loaded: LoadedDoc[] = [];
