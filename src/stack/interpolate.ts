@@ -217,6 +217,8 @@ export interface InterpolateTreeOptions {
   onUnset?: (name: string, path: TreePath) => void;
   /** Called for each string that cannot be interpolated; the walk goes on so all are reported. */
   onError: (err: InterpolationError, path: TreePath) => void;
+  /** The value holds mappings or lists met more than once (YAML aliases): copy each once. */
+  shared?: boolean;
 }
 
 /**
@@ -227,9 +229,10 @@ export function interpolateTree(value: unknown, lookup: Lookup, opts: Interpolat
   // A mapping or list that several aliases share is interpolated once, and its copy shared in
   // turn (its problems are reported once, where it is first met): the work stays in
   // proportion to the file, not to what its aliases expand to.
-  const done = new Map<object, unknown>();
+  const done = opts.shared ? new Map<object, unknown>() : undefined;
   const walk = (node: unknown, path: TreePath): unknown => {
     if (node !== null && typeof node === 'object') {
+      if (!done) return copy(node, path);
       const seen = done.get(node);
       if (seen !== undefined) return seen;
       const out = copy(node, path);

@@ -343,6 +343,7 @@ class Loader {
     const before = this.problems.length;
     const lookup: Lookup = (name) => (Object.hasOwn(env, name) ? env[name] : undefined);
     const value = interpolateTree(parsed.value, lookup, {
+      shared: parsed.shared,
       onUnset: (name, p) => {
         if (this.warned.has(name)) return;
         this.warned.add(name);
@@ -369,7 +370,7 @@ class Loader {
     for (const { path: at, message } of portRangeProblems(value)) {
       this.problems.push({ code: 'invalid_port', message, location: locate(at), path: formatPath(at), hint: 'a port is a number from 1 to 65535' });
     }
-    for (const at of protoListItems(value)) {
+    for (const at of protoListItems(value, [], [], parsed.shared ? [new Set(), new Set()] : undefined)) {
       this.problems.push({ code: 'unsupported_key', message: 'the key "__proto__" is not supported in a stack file', location: locate(at), path: formatPath(at), hint: 'rename it' });
     }
     if (this.problems.length > before) return undefined;

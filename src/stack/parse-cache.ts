@@ -75,6 +75,7 @@ interface Entry {
   overrides: string[];
   warnings: ParsedFile['warnings'];
   noDocument?: boolean;
+  shared?: boolean;
   more?: Entry[];
 }
 
@@ -100,6 +101,7 @@ function fromEntry(file: string, e: Entry): ParsedFile {
     overrides: new Set(e.overrides),
     warnings: e.warnings,
     ...(e.noDocument ? { noDocument: true } : {}),
+    ...(e.shared ? { shared: true } : {}),
     ...(e.more ? { more: e.more.map((m) => fromEntry(file, m)) } : {}),
   };
 }
@@ -113,6 +115,7 @@ function toEntry(parsed: ParsedFile): Entry {
     overrides: [...parsed.overrides],
     warnings: parsed.warnings,
     ...(parsed.noDocument ? { noDocument: true } : {}),
+    ...(parsed.shared ? { shared: true } : {}),
     ...(parsed.more ? { more: parsed.more.map(toEntry) } : {}),
   };
 }

@@ -26,6 +26,8 @@ export interface ParsedFile {
   warnings: { message: string; position: Position }[];
   /** The text holds no YAML document (nothing, or only comments): it adds nothing to the project. */
   noDocument?: boolean;
+  /** Some value is reached through more than one alias: later walks should look into each value once. */
+  shared?: boolean;
   /** The file's later YAML documents (after `---`), each merged over the ones before it. */
   more?: ParsedFile[];
 }

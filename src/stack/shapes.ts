@@ -52,15 +52,17 @@ export function protoListItems(
   v: unknown,
   path: (string | number)[] = [],
   found: (string | number)[][] = [],
-  // A list or mapping shared by several aliases is looked into once (per kind of place).
-  seen: [WeakSet<object>, WeakSet<object>] = [new WeakSet(), new WeakSet()],
+  // With `shared` (values met through several aliases), each is looked into once per kind of place.
+  seen?: [Set<object>, Set<object>],
 ): (string | number)[][] {
   // One list filled in place: a long list of them must not be spread into push() at each level.
   if (v === null || typeof v !== 'object') return found;
   const keyValue = Array.isArray(v) && KEY_VALUE_LISTS.has(String(path.at(-1)));
-  const visited = seen[keyValue ? 1 : 0];
-  if (visited.has(v)) return found;
-  visited.add(v);
+  if (seen) {
+    const visited = seen[keyValue ? 1 : 0];
+    if (visited.has(v)) return found;
+    visited.add(v);
+  }
   if (Array.isArray(v)) {
     if (keyValue) {
       v.forEach((item, i) => {

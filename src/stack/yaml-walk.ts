@@ -98,6 +98,7 @@ function parseChecked(file: string, text: string): ParsedFile {
     const one: ParsedFile = {
       file, value, positions: walker.positions, lineStarts: lineCounter.lineStarts,
       resets: walker.resets, overrides: walker.overrides, warnings: walker.warnings,
+      ...(walker.shared ? { shared: true } : {}),
     };
     return one;
   });
@@ -263,6 +264,8 @@ class Walker {
   readonly overrides = new Set<string>();
   readonly warnings: { message: string; position: Position }[] = [];
   private produced = 0;
+  /** Whether an alias was given a value already made (see walk). */
+  shared = false;
   /** The value of each anchored mapping or list, walked once and shared by its aliases. */
   private readonly anchored = new Map<YamlNode, object>();
   /** Levels of nesting of each mapping and list made, so a shared one still counts toward MAX_DEPTH. */
@@ -292,6 +295,7 @@ class Walker {
       const shared = this.anchored.get(target);
       if (shared !== undefined) {
         if (depth + 1 + (this.heights.get(shared) ?? 0) > MAX_DEPTH) throw tooDeep(this.file, this.pos(node.range?.[0]));
+        this.shared = true;
         return shared;
       }
       return this.walk(target, path, depth + 1);
