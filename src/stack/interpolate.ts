@@ -231,25 +231,6 @@ export function interpolateTree(value: unknown, lookup: Lookup, opts: Interpolat
   // proportion to the file, not to what its aliases expand to.
   const done = opts.shared ? new Map<object, unknown>() : undefined;
   const walk = (node: unknown, path: TreePath): unknown => {
-    if (node !== null && typeof node === 'object') {
-      if (!done) return copy(node, path);
-      const seen = done.get(node);
-      if (seen !== undefined) return seen;
-      const out = copy(node, path);
-      done.set(node, out);
-      return out;
-    }
-    return scalar(node, path);
-  };
-  const copy = (node: object, path: TreePath): unknown => {
-    if (Array.isArray(node)) return node.map((item, index) => walk(item, [...path, index]));
-    if (isPlainObject(node)) {
-      // fromEntries defines own properties, so a `__proto__` key stays a key.
-      return Object.fromEntries(Object.entries(node).map(([key, item]) => [key, walk(item, [...path, key])]));
-    }
-    return node;
-  };
-  const scalar = (node: unknown, path: TreePath): unknown => {
     if (typeof node === 'string') {
       try {
         return substitute(node, lookup, opts.onUnset && ((name) => opts.onUnset?.(name, [...path])));
@@ -259,7 +240,15 @@ export function interpolateTree(value: unknown, lookup: Lookup, opts: Interpolat
         return node;
       }
     }
-    return node;
+    if (node === null || typeof node !== 'object') return node;
+    const seen = done?.get(node);
+    if (seen !== undefined) return seen;
+    let out: unknown = node;
+    if (Array.isArray(node)) out = node.map((item, index) => walk(item, [...path, index]));
+    // fromEntries defines own properties, so a `__proto__` key stays a key.
+    else if (isPlainObject(node)) out = Object.fromEntries(Object.entries(node).map(([key, item]) => [key, walk(item, [...path, key])]));
+    done?.set(node, out);
+    return out;
   };
   return walk(value, []);
 }

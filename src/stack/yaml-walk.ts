@@ -89,7 +89,7 @@ function parseChecked(file: string, text: string): ParsedFile {
     }
     const { targets, size } = aliasTargets(file, doc, pos, budget);
     budget -= size;
-    const walker = new Walker(file, targets, pos);
+    const walker = new Walker(file, targets, pos, targets.size > 0);
     const value = walker.walk(doc.contents, '', 0) as Record<string, unknown>;
     for (const w of doc.warnings) {
       if (/Unresolved tag: !(reset|override)\b/.test(w.message)) continue;
@@ -276,6 +276,8 @@ class Walker {
     /** What each alias stands for (see aliasTargets): resolving one is a lookup, not a search. */
     private readonly targets: Map<Alias, YamlNode>,
     private readonly pos: (offset: number | undefined) => Position,
+    /** The document has aliases: keep what sharing needs (anchored values and their heights). */
+    private readonly aliased = true,
   ) {}
 
   /** `path` is the pathKey of the node: built by appending, since it is made for every node. */
@@ -302,7 +304,7 @@ class Walker {
     }
     if (isScalar(node)) return scalarValue(node);
     const value = this.walkCollection(node, path, depth);
-    if (value !== null && typeof value === 'object' && (node as YamlNode | null)?.anchor) this.anchored.set(node as YamlNode, value);
+    if (this.aliased && value !== null && typeof value === 'object' && (node as YamlNode | null)?.anchor) this.anchored.set(node as YamlNode, value);
     return value;
   }
 
@@ -326,12 +328,12 @@ class Walker {
         }
         out.push(this.walk(item, p, depth + 1));
       });
-      this.heights.set(out, 1 + this.tallest(out));
+      if (this.aliased) this.heights.set(out, 1 + this.tallest(out));
       return out;
     }
     if (isMap(node)) {
       const out = this.walkMap(node, path, depth);
-      this.heights.set(out, 1 + this.tallest(Object.values(out)));
+      if (this.aliased) this.heights.set(out, 1 + this.tallest(Object.values(out)));
       return out;
     }
     return null;
