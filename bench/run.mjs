@@ -8,6 +8,7 @@
 // Needs `npm run build` first (it runs bin/tug.js and imports dist/index.js). The harness is
 // bench/harness.mjs; each benchmark is a module of bench/cases/.
 import { cpus } from 'node:os';
+import aliases from './cases/aliases.mjs';
 import healthChain from './cases/health-chain.mjs';
 import independent from './cases/independent.mjs';
 import plan from './cases/plan.mjs';
@@ -19,7 +20,7 @@ import {
 } from './harness.mjs';
 
 /** In the order they run: a later case may read an earlier one's result. */
-const CASES = [independent, healthChain, plan, swarm, podman, watch];
+const CASES = [independent, healthChain, plan, swarm, podman, watch, aliases];
 
 const USAGE = `usage: node bench/run.mjs [--runs N] [--only CASE,...] [--no-compose] [--list]
 

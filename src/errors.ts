@@ -73,7 +73,7 @@ export type StackErrorCode =
   | 'required_variable' | 'invalid_interpolation' | 'interpolation_too_deep' | 'invalid_boolean' | 'invalid_integer' | 'invalid_byte_size' | 'invalid_cpus'
   | 'invalid_command' | 'invalid_restart' | 'invalid_ulimit' | 'invalid_volume' | 'missing_source' | 'network_mode_conflict'
   | 'conflicting_limits' | 'conflicting_scale' | 'dependency_disabled' | 'optional_dependency_missing' | 'cpus_above_host'
-  | 'host_port_conflict' | 'watch_unsupported' | 'watch_path_missing' | 'no_watch_rules';
+  | 'host_port_conflict' | 'watch_unsupported' | 'watch_path_missing' | 'no_watch_rules' | 'several_stack_files';
 
 /** What a swarm cannot be asked (exit code 3), and the keys it ignores (warnings). */
 export type SwarmErrorCode =

@@ -8,6 +8,7 @@ import { configHash, containerName, containerSpec, type ContainerPlan } from '..
 import { MAX_FILE_BYTES } from '../stack/limits.js';
 import type { Project, Service } from '../stack/model.js';
 import { isRemoteHost } from '../engine/target.js';
+import { objectEnvironment } from '../stack/object-env.js';
 import { withSourceLines } from '../stack/source-map.js';
 import { readUserFile } from '../util/read-user-file.js';
 
@@ -27,7 +28,7 @@ export interface CompileOptions {
   apiVersion: string;
   /** tug's version, for the `com.docker.compose.version` label. */
   version?: string;
-  /** Where `environment:` secrets and configs read their values; default the process's. */
+  /** Where `environment:` secrets and configs read their values; default what the project's environment held when it was loaded. */
   env?: Record<string, string | undefined>;
   /** The engine's address (`engine.system.host`): on another machine, relative bind mounts are warned about. */
   engineHost?: string;
@@ -46,7 +47,7 @@ export function specCompiler(project: Project, opts: CompileOptions): SpecCompil
   const base = {
     apiVersion: opts.apiVersion,
     version: opts.version ?? 'tug',
-    secretEnv: opts.env ?? process.env,
+    secretEnv: opts.env ?? objectEnvironment(project) ?? process.env,
     // network_mode/ipc/pid `service:x`, volumes_from and links name replica 1 of x.
     resolveContainer: (s: string) => (project.services[s] ? containerName(project, project.services[s]!, 1) : s),
     readFile: (path: string) => readUserFile(path, MAX_FILE_BYTES).toString('utf8'),

@@ -6,12 +6,16 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { StackFileError, UsageError } from '../errors.js';
 
-export const DEFAULT_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
+/** compose-go's cli.DefaultFileNames and DefaultOverrideFileNames, in their order of preference. */
+export const DEFAULT_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml'];
+export const DEFAULT_OVERRIDE_FILES = ['compose.override.yml', 'compose.override.yaml', 'docker-compose.override.yml', 'docker-compose.override.yaml'];
 
 export interface Discovered {
   /** Absolute paths, or `-` for stdin, in merge order. */
   files: string[];
   projectDir: string;
+  /** Found by discovery: several default names in one directory (Compose warns and takes the first). */
+  warnings: string[];
 }
 
 /** `-f` files, else COMPOSE_FILE, else the nearest default file (and its override) upwards from cwd. */
@@ -29,20 +33,22 @@ export function discoverFiles(opts: {
   }
   if (files.length > 0) {
     const abs = files.map((f) => (f === '-' ? '-' : path.resolve(cwd, f)));
-    const first = abs.find((f) => f !== '-');
-    const projectDir = opts.projectDirectory ? path.resolve(cwd, opts.projectDirectory) : first ? path.dirname(first) : cwd;
-    return { files: abs, projectDir };
+    return { files: abs, projectDir: workingDirectory(cwd, abs, opts.projectDirectory), warnings: [] };
   }
   const start = opts.projectDirectory ? path.resolve(cwd, opts.projectDirectory) : cwd;
   for (let dir = start; ; dir = path.dirname(dir)) {
     const found = DEFAULT_FILES.map((f) => path.join(dir, f)).filter(isFile);
     if (found.length > 0) {
-      const main = found[0]!;
-      const base = path.basename(main).replace(/\.ya?ml$/, '');
-      const override = ['yaml', 'yml'].map((ext) => path.join(dir, `${base}.override.${ext}`)).find(isFile);
+      // Like compose-go's WithDefaultConfigPath: the first name found, and the first override
+      // name found whichever main file that was (docker-compose.yml + compose.override.yaml).
+      const warnings: string[] = [];
+      const overrides = DEFAULT_OVERRIDE_FILES.map((f) => path.join(dir, f)).filter(isFile);
+      if (found.length > 1) warnings.push(`found several stack files in ${dir}: ${found.map((f) => path.basename(f)).join(', ')}; using ${path.basename(found[0]!)}`);
+      if (overrides.length > 1) warnings.push(`found several override files in ${dir}: ${overrides.map((f) => path.basename(f)).join(', ')}; using ${path.basename(overrides[0]!)}`);
       return {
-        files: override ? [main, override] : [main],
+        files: overrides[0] ? [found[0]!, overrides[0]] : [found[0]!],
         projectDir: opts.projectDirectory ? path.resolve(cwd, opts.projectDirectory) : dir,
+        warnings,
       };
     }
     if (path.dirname(dir) === dir) break;
@@ -52,7 +58,18 @@ export function discoverFiles(opts: {
     { file: start, line: 0, col: 0 }, 'create compose.yaml, or name the file with -f');
 }
 
-function isFile(p: string): boolean {
+/**
+ * compose-go's ProjectOptions.GetWorkingDir: --project-directory, else the directory of the
+ * first file that is not stdin, else the current directory. Before discovery (no -f) that is
+ * where the first `.env` is looked for.
+ */
+export function workingDirectory(cwd: string, files: readonly string[], projectDirectory: string | undefined): string {
+  if (projectDirectory) return path.resolve(cwd, projectDirectory);
+  const first = files.find((f) => f !== '-');
+  return first ? path.dirname(path.resolve(cwd, first)) : cwd;
+}
+
+export function isFile(p: string): boolean {
   try {
     return statSync(p).isFile();
   } catch {
@@ -106,8 +123,12 @@ export function resolveProjectName(opts: {
   return derived;
 }
 
-/** Active profiles: COMPOSE_PROFILES (comma-separated) plus each --profile. */
+/**
+ * Active profiles: each --profile; without any, COMPOSE_PROFILES (comma-separated), as
+ * compose-go's WithDefaultProfiles does (the flag replaces the variable, it does not add to it).
+ */
 export function activeProfiles(flags: string[] | undefined, env: Record<string, string | undefined>): string[] {
-  const fromEnv = (env.COMPOSE_PROFILES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  return [...new Set([...fromEnv, ...(flags ?? []).flatMap((p) => p.split(',')).map((s) => s.trim()).filter(Boolean)])];
+  const given = (flags ?? []).flatMap((p) => p.split(',')).map((s) => s.trim()).filter(Boolean);
+  const chosen = given.length > 0 ? given : (env.COMPOSE_PROFILES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return [...new Set(chosen)];
 }

@@ -22,18 +22,24 @@ export interface DotenvResult {
   errors: DotenvError[];
 }
 
-// Wider than a shell name on purpose: Compose accepts dots and dashes in env_file keys.
-const KEY = /^[A-Za-z0-9_.-]+$/;
+// Wider than a shell name on purpose: compose-go's parser accepts letters and digits of any
+// script, `_`, `.`, `-`, `[` and `]` in a key.
+const KEY = /^[\p{L}\p{N}_.[\]-]+$/u;
 
 /**
- * Parses `content`; `lookup` supplies variables for interpolation and for bare `KEY` lines.
- * Interpolation sees values defined earlier in the same file before `lookup`. `file` names
- * the file in messages, which may be shown without their line.
+ * Parses `content`; `lookup` supplies variables for interpolation and for bare `KEY` lines,
+ * `prior` what earlier env files of the same list set (for interpolation only).
+ * Interpolation asks `lookup` first and only then sees values defined earlier in the same
+ * file, as compose-go's dotenv parser does (expandVariables: lookupFn, then envMap): a
+ * variable set in the shell beats one set on an earlier line. `file` names the file in
+ * messages, which may be shown without their line.
  */
-export function parseDotenv(content: string, lookup: Lookup, file: string): DotenvResult {
+export function parseDotenv(content: string, lookup: Lookup, file: string, prior?: Lookup): DotenvResult {
   const values = new Map<string, string>();
   const errors: DotenvError[] = [];
-  const seen: Lookup = (name) => (values.has(name) ? values.get(name) : lookup(name));
+  // compose-go's envMap holds what earlier files set as well as earlier lines: `prior` is the
+  // former, and an earlier line of this file, being written later, wins over it.
+  const seen: Lookup = (name) => lookup(name) ?? values.get(name) ?? prior?.(name);
   const lines = content.replace(/^\uFEFF/, '').split(/\r?\n/);
 
   for (let i = 0; i < lines.length; i++) {
@@ -42,7 +48,8 @@ export function parseDotenv(content: string, lookup: Lookup, file: string): Dote
     if (text === '' || text.startsWith('#')) continue;
     if (/^export\s/.test(text)) text = text.slice('export'.length).trimStart();
 
-    const eq = text.indexOf('=');
+    // compose-go also takes the YAML-like `KEY: value`: the key ends at the first `=` or `:`.
+    const eq = text.search(/[=:]/);
     const key = (eq < 0 ? text : text.slice(0, eq)).trim();
     if (!KEY.test(key)) {
       errors.push({ line, message: `invalid variable name ${JSON.stringify(key)} in ${file}` });
@@ -84,12 +91,17 @@ export function parseDotenv(content: string, lookup: Lookup, file: string): Dote
         continue;
       }
       raw = buffer.slice(1, close);
-      if (quote === "'") interpolate = false;
-      else raw = unescape(raw);
+      if (quote === "'") {
+        // Only an escaped quote loses its backslash between single quotes, as in compose-go.
+        interpolate = false;
+        raw = raw.replace(/\\'/g, "'");
+      } else raw = unescape(raw);
     } else {
-      // `#` starts a comment only after whitespace, so `a#b` and `#fff` stay values.
-      const comment = afterEq.search(/\s#/);
-      raw = (comment < 0 ? afterEq : afterEq.slice(0, comment)).trim();
+      // As compose-go: blanks after `=` go, then ` #` (a space, then #) starts a comment, so
+      // `a#b`, `#fff` and a value starting with # stay values; trailing blanks go.
+      const value = afterEq.trimStart();
+      const comment = value.indexOf(' #');
+      raw = (comment < 0 ? value : value.slice(0, comment)).trimEnd();
     }
 
     if (!interpolate) {
@@ -133,10 +145,51 @@ export function readEnvFileText(file: string): string | undefined {
   return new TextDecoder('utf-8').decode(bytes);
 }
 
-/** Reads and parses one env file: `parseDotenv` of `readEnvFileText`; undefined when unreadable (it may throw as that does). */
-export function readEnvFile(file: string, lookup: Lookup): DotenvResult | undefined {
+/**
+ * `env_file` with `format: raw`: docker compose registers docker/cli's kvfile parser for it
+ * (the parser of `docker run --env-file`). Each line loses its leading whitespace; blank lines
+ * and lines starting with `#` are skipped; `KEY=VALUE` is taken as written, quotes, `#`, `$`
+ * and trailing whitespace included; a bare `KEY` takes the caller's variable when it is set.
+ */
+export function parseRawEnv(content: string, lookup: Lookup, file: string): DotenvResult {
+  const values = new Map<string, string>();
+  const errors: DotenvError[] = [];
+  const lines = content.replace(/^\uFEFF/, '').split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] ?? '').replace(/\r$/, '').trimStart();
+    if (line === '' || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    const key = eq < 0 ? line : line.slice(0, eq);
+    if (key === '') {
+      errors.push({ line: i + 1, message: `no variable name on line '${line}' in ${file}` });
+      continue;
+    }
+    if (/[ \t]/.test(key)) {
+      errors.push({ line: i + 1, message: `variable '${key}' contains whitespaces in ${file}` });
+      continue;
+    }
+    if (eq >= 0) {
+      values.set(key, line.slice(eq + 1));
+      continue;
+    }
+    const inherited = lookup(key);
+    if (inherited !== undefined) values.set(key, inherited);
+  }
+  return { values: Object.fromEntries(values), errors };
+}
+
+/** The `format:` values of an `env_file` entry that docker compose knows. */
+export const ENV_FILE_FORMATS = ['', '.env', 'raw'] as const;
+
+/**
+ * Reads and parses one env file: `parseDotenv` (or, for `format: raw`, `parseRawEnv`) of
+ * `readEnvFileText`; undefined when unreadable (it may throw as that does).
+ */
+export function readEnvFile(file: string, lookup: Lookup, opts: { format?: string; prior?: Lookup } = {}): DotenvResult | undefined {
   const text = readEnvFileText(file);
-  return text === undefined ? undefined : parseDotenv(text, lookup, file);
+  if (text === undefined) return undefined;
+  return opts.format === 'raw' ? parseRawEnv(text, lookup, file) : parseDotenv(text, lookup, file, opts.prior);
 }
 
 /**
@@ -152,12 +205,13 @@ export function envFileProblems(file: string, result: DotenvResult): Diagnostic[
   return result.errors.map((e) => ({ code: 'invalid_env_file', message: e.message, location: { file, line: e.line, col: 1 } }));
 }
 
-/** Index of the first unescaped `quote` in `text` from `from`, or -1. Only `"` honours backslashes. */
+/** Index of the first unescaped `quote` in `text` from `from`, or -1: a backslash escapes what follows, in either quotes. */
 function closingQuote(text: string, quote: '"' | "'", from: number): number {
   for (let i = from; i < text.length; i++) {
     const c = text.charAt(i);
     if (c === quote) return i;
-    if (c === '\\' && quote === '"') i++;
+    // compose-go's parser lets a backslash escape the quote in both kinds of quotes.
+    if (c === '\\') i++;
   }
   return -1;
 }

@@ -16,7 +16,9 @@ const SPECIAL = /^(?:~|null|true|false|yes|no|on|off|y|n|[-+]?(?:\.inf|\.nan)|[-
 function scalar(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw new TypeError(`cannot emit ${v}`);
+    // An extension (`x-odd: .nan`) may hold one: printed as YAML spells it, as go-yaml does.
+    if (Number.isNaN(v)) return '.nan';
+    if (!Number.isFinite(v)) return v > 0 ? '.inf' : '-.inf';
     return String(v);
   }
   if (typeof v === 'boolean') return v ? 'true' : 'false';

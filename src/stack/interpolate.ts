@@ -217,6 +217,8 @@ export interface InterpolateTreeOptions {
   onUnset?: (name: string, path: TreePath) => void;
   /** Called for each string that cannot be interpolated; the walk goes on so all are reported. */
   onError: (err: InterpolationError, path: TreePath) => void;
+  /** The value holds mappings or lists met more than once (YAML aliases): copy each once. */
+  shared?: boolean;
 }
 
 /**
@@ -224,6 +226,10 @@ export interface InterpolateTreeOptions {
  * A string that fails is reported through `onError` and kept as written.
  */
 export function interpolateTree(value: unknown, lookup: Lookup, opts: InterpolateTreeOptions): unknown {
+  // A mapping or list that several aliases share is interpolated once, and its copy shared in
+  // turn (its problems are reported once, where it is first met): the work stays in
+  // proportion to the file, not to what its aliases expand to.
+  const done = opts.shared ? new Map<object, unknown>() : undefined;
   const walk = (node: unknown, path: TreePath): unknown => {
     if (typeof node === 'string') {
       try {
@@ -234,12 +240,15 @@ export function interpolateTree(value: unknown, lookup: Lookup, opts: Interpolat
         return node;
       }
     }
-    if (Array.isArray(node)) return node.map((item, index) => walk(item, [...path, index]));
-    if (isPlainObject(node)) {
-      // fromEntries defines own properties, so a `__proto__` key stays a key.
-      return Object.fromEntries(Object.entries(node).map(([key, item]) => [key, walk(item, [...path, key])]));
-    }
-    return node;
+    if (node === null || typeof node !== 'object') return node;
+    const seen = done?.get(node);
+    if (seen !== undefined) return seen;
+    let out: unknown = node;
+    if (Array.isArray(node)) out = node.map((item, index) => walk(item, [...path, index]));
+    // fromEntries defines own properties, so a `__proto__` key stays a key.
+    else if (isPlainObject(node)) out = Object.fromEntries(Object.entries(node).map(([key, item]) => [key, walk(item, [...path, key])]));
+    done?.set(node, out);
+    return out;
   };
   return walk(value, []);
 }

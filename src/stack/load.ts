@@ -9,23 +9,25 @@ import path from 'node:path';
 import { StackFileError, StackInvalidError, type Diagnostic, type SourceLocation } from '../errors.js';
 import { type Dict, isPlainObject } from '../util/dict.js';
 import { UserFileError } from '../util/read-user-file.js';
-import { activeProfiles, defaultEnvFiles, discoverFiles, resolveProjectName } from './discover.js';
+import { activeProfiles, defaultEnvFiles, discoverFiles, isFile, resolveProjectName, workingDirectory, type Discovered } from './discover.js';
 import { formatPath, pathKey, type Path } from './doc-path.js';
 import { envFileProblems, envFileRefusal, readEnvFile } from './dotenv.js';
 import { resolveDocPaths, resolveHostPath, resolveServicePaths } from './host-paths.js';
 import { interpolateTree, interpolationMessage, type Lookup } from './interpolate.js';
 import { fileLocator, projectLocator, type Locator } from './locate.js';
+import { rememberObjectEnvironment } from './object-env.js';
 import { rememberSources } from './source-map.js';
-import { mergeDocs } from './merge.js';
+import { mergeDocs, type MergeTags } from './merge.js';
 import type { Project } from './model.js';
 import { normalise } from './normalise.js';
+import { OBJECT_VALUE } from './object-env.js';
 import { validity } from './parse-cache.js';
 import type { ParsedFile } from './parsed-file.js';
 import { MAX_FILE_BYTES } from './limits.js';
 import { decodeText, readStackFile } from './read.js';
 import { checkProject } from './semantic.js';
 import { checkTugSettings, tugSettings } from './x-tug.js';
-import { canonicalFile, protoListItems } from './shapes.js';
+import { canonicalFile, portRangeProblems, protoListItems } from './shapes.js';
 
 export interface LoadOptions {
   /** Directory to start discovery from; defaults to process.cwd(). */
@@ -58,12 +60,16 @@ interface LoadedDoc {
   doc: Dict;
 }
 
+/** Variables a file is interpolated with: the project's, or an include's. */
+type Env = Readonly<Record<string, string>>;
+
 /** A file read, interpolated, validated and with its includes, before `extends` is resolved. */
 interface RawDoc extends LoadedDoc {
   file: string;
   /** What its relative paths (and `extends.file`) resolve against. */
   dir: string;
   locate: Locator;
+  env: Env;
 }
 
 /** A service whose `extends` is being resolved: one link of a possible cycle. */
@@ -73,29 +79,36 @@ interface ExtendsLink {
   at: SourceLocation | undefined;
 }
 
-export async function loadProject(opts: LoadOptions = {}): Promise<Project> {
-  const env = opts.env ?? process.env;
+export async function loadProject(options: LoadOptions = {}): Promise<Project> {
+  const opts: LoadOptions = { ...options, onWarning: onceEach(options.onWarning) };
   const cwd = path.resolve(opts.cwd ?? process.cwd());
-  const found = discoverFiles({ cwd, files: opts.files, projectDirectory: opts.projectDirectory, env });
-  const envFiles = opts.envFiles?.length ? opts.envFiles.map((f) => path.resolve(cwd, f)) : defaultEnvFiles(found.projectDir);
-  const vars = readEnvFiles(envFiles, env, opts.envFiles?.length ? 'required' : 'optional');
-  // The environment tug runs in beats values from .env files.
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) vars[k] = v;
-  const loader = new Loader((name) => vars[name], found.projectDir, opts.onWarning);
+  const { vars, found } = projectEnvironment(opts, cwd);
+  for (const w of found.warnings) opts.onWarning?.({ code: 'several_stack_files', message: w, location: { file: found.projectDir, line: 0, col: 0 } });
+  const loader = new Loader(found.projectDir, opts.onWarning);
 
   const loaded: LoadedDoc[] = [];
   for (const file of found.files) {
     const text = file === '-' ? await (opts.readStdin ?? readAllStdin)() : undefined;
     const name = file === '-' ? '<stdin>' : file;
-    const one = await loader.loadFile(name, text, file === '-' ? found.projectDir : path.dirname(file), true);
-    if (one) loaded.push(one);
+    // Relative `include` paths of every top-level file resolve against the project directory,
+    // as compose-go's resource loader does (its WorkingDir is the project's).
+    for (const one of await loader.loadFile(name, text, found.projectDir, true, [], vars)) loaded.push(one);
   }
   loader.stopIfProblems();
+  if (loaded.length === 0) {
+    // compose-go skips a file without a YAML document; only a project left with nothing is an error ("empty compose file").
+    const names = found.files.map((f) => (f === '-' ? '<stdin>' : f));
+    throw new StackFileError('file_empty', names.length === 1 ? `${names[0]} is empty` : `the stack files are all empty: ${names.join(', ')}`,
+      { file: names[0]!, line: 0, col: 0 }, 'a stack file needs at least a `services:` mapping');
+  }
 
   let merged: Dict = {};
   for (const { doc, parsed } of loaded) merged = mergeDocs(merged, doc, parsed);
   const locate = projectLocator(loader.parsedFiles);
   merged = resolveDocPaths(merged, found.projectDir);
+  // Secrets and configs read their `environment:` variable now, from the project environment
+  // (compose-go's ResolveEnvironment, run once the files are merged).
+  merged = resolveObjectValues(merged, vars);
 
   const projectName = resolveProjectName({
     flag: opts.projectName,
@@ -103,7 +116,7 @@ export async function loadProject(opts: LoadOptions = {}): Promise<Project> {
     fromFile: typeof merged.name === 'string' ? merged.name : undefined,
     projectDir: found.projectDir,
   });
-  const { project, problems } = normalise({
+  const { project, problems, objectEnvironment } = normalise({
     doc: merged,
     name: projectName,
     workingDir: found.projectDir,
@@ -121,26 +134,94 @@ export async function loadProject(opts: LoadOptions = {}): Promise<Project> {
   loader.report(checked.problems);
   loader.stopIfProblems();
   rememberSources(project, locate);
+  rememberObjectEnvironment(project, objectEnvironment);
   return project;
 }
 
-function readEnvFiles(files: string[], env: Record<string, string | undefined>, mode: 'required' | 'optional'): Record<string, string> {
+/**
+ * Each warning once: a file read twice (named by -f and by an `extends: file:`, or included
+ * twice) would otherwise repeat its YAML warnings.
+ */
+function onceEach(onWarning: ((d: Diagnostic) => void) | undefined): ((d: Diagnostic) => void) | undefined {
+  if (!onWarning) return undefined;
+  const seen = new Set<string>();
+  return (d) => {
+    const key = JSON.stringify([d.code, d.message, d.path, d.location?.file, d.location?.line, d.location?.col]);
+    if (seen.has(key)) return;
+    seen.add(key);
+    onWarning(d);
+  };
+}
+
+/** Go's strconv.ParseBool, for COMPOSE_DISABLE_ENV_FILE. */
+function goBool(v: string): boolean | undefined {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  return undefined;
+}
+
+/**
+ * The project environment and the files, as docker compose (cmd/compose toProjectOptions, with
+ * compose-go's cli options) works them out:
+ *  1. the process environment, which always wins;
+ *  2. the env files: `--env-file` (or, without one, COMPOSE_ENV_FILES, comma-separated, from
+ *     the process environment only), else the `.env` of the working directory known before
+ *     discovery (--project-directory, the first -f file's directory, or the current one);
+ *  3. the files: -f, else COMPOSE_FILE (split on COMPOSE_PATH_SEPARATOR), both of which may
+ *     come from that `.env`, else discovery upwards;
+ *  4. without --env-file, the `.env` of the project directory now known is read too, when it
+ *     exists; what step 2 set wins over it (the nearer file, in the current directory, wins).
+ * COMPOSE_PROJECT_NAME and COMPOSE_PROFILES are then read from the whole environment.
+ */
+function projectEnvironment(opts: LoadOptions, cwd: string): { vars: Record<string, string>; found: Discovered } {
+  const shell = opts.env ?? process.env;
   // No prototype: `${constructor}` must be an unset variable, not Object's member.
+  const vars: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [k, v] of Object.entries(shell)) if (v !== undefined) vars[k] = v;
+  const flagFiles = opts.files?.filter((f) => f !== '') ?? [];
+  const explicit = opts.envFiles?.length
+    ? { files: opts.envFiles, from: '--env-file' }
+    : { files: (shell.COMPOSE_ENV_FILES ?? '').split(',').filter((f) => f !== ''), from: 'COMPOSE_ENV_FILES' };
+  const explicitFiles = explicit.files.length > 0 ? explicit.files.map((f) => resolveHostPath(f, cwd)) : undefined;
+  const disabled = shell.COMPOSE_DISABLE_ENV_FILE !== undefined && goBool(shell.COMPOSE_DISABLE_ENV_FILE) === true;
+  const defaults = (dir: string): string[] => (disabled ? [] : defaultEnvFiles(dir));
+
+  const first = explicitFiles ?? defaults(workingDirectory(cwd, flagFiles, opts.projectDirectory));
+  addMissing(vars, readEnvFiles(first, vars, explicitFiles ? explicit.from : undefined));
+  const found = discoverFiles({ cwd, files: opts.files, projectDirectory: opts.projectDirectory, env: vars });
+  if (!explicitFiles) {
+    const second = defaults(found.projectDir);
+    if (second.length > 0 && second.join('\0') !== first.join('\0')) addMissing(vars, readEnvFiles(second, vars, undefined));
+  }
+  return { vars, found };
+}
+
+/** compose-go's Mapping.Merge: a variable already set keeps its value. */
+function addMissing(vars: Record<string, string>, more: Record<string, string>): void {
+  for (const [k, v] of Object.entries(more)) if (!Object.hasOwn(vars, k)) vars[k] = v;
+}
+
+/**
+ * compose-go's dotenv.GetEnvFromFile: the files in order, each line interpolated from `env`
+ * first, then from what earlier lines and files set; a later file's value wins over an earlier
+ * one's. `required` names the option the files came from: each must then exist.
+ */
+function readEnvFiles(files: string[], env: Record<string, string>, required: string | undefined): Record<string, string> {
   const vars: Record<string, string> = Object.create(null) as Record<string, string>;
   const problems: Diagnostic[] = [];
   for (const file of files) {
-    // Later lines and files see earlier values; the process environment still wins for lookups.
     let result: ReturnType<typeof readEnvFile>;
     try {
-      result = readEnvFile(file, (n) => (Object.hasOwn(env, n) ? env[n] : undefined) ?? vars[n]);
+      result = readEnvFile(file, (n) => (Object.hasOwn(env, n) ? env[n] : undefined), { prior: (n) => vars[n] });
     } catch (err) {
       if (!(err instanceof UserFileError)) throw err;
-      const { code, message } = envFileRefusal(err, `${mode === 'required' ? '--env-file' : 'env file'} ${file}`);
+      const { code, message } = envFileRefusal(err, `${required ?? 'env file'} ${file}`);
       throw new StackFileError(code, message, { file, line: 0, col: 0 });
     }
     if (!result) {
-      if (mode === 'optional') continue;
-      throw new StackFileError('env_file_not_found', `env file not found: ${file}`, { file, line: 0, col: 0 });
+      if (!required) continue;
+      throw new StackFileError('env_file_not_found', `env file not found: ${file}`, { file, line: 0, col: 0 },
+        required === 'COMPOSE_ENV_FILES' ? 'COMPOSE_ENV_FILES names env files to read instead of .env: each must exist' : undefined);
     }
     // One at a time: spreading an env file's 200,000 bad lines into push() overflows the stack.
     for (const p of envFileProblems(file, result)) problems.push(p);
@@ -148,6 +229,34 @@ function readEnvFiles(files: string[], env: Record<string, string | undefined>, 
   }
   if (problems.length) throw new StackInvalidError(problems);
   return vars;
+}
+
+/**
+ * compose-go's ResolveEnvironment for secrets and configs: one whose `environment:` names a
+ * variable set in `vars` gets its value, kept beside the entry (normalise takes it out, and
+ * `tug config` never prints it). Run for each include with the include's environment, then
+ * for the project, whose environment, where it sets the variable, has the last word.
+ */
+function resolveObjectValues(doc: Dict, vars: Record<string, string>): Dict {
+  let out = doc;
+  for (const kind of ['secrets', 'configs']) {
+    const all = doc[kind];
+    if (!isPlainObject(all)) continue;
+    let changed: Dict | undefined;
+    for (const [name, obj] of Object.entries(all)) {
+      if (!isPlainObject(obj) || typeof obj.environment !== 'string' || !Object.hasOwn(vars, obj.environment)) continue;
+      changed ??= { ...all };
+      changed[name] = { ...obj, [OBJECT_VALUE]: vars[obj.environment] };
+    }
+    if (changed) out = { ...out, [kind]: changed };
+  }
+  return out;
+}
+
+/** The documents of a stack file, in order: none when it holds no YAML document. */
+async function readDocuments(file: string, text: string | undefined): Promise<ParsedFile[]> {
+  const parsed = await readStackFile(file, text);
+  return parsed.noDocument ? [] : [parsed, ...(parsed.more ?? [])];
 }
 
 /** The validator's code is only loaded for a document this build has not accepted before. */
@@ -194,7 +303,6 @@ class Loader {
   private readonly reportedCycles = new Set<string>();
 
   constructor(
-    private readonly lookup: Lookup,
     /** Files are named relative to it in cycle messages. */
     private readonly baseDir: string,
     private readonly onWarning?: (d: Diagnostic) => void,
@@ -209,25 +317,33 @@ class Loader {
     if (this.problems.length > 0) throw new StackInvalidError(this.problems);
   }
 
-  async loadFile(file: string, text: string | undefined, dir: string, top: boolean, chain: string[] = []): Promise<LoadedDoc | undefined> {
-    const raw = await this.loadRaw(file, text, dir, top, chain);
-    if (!raw) return undefined;
-    return { parsed: raw.parsed, doc: await this.applyExtends(raw) };
-  }
-
-  /** Everything but `extends`: read, interpolate, validate, canonical shapes, includes. */
-  private async loadRaw(file: string, text: string | undefined, dir: string, top: boolean, chain: string[]): Promise<RawDoc | undefined> {
+  /**
+   * A file's documents, each loaded with its `extends` resolved, to be merged in order (none for
+   * a file without a document; several for one with `---`, as compose-go decodes them).
+   */
+  async loadFile(file: string, text: string | undefined, dir: string, top: boolean, chain: string[], env: Env): Promise<LoadedDoc[]> {
     if (chain.includes(file)) {
       this.problems.push({ code: 'include_cycle', message: `include cycle: ${[...chain, file].join(' -> ')}`, location: { file, line: 0, col: 0 } });
-      return undefined;
+      return [];
     }
-    const parsed = await readStackFile(file, text);
+    const out: LoadedDoc[] = [];
+    for (const parsed of await readDocuments(file, text)) {
+      const raw = await this.loadRaw(parsed, file, dir, top, chain, env);
+      if (raw) out.push({ parsed: raw.parsed, doc: await this.applyExtends(raw) });
+    }
+    return out;
+  }
+
+  /** Everything but `extends`, for one document: interpolate, validate, canonical shapes, includes. */
+  private async loadRaw(parsed: ParsedFile, file: string, dir: string, top: boolean, chain: string[], env: Env): Promise<RawDoc | undefined> {
     this.parsedFiles.push(parsed);
     const locate = fileLocator(parsed);
     for (const w of parsed.warnings) this.warn({ code: 'yaml_warning', message: w.message, location: { file, ...w.position } });
 
     const before = this.problems.length;
-    const value = interpolateTree(parsed.value, this.lookup, {
+    const lookup: Lookup = (name) => (Object.hasOwn(env, name) ? env[name] : undefined);
+    const value = interpolateTree(parsed.value, lookup, {
+      shared: parsed.shared,
       onUnset: (name, p) => {
         if (this.warned.has(name)) return;
         this.warned.add(name);
@@ -251,22 +367,31 @@ class Loader {
       this.report(schemaProblems);
       return undefined;
     }
-    for (const at of protoListItems(value)) {
+    for (const { path: at, message } of portRangeProblems(value)) {
+      this.problems.push({ code: 'invalid_port', message, location: locate(at), path: formatPath(at), hint: 'a port is a number from 1 to 65535' });
+    }
+    for (const at of protoListItems(value, [], [], parsed.shared ? [new Set(), new Set()] : undefined)) {
       this.problems.push({ code: 'unsupported_key', message: 'the key "__proto__" is not supported in a stack file', location: locate(at), path: formatPath(at), hint: 'rename it' });
     }
     if (this.problems.length > before) return undefined;
     let doc = canonicalFile(value);
     // Files other than the top-level ones resolve paths against their own directory.
     if (!top) doc = resolveDocPaths(doc, dir);
-    doc = await this.applyIncludes(doc, file, dir, locate, [...chain, file]);
-    return { parsed, doc, file, dir, locate };
+    doc = await this.applyIncludes(doc, dir, locate, [...chain, file], env, parsed);
+    return { parsed, doc, file, dir, locate, env };
   }
 
   private warn(d: Diagnostic): void {
     this.onWarning?.(d);
   }
 
-  private async applyIncludes(doc: Dict, file: string, dir: string, locate: Locator, chain: string[]): Promise<Dict> {
+  /**
+   * compose-go's ApplyInclude: each entry's files are loaded as a project of their own, whose
+   * directory is `project_directory` (relative to the including file's) or the first file's;
+   * interpolated with the including environment plus the include's `env_file`s (or, without
+   * any, that directory's `.env`), which only add variables the including one does not set.
+   */
+  private async applyIncludes(doc: Dict, dir: string, locate: Locator, chain: string[], env: Env, tags: MergeTags): Promise<Dict> {
     if (!Array.isArray(doc.include)) return doc;
     let out: Dict = { ...doc };
     delete out.include;
@@ -274,11 +399,14 @@ class Loader {
       const spec: Dict = isPlainObject(entry) ? entry : { path: entry };
       const paths = (Array.isArray(spec.path) ? spec.path : [spec.path]).map((p) => resolveHostPath(String(p), dir));
       const at: Path = ['include', i];
+      const projectDir = typeof spec.project_directory === 'string' ? resolveHostPath(spec.project_directory, dir) : path.dirname(paths[0]!);
+      const includeEnv = this.includeEnvironment(spec, projectDir, dir, env, at, locate);
+      if (!includeEnv) continue;
       let included: Dict = {};
       for (const p of paths) {
-        let one: LoadedDoc | undefined;
+        let docs: LoadedDoc[];
         try {
-          one = await this.loadFile(p, undefined, typeof spec.project_directory === 'string' ? resolveHostPath(spec.project_directory, dir) : path.dirname(p), false, chain);
+          docs = await this.loadFile(p, undefined, projectDir, false, chain, includeEnv);
         } catch (err) {
           if (err instanceof StackFileError) {
             this.problems.push({ code: err.code, message: `included file: ${err.message}`, location: locate(at), hint: err.hint });
@@ -286,31 +414,73 @@ class Loader {
           }
           throw err;
         }
-        if (one) included = mergeDocs(included, one.doc, one.parsed);
+        for (const one of docs) included = mergeDocs(included, one.doc, one.parsed);
       }
-      out = this.mergeInclude(out, included, at, locate);
+      out = this.mergeInclude(out, resolveObjectValues(included, includeEnv), tags);
     }
     return out;
   }
 
-  /** Included resources join the including file; defining the same one twice is an error, as in Compose. */
-  private mergeInclude(doc: Dict, included: Dict, at: Path, locate: Locator): Dict {
+  /** The environment an include's files see; undefined when one of its env files is missing (reported). */
+  private includeEnvironment(spec: Dict, projectDir: string, dir: string, env: Env, at: Path, locate: Locator): Env | undefined {
+    const listed = spec.env_file === undefined || spec.env_file === null ? [] : (Array.isArray(spec.env_file) ? spec.env_file : [spec.env_file]).map(String);
+    let files: string[];
+    if (listed.length === 0) {
+      const dotEnv = path.join(projectDir, '.env');
+      files = isFile(dotEnv) ? [dotEnv] : [];
+    } else {
+      files = [];
+      for (const f of listed) {
+        if (f === '/dev/null') continue;
+        const file = resolveHostPath(f, dir);
+        if (!isFile(file)) {
+          this.problems.push({
+            code: 'env_file_not_found', message: `env file ${file} of the include is not found`, location: locate([...at, 'env_file']),
+            path: formatPath([...at, 'env_file']),
+          });
+          return undefined;
+        }
+        files.push(file);
+      }
+    }
+    if (files.length === 0) return env;
+    let values: Record<string, string>;
+    try {
+      values = readEnvFiles(files, env as Record<string, string>, 'include env_file');
+    } catch (err) {
+      if (err instanceof StackInvalidError) {
+        this.report(err.problems);
+        return undefined;
+      }
+      if (err instanceof StackFileError) {
+        this.problems.push({ code: err.code, message: err.message, location: locate([...at, 'env_file']), path: formatPath([...at, 'env_file']) });
+        return undefined;
+      }
+      throw err;
+    }
+    const merged: Record<string, string> = Object.create(null) as Record<string, string>;
+    Object.assign(merged, values, env);
+    return merged;
+  }
+
+  /**
+   * Included resources join the including file. One it defines too is merged, the including
+   * file's definition over the included one, its `!reset` and `!override` honoured: compose-go's
+   * importResources since v2.10 (docker compose 2.40), which used to refuse such a service.
+   */
+  private mergeInclude(doc: Dict, included: Dict, tags: MergeTags): Dict {
     const out: Dict = { ...doc };
     for (const kind of ['services', 'networks', 'volumes', 'configs', 'secrets', 'models']) {
       const inc = included[kind];
       if (!isPlainObject(inc)) continue;
       const mine = isPlainObject(out[kind]) ? { ...(out[kind] as Dict) } : {};
       for (const [name, value] of Object.entries(inc)) {
-        if (Object.hasOwn(mine, name) && kind === 'services') {
-          this.problems.push({
-            code: 'include_conflict',
-            message: `service "${name}" is defined both here and in an included file`,
-            location: locate(['services', name]),
-            hint: 'rename one of them, or use extends to build on the included service',
-          });
+        if (!Object.hasOwn(mine, name)) {
+          mine[name] = value;
           continue;
         }
-        if (!Object.hasOwn(mine, name)) mine[name] = value;
+        const merged = mergeDocs({ [kind]: { [name]: value } }, { [kind]: { [name]: mine[name] } }, tags);
+        mine[name] = (merged[kind] as Dict)[name];
       }
       out[kind] = mine;
     }
@@ -361,7 +531,8 @@ class Loader {
     if (typeof ext.file === 'string') {
       // Relative to the file that says `extends` (already absolute in included/extended files).
       const extFile = resolveHostPath(ext.file, raw.dir);
-      const other = await this.loadTarget(extFile, at);
+      // Interpolated with the environment of the file that extends it, as compose-go loads it.
+      const other = await this.loadTarget(extFile, at, raw.env);
       if (!other) return undefined;
       const otherServices = isPlainObject(other.doc.services) ? (other.doc.services as Dict) : {};
       if (!Object.hasOwn(otherServices, baseName)) {
@@ -391,7 +562,7 @@ class Loader {
   }
 
   /** A file named by `extends.file`, loaded once; its own `extends` are resolved service by service. */
-  private async loadTarget(file: string, at: SourceLocation | undefined): Promise<RawDoc | undefined> {
+  private async loadTarget(file: string, at: SourceLocation | undefined, env: Env): Promise<RawDoc | undefined> {
     if (this.targets.has(file)) return this.targets.get(file);
     if (this.loadingTargets.has(file)) {
       // Only its includes can lead back here: a service in one of them extends the file itself.
@@ -401,7 +572,17 @@ class Loader {
     this.loadingTargets.add(file);
     let one: RawDoc | undefined;
     try {
-      one = await this.loadRaw(file, undefined, path.dirname(file), false, []);
+      // Its documents merged into one, as compose-go's loadYamlFile does for an extended file.
+      const raws: RawDoc[] = [];
+      for (const parsed of await readDocuments(file, undefined)) {
+        const raw = await this.loadRaw(parsed, file, path.dirname(file), false, [], env);
+        if (raw) raws.push(raw);
+      }
+      one = raws.length <= 1 ? raws[0] : {
+        ...raws[0]!,
+        doc: raws.slice(1).reduce((acc, r) => mergeDocs(acc, r.doc, r.parsed), raws[0]!.doc),
+        locate: projectLocator(raws.map((r) => r.parsed)),
+      };
     } catch (err) {
       if (!(err instanceof StackFileError)) throw err;
       this.problems.push({ code: err.code, message: `extended file: ${err.message}`, location: at, hint: err.hint });

@@ -7,7 +7,7 @@
 import { type Dict, isPlainObject } from '../util/dict.js';
 import { pathKey, type Path } from './doc-path.js';
 
-type Rule = 'replace' | 'union' | { key: (item: Dict) => string; deep?: boolean } | 'logging';
+type Rule = 'replace' | 'union' | { key: (item: Dict) => string; scalarKey?: (item: unknown) => string; deep?: boolean } | 'logging';
 
 
 const byTarget = { key: (v: Dict) => String(v.target) };
@@ -25,6 +25,9 @@ const RULES: [string, Rule][] = [
   ['services.*.secrets', byTarget],
   ['services.*.configs', byTarget],
   ['services.*.build.secrets', byTarget],
+  // Devices by target (compose-go's deviceMappingIndexer), tmpfs entries by their path.
+  ['services.*.devices', byTarget],
+  ['services.*.tmpfs', { key: (v: Dict) => JSON.stringify(v), scalarKey: (v) => String(v).split(':')[0]! }],
   ['services.*.env_file', { key: (e) => String(e.path) }],
   ['services.*.ulimits.*', 'replace'],
   ['services.*.build.ulimits.*', 'replace'],
@@ -86,11 +89,11 @@ function mergeValue(base: unknown, over: unknown, path: (string | number)[], tag
 function mergeKeyed(
   base: unknown[],
   over: unknown[],
-  rule: { key: (item: Dict) => string; deep?: boolean },
+  rule: { key: (item: Dict) => string; scalarKey?: (item: unknown) => string; deep?: boolean },
   path: (string | number)[],
   tags: MergeTags,
 ): unknown[] {
-  const keyOf = (x: unknown) => (isPlainObject(x) ? rule.key(x) : JSON.stringify(x));
+  const keyOf = (x: unknown) => (isPlainObject(x) ? rule.key(x) : rule.scalarKey ? rule.scalarKey(x) : JSON.stringify(x));
   const out = [...base];
   const index = new Map(out.map((x, i) => [keyOf(x), i]));
   for (const item of over) {

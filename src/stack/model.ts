@@ -84,6 +84,8 @@ export interface BuildConfig {
   cache_from?: string[];
   cache_to?: string[];
   no_cache?: boolean;
+  /** Build stages not to take from the cache. */
+  no_cache_filter?: string[];
   pull?: boolean;
   secrets?: FileReference[];
   ssh?: string[];
@@ -265,6 +267,12 @@ export interface Service {
   models?: Record<string, { endpoint_var?: string; model_var?: string } | null>;
   post_start?: ServiceHook[];
   pre_stop?: ServiceHook[];
+  /**
+   * Not a container: Compose hands the service's setup and teardown to the provider plugin
+   * named by `type` (a model runner, a cloud resource...), passing it `options`.
+   */
+  provider?: { type: string; options?: Record<string, string | number | boolean | (string | number | boolean)[]> };
+  /** Containers run to completion, in order, before the service's container starts. */
   pre_start?: PreStartHook[];
   attach?: boolean;
   label_file?: string[];

@@ -8,13 +8,14 @@ import type { Diagnostic, ErrorCode } from '../errors.js';
 import { type Dict, isPlainObject } from '../util/dict.js';
 import { UserFileError } from '../util/read-user-file.js';
 import { formatPath, type Path } from './doc-path.js';
-import { envFileProblems, envFileRefusal, readEnvFile } from './dotenv.js';
+import { ENV_FILE_FORMATS, envFileProblems, envFileRefusal, readEnvFile } from './dotenv.js';
 import type { Lookup } from './interpolate.js';
 import type { Locator } from './locate.js';
 import type {
   DependsOn, DevelopConfig, FileObject, FileReference, Healthcheck, Network, PortMapping, PreStartHook, Project, Service, ServiceHook,
   ServiceVolume, Volume, WatchExec, WatchRule,
 } from './model.js';
+import { OBJECT_VALUE } from './object-env.js';
 import { listOrDict, stringOrList } from './shapes.js';
 import { formatDuration, parseBoolean, parseBytes, parseCpus, parseDuration } from './units.js';
 
@@ -31,6 +32,8 @@ export interface NormaliseInput {
 export interface NormaliseResult {
   project: Project;
   problems: Diagnostic[];
+  /** What secrets' and configs' `environment:` variables held at load time, by variable. */
+  objectEnvironment: Record<string, string>;
 }
 
 const RESTART = /^(no|always|unless-stopped|on-failure(:\d+)?)$/;
@@ -41,6 +44,7 @@ export function normalise(input: NormaliseInput): NormaliseResult {
 
 class Normaliser {
   readonly problems: Diagnostic[] = [];
+  readonly objectEnvironment: Record<string, string> = Object.create(null) as Record<string, string>;
   constructor(private readonly input: NormaliseInput) {}
 
   /** `at`: where to point when the path's index may not be the item's place in any one file. */
@@ -76,7 +80,7 @@ class Normaliser {
     if (ext) project.extensions = ext;
     const usesDefault = Object.values(services).some((s) => s.network_mode === undefined && 'default' in s.networks);
     if (usesDefault && !project.networks.default) project.networks.default = { name: `${name}_default` };
-    return { project, problems: this.problems };
+    return { project, problems: this.problems, objectEnvironment: this.objectEnvironment };
   }
 
   private resources<T>(kind: string, make: (key: string, raw: Dict) => T): Record<string, T> {
@@ -112,7 +116,8 @@ class Normaliser {
   }
 
   private fileObject(key: string, raw: Dict, kind: string): FileObject {
-    const f: FileObject = { ...(strip(raw, ['name', 'external']) as Partial<FileObject>), ...this.named(kind, key, raw) };
+    const f: FileObject = { ...(strip(raw, ['name', 'external', OBJECT_VALUE]) as Partial<FileObject>), ...this.named(kind, key, raw) };
+    if (typeof raw[OBJECT_VALUE] === 'string' && typeof raw.environment === 'string') this.objectEnvironment[raw.environment] = raw[OBJECT_VALUE];
     if (!f.external && f.file === undefined && f.environment === undefined && f.content === undefined) {
       this.problem([kind, key], 'missing_source', `${kind.slice(0, -1)} "${key}" needs one of file, environment, content or external`);
     }
@@ -122,11 +127,11 @@ class Normaliser {
   private service(name: string, raw: Dict): Service {
     const at = (...rest: (string | number)[]): Path => ['services', name, ...rest];
     const s: Service = {
-      ...(strip(raw, ['env_file', 'extends']) as Partial<Service>),
+      ...(strip(raw, ['env_file', 'extends', 'label_file']) as Partial<Service>),
       name,
       scale: 1,
       environment: this.environment(name, raw),
-      labels: (raw.labels as Record<string, string>) ?? {},
+      labels: this.labels(name, raw),
       ports: this.ports(name, raw.ports),
       volumes: this.volumes(name, raw.volumes),
       depends_on: this.dependsOn(name, raw.depends_on),
@@ -164,7 +169,15 @@ class Normaliser {
     if (raw.secrets !== undefined) s.secrets = this.refs(name, 'secrets', raw.secrets);
     if (raw.configs !== undefined) s.configs = this.refs(name, 'configs', raw.configs);
     if (raw.ulimits !== undefined) s.ulimits = this.ulimits(at('ulimits'), raw.ulimits as Dict);
-    if (raw.devices !== undefined) s.devices = (raw.devices as unknown[]).map((d) => device(d));
+    if (raw.devices !== undefined) {
+      s.devices = (raw.devices as unknown[]).flatMap((d, i) => {
+        if (typeof d !== 'string') return [device(d)];
+        // compose-go's transformDeviceMapping refuses more than source:target:permissions.
+        this.problem(at('devices', i), 'invalid_value', `services.${name}.devices: confusing device mapping ${JSON.stringify(d)}`,
+          'use the long syntax: {source: ..., target: ..., permissions: ...}', at('devices', d));
+        return [];
+      });
+    }
     if (raw.expose !== undefined) s.expose = (raw.expose as unknown[]).map(String);
     if (isPlainObject(raw.logging) && isPlainObject(raw.logging.options)) s.logging = { ...raw.logging, options: stringMap(raw.logging.options) };
     if (isPlainObject(raw.build)) s.build = this.build(name, raw.build);
@@ -206,36 +219,80 @@ class Normaliser {
     return out;
   }
 
+  /**
+   * compose-go's WithServicesEnvironmentResolved: `- NAME` entries take the project
+   * environment's value; env_file entries are read in order, each interpolating from the
+   * project environment, then the service's own `environment:`, then what earlier lines and
+   * files set; the service's own `environment:` wins over every file.
+   */
   private environment(name: string, raw: Dict): Record<string, string | null> {
-    const env: Record<string, string | null> = {};
+    const own: Record<string, string | null> = {};
+    for (const [k, v] of Object.entries((raw.environment as Record<string, string | null>) ?? {})) {
+      // `- NAME` with no value takes the variable from the project environment, when set.
+      own[k] = v === null ? this.input.lookup(k) ?? null : v;
+    }
+    const fromFiles = new Map<string, string>();
+    const lookup: Lookup = (n) => this.input.lookup(n) ?? (Object.hasOwn(own, n) ? own[n] ?? undefined : undefined);
+    const prior: Lookup = (n) => fromFiles.get(n) ?? (Object.hasOwn(own, n) ? own[n] ?? undefined : undefined);
     const files = Array.isArray(raw.env_file) ? (raw.env_file as Dict[]) : [];
     files.forEach((f, i) => {
       const file = String(f.path);
-      const required = this.bool(['services', name, 'env_file', i, 'required'], f.required ?? true);
+      const at: Path = ['services', name, 'env_file', i];
+      const required = this.bool([...at, 'required'], f.required ?? true);
+      const format = f.format === undefined || f.format === null ? undefined : String(f.format);
+      if (format !== undefined && !(ENV_FILE_FORMATS as readonly string[]).includes(format)) {
+        this.problem([...at, 'format'], 'invalid_value', `unsupported env_file format ${JSON.stringify(format)}`, 'the formats are .env (the default) and raw');
+        return;
+      }
       let parsed: ReturnType<typeof readEnvFile>;
       try {
-        parsed = readEnvFile(file, this.input.lookup);
+        parsed = readEnvFile(file, lookup, { format, prior });
       } catch (err) {
         if (!(err instanceof UserFileError)) throw err;
         const { code, message } = envFileRefusal(err, `env_file ${file} of service "${name}"`);
-        this.problem(['services', name, 'env_file', i], code, message);
+        this.problem(at, code, message);
         return;
       }
       if (!parsed) {
         if (required) {
-          this.problem(['services', name, 'env_file', i], 'env_file_not_found', `env file ${file} not found`,
-            'create it, or mark it `required: false`');
+          this.problem(at, 'env_file_not_found', `env file ${file} not found`, 'create it, or mark it `required: false`');
         }
         return;
       }
       for (const p of envFileProblems(file, parsed)) this.problems.push(p);
-      Object.assign(env, parsed.values);
+      for (const [k, v] of Object.entries(parsed.values)) fromFiles.set(k, v);
     });
-    for (const [k, v] of Object.entries((raw.environment as Record<string, string | null>) ?? {})) {
-      // `- NAME` with no value takes the variable from the environment tug runs in, when set.
-      env[k] = v === null ? this.input.lookup(k) ?? null : v;
-    }
-    return env;
+    return { ...Object.fromEntries(fromFiles), ...own };
+  }
+
+  /**
+   * compose-go's WithServicesLabelsResolved: each label_file in order (the env file format,
+   * interpolated from the labels of earlier files only), then the service's own labels over them.
+   */
+  private labels(name: string, raw: Dict): Record<string, string> {
+    const own = (raw.labels as Record<string, string> | undefined) ?? {};
+    if (!Array.isArray(raw.label_file)) return own;
+    const fromFiles = new Map<string, string>();
+    (raw.label_file as unknown[]).forEach((f, i) => {
+      const file = String(f);
+      const at: Path = ['services', name, 'label_file', i];
+      let parsed: ReturnType<typeof readEnvFile>;
+      try {
+        parsed = readEnvFile(file, (n) => fromFiles.get(n));
+      } catch (err) {
+        if (!(err instanceof UserFileError)) throw err;
+        const { code, message } = envFileRefusal(err, `label_file ${file} of service "${name}"`);
+        this.problem(at, code, message);
+        return;
+      }
+      if (!parsed) {
+        this.problem(at, 'env_file_not_found', `label file ${file} not found`);
+        return;
+      }
+      for (const p of envFileProblems(file, parsed)) this.problems.push(p);
+      for (const [k, v] of Object.entries(parsed.values)) fromFiles.set(k, v);
+    });
+    return { ...Object.fromEntries(fromFiles), ...own };
   }
 
   private ports(name: string, raw: unknown): PortMapping[] {
@@ -340,6 +397,13 @@ class Normaliser {
 
   private build(name: string, raw: Dict): Service['build'] {
     const b = { ...raw } as NonNullable<Service['build']> & Dict;
+    if (isPlainObject(raw.args)) {
+      // An arg without a value takes the project environment's, when set, and stays unset (null,
+      // left out of the build) otherwise: docker compose's resolveAndMergeBuildArgs, done here.
+      const args: Record<string, string | null> = {};
+      for (const [k, v] of Object.entries(raw.args as Record<string, string | null>)) args[k] = v === null ? this.input.lookup(k) ?? null : v;
+      b.args = args;
+    }
     if (raw.shm_size !== undefined) b.shm_size = this.bytes(['services', name, 'build', 'shm_size'], raw.shm_size, false);
     if (raw.ulimits !== undefined) b.ulimits = this.ulimits(['services', name, 'build', 'ulimits'], raw.ulimits as Dict);
     for (const k of ['no_cache', 'pull', 'privileged'] as const) {
@@ -358,7 +422,8 @@ class Normaliser {
     if (preStart && raw.per_replica !== undefined) h.per_replica = this.bool([...path, 'per_replica'], raw.per_replica);
     if (isPlainObject(raw.environment)) {
       const env: Record<string, string | null> = {};
-      for (const [k, v] of Object.entries(raw.environment as Record<string, string | null>)) env[k] = v === null ? this.input.lookup(k) ?? null : v;
+      // As compose-go loads hooks: a variable without a value stays without one (and is left out when the hook runs).
+      for (const [k, v] of Object.entries(raw.environment as Record<string, string | null>)) env[k] = v;
       h.environment = env;
     }
     return preStart ? h : { ...h, command: h.command ?? [] };

@@ -74,6 +74,9 @@ interface Entry {
   resets: string[];
   overrides: string[];
   warnings: ParsedFile['warnings'];
+  noDocument?: boolean;
+  shared?: boolean;
+  more?: Entry[];
 }
 
 export function readParseCache(file: string, text: string): ParsedFile | undefined {
@@ -82,34 +85,47 @@ export function readParseCache(file: string, text: string): ParsedFile | undefin
   if (!dir) return undefined;
   try {
     // The cache directory comes from the environment: its entries are read as carefully as any user file.
-    const e = JSON.parse(readUserFile(entryPath(dir, text), MAX_ENTRY_BYTES).toString('utf8')) as Entry;
-    return {
-      file,
-      value: e.value,
-      positions: new Map(e.positions),
-      lineStarts: e.lineStarts,
-      resets: new Set(e.resets),
-      overrides: new Set(e.overrides),
-      warnings: e.warnings,
-    };
+    return fromEntry(file, JSON.parse(readUserFile(entryPath(dir, text), MAX_ENTRY_BYTES).toString('utf8')) as Entry);
   } catch {
     return undefined;
   }
 }
 
+function fromEntry(file: string, e: Entry): ParsedFile {
+  return {
+    file,
+    value: e.value,
+    positions: new Map(e.positions),
+    lineStarts: e.lineStarts,
+    resets: new Set(e.resets),
+    overrides: new Set(e.overrides),
+    warnings: e.warnings,
+    ...(e.noDocument ? { noDocument: true } : {}),
+    ...(e.shared ? { shared: true } : {}),
+    ...(e.more ? { more: e.more.map((m) => fromEntry(file, m)) } : {}),
+  };
+}
+
+function toEntry(parsed: ParsedFile): Entry {
+  return {
+    value: parsed.value,
+    positions: [...parsed.positions],
+    lineStarts: [...parsed.lineStarts],
+    resets: [...parsed.resets],
+    overrides: [...parsed.overrides],
+    warnings: parsed.warnings,
+    ...(parsed.noDocument ? { noDocument: true } : {}),
+    ...(parsed.shared ? { shared: true } : {}),
+    ...(parsed.more ? { more: parsed.more.map(toEntry) } : {}),
+  };
+}
+
 export function writeParseCache(text: string, parsed: ParsedFile): void {
   const dir = cacheDir();
-  if (!dir || !jsonSafe(parsed.value)) return;
+  if (!dir || !jsonSafe(parsed.value) || !(parsed.more ?? []).every((m) => jsonSafe(m.value))) return;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const entry: Entry = {
-      value: parsed.value,
-      positions: [...parsed.positions],
-      lineStarts: [...parsed.lineStarts],
-      resets: [...parsed.resets],
-      overrides: [...parsed.overrides],
-      warnings: parsed.warnings,
-    };
+    const entry = toEntry(parsed);
     const target = entryPath(dir, text);
     // Written aside and renamed, so a concurrent reader never sees half a file.
     const tmp = `${target}.${process.pid}.tmp`;

@@ -24,6 +24,12 @@ export interface ParsedFile {
   /** Paths tagged `!override`: replace what earlier files said instead of merging. */
   overrides: Set<string>;
   warnings: { message: string; position: Position }[];
+  /** The text holds no YAML document (nothing, or only comments): it adds nothing to the project. */
+  noDocument?: boolean;
+  /** Some value is reached through more than one alias: later walks should look into each value once. */
+  shared?: boolean;
+  /** The file's later YAML documents (after `---`), each merged over the ones before it. */
+  more?: ParsedFile[];
 }
 
 /** 1-based line and column of a source offset. */

@@ -52,7 +52,8 @@ export function checkProject(project: Project, locate: Locator, opts: CheckOptio
 
   for (const [name, svc] of Object.entries(project.services)) {
     const at = (...rest: (string | number)[]): Path => ['services', name, ...rest];
-    if (!svc.image && !svc.build) {
+    // A provider service is run by a Compose provider plugin, not from an image.
+    if (!svc.image && !svc.build && !svc.provider) {
       add(problems, at(), 'no_image', `service "${name}" has neither an image nor a build section`, 'add image: NAME, or build: DIR');
     }
     for (const [dep, d] of Object.entries(svc.depends_on)) {

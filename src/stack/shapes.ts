@@ -7,7 +7,19 @@
  * Input is schema-valid, so shapes are trusted here; values are not parsed (units, paths)
  * until normalise().
  */
+import { posix } from 'node:path';
 import { type Dict, isPlainObject } from '../util/dict.js';
+
+/**
+ * Go's path.Clean for a container path: `/data/`, `/data//` and `/x/../data` are `/data`, so
+ * that two files naming one mount point differently still meet when merged (compose-go cleans
+ * volume targets: transform/volume.go cleanTarget, loader/normalize.go). Empty stays empty.
+ */
+export function cleanTarget(target: string): string {
+  if (target === '' || !target.includes('/')) return target;
+  const cleaned = posix.normalize(target);
+  return cleaned.length > 1 && cleaned.endsWith('/') ? cleaned.slice(0, -1) : cleaned;
+}
 
 function scalarString(v: unknown): string {
   return typeof v === 'string' ? v : String(v);
@@ -36,20 +48,33 @@ const KEY_VALUE_LISTS = new Set(['environment', 'annotations', 'sysctls', 'label
  * Where a `[K=V]` list names the key `__proto__`: as a mapping key it would replace the
  * object's prototype and vanish, so it is refused, as it is in the mapping syntax.
  */
-export function protoListItems(v: unknown, path: (string | number)[] = [], found: (string | number)[][] = []): (string | number)[][] {
+export function protoListItems(
+  v: unknown,
+  path: (string | number)[] = [],
+  found: (string | number)[][] = [],
+  // With `shared` (values met through several aliases), each is looked into once per kind of place.
+  seen?: [Set<object>, Set<object>],
+): (string | number)[][] {
   // One list filled in place: a long list of them must not be spread into push() at each level.
+  if (v === null || typeof v !== 'object') return found;
+  const keyValue = Array.isArray(v) && KEY_VALUE_LISTS.has(String(path.at(-1)));
+  if (seen) {
+    const visited = seen[keyValue ? 1 : 0];
+    if (visited.has(v)) return found;
+    visited.add(v);
+  }
   if (Array.isArray(v)) {
-    if (KEY_VALUE_LISTS.has(String(path.at(-1)))) {
+    if (keyValue) {
       v.forEach((item, i) => {
         if (typeof item === 'string' && (item === '__proto__' || item.startsWith('__proto__='))) found.push([...path, i]);
       });
     }
     v.forEach((item, i) => {
-      if (item !== null && typeof item === 'object') protoListItems(item, [...path, i], found);
+      if (item !== null && typeof item === 'object') protoListItems(item, [...path, i], found, seen);
     });
   } else if (isPlainObject(v)) {
     for (const [k, child] of Object.entries(v)) {
-      if (child !== null && typeof child === 'object') protoListItems(child, [...path, k], found);
+      if (child !== null && typeof child === 'object') protoListItems(child, [...path, k], found, seen);
     }
   }
   return found;
@@ -138,7 +163,62 @@ function parseRange(s: string): [number, number] | undefined {
   if (!m) return undefined;
   const lo = Number(m[1]);
   const hi = m[2] === undefined ? lo : Number(m[2]);
-  return hi >= lo ? [lo, hi] : undefined;
+  // Out of range is reported by portRangeProblems; never expand a range past the last port.
+  return hi >= lo && lo >= MIN_PORT && hi <= MAX_PORT ? [lo, hi] : undefined;
+}
+
+const MIN_PORT = 1;
+const MAX_PORT = 65535;
+
+/** The port numbers of a short port spec, IP and protocol left out: `127.0.0.1:8000-8001:80/udp` → 8000, 8001, 80. */
+function shortSpecPorts(spec: string): string[] {
+  let rest = spec.trim();
+  const slash = rest.lastIndexOf('/');
+  if (slash >= 0) rest = rest.slice(0, slash);
+  const v6 = /^\[[^\]]*\]:(.*)$/.exec(rest);
+  if (v6) rest = v6[1]!;
+  const parts = rest.split(':');
+  if (!v6 && parts.length === 3) parts.shift();
+  return parts.flatMap((p) => p.split('-')).filter((p) => /^\d+$/.test(p));
+}
+
+/**
+ * Ports outside 1-65535, in every syntax: the short one (either side, either end of a range)
+ * and the long one (target, published), at the item that says so. Run on each file as written,
+ * so the index is the item's own.
+ */
+export function portRangeProblems(doc: Dict): { path: (string | number)[]; message: string }[] {
+  const out: { path: (string | number)[]; message: string }[] = [];
+  if (!isPlainObject(doc.services)) return out;
+  for (const [name, svc] of Object.entries(doc.services)) {
+    if (!isPlainObject(svc) || !Array.isArray(svc.ports)) continue;
+    svc.ports.forEach((p, i) => {
+      const at = ['services', name, 'ports', i];
+      const check = (what: string, value: unknown, path: (string | number)[]) => {
+        if (value === undefined || value === null || value === '') return;
+        for (const n of (typeof value === 'number' ? [String(value)] : scalarString(value).split('-')).filter((x) => /^\d+$/.test(x.trim()))) {
+          const port = Number(n.trim());
+          if (port < MIN_PORT || port > MAX_PORT) {
+            out.push({ path, message: `services.${name}.ports: ${what} port ${n.trim()} is out of range: ports are ${MIN_PORT} to ${MAX_PORT}` });
+            return;
+          }
+        }
+      };
+      if (isPlainObject(p)) {
+        check('container', p.target, [...at, 'target']);
+        check('published', p.published, [...at, 'published']);
+      } else {
+        for (const n of shortSpecPorts(scalarString(p))) {
+          const port = Number(n);
+          if (port < MIN_PORT || port > MAX_PORT) {
+            out.push({ path: at, message: `services.${name}.ports: port ${n} in ${JSON.stringify(scalarString(p))} is out of range: ports are ${MIN_PORT} to ${MAX_PORT}` });
+            break;
+          }
+        }
+      }
+    });
+  }
+  return out;
 }
 
 function rangeString([lo, hi]: [number, number]): string {
@@ -192,6 +272,7 @@ export function fileReference(v: unknown, kind: 'secrets' | 'configs'): Dict {
   const ref: Dict = isPlainObject(v) ? { ...v } : { source: scalarString(v) };
   if (ref.target === undefined) ref.target = kind === 'secrets' ? `/run/secrets/${String(ref.source)}` : `/${String(ref.source)}`;
   else if (kind === 'secrets' && typeof ref.target === 'string' && !ref.target.startsWith('/')) ref.target = `/run/secrets/${ref.target}`;
+  if (typeof ref.target === 'string') ref.target = cleanTarget(ref.target);
   return ref;
 }
 
@@ -212,7 +293,9 @@ const SERVICE_UNIONS = [
 /** A service dict, schema-valid, in canonical shape. */
 export function canonicalService(raw: Dict): Dict {
   const s: Dict = { ...raw };
-  for (const key of ['environment', 'annotations', 'sysctls']) if (key in s) s[key] = listOrDict(s[key]);
+  if ('environment' in s) s.environment = listOrDict(s.environment);
+  // compose-go types annotations and sysctls as Mapping: a key without a value is "" there, not unset.
+  for (const key of ['annotations', 'sysctls']) if (key in s) s[key] = listOrDict(s[key], '');
   if ('labels' in s) s.labels = listOrDict(s.labels, '');
   if ('extra_hosts' in s) s.extra_hosts = extraHosts(s.extra_hosts);
   for (const key of SERVICE_UNIONS) if (key in s) s[key] = stringOrList(s[key]);
@@ -227,7 +310,11 @@ export function canonicalService(raw: Dict): Dict {
     });
   }
   if ('volumes' in s && Array.isArray(s.volumes)) {
-    s.volumes = s.volumes.map((v) => (isPlainObject(v) ? { ...v } : parseVolumeShort(scalarString(v))));
+    s.volumes = s.volumes.map((v) => {
+      const vol: Dict = isPlainObject(v) ? { ...v } : parseVolumeShort(scalarString(v));
+      if (typeof vol.target === 'string') vol.target = cleanTarget(vol.target);
+      return vol;
+    });
   }
   for (const kind of ['secrets', 'configs'] as const) {
     if (kind in s && Array.isArray(s[kind])) s[kind] = (s[kind] as unknown[]).map((r) => fileReference(r, kind));
@@ -245,14 +332,33 @@ export function canonicalService(raw: Dict): Dict {
   if ('models' in s) s.models = mapOf(s.models);
   if (isPlainObject(s.healthcheck) && 'test' in s.healthcheck) s.healthcheck = { ...s.healthcheck, test: healthTest(s.healthcheck.test) };
   if (isPlainObject(s.ulimits)) s.ulimits = ulimits(s.ulimits);
-  // Devices may be `src:dst:perm` strings or {source, target, permissions} objects: keep each as written.
-  if ('devices' in s && !Array.isArray(s.devices)) s.devices = stringOrList(s.devices);
+  if ('devices' in s) s.devices = (Array.isArray(s.devices) ? s.devices : stringOrList(s.devices)).map(deviceMapping);
+  if (Array.isArray(s.tmpfs)) s.tmpfs = (s.tmpfs as string[]).map(cleanTmpfs);
   if ('build' in s) s.build = canonicalBuild(s.build);
   for (const key of ['post_start', 'pre_stop', 'pre_start']) {
     if (Array.isArray(s[key])) s[key] = (s[key] as unknown[]).map((h) => (isPlainObject(h) && 'environment' in h ? { ...h, environment: listOrDict(h.environment) } : h));
   }
   if (isPlainObject(s.deploy) && 'labels' in s.deploy) s.deploy = { ...s.deploy, labels: listOrDict(s.deploy.labels, '') };
   return s;
+}
+
+/**
+ * compose-go's transformDeviceMapping: `src[:dst[:perm]]` becomes {source, target, permissions}
+ * so that files merge devices by target. A string of more parts is kept as written for
+ * normalise to refuse ("confusing device mapping").
+ */
+function deviceMapping(d: unknown): unknown {
+  if (isPlainObject(d)) return typeof d.target === 'string' ? { ...d, target: cleanTarget(d.target) } : { ...d };
+  const parts = scalarString(d).split(':');
+  if (parts.length > 3) return scalarString(d);
+  const [source = '', target, permissions] = parts;
+  return { source, target: cleanTarget(target || source), permissions: permissions || 'rwm' };
+}
+
+/** A tmpfs entry `PATH[:OPTIONS]` with its path cleaned. */
+function cleanTmpfs(entry: string): string {
+  const colon = entry.indexOf(':');
+  return colon < 0 ? cleanTarget(entry) : cleanTarget(entry.slice(0, colon)) + entry.slice(colon);
 }
 
 /** `nofile: 65535` is shorthand for the same soft and hard limit. */
@@ -267,7 +373,7 @@ function canonicalBuild(v: unknown): Dict {
   if ('labels' in b) b.labels = listOrDict(b.labels, '');
   if ('additional_contexts' in b) b.additional_contexts = listOrDict(b.additional_contexts, '');
   if ('extra_hosts' in b) b.extra_hosts = extraHosts(b.extra_hosts);
-  for (const key of ['tags', 'platforms', 'cache_from', 'cache_to']) if (key in b) b[key] = stringOrList(b[key]);
+  for (const key of ['tags', 'platforms', 'cache_from', 'cache_to', 'no_cache_filter']) if (key in b) b[key] = stringOrList(b[key]);
   // `ssh: {default: null, key: path}` is the mapping form of `[default, key=path]`.
   if ('ssh' in b) b.ssh = isPlainObject(b.ssh) ? Object.entries(b.ssh).map(([k, v]) => (v === null || v === undefined || v === '' ? k : `${k}=${scalarString(v)}`)) : stringOrList(b.ssh);
   if (isPlainObject(b.ulimits)) b.ulimits = ulimits(b.ulimits);

@@ -105,7 +105,13 @@ function describe(group: Raw[], doc: unknown, locate: Locator): Diagnostic {
   switch (r.keyword) {
     case 'type': {
       const types = [...new Set(group.flatMap((g) => String(g.params.type).split(',')))];
-      return { code: 'invalid_type', message: `${label(path)} must be ${typeList(types)}, not ${typeName(value)}`, ...base };
+      const special = typeof value === 'number' && !Number.isFinite(value);
+      return {
+        code: 'invalid_type',
+        message: `${label(path)} must be ${typeList(types)}, not ${typeName(value)}`,
+        ...(special ? { hint: 'YAML reads .inf, -.inf and .nan as special floating-point numbers, which no setting accepts: write a finite number, or quote the value to mean the text' } : {}),
+        ...base,
+      };
     }
     case 'enum': {
       const allowed = (r.params.allowedValues as unknown[]).map(String);
@@ -151,6 +157,8 @@ function typeName(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
   if (typeof v === 'string') return `the string ${JSON.stringify(v)}`;
+  if (typeof v === 'number' && Number.isNaN(v)) return `.nan (YAML's "not a number" float)`;
+  if (typeof v === 'number' && !Number.isFinite(v)) return v > 0 ? `.inf (YAML's infinity float)` : `-.inf (YAML's negative infinity float)`;
   return `${typeof v} ${String(v)}`;
 }
 

@@ -18,7 +18,7 @@ import {
   Lexer,
   LineCounter,
   Parser,
-  YAMLParseError,
+
   type Alias,
   type Document,
   type Node as YamlNode,
@@ -53,40 +53,65 @@ function parseChecked(file: string, text: string): ParsedFile {
     return { line: p.line, col: p.col };
   };
   // Duplicate keys are detected while walking: the library's own check is quadratic in map size.
-  const doc = parseDocument(file, text, lineCounter, pos);
-  const firstError = doc.errors[0];
-  if (firstError) {
-    const p = pos(firstError.pos[0]);
-    const message = firstError.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    throw new StackFileError('yaml_syntax', `invalid YAML: ${message}`, { file, ...p },
-      'check the indentation and quoting on this line and the one before it');
+  const docs = parseDocuments(file, text, lineCounter, pos);
+  if (docs.length === 0) {
+    // No YAML document at all (nothing, or only comments): compose-go's decoder meets the end
+    // of the stream at once and the file adds nothing; `---` alone is a document, of null.
+    return {
+      file, value: {}, positions: new Map(), lineStarts: lineCounter.lineStarts,
+      resets: new Set(), overrides: new Set(), warnings: [], noDocument: true,
+    };
   }
-  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
-    throw new StackFileError('file_empty', `${file} is empty`, { file, line: 0, col: 0 },
-      'a stack file needs at least a `services:` mapping');
+  for (const doc of docs) {
+    const firstError = doc.errors[0];
+    if (firstError) {
+      const p = pos(firstError.pos[0]);
+      const message = firstError.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      throw new StackFileError('yaml_syntax', `invalid YAML: ${message}`, { file, ...p },
+        'check the indentation and quoting on this line and the one before it');
+    }
   }
-  if (!isMap(doc.contents)) {
-    throw new StackFileError('top_level_not_mapping', 'the top level of a stack file must be a mapping (services:, networks:, ...)',
-      { file, ...pos(doc.contents.range?.[0]) });
-  }
-  const targets = aliasTargets(file, doc, pos);
-  const walker = new Walker(file, targets, pos);
-  const value = walker.walk(doc.contents, '', 0) as Record<string, unknown>;
-  for (const w of doc.warnings) {
-    if (/Unresolved tag: !(reset|override)\b/.test(w.message)) continue;
-    walker.warnings.push({ message: w.message.split('\n')[0]!, position: pos(w.pos[0]) });
-  }
-  return {
-    file, value, positions: walker.positions, lineStarts: lineCounter.lineStarts,
-    resets: walker.resets, overrides: walker.overrides, warnings: walker.warnings,
-  };
+  // Several documents (`---`) are read one after the other and merged in order, as compose-go
+  // decodes them; what their aliases expand to is budgeted across the whole file.
+  let budget = MAX_EXPANDED_NODES;
+  const parsed = docs.map((doc, i) => {
+    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+      if (docs.length === 1) {
+        throw new StackFileError('file_empty', `${file} is empty`, { file, line: 0, col: 0 },
+          'a stack file needs at least a `services:` mapping');
+      }
+      throw new StackFileError('top_level_not_mapping', `document ${i + 1} of ${file} is empty: the top level of a stack file must be a mapping (services:, networks:, ...)`,
+        { file, ...pos(doc.range?.[0]) }, 'remove the `---` that starts it, or give it content');
+    }
+    if (!isMap(doc.contents)) {
+      throw new StackFileError('top_level_not_mapping', 'the top level of a stack file must be a mapping (services:, networks:, ...)',
+        { file, ...pos(doc.contents.range?.[0]) });
+    }
+    const { targets, size } = aliasTargets(file, doc, pos, budget);
+    budget -= size;
+    const walker = new Walker(file, targets, pos, targets.size > 0);
+    const value = walker.walk(doc.contents, '', 0) as Record<string, unknown>;
+    for (const w of doc.warnings) {
+      if (/Unresolved tag: !(reset|override)\b/.test(w.message)) continue;
+      walker.warnings.push({ message: w.message.split('\n')[0]!, position: pos(w.pos[0]) });
+    }
+    const one: ParsedFile = {
+      file, value, positions: walker.positions, lineStarts: lineCounter.lineStarts,
+      resets: walker.resets, overrides: walker.overrides, warnings: walker.warnings,
+      ...(walker.shared ? { shared: true } : {}),
+    };
+    return one;
+  });
+  const [first, ...more] = parsed;
+  if (more.length > 0) first!.more = more;
+  return first!;
 }
 
 /**
  * The library's parseDocument, with the nesting depth and the number of nodes checked while the
  * text is parsed, lexeme by lexeme, before the composer (which recurses) sees any of it.
  */
-function parseDocument(file: string, text: string, lineCounter: LineCounter, pos: (offset: number) => Position): Document {
+function parseDocuments(file: string, text: string, lineCounter: LineCounter, pos: (offset: number) => Position): Document[] {
   const parser = new Parser(lineCounter.addNewLine);
   lineCounter.addNewLine(0);
   const tokens: CST.Token[] = [];
@@ -128,25 +153,22 @@ function parseDocument(file: string, text: string, lineCounter: LineCounter, pos
     if (parser.stack.length > MAX_DEPTH + 4) throw tooDeep(file, pos(at));
   }
   for (const token of parser.end()) tokens.push(token);
-  let doc: Document | undefined;
+  const docs: Document[] = [];
   // The composer makes an Error for every problem, and a broken line early in a long list is a
   // problem on every line after it: capturing 40,000 stacks costs more than the parse, and only
   // the first problem is reported, without a stack.
   const stackTraceLimit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
-    for (const d of new Composer(OPTIONS).compose(tokens, true, text.length)) {
-      if (!doc) {
-        doc = d;
-      } else {
-        doc.errors.push(new YAMLParseError([d.range[0], d.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
-        break;
-      }
+    for (const d of new Composer(OPTIONS).compose(tokens, false, text.length)) {
+      docs.push(d);
+      // Past an error, later documents only repeat it.
+      if (d.errors.length > 0) break;
     }
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
   }
-  return doc!;
+  return docs;
 }
 
 function tooDeep(file: string, at: Position): StackFileError {
@@ -165,8 +187,10 @@ function isMergeKey(keyNode: unknown): boolean {
  * would produce, from the sizes of the anchors its aliases name, so an expansion over the
  * budget is refused before anything is expanded. The count mirrors Walker.walk exactly.
  */
-function aliasTargets(file: string, doc: Document, pos: (offset: number | undefined) => Position): Map<Alias, YamlNode> {
-  const LIMIT = MAX_EXPANDED_NODES + 1;
+function aliasTargets(
+  file: string, doc: Document, pos: (offset: number | undefined) => Position, budget: number,
+): { targets: Map<Alias, YamlNode>; size: number } {
+  const LIMIT = budget + 1;
   const anchors = new Map<string, YamlNode>();
   const targets = new Map<Alias, YamlNode>();
   /** Walk size of each node visited and closed. */
@@ -223,8 +247,9 @@ function aliasTargets(file: string, doc: Document, pos: (offset: number | undefi
     return total;
   };
 
-  if (visit(doc.contents) > MAX_EXPANDED_NODES) throw aliasBomb(file);
-  return targets;
+  const size = visit(doc.contents);
+  if (size > budget) throw aliasBomb(file);
+  return { targets, size };
 }
 
 function aliasBomb(file: string): StackFileError {
@@ -239,12 +264,20 @@ class Walker {
   readonly overrides = new Set<string>();
   readonly warnings: { message: string; position: Position }[] = [];
   private produced = 0;
+  /** Whether an alias was given a value already made (see walk). */
+  shared = false;
+  /** The value of each anchored mapping or list, walked once and shared by its aliases. */
+  private readonly anchored = new Map<YamlNode, object>();
+  /** Levels of nesting of each mapping and list made, so a shared one still counts toward MAX_DEPTH. */
+  private readonly heights = new WeakMap<object, number>();
 
   constructor(
     private readonly file: string,
     /** What each alias stands for (see aliasTargets): resolving one is a lookup, not a search. */
     private readonly targets: Map<Alias, YamlNode>,
     private readonly pos: (offset: number | undefined) => Position,
+    /** The document has aliases: keep what sharing needs (anchored values and their heights). */
+    private readonly aliased = true,
   ) {}
 
   /** `path` is the pathKey of the node: built by appending, since it is made for every node. */
@@ -257,9 +290,31 @@ class Walker {
       if (target === undefined) {
         throw new StackFileError('yaml_syntax', `invalid YAML: unknown alias *${node.source}`, { file: this.file, ...this.pos(node.range?.[0]) });
       }
+      // The anchored mapping or list was walked where it is written (an anchor comes before its
+      // aliases): every alias shares that value, so an alias costs one lookup, not a copy of
+      // its anchor, and loading stays linear in the file whatever the aliases. Later stages
+      // copy what they change; errors inside point at the alias.
+      const shared = this.anchored.get(target);
+      if (shared !== undefined) {
+        if (depth + 1 + (this.heights.get(shared) ?? 0) > MAX_DEPTH) throw tooDeep(this.file, this.pos(node.range?.[0]));
+        this.shared = true;
+        return shared;
+      }
       return this.walk(target, path, depth + 1);
     }
     if (isScalar(node)) return scalarValue(node);
+    const value = this.walkCollection(node, path, depth);
+    if (this.aliased && value !== null && typeof value === 'object' && (node as YamlNode | null)?.anchor) this.anchored.set(node as YamlNode, value);
+    return value;
+  }
+
+  private tallest(values: unknown[]): number {
+    let h = 0;
+    for (const v of values) if (v !== null && typeof v === 'object') h = Math.max(h, this.heights.get(v) ?? 0);
+    return h;
+  }
+
+  private walkCollection(node: unknown, path: string, depth: number): unknown {
     if (isSeq(node)) {
       const out: unknown[] = [];
       node.items.forEach((item, i) => {
@@ -268,15 +323,19 @@ class Walker {
         // A list such as `depends_on: [db]` or `networks: [front]` becomes a mapping keyed by
         // the item; its position under that key lets later errors point at the item's line.
         if (isScalar(item) && (typeof item.value === 'string' || typeof item.value === 'number')) {
-          const byValue = childKey(path, String(item.value));
+          const byValue = childKey(path, String(scalarValue(item)));
           if (!this.positions.has(byValue)) this.note(byValue, item);
         }
         out.push(this.walk(item, p, depth + 1));
       });
+      if (this.aliased) this.heights.set(out, 1 + this.tallest(out));
       return out;
     }
-    if (isMap(node)) return this.walkMap(node, path, depth);
-    if (node === null || node === undefined) return null;
+    if (isMap(node)) {
+      const out = this.walkMap(node, path, depth);
+      if (this.aliased) this.heights.set(out, 1 + this.tallest(Object.values(out)));
+      return out;
+    }
     return null;
   }
 
@@ -292,7 +351,7 @@ class Walker {
         throw new StackFileError('invalid_key', 'invalid YAML: a key must be a plain value, not a mapping or a list',
           { file: this.file, ...this.pos((pair.key as YamlNode | null)?.range?.[0]) });
       }
-      const rawKey = isScalar(keyNode) ? keyNode.value : keyNode;
+      const rawKey = isScalar(keyNode) ? scalarValue(keyNode) : keyNode;
       if (isMergeKey(keyNode)) {
         merged.push(pair.value);
         continue;
@@ -343,13 +402,29 @@ class Walker {
 /**
  * Compose reads YAML with go-yaml v3, which keeps YAML 1.1's leading-zero octals: `mode: 0440`
  * means 0o440 (288) there, not the decimal 440 of the YAML 1.2 core schema.
+ *
+ * go-yaml also keeps integers up to 64 bits exact, where a JavaScript number keeps 53: an
+ * integer beyond Number.MAX_SAFE_INTEGER becomes the decimal string of its exact value, so that
+ * `environment`, `labels`, `sysctls`... (which Compose turns into strings) keep every digit
+ * (`9223372036854775807`, not `9223372036854776000`), and keys likewise.
  */
 function scalarValue(node: import('yaml').Scalar): unknown {
   const { value, source } = node;
-  if (node.type === 'PLAIN' && typeof value === 'number' && typeof source === 'string' && /^[-+]?0[0-7]+$/.test(source)) {
-    return parseInt(source, 8);
+  if (node.type !== 'PLAIN' || typeof value !== 'number' || typeof source !== 'string') return value;
+  if (/^[-+]?0[0-7]+$/.test(source)) {
+    const n = parseInt(source, 8);
+    return Number.isSafeInteger(n) ? n : exactInteger(source.replace(/^([-+]?)0/, '$10o'));
   }
+  if (!Number.isSafeInteger(value) && Number.isInteger(value)) return exactInteger(source) ?? value;
   return value;
+}
+
+/** The decimal digits of an integer written `123`, `-0x1F` or `0o17`; undefined for anything else (a float). */
+function exactInteger(source: string): string | undefined {
+  const m = /^([-+]?)(0x[0-9a-fA-F]+|0o[0-7]+|[0-9]+)$/.exec(source);
+  if (!m) return undefined;
+  const n = BigInt(m[2]!);
+  return (m[1] === '-' ? -n : n).toString();
 }
 
 function keyString(key: unknown): string {

@@ -15,7 +15,7 @@ export type SwarmDisposition =
   | { readonly to: 'refused'; readonly why: string; readonly hint: string };
 
 // Keys the schema accepts that the model does not type: normalise passes them through.
-export type UntypedKey = 'credential_spec' | 'use_api_socket' | 'provider' | 'pull_refresh_after' | 'driver_opts';
+export type UntypedKey = 'credential_spec' | 'use_api_socket' | 'pull_refresh_after' | 'driver_opts';
 
 const mapped = { to: 'mapped' } as const;
 const ignored = (why: string) => ({ to: 'ignored', why }) as const;
@@ -124,7 +124,7 @@ export const SWARM_KEYS = {
   extensions: elsewhere('x- keys are for tools, not for the engine'),
   credential_spec: mapped,
   use_api_socket: refused('tug does not hand engine credentials to containers', 'bind-mount /var/run/docker.sock explicitly if the service needs the engine'),
-  provider: refused('provider services need Compose provider plugins', 'create the resource outside tug and pass its address in environment'),
+  provider: refused('a provider service is not a container: Compose hands it to the provider plugin its provider.type names, and tug runs no provider plugins', 'create the resource outside tug and pass its address in environment'),
   driver_opts: refused('service-level driver_opts has no swarm equivalent', 'set driver_opts on the attachment under networks:'),
 } as const satisfies Record<keyof Service | UntypedKey, SwarmDisposition>;
 

@@ -28,6 +28,8 @@ services:
       - source: app_conf
         target: /etc/app.conf
       - settings
+      - source: from_dotenv
+        target: /etc/dotenv.conf
 secrets:
   db_password:
     file: ./db_password.txt
@@ -39,6 +41,8 @@ configs:
       listen 8080
   settings:
     file: ./settings.ini
+  from_dotenv:
+    environment: TUG_E2E_FROM_DOTENV
 `;
 
 let dir: string;
@@ -50,6 +54,8 @@ describe('secrets and configs', () => {
     dir = await writeStack(STACK);
     await writeFile(join(dir, 'db_password.txt'), 's3cret\n');
     await writeFile(join(dir, 'settings.ini'), '[a]\nb=1\n');
+    // Set only in the project's .env: read at load time, as compose-go does, not from the process.
+    await writeFile(join(dir, '.env'), 'TUG_E2E_FROM_DOTENV=value-from-dotenv\n');
     process.env.TUG_E2E_TOKEN = 'token-from-env';
     result = await up(engine, await load(dir), {});
   });
@@ -71,6 +77,10 @@ describe('secrets and configs', () => {
   it('copies an environment secret in, at a relative target under /run/secrets, with its mode', async () => {
     expect(await dockerExec(id(), 'cat /run/secrets/token')).toBe('token-from-env');
     expect((await dockerExec(id(), 'stat -c %a /run/secrets/token')).trim()).toBe('400');
+  });
+
+  it('copies a config whose variable is set only in .env', async () => {
+    expect(await dockerExec(id(), 'cat /etc/dotenv.conf')).toBe('value-from-dotenv');
   });
 
   it('copies inline config content to its target, and mounts a file config at /<name>', async () => {

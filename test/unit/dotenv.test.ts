@@ -41,14 +41,23 @@ describe('parseDotenv', () => {
     expect(values('  A  =   spaced out   \n')).toEqual({ A: 'spaced out' });
   });
 
-  it('strips an inline comment after an unquoted value only when whitespace precedes #', () => {
-    expect(values('A=value # note\nB=a#b\nC=#fff\nD= # only a comment\nE=x\t# tab')).toEqual({
+  it('strips an inline comment after an unquoted value only when a space precedes # (compose-go: Cut " #")', () => {
+    expect(values('A=value # note\nB=a#b\nC=#fff\nD= # starts the value\nE=x\t# tab\nF=y  \t')).toEqual({
       A: 'value',
       B: 'a#b',
       C: '#fff',
-      D: '',
-      E: 'x',
+      D: '# starts the value',
+      E: 'x\t# tab',
+      F: 'y',
     });
+  });
+
+  it('reads KEY: value, and keys of letters of any script with [ and ] (compose-go locateKeyName)', () => {
+    expect(values('A: 1\nB:two\nÉTÉ=été\nx[0]=y\nURL=http://h:1\n')).toEqual({ A: '1', B: 'two', ÉTÉ: 'été', 'x[0]': 'y', URL: 'http://h:1' });
+  });
+
+  it('an escaped quote inside single quotes is a quote; other backslashes stay', () => {
+    expect(values("A='it\\'s'\nB='a\\nb'")).toEqual({ A: "it's", B: 'a\\nb' });
   });
 
   it('keeps everything between single quotes literally', () => {
@@ -80,12 +89,14 @@ describe('parseDotenv', () => {
     expect(values(String.raw`A="\$X"`, env({ X: 'x' }))).toEqual({ A: '$X' });
   });
 
-  it('lets interpolation see earlier values of the same file before the lookup', () => {
+  it('lets interpolation ask the lookup before earlier values of the same file (compose-go: shell > .env)', () => {
     const lookup = env({ BASE: 'from-env', OTHER: 'o' });
-    expect(values('URL=$BASE/x\nBASE=from-file\nURL2=${BASE}/$OTHER', lookup)).toEqual({
+    expect(values('URL=$BASE/x\nBASE=from-file\nURL2=${BASE}/$OTHER\nLOCAL=l\nURL3=$LOCAL', lookup)).toEqual({
       URL: 'from-env/x',
       BASE: 'from-file',
-      URL2: 'from-file/o',
+      URL2: 'from-env/o',
+      LOCAL: 'l',
+      URL3: 'l',
     });
   });
 

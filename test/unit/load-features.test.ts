@@ -403,10 +403,12 @@ services:
     expect(project.profiles).toEqual(['ops']);
   });
 
-  it('COMPOSE_PROFILES (comma-separated) enables it too, and adds to --profile', async () => {
+  it('COMPOSE_PROFILES (comma-separated) enables it too; --profile replaces it (compose-go WithDefaultProfiles)', async () => {
+    const fromEnv = await load(stack, { env: { COMPOSE_PROFILES: 'dev, ops' } });
+    expect(Object.keys(fromEnv.project.services)).toEqual(['web', 'debug', 'tools']);
+    expect(fromEnv.project.profiles).toEqual(['dev', 'ops']);
     const { project } = await load(stack, { env: { COMPOSE_PROFILES: 'dev' }, profiles: ['ops'] });
-    expect(Object.keys(project.services)).toEqual(['web', 'debug', 'tools']);
-    expect(project.profiles).toEqual(['dev', 'ops']);
+    expect(project.profiles).toEqual(['ops']);
   });
 
   it('"*" enables every profile', async () => {
@@ -577,15 +579,14 @@ volumes:
     expect(Object.keys(project.services).sort()).toEqual(['a', 'b', 'web']);
   });
 
-  it('a service defined both here and in the included file is include_conflict', async () => {
-    const { list, dir } = await problems({
-      'compose.yaml': 'include:\n  - other.yaml\nservices:\n  web:\n    image: nginx\n',
-      'other.yaml': 'services:\n  web:\n    image: httpd\n',
+  it('a service defined both here and in the included file: this file\'s definition merged over it (compose-go >= 2.10)', async () => {
+    const { project } = await load({
+      'compose.yaml': 'include:\n  - other.yaml\nservices:\n  web:\n    image: nginx\n    environment:\n      B: !reset null\n      C: "3"\n',
+      'other.yaml': 'services:\n  web:\n    image: httpd\n    environment: {A: "1", B: "2"}\n    labels: {l: v}\n',
     });
-    expect(list).toHaveLength(1);
-    expect(list[0]!.code).toBe('include_conflict');
-    expect(list[0]!.message).toBe('service "web" is defined both here and in an included file');
-    expect(list[0]!.location).toEqual({ file: path.join(dir, 'compose.yaml'), line: 4, col: 3 });
+    expect(svc(project, 'web').image).toBe('nginx');
+    expect(svc(project, 'web').environment).toEqual({ A: '1', C: '3' });
+    expect(svc(project, 'web').labels).toEqual({ l: 'v' });
   });
 
   it('a missing included file is an error at the include entry', async () => {
@@ -872,7 +873,8 @@ describe('lifecycle hooks and build.ssh', () => {
 `,
     }, { env: { FROM_TUG: 'yes' } });
     const web = svc(project, 'web');
-    expect(web.post_start).toEqual([{ command: ['echo', 'hello there'], privileged: true, environment: { A: '1', FROM_TUG: 'yes' } }]);
+    // As compose-go loads hooks, and docker/compose runs them: a variable without a value is not taken from the environment.
+    expect(web.post_start).toEqual([{ command: ['echo', 'hello there'], privileged: true, environment: { A: '1', FROM_TUG: null } }]);
     expect(web.pre_stop).toEqual([{ command: ['sh', '-c', 'sleep 1'], user: 'root', working_dir: '/srv' }]);
     expect(web.pre_start).toEqual([{ image: 'busybox' }, { command: ['./migrate', 'up'], per_replica: false, environment: { B: '2' } }]);
   });

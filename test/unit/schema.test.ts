@@ -161,7 +161,7 @@ describe('compose.schema.json', () => {
     it('build, deploy, healthcheck, networks, volumes, configs, secrets and models keys', () => {
       const svc = definitions['service']!['properties'] as Record<string, JsonObject>;
       expect(props(anyOfObject(svc['build']!)).sort()).toEqual(
-        `context dockerfile dockerfile_inline args ssh labels cache_from cache_to no_cache additional_contexts
+        `context dockerfile dockerfile_inline args ssh labels cache_from cache_to no_cache no_cache_filter additional_contexts
         network pull target shm_size extra_hosts isolation privileged secrets tags ulimits platforms
         entitlements provenance sbom`.split(/\s+/).sort(),
       );

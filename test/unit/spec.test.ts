@@ -83,7 +83,7 @@ describe('SERVICE_KEYS', () => {
     storage_opt: {}, logging: {}, secrets: [], configs: [], cpus: 1, cpu_shares: 1, cpu_period: 1, cpu_quota: 1,
     cpu_rt_runtime: '1ms', cpu_rt_period: '1ms', cpuset: '0', cpu_count: 1, cpu_percent: 1, mem_limit: 1,
     mem_reservation: 1, memswap_limit: 1, mem_swappiness: 1, oom_kill_disable: true, oom_score_adj: 1, pids_limit: 1,
-    blkio_config: {}, deploy: {}, develop: {}, gpus: 'all', models: {}, post_start: [], pre_stop: [], pre_start: [], attach: true,
+    blkio_config: {}, deploy: {}, develop: {}, gpus: 'all', models: {}, post_start: [], pre_stop: [], pre_start: [], provider: { type: 'model' }, attach: true,
     label_file: [], extensions: {},
   };
 

@@ -13,7 +13,7 @@ import { isEmpty } from '../../util/dict.js';
 export type KeyDisposition = 'mapped' | 'ignored' | 'refused' | 'elsewhere';
 
 // Keys the schema accepts that the model does not type: normalise passes them through.
-export type UntypedKey = 'credential_spec' | 'use_api_socket' | 'provider' | 'pull_refresh_after' | 'driver_opts';
+export type UntypedKey = 'credential_spec' | 'use_api_socket' | 'pull_refresh_after' | 'driver_opts';
 
 export const KEYS = {
   name: 'mapped', image: 'mapped', build: 'elsewhere', pull_policy: 'elsewhere', pull_refresh_after: 'elsewhere',
@@ -55,7 +55,10 @@ export const REFUSALS: Record<string, { why: string; hint: string }> = {
     why: 'tug does not hand engine credentials to containers',
     hint: 'bind-mount /var/run/docker.sock explicitly if the service needs the engine',
   },
-  provider: { why: 'provider services need Compose provider plugins', hint: 'create the resource outside tug and pass its address in environment' },
+  provider: {
+    why: 'a provider service is not a container: Compose hands its setup and teardown to the provider plugin its provider.type names (a model runner, a cloud resource...), and tug runs no provider plugins',
+    hint: 'create the resource outside tug and pass its address to the services that use it in environment',
+  },
   driver_opts: { why: 'service-level driver_opts has no engine equivalent', hint: 'set driver_opts on the attachment under networks:' },
 };
 

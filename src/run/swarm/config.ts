@@ -5,6 +5,7 @@
 import type { Diagnostic } from '../../errors.js';
 import { MAX_FILE_BYTES } from '../../stack/limits.js';
 import type { Project, Service } from '../../stack/model.js';
+import { objectEnvironment } from '../../stack/object-env.js';
 import { locatedDiagnostic, withSourceLines } from '../../stack/source-map.js';
 import { swarmConfig, type SwarmConfig } from '../../swarm/index.js';
 import { readUserFile } from '../../util/read-user-file.js';
@@ -23,7 +24,8 @@ export function translate(project: Project, opts: SwarmTranslateOptions = {}): S
     buildsImages: true,
     resolveImage: (s: Service) => opts.images?.get(s.name) ?? s.image ?? `${project.name}-${s.name}`,
     readFile: (path: string) => readUserFile(path, MAX_FILE_BYTES),
-    env: opts.env ?? process.env,
+    // What the project environment (.env, --env-file...) held when it was loaded, as compose-go resolves it.
+    env: opts.env ?? objectEnvironment(project) ?? process.env,
   }));
   return { ...config, warnings: config.warnings.map((d: Diagnostic) => locatedDiagnostic(project, d)) };
 }
