@@ -10,6 +10,7 @@ import { serviceImage } from '../engine/request/index.js';
 import { planStop } from '../plan/down.js';
 import type { Project } from '../stack/model.js';
 import { parseDuration } from '../stack/units.js';
+import { settleAll } from './gates.js';
 import { Pool, runDag } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
 import { listContainers, listNetworks, listVolumes } from './observe.js';
@@ -22,6 +23,8 @@ export interface DownOptions {
   /** Seconds to wait for each container to stop before it is killed (`-t`). */
   timeout?: number;
   parallel?: number;
+  /** Interrupts: calls in flight finish, no further call is made, and down rejects with its reason. */
+  signal?: AbortSignal;
   onProgress?: ProgressListener;
 }
 
@@ -35,6 +38,11 @@ export interface DownResult {
 export async function down(engine: Engine, projectName: string, project: Project | undefined, opts: DownOptions = {}): Promise<DownResult> {
   const emit = opts.onProgress ?? (() => {});
   const pool = new Pool(opts.parallel ?? 16);
+  // Once interrupted, queued calls are dropped, not made.
+  const slot = <T>(task: () => Promise<T>): Promise<T> => pool.run(() => {
+    opts.signal?.throwIfAborted();
+    return task();
+  });
   const all = await listContainers(engine, { project: projectName, all: true });
   const known = project ? new Set([...Object.keys(project.services), ...Object.keys(project.disabled_services)]) : undefined;
   const containers = all.filter((c) => !known || known.has(c.service) || opts.removeOrphans);
@@ -45,23 +53,27 @@ export async function down(engine: Engine, projectName: string, project: Project
     }
   }
   await stopInOrder(engine, project, containers, opts, emit, pool);
-  await Promise.all(containers.map((c) =>
+  opts.signal?.throwIfAborted();
+  await settleAll(containers.map((c) =>
     step(emit, { resource: 'container', name: c.name, service: c.service, action: 'remove' }, () =>
-      pool.run(() => engine.containers.remove(c.id, { force: true, volumes: opts.volumes === true })))));
+      slot(() => engine.containers.remove(c.id, { force: true, volumes: opts.volumes === true })))));
 
+  opts.signal?.throwIfAborted();
   const networks = await listNetworks(engine, { project: projectName });
-  await Promise.all(networks.map((n) =>
-    step(emit, { resource: 'network', name: n.name, action: 'remove' }, () => pool.run(() => engine.networks.remove(n.id)))));
+  await settleAll(networks.map((n) =>
+    step(emit, { resource: 'network', name: n.name, action: 'remove' }, () => slot(() => engine.networks.remove(n.id)))));
 
+  opts.signal?.throwIfAborted();
   const volumes = opts.volumes ? await listVolumes(engine, { project: projectName }) : [];
-  await Promise.all(volumes.map((v) =>
-    step(emit, { resource: 'volume', name: v.name, action: 'remove' }, () => pool.run(() => engine.volumes.remove(v.name)))));
+  await settleAll(volumes.map((v) =>
+    step(emit, { resource: 'volume', name: v.name, action: 'remove' }, () => slot(() => engine.volumes.remove(v.name)))));
 
   const images = opts.rmi && project ? imagesToRemove(project, opts.rmi) : [];
   const removedImages: string[] = [];
-  await Promise.all(images.map(async (ref) => {
+  opts.signal?.throwIfAborted();
+  await settleAll(images.map(async (ref) => {
     if (!(await engine.images.localId(ref))) return;
-    await step(emit, { resource: 'image', name: ref, action: 'remove' }, () => pool.run(() => engine.images.remove(ref)));
+    await step(emit, { resource: 'image', name: ref, action: 'remove' }, () => slot(() => engine.images.remove(ref)));
     removedImages.push(ref);
   }));
   return {
@@ -77,7 +89,7 @@ export async function stopInOrder(
   engine: Engine,
   project: Project | undefined,
   containers: ContainerSummary[],
-  opts: { timeout?: number },
+  opts: { timeout?: number; signal?: AbortSignal },
   emit: ProgressListener,
   pool: Pool,
 ): Promise<void> {
@@ -86,7 +98,10 @@ export async function stopInOrder(
   await runDag(steps.map((s) => ({ key: s.container.id, after: s.after })), async (id) => {
     const c = running.find((x) => x.id === id)!;
     await step(emit, { resource: 'container', name: c.name, service: c.service, action: 'stop' }, () =>
-      pool.run(() => engine.containers.stop(c.id, stopTimeout(project, c.service, opts.timeout))));
+      pool.run(() => {
+        opts.signal?.throwIfAborted();
+        return engine.containers.stop(c.id, stopTimeout(project, c.service, opts.timeout));
+      }));
   });
 }
 
