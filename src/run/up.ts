@@ -6,7 +6,7 @@
  */
 import type { Engine } from '../engine/engine.js';
 import type { ContainerSummary, ReplicaRef } from '../plan/observed.js';
-import { ServiceFailedError } from '../errors.js';
+import { EngineUnreachableError, ServiceFailedError, TugError } from '../errors.js';
 import { DependencyGraph } from '../graph/graph.js';
 import { checkScale, checkServiceNames } from '../plan/lifecycle.js';
 import { planUp, type ReplicaAction, type UpPlan, type UpPlanOptions } from '../plan/up.js';
@@ -19,7 +19,8 @@ import { ensureImages, type PullFlag } from './images.js';
 import { Pool } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
 import { ConditionFailed, withWatch, type ContainerWatch } from './watch.js';
-import { gate, settleAll } from './gates.js';
+import { gate, settleAll, timedOut, type Deadline } from './gates.js';
+import { EngineLostError, engineLost } from './engine-lost.js';
 import { listContainers, listNetworks, listVolumes } from './observe.js';
 
 export interface UpOptions extends UpPlanOptions {
@@ -27,6 +28,11 @@ export interface UpOptions extends UpPlanOptions {
   noStart?: boolean;
   /** Wait for every service to be running and healthy (or done, for one-shot jobs). */
   wait?: boolean;
+  /**
+   * Bounds the whole run, not only the final wait: the dependency gates, pulls and engine calls
+   * queued meanwhile. A gate (or `wait`) still waiting then fails with wait_timeout, naming what
+   * it waited on and that container's state; what was started stays as it is.
+   */
   waitTimeoutSeconds?: number;
   /** Engine calls in flight at once. */
   parallel?: number;
@@ -59,6 +65,10 @@ const SETTLE_MS = 1000;
  */
 export async function up(engine: Engine, project: Project, opts: UpOptions = {}): Promise<UpResult> {
   const emit: ProgressListener = opts.onProgress ?? (() => {});
+  // Taken now: the bound is on the whole run. 0, as before, means none.
+  const deadline: Deadline | undefined = opts.waitTimeoutSeconds
+    ? { signal: AbortSignal.timeout(opts.waitTimeoutSeconds * 1000), seconds: opts.waitTimeoutSeconds }
+    : undefined;
   const graph = DependencyGraph.fromServices(project.services);
   checkServiceNames(project, opts.targets);
   // Refused before anything is created, rather than at the replica that cannot be made.
@@ -77,7 +87,7 @@ export async function up(engine: Engine, project: Project, opts: UpOptions = {})
     const cpus = await engine.system.info().then((i) => i.cpus, () => undefined);
     const parallel = opts.parallel ?? defaultParallelism(cpus);
     warnAboveEngineCpus(project, plan, cpus, emit);
-    return new UpRun(engine, project, graph, plan, { ...opts, parallel }, emit, watch, signal, apiVersion).execute();
+    return new UpRun(engine, project, graph, plan, { ...opts, parallel }, emit, watch, signal, apiVersion, deadline).execute();
   });
 }
 
@@ -91,6 +101,8 @@ class UpRun {
   /** Containers this run started or restarted: what an interruption stops again. */
   private readonly startedByRun = new Set<string>();
   private readonly converge: ConvergeContext;
+  /** The interruption or the deadline, whichever comes first: what queued engine calls and waits stop on. */
+  private readonly work: AbortSignal;
 
   constructor(
     private readonly engine: Engine,
@@ -102,7 +114,9 @@ class UpRun {
     private readonly watch: ContainerWatch,
     private readonly signal: AbortSignal,
     apiVersion: string,
+    private readonly deadline?: Deadline,
   ) {
+    this.work = deadline ? AbortSignal.any([signal, deadline.signal]) : signal;
     this.pool = new Pool(opts.parallel ?? 16);
     this.converge = { engine, project, emit, apiVersion, version: opts.version, slot: (task) => this.slot(task) };
   }
@@ -114,11 +128,23 @@ class UpRun {
       this.signal.throwIfAborted();
       return result;
     } catch (err) {
-      if (!this.signal.aborted) throw err;
+      if (!this.signal.aborted) throw this.explain(err);
       // A stop that fails has reported itself; the interruption is still what ended the run.
       await this.stopStarted().catch(() => {});
       throw this.signal.reason;
     }
+  }
+
+  /** A failure as the user should read it: the engine gone, or the deadline passed mid-step. */
+  private explain(err: unknown): unknown {
+    if (err instanceof EngineUnreachableError && !(err instanceof EngineLostError)) {
+      return engineLost(this.engine, 'it answered when up began, and stopped answering while up ran', err);
+    }
+    if (this.deadline?.signal.aborted && !(err instanceof TugError)) {
+      return new ServiceFailedError('wait_timeout', `up did not finish within --wait-timeout ${this.deadline.seconds}s (${(err as Error).message ?? err})`,
+        'raise --wait-timeout');
+    }
+    return err;
   }
 
   private async run(): Promise<UpResult> {
@@ -138,7 +164,7 @@ class UpRun {
       ...this.handleOrphans(),
     ]);
     const needImage = plan.services.filter((s) => s.replicas.some((r) => r.kind === 'create' || r.kind === 'recreate'));
-    await ensureImages(this.engine, project, needImage.map((s) => s.service), this.opts, this.emit, this.pool);
+    await ensureImages(this.engine, project, needImage.map((s) => s.service), { ...this.opts, signal: this.work }, this.emit, this.pool);
     this.changed ||= plan.networks.length + plan.volumes.length > 0 || plan.services.some((s) => s.remove.length > 0);
 
     const services = plan.services.map((s) => s.service);
@@ -209,7 +235,7 @@ class UpRun {
             await this.engine.containers.stop(c.id, stopTimeout(this.project, svc.name, this.opts.stopTimeout));
             // The stop's `die` may arrive after stop returns: seen before the reset, it cannot
             // be mistaken for the new life's (and fail a gate or --wait on it).
-            await this.watch.waitFor(c.id, 'exited', this.signal);
+            await this.watch.waitFor(c.id, 'exited', this.work);
             this.watch.reset(c.id);
             await this.engine.containers.start(c.id);
           }));
@@ -232,14 +258,17 @@ class UpRun {
 
   /** Waits until every dependency of `name` meets its condition; fails fast when one cannot. */
   private async gates(name: string): Promise<void> {
-    const ctx = { engine: this.engine, project: this.project, graph: this.graph, watch: this.watch, pool: this.pool, emit: this.emit, signal: this.signal };
+    const ctx = {
+      engine: this.engine, project: this.project, graph: this.graph, watch: this.watch, pool: this.pool, emit: this.emit, signal: this.signal,
+      deadline: this.deadline,
+    };
     const edges = this.graph.edgesFrom(name).filter((e) => this.created.has(e.to));
     await Promise.all(edges.map(async (edge) => gate(ctx, name, edge, await this.created.get(edge.to)!, this.started.get(edge.to))));
   }
 
   private async waitAll(services: string[]): Promise<void> {
-    const deadline = this.opts.waitTimeoutSeconds ? AbortSignal.timeout(this.opts.waitTimeoutSeconds * 1000) : undefined;
-    const signal = deadline ? AbortSignal.any([this.signal, deadline]) : this.signal;
+    const { deadline } = this;
+    const signal = this.work;
     await Promise.all(services.map(async (name) => {
       const containers = await this.created.get(name)!;
       const svc = this.project.services[name]!;
@@ -258,9 +287,9 @@ class UpRun {
         } catch (err) {
           this.signal.throwIfAborted();
           if (err instanceof ConditionFailed) throw await describeFailure(this.engine, { dependency: name, failure: err });
-          if (deadline?.aborted) {
-            throw new ServiceFailedError('wait_timeout', `service "${name}" was not healthy within ${this.opts.waitTimeoutSeconds}s`,
-              'raise --wait-timeout, or check its healthcheck with `tug logs`');
+          if (deadline?.signal.aborted) {
+            throw await timedOut(this.engine, deadline, `service "${name}" was not ${probed ? 'healthy' : 'ready'}`, containers.map((c) => c.id),
+              `raise --wait-timeout, or check its healthcheck with: tug logs ${name}`);
           }
           throw err;
         }
@@ -283,7 +312,7 @@ class UpRun {
   /** A pool slot for an engine call that changes something: once interrupted, queued calls are dropped, not made. */
   private slot<T>(task: () => Promise<T>): Promise<T> {
     return this.pool.run(() => {
-      this.signal.throwIfAborted();
+      this.work.throwIfAborted();
       return task();
     });
   }
