@@ -5,6 +5,7 @@
  * that service.
  */
 import type { Engine } from '../engine/engine.js';
+import { engineListening } from '../engine/listening.js';
 import { EngineUnreachableError } from '../errors.js';
 
 export class EngineLostError extends EngineUnreachableError {}
@@ -21,12 +22,17 @@ export function engineLost(engine: Engine, what: string, cause?: unknown): Engin
   );
 }
 
-/** Whether the engine answers right now (a failure other than not reaching it counts as answering). */
-export async function engineAnswers(engine: Engine): Promise<boolean> {
+/**
+ * Whether the engine has gone away: nothing listens where it was (a new connection is refused
+ * even while pooled ones are still answered, as when it is shutting down), or it cannot be
+ * reached at all. A failure other than not reaching it counts as being there.
+ */
+export async function engineGone(engine: Engine): Promise<boolean> {
+  if ((await engineListening(engine.system.host)) === false) return true;
   try {
     await engine.system.info();
-    return true;
+    return false;
   } catch (err) {
-    return !(err instanceof EngineUnreachableError);
+    return err instanceof EngineUnreachableError;
   }
 }

@@ -4,7 +4,7 @@
  */
 import type { ContainerDetails, Engine } from '../engine/engine.js';
 import { EngineUnreachableError, ServiceFailedError, type TugError } from '../errors.js';
-import { engineLost } from './engine-lost.js';
+import { engineGone, engineLost } from './engine-lost.js';
 import type { ConditionFailed } from './watch.js';
 
 export const REPORT_LOG_LINES = 50;
@@ -33,14 +33,15 @@ export async function describeFailure(
   what: { dependent?: string; dependency: string; failure: ConditionFailed; condition?: string },
 ): Promise<TugError> {
   const { failure } = what;
+  const waiting = what.dependent ? `service "${what.dependent}" was waiting for "${what.dependency}"` : `tug was waiting for "${what.dependency}"`;
+  const lost = (cause?: unknown) => engineLost(engine, `${waiting}, whose container ${failure.message} meanwhile`, cause);
+  // An engine stopping stops its containers first: their exits are its doing, not theirs.
+  if ((failure.state === 'exited' || failure.state === 'removed') && (await engineGone(engine))) return lost();
   let details: ContainerDetails | undefined;
   try {
     details = await engine.containers.inspect(failure.containerId);
   } catch (err) {
-    if (err instanceof EngineUnreachableError) {
-      const waiting = what.dependent ? `service "${what.dependent}" was waiting for "${what.dependency}"` : `tug was waiting for "${what.dependency}"`;
-      return engineLost(engine, `${waiting}, whose container ${failure.message} meanwhile`, err);
-    }
+    if (err instanceof EngineUnreachableError) return lost(err);
     // The container may be gone already; the report says what it can.
   }
   const logs: string[] = [];
