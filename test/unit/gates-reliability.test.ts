@@ -11,7 +11,7 @@ import type { ProgressEvent } from '../../src/run/progress.js';
 import { up } from '../../src/run/up.js';
 import { ContainerWatch } from '../../src/run/watch.js';
 import type { DependsOn, Project, Service } from '../../src/stack/model.js';
-import { FakeEngine } from '../fake-engine.js';
+import { apiError, FakeEngine } from '../fake-engine.js';
 import { makeService } from '../support.js';
 
 const fakes: FakeEngine[] = [];
@@ -93,6 +93,17 @@ describe('the engine going away mid-gate', () => {
     expect(err).toBeInstanceOf(EngineUnreachableError);
     expect(err).toMatchObject({ exitCode: 4 });
     expect((err as Error).message).toMatch(/^the Docker engine at fake:\/\/ stopped or cannot be reached: service "app" was waiting for "db", whose container exited with code 143 meanwhile/);
+  });
+});
+
+describe('just after the engine restarted', () => {
+  it('a start refused while the engine still deletes the previous life\'s task ("task ... already exists") is tried again', async () => {
+    const fake = engine();
+    fake.failNext('containers.start', apiError(500, 'task 0123abcd already exists', 'starting container 0123abcd'), { times: 2 });
+    const r = await up(fake, project([svc('db')]));
+    expect(r.containers.db).toHaveLength(1);
+    expect(fake.container('p-db-1')?.state).toBe('running');
+    expect(fake.callsTo('containers.start')).toHaveLength(3);
   });
 });
 
