@@ -37,10 +37,15 @@ export interface Deadline {
   seconds: number;
 }
 
-/** The wait_timeout failure: what `what` was still waiting for, and the state of each container it waited on. */
-export async function timedOut(engine: Engine, deadline: Deadline, what: string, ids: readonly string[], hint: string): Promise<ServiceFailedError> {
+/**
+ * The wait_timeout failure: `what` did not happen within the bound, `waiting` on what, and the
+ * state of each container it waited on.
+ */
+export async function timedOut(
+  engine: Engine, deadline: Deadline, what: string, waiting: string, ids: readonly string[], hint: string,
+): Promise<ServiceFailedError> {
   const states = await Promise.all(ids.map((id) => describeState(engine, id)));
-  return new ServiceFailedError('wait_timeout', `${what} when --wait-timeout ${deadline.seconds}s ran out: ${states.join('; ')}`, hint);
+  return new ServiceFailedError('wait_timeout', `${what} within ${deadline.seconds}s (--wait-timeout): ${waiting}${states.join('; ')}`, hint);
 }
 
 /** One `depends_on` edge: once the dependency is started (when we start it), its condition. */
@@ -57,7 +62,7 @@ export async function gate(ctx: GateContext, name: string, edge: Edge, deps: rea
     } catch (err) {
       ctx.signal.throwIfAborted();
       if (ctx.deadline?.signal.aborted) {
-        throw await timedOut(ctx.engine, ctx.deadline, `service "${name}" was still waiting for "${edge.to}" (${edge.condition})`,
+        throw await timedOut(ctx.engine, ctx.deadline, `service "${name}" did not start`, `it was still waiting for "${edge.to}" (${edge.condition}); `,
           deps.map((c) => c.id), `raise --wait-timeout, or see why "${edge.to}" is not ready with: tug logs ${edge.to}`);
       }
       if (!(err instanceof ConditionFailed)) throw err;

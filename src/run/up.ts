@@ -142,7 +142,7 @@ class UpRun {
       return engineLost(this.engine, 'it answered when up began, and stopped answering while up ran', err);
     }
     if (this.deadline?.signal.aborted && !(err instanceof TugError)) {
-      return new ServiceFailedError('wait_timeout', `up did not finish within --wait-timeout ${this.deadline.seconds}s (${(err as Error).message ?? err})`,
+      return new ServiceFailedError('wait_timeout', `up did not finish within ${this.deadline.seconds}s (--wait-timeout): ${(err as Error).message ?? err}`,
         'raise --wait-timeout');
     }
     return err;
@@ -289,7 +289,7 @@ class UpRun {
           this.signal.throwIfAborted();
           if (err instanceof ConditionFailed) throw await describeFailure(this.engine, { dependency: name, failure: err });
           if (deadline?.signal.aborted) {
-            throw await timedOut(this.engine, deadline, `service "${name}" was not ${probed ? 'healthy' : 'ready'}`, containers.map((c) => c.id),
+            throw await timedOut(this.engine, deadline, `service "${name}" was not ${probed ? 'healthy' : 'ready'}`, '', containers.map((c) => c.id),
               `raise --wait-timeout, or check its healthcheck with: tug logs ${name}`);
           }
           throw err;

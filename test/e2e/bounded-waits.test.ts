@@ -71,7 +71,7 @@ describe('every wait of up bounded', () => {
     const r = await tug(['up', '-d', '--wait', '--wait-timeout', '5'], dir, { timeoutMs: 60_000 });
     console.log(`[bounded] --wait-timeout 5, health staying starting: exit ${r.code} after ${r.ms} ms\n${r.stderr}`);
     expect(r.code, r.stderr).toBe(5);
-    expect(r.stderr).toContain(`service "app" was still waiting for "db" (service_healthy) when --wait-timeout 5s ran out: ${project}-db-1 is running, health: starting (last probe exited 1`);
+    expect(r.stderr).toContain(`service "app" did not start within 5s (--wait-timeout): it was still waiting for "db" (service_healthy); ${project}-db-1 is running, health: starting (last probe exited 1`);
     expect(r.ms).toBeGreaterThanOrEqual(5000);
     expect(r.ms).toBeLessThan(12_000);
     // What started stays as it is: db runs, app was never started.

@@ -117,7 +117,7 @@ describe('every wait bounded', () => {
     const took = Date.now() - t0;
     expect(err).toMatchObject({ code: 'wait_timeout', exitCode: 5 });
     expect((err as Error).message).toBe(
-      'service "app" was still waiting for "db" (service_healthy) when --wait-timeout 0.3s ran out: p-db-1 is running, health: starting (no probe has run yet)');
+      'service "app" did not start within 0.3s (--wait-timeout): it was still waiting for "db" (service_healthy); p-db-1 is running, health: starting (no probe has run yet)');
     expect(took).toBeGreaterThanOrEqual(290);
     expect(took).toBeLessThan(1500);
     // What was started stays as it is; app was never started.
