@@ -22,6 +22,7 @@ import { step, type ProgressListener } from './progress.js';
 import { ConditionFailed, withWatch, type ContainerWatch } from './watch.js';
 import { gate, settleAll, timedOut, type Deadline } from './gates.js';
 import { EngineLostError, engineLost } from './engine-lost.js';
+import { withTimeout } from '../util/abortable.js';
 import { listContainers, listNetworks, listVolumes } from './observe.js';
 
 export interface UpOptions extends UpPlanOptions {
@@ -67,9 +68,16 @@ const SETTLE_MS = 1000;
 export async function up(engine: Engine, project: Project, opts: UpOptions = {}): Promise<UpResult> {
   const emit: ProgressListener = opts.onProgress ?? (() => {});
   // Taken now: the bound is on the whole run. 0, as before, means none.
-  const deadline: Deadline | undefined = opts.waitTimeoutSeconds
-    ? { signal: AbortSignal.timeout(opts.waitTimeoutSeconds * 1000), seconds: opts.waitTimeoutSeconds }
-    : undefined;
+  const timer = opts.waitTimeoutSeconds ? withTimeout(undefined, opts.waitTimeoutSeconds * 1000) : undefined;
+  const deadline: Deadline | undefined = timer && { signal: timer.signal, seconds: opts.waitTimeoutSeconds! };
+  try {
+    return await bringUp(engine, project, opts, emit, deadline);
+  } finally {
+    timer?.clear();
+  }
+}
+
+async function bringUp(engine: Engine, project: Project, opts: UpOptions, emit: ProgressListener, deadline: Deadline | undefined): Promise<UpResult> {
   const graph = DependencyGraph.fromServices(project.services);
   checkServiceNames(project, opts.targets);
   // Refused before anything is created, rather than at the replica that cannot be made.
@@ -299,12 +307,14 @@ class UpRun {
   }
 
   private async settle(id: string, signal: AbortSignal): Promise<void> {
-    const window = AbortSignal.any([signal, AbortSignal.timeout(SETTLE_MS)]);
+    const window = withTimeout(signal, SETTLE_MS);
     try {
-      await this.watch.waitFor(id, 'exited', window);
+      await this.watch.waitFor(id, 'exited', window.signal);
     } catch (err) {
-      if (signal.aborted || !window.aborted) throw err;
+      if (signal.aborted || !window.timedOut()) throw err;
       return; // still running after the window
+    } finally {
+      window.clear();
     }
     const { exitCode } = this.watch.observation(id);
     if (exitCode !== 0) throw new ConditionFailed(id, 'exited', exitCode);

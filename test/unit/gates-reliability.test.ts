@@ -5,6 +5,8 @@
  * 143"), and waits that cannot end (bounded by --wait-timeout as a whole; without it, a health
  * probe an hour away or a dependency removed is reported, not waited on).
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EngineUnreachableError } from '../../src/errors.js';
 import type { ProgressEvent } from '../../src/run/progress.js';
@@ -94,6 +96,44 @@ describe('the engine going away mid-gate', () => {
     expect(err).toMatchObject({ exitCode: 4 });
     expect((err as Error).message).toMatch(/^the Docker engine at fake:\/\/ stopped or cannot be reached: service "app" was waiting for "db", whose container exited with code 143 meanwhile/);
   });
+});
+
+describe('timers that a garbage collection must not lose', () => {
+  // Node 20: a signal made by AbortSignal.any() from an AbortSignal.timeout() that nothing else
+  // holds never aborts once a collection has run (the timeout is only weakly held).
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+
+  it('--wait on a service without a healthcheck ends after its settle window, however often the heap is collected meanwhile', async () => {
+    const fake = engine();
+    const collecting = setInterval(gc, 50);
+    try {
+      const t0 = Date.now();
+      const outcome = await Promise.race([
+        up(fake, project([svc('web')]), { wait: true }).then(() => 'done'),
+        new Promise((r) => setTimeout(() => r('still waiting after 5 s'), 5000)),
+      ]);
+      expect(outcome).toBe('done');
+      expect(Date.now() - t0).toBeLessThan(3000);
+    } finally {
+      clearInterval(collecting);
+    }
+  }, 10_000);
+
+  it('--wait-timeout ends the wait however often the heap is collected meanwhile', async () => {
+    const fake = engine();
+    fake.onContainer({ service: 'db' }, { health: 'never' });
+    const collecting = setInterval(gc, 50);
+    try {
+      const outcome = await Promise.race([
+        up(fake, stack(), { wait: true, waitTimeoutSeconds: 0.5 }).then(() => 'done', (e: { code?: string }) => e.code),
+        new Promise((r) => setTimeout(() => r('still waiting after 5 s'), 5000)),
+      ]);
+      expect(outcome).toBe('wait_timeout');
+    } finally {
+      clearInterval(collecting);
+    }
+  }, 10_000);
 });
 
 describe('just after the engine restarted', () => {
