@@ -4,7 +4,6 @@
  * replacement is created beside the container it replaces). Only starting waits: each service
  * starts the moment every dependency meets its condition, as reported by the event stream.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Engine } from '../engine/engine.js';
 import type { ContainerSummary, ReplicaRef } from '../plan/observed.js';
 import { EngineUnreachableError, ServiceFailedError, TugError } from '../errors.js';
@@ -246,12 +245,12 @@ class UpRun {
             // be mistaken for the new life's (and fail a gate or --wait on it).
             await this.watch.waitFor(c.id, 'exited', this.work);
             this.watch.reset(c.id);
-            await startContainer(this.engine, c.id, this.work);
+            await this.engine.containers.start(c.id);
           }));
       } else {
         this.watch.reset(c.id);
         await step(this.emit, { resource: 'container', name: c.name, service: name, action: 'start' }, () =>
-          this.slot(() => startContainer(this.engine, c.id, this.work)));
+          this.slot(() => this.engine.containers.start(c.id)));
       }
       this.startedByRun.add(c.id);
       this.watch.markStarted(c.id);
@@ -349,25 +348,6 @@ class UpRun {
         }
         await this.engine.containers.remove(c.id, { force: true });
       }));
-  }
-}
-
-/** How long a start refused because the engine is still tearing down a previous life's task is retried. */
-const TASK_CLEANUP_MS = 10_000;
-
-/**
- * Starts a container. Just after an engine restart, Docker is still stopping and deleting the
- * tasks of the containers that ran before (asynchronously, after its API is up): a start then
- * fails with "task ... already exists" for a moment, and is tried again.
- */
-async function startContainer(engine: Engine, id: string, signal: AbortSignal): Promise<void> {
-  for (const deadline = Date.now() + TASK_CLEANUP_MS; ;) {
-    try {
-      return await engine.containers.start(id);
-    } catch (err) {
-      if (!/\btask \S+ already exists\b/.test((err as Error).message ?? '') || Date.now() > deadline) throw err;
-    }
-    await sleep(250, undefined, { signal });
   }
 }
 

@@ -13,7 +13,7 @@ import type { ProgressEvent } from '../../src/run/progress.js';
 import { up } from '../../src/run/up.js';
 import { ContainerWatch } from '../../src/run/watch.js';
 import type { DependsOn, Project, Service } from '../../src/stack/model.js';
-import { apiError, FakeEngine } from '../fake-engine.js';
+import { FakeEngine } from '../fake-engine.js';
 import { makeService } from '../support.js';
 
 const fakes: FakeEngine[] = [];
@@ -134,17 +134,6 @@ describe('timers that a garbage collection must not lose', () => {
       clearInterval(collecting);
     }
   }, 10_000);
-});
-
-describe('just after the engine restarted', () => {
-  it('a start refused while the engine still deletes the previous life\'s task ("task ... already exists") is tried again', async () => {
-    const fake = engine();
-    fake.failNext('containers.start', apiError(500, 'task 0123abcd already exists', 'starting container 0123abcd'), { times: 2 });
-    const r = await up(fake, project([svc('db')]));
-    expect(r.containers.db).toHaveLength(1);
-    expect(fake.container('p-db-1')?.state).toBe('running');
-    expect(fake.callsTo('containers.start')).toHaveLength(3);
-  });
 });
 
 describe('every wait bounded', () => {
