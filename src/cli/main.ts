@@ -1,3 +1,4 @@
+import { handleSignalsFromStart } from './signals.js';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ExitCode, UsageError } from '../errors.js';
@@ -40,6 +41,12 @@ import { globalOptions, type GlobalArgs } from './options.js';
 import { ansiFromArgv } from './style.js';
 import { suggestFlag } from './suggest.js';
 import { tugVersion } from './version.js';
+
+// Before anything else (modules evaluate synchronously, so no signal can be delivered before
+// this line runs): from here on SIGINT and SIGTERM exit 130 with a message, instead of the
+// default action killing tug silently while it parses, loads the stack or connects; each
+// verb's own handling takes over while it runs.
+handleSignalsFromStart();
 
 const argv = dashAfterService(followFlagAfterLogs(forceFlagAfterRm(hideBin(process.argv))), { exec: execOptions, run: runOptions });
 const debugFromEnv = process.env.TUG_DEBUG === '1';

@@ -3,6 +3,7 @@ import type { Argv, InferredOptionTypes, Options } from 'yargs';
 import type { LoadOptions } from '../stack/load.js';
 import type { Project } from '../stack/model.js';
 import { printWarning } from './fail.js';
+import { during } from './signals.js';
 import { ANSI_MODES } from './style.js';
 import { isSwarm, refuseInSwarm, swarmRequested } from './swarm-mode.js';
 
@@ -75,8 +76,10 @@ export function loadOptions(args: GlobalArgs): LoadOptions {
 export async function loadStack(args: GlobalArgs, opts: { localOnly?: string } = {}): Promise<Project> {
   // Refused before loading when the flag says so; after, when the file does.
   if (opts.localOnly && swarmRequested(args)) refuseInSwarm(opts.localOnly);
-  const { loadProject } = await import('../stack/load.js');
-  const project = await loadProject(loadOptions(args));
+  const project = await during('loading the stack', async () => {
+    const { loadProject } = await import('../stack/load.js');
+    return loadProject(loadOptions(args));
+  });
   if (opts.localOnly && isSwarm(args, project)) refuseInSwarm(opts.localOnly);
   return project;
 }

@@ -7,6 +7,7 @@ import { ExitCode, InterruptedError } from '../errors.js';
 import type { ProgressEvent, ProgressListener } from '../run/progress.js';
 import type { ProgressRenderer } from '../ui/renderer.js';
 import { progressRenderer } from '../ui/select.js';
+import { onSignals } from '../util/signals.js';
 import type { GlobalArgs } from './options.js';
 import { stderrStyle, stdoutStyle } from './style.js';
 
@@ -45,14 +46,14 @@ export async function interruptible(task: (signal: AbortSignal) => Promise<void>
     process.stderr.write(`\n${sig === 'SIGINT' ? 'Interrupted' : 'Terminated'}: stopping gracefully (press Ctrl-C again to exit at once)\n`);
     ctl.abort(new InterruptedError());
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const release = onSignals(onSignal);
   try {
     await task(ctl.signal);
   } catch (err) {
     throw ctl.signal.aborted ? ctl.signal.reason : err;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    release();
   }
+  // A signal that arrived as the task finished still interrupted it: the exit code says so.
+  if (ctl.signal.aborted) throw ctl.signal.reason;
 }

@@ -44,7 +44,11 @@ export async function swarmDownVerb(args: GlobalArgs & { volumes?: boolean }, pr
   const { swarmDown } = await import('../run/swarm/down.js');
   const progress = progressFor(args);
   try {
-    const r = await withCliLock(args, project, 'down', undefined, () => swarmDown(engine, project, { volumes: args.volumes, onProgress: progress.listener }), engine);
+    // A signal ends the wait for the lock; once held, the manager's removals run to their end.
+    let r!: Awaited<ReturnType<typeof swarmDown>>;
+    await interruptible(async (signal) => {
+      r = await withCliLock(args, project, 'down', signal, () => swarmDown(engine, project, { volumes: args.volumes, onProgress: progress.listener }), engine);
+    });
     await progress.close();
     if (r.volumesLeft.length) {
       process.stderr.write(`Volumes this engine could not remove (in use, or on other nodes, whose engines tug cannot reach through the manager): ${r.volumesLeft.join(', ')}\n`

@@ -10,6 +10,7 @@ import { ExitCode, InterruptedError, TugError } from '../errors.js';
 import type { Project } from '../stack/model.js';
 import { runningContainer } from './exec.js';
 import { pump, type LocalInput, type LocalStdio } from './stdio.js';
+import { onSignals } from '../util/signals.js';
 
 /** Ctrl-P then Ctrl-Q: docker's default detach keys. */
 export const DETACH_KEYS = Buffer.from([0x10, 0x11]);
@@ -85,11 +86,11 @@ export async function attachToService(engine: Engine, project: Project, req: Att
   };
   const leave = (): void => detach.abort(new InterruptedError());
   const proxies = (['SIGINT', 'SIGTERM'] as const).map((s) => [s, req.sigProxy && !tty ? forward(s) : leave] as const);
-  for (const [s, fn] of proxies) process.on(s, fn);
+  const release = onSignals((s) => proxies.find(([name]) => name === s)?.[1]());
   try {
     return await pump(session, { ...io, stdin: filter ?? io.stdin }, { tty, signal: stop });
   } finally {
-    for (const [s, fn] of proxies) process.off(s, fn);
+    release();
     if (filter) {
       io.stdin.unpipe(filter);
       io.stdin.pause();

@@ -10,6 +10,7 @@ import { serviceImage } from '../engine/request/index.js';
 import { planStop } from '../plan/down.js';
 import type { Project } from '../stack/model.js';
 import { parseDuration } from '../stack/units.js';
+import { settleAll } from './gates.js';
 import { preStop } from './hooks.js';
 import { Pool, runDag } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
@@ -30,6 +31,8 @@ export interface DownOptions {
   /** Seconds to wait for each container to stop before it is killed (`-t`). */
   timeout?: number;
   parallel?: number;
+  /** Interrupts: calls in flight finish, no further call is made, and down rejects with its reason. */
+  signal?: AbortSignal;
   onProgress?: ProgressListener;
 }
 
@@ -43,6 +46,11 @@ export interface DownResult {
 export async function down(engine: Engine, projectName: string, project: Project | undefined, opts: DownOptions = {}): Promise<DownResult> {
   const emit = opts.onProgress ?? (() => {});
   const pool = new Pool(opts.parallel ?? 16);
+  // Once interrupted, queued calls are dropped, not made.
+  const slot = <T>(task: () => Promise<T>): Promise<T> => pool.run(() => {
+    opts.signal?.throwIfAborted();
+    return task();
+  });
   const all = await listContainers(engine, { project: projectName, all: true });
   const known = project ? new Set([...Object.keys(project.services), ...Object.keys(project.disabled_services)]) : undefined;
   const containers = all.filter((c) => !known || known.has(c.service) || opts.removeOrphans);
@@ -56,14 +64,16 @@ export async function down(engine: Engine, projectName: string, project: Project
   // container is still one this down removed, and says so.
   const labelled = opts.volumes ? await listVolumes(engine, { project: projectName }) : [];
   await stopInOrder(engine, project, containers, opts, emit, pool);
-  await Promise.all(containers.map((c) =>
+  opts.signal?.throwIfAborted();
+  await settleAll(containers.map((c) =>
     step(emit, { resource: 'container', name: c.name, service: c.service, action: 'remove' }, () =>
-      pool.run(() => engine.containers.remove(c.id, { force: true, volumes: opts.volumes === true })))));
+      slot(() => engine.containers.remove(c.id, { force: true, volumes: opts.volumes === true })))));
 
+  opts.signal?.throwIfAborted();
   const networks = await listNetworks(engine, { project: projectName });
   const left: NetworkLeft[] = [];
-  await Promise.all(networks.map((n) =>
-    step(emit, { resource: 'network', name: n.name, action: 'remove' }, () => pool.run(async () => {
+  await settleAll(networks.map((n) =>
+    step(emit, { resource: 'network', name: n.name, action: 'remove' }, () => slot(async () => {
       const l = await removeNetwork(engine, projectName, n);
       if (l) {
         left.push(l);
@@ -71,21 +81,23 @@ export async function down(engine: Engine, projectName: string, project: Project
       }
     })).catch(() => {})));
 
+  opts.signal?.throwIfAborted();
   // Every volume labelled as the project's: the named ones and the anonymous ones of its
   // containers (also those a replacement mounts by name, which the engine's rm -v leaves).
   const volumes = opts.volumes ? unique([...labelled, ...await listVolumes(engine, { project: projectName })]) : [];
-  await Promise.all(volumes.map((v) =>
+  await settleAll(volumes.map((v) =>
     step(emit, { resource: 'volume', name: v.name, action: 'remove', message: isAnonymousOf(v, projectName) ? 'anonymous' : undefined }, () =>
-      pool.run(() => engine.volumes.remove(v.name).catch((err: unknown) => {
+      slot(() => engine.volumes.remove(v.name).catch((err: unknown) => {
         if (!(err instanceof EngineApiError && err.status === 404)) throw err; // removed with its container
       })))));
   if (left.length > 0) throw networksLeftError(projectName, left);
 
   const images = opts.rmi && project ? imagesToRemove(project, opts.rmi) : [];
   const removedImages: string[] = [];
-  await Promise.all(images.map(async (ref) => {
+  opts.signal?.throwIfAborted();
+  await settleAll(images.map(async (ref) => {
     if (!(await engine.images.localId(ref))) return;
-    await step(emit, { resource: 'image', name: ref, action: 'remove' }, () => pool.run(() => engine.images.remove(ref)));
+    await step(emit, { resource: 'image', name: ref, action: 'remove' }, () => slot(() => engine.images.remove(ref)));
     removedImages.push(ref);
   }));
   return {
@@ -104,7 +116,7 @@ export async function stopInOrder(
   engine: Engine,
   project: Project | undefined,
   containers: ContainerSummary[],
-  opts: { timeout?: number },
+  opts: { timeout?: number; signal?: AbortSignal },
   emit: ProgressListener,
   pool: Pool,
 ): Promise<void> {
@@ -116,7 +128,10 @@ export async function stopInOrder(
     await step(emit, base, async () => {
       let seconds = stopTimeout(project, c.service, opts.timeout);
       if (project && c.state === 'running' && !c.oneoff) seconds = await preStop({ engine, project, emit }, c.service, c, seconds, base);
-      await pool.run(() => engine.containers.stop(c.id, seconds));
+      await pool.run(() => {
+        opts.signal?.throwIfAborted();
+        return engine.containers.stop(c.id, seconds);
+      });
     });
   });
 }

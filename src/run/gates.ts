@@ -7,7 +7,7 @@ import type { Engine } from '../engine/engine.js';
 import { ServiceFailedError } from '../errors.js';
 import type { DependencyGraph, Edge } from '../graph/graph.js';
 import type { Project } from '../stack/model.js';
-import { describeFailure } from './failure.js';
+import { describeFailure, describeState } from './failure.js';
 import type { Pool } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
 import { ConditionFailed, type Condition, type ContainerWatch } from './watch.js';
@@ -26,7 +26,26 @@ export interface GateContext {
   watch: ContainerWatch;
   pool: Pool;
   emit: ProgressListener;
+  /** Interrupts (Ctrl-C): the wait rejects with its reason. */
   signal: AbortSignal;
+  /** Bounds the command (`--wait-timeout`): a gate still closed then fails, saying what it waited on. */
+  deadline?: Deadline;
+}
+
+export interface Deadline {
+  signal: AbortSignal;
+  seconds: number;
+}
+
+/**
+ * The wait_timeout failure: `what` did not happen within the bound, `waiting` on what, and the
+ * state of each container it waited on.
+ */
+export async function timedOut(
+  engine: Engine, deadline: Deadline, what: string, waiting: string, ids: readonly string[], hint: string,
+): Promise<ServiceFailedError> {
+  const states = await Promise.all(ids.map((id) => describeState(engine, id)));
+  return new ServiceFailedError('wait_timeout', `${what} within ${deadline.seconds}s (--wait-timeout): ${waiting}${states.join('; ')}`, hint);
 }
 
 /** One `depends_on` edge: once the dependency is started (when we start it), its condition. */
@@ -36,11 +55,16 @@ export async function gate(ctx: GateContext, name: string, edge: Edge, deps: rea
   const condition = COND[edge.condition] ?? 'started';
   if (condition === 'healthy') await expectHealth(ctx, name, edge.to, deps);
   const emit: ProgressListener = quiet ? () => {} : ctx.emit;
+  const signal = ctx.deadline ? AbortSignal.any([ctx.signal, ctx.deadline.signal]) : ctx.signal;
   await step(emit, { resource: 'service', name, service: name, action: 'wait', message: `waiting for ${edge.to} (${edge.condition})` }, async () => {
     try {
-      await Promise.all(deps.map((c) => ctx.watch.waitFor(c.id, condition, ctx.signal)));
+      await Promise.all(deps.map((c) => ctx.watch.waitFor(c.id, condition, signal)));
     } catch (err) {
       ctx.signal.throwIfAborted();
+      if (ctx.deadline?.signal.aborted) {
+        throw await timedOut(ctx.engine, ctx.deadline, `service "${name}" did not start`, `it was still waiting for "${edge.to}" (${edge.condition}); `,
+          deps.map((c) => c.id), `raise --wait-timeout, or see why "${edge.to}" is not ready with: tug logs ${edge.to}`);
+      }
       if (!(err instanceof ConditionFailed)) throw err;
       if (!edge.required) {
         emit({ resource: 'service', name, service: name, action: 'wait', state: 'warning', time: Date.now(),

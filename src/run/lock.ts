@@ -210,9 +210,16 @@ async function tryLock(
     await release().catch(() => {});
     throw err;
   }
-  return async () => {
+  // However the process ends (a second Ctrl-C exits at once), the holder file goes with it, as
+  // the lock directory does (proper-lockfile removes the locks it holds at exit).
+  const atExit = (): void => {
     // After a takeover the file describes the new holder: leave it.
     if (!compromised) rmSync(file, { force: true });
+  };
+  process.on('exit', atExit);
+  return async () => {
+    process.off('exit', atExit);
+    atExit();
     await release().catch(() => {});
   };
 }

@@ -6,7 +6,7 @@
  */
 import type { Engine } from '../engine/engine.js';
 import type { ContainerSummary, ReplicaRef } from '../plan/observed.js';
-import { ServiceFailedError } from '../errors.js';
+import { EngineUnreachableError, ServiceFailedError, TugError } from '../errors.js';
 import { DependencyGraph } from '../graph/graph.js';
 import { checkScale, checkServiceNames } from '../plan/lifecycle.js';
 import { planUp, type ReplicaAction, type UpPlan, type UpPlanOptions } from '../plan/up.js';
@@ -19,8 +19,10 @@ import { ensureImages, refuseUnbuildable, type PullFlag } from './images.js';
 import { Pool } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
 import { ConditionFailed, withWatch, type ContainerWatch } from './watch.js';
-import { gate, settleAll } from './gates.js';
+import { gate, settleAll, timedOut, type Deadline } from './gates.js';
 import { postStart, preStart, preStop, type HookContext } from './hooks.js';
+import { EngineLostError, engineLost } from './engine-lost.js';
+import { withTimeout } from '../util/abortable.js';
 import { listContainers, listNetworks, listVolumes } from './observe.js';
 import { startContainer } from './refusals.js';
 import { removeWithAnonymousVolumes } from './teardown.js';
@@ -31,6 +33,11 @@ export interface UpOptions extends UpPlanOptions {
   noStart?: boolean;
   /** Wait for every service to be running and healthy (or done, for one-shot jobs). */
   wait?: boolean;
+  /**
+   * Bounds the whole run, not only the final wait: the dependency gates, pulls and engine calls
+   * queued meanwhile. A gate (or `wait`) still waiting then fails with wait_timeout, naming what
+   * it waited on and that container's state; what was started stays as it is.
+   */
   waitTimeoutSeconds?: number;
   /** Engine calls in flight at once. */
   parallel?: number;
@@ -63,6 +70,17 @@ const SETTLE_MS = 1000;
  */
 export async function up(engine: Engine, project: Project, opts: UpOptions = {}): Promise<UpResult> {
   const emit: ProgressListener = opts.onProgress ?? (() => {});
+  // Taken now: the bound is on the whole run. 0, as before, means none.
+  const timer = opts.waitTimeoutSeconds ? withTimeout(undefined, opts.waitTimeoutSeconds * 1000) : undefined;
+  const deadline: Deadline | undefined = timer && { signal: timer.signal, seconds: opts.waitTimeoutSeconds! };
+  try {
+    return await bringUp(engine, project, opts, emit, deadline);
+  } finally {
+    timer?.clear();
+  }
+}
+
+async function bringUp(engine: Engine, project: Project, opts: UpOptions, emit: ProgressListener, deadline: Deadline | undefined): Promise<UpResult> {
   const graph = DependencyGraph.fromServices(project.services);
   checkServiceNames(project, opts.targets);
   // Refused before anything is created, rather than at the replica that cannot be made.
@@ -83,7 +101,7 @@ export async function up(engine: Engine, project: Project, opts: UpOptions = {})
     const cpus = await engine.system.info().then((i) => i.cpus, () => undefined);
     const parallel = opts.parallel ?? defaultParallelism(cpus);
     warnAboveEngineCpus(project, plan, cpus, emit);
-    return new UpRun(engine, project, graph, plan, { ...opts, parallel }, emit, watch, signal, apiVersion).execute();
+    return new UpRun(engine, project, graph, plan, { ...opts, parallel }, emit, watch, signal, apiVersion, deadline).execute();
   });
 }
 
@@ -98,6 +116,8 @@ class UpRun {
   private readonly startedByRun = new Set<string>();
   private readonly converge: ConvergeContext;
   private readonly hooks: HookContext;
+  /** The interruption or the deadline, whichever comes first: what queued engine calls and waits stop on. */
+  private readonly work: AbortSignal;
 
   constructor(
     private readonly engine: Engine,
@@ -109,10 +129,12 @@ class UpRun {
     private readonly watch: ContainerWatch,
     private readonly signal: AbortSignal,
     apiVersion: string,
+    private readonly deadline?: Deadline,
   ) {
+    this.work = deadline ? AbortSignal.any([signal, deadline.signal]) : signal;
     this.pool = new Pool(opts.parallel ?? 16);
     this.converge = { engine, project, emit, apiVersion, version: opts.version, slot: (task) => this.slot(task) };
-    this.hooks = { engine, project, emit, signal, version: opts.version };
+    this.hooks = { engine, project, emit, signal: this.work, version: opts.version };
   }
 
   async execute(): Promise<UpResult> {
@@ -122,11 +144,23 @@ class UpRun {
       this.signal.throwIfAborted();
       return result;
     } catch (err) {
-      if (!this.signal.aborted) throw err;
+      if (!this.signal.aborted) throw this.explain(err);
       // A stop that fails has reported itself; the interruption is still what ended the run.
       await this.stopStarted().catch(() => {});
       throw this.signal.reason;
     }
+  }
+
+  /** A failure as the user should read it: the engine gone, or the deadline passed mid-step. */
+  private explain(err: unknown): unknown {
+    if (err instanceof EngineUnreachableError && !(err instanceof EngineLostError)) {
+      return engineLost(this.engine, 'it answered when up began, and stopped answering while up ran', err);
+    }
+    if (this.deadline?.signal.aborted && !(err instanceof TugError)) {
+      return new ServiceFailedError('wait_timeout', `up did not finish within ${this.deadline.seconds}s (--wait-timeout): ${(err as Error).message ?? err}`,
+        'raise --wait-timeout');
+    }
+    return err;
   }
 
   private async run(): Promise<UpResult> {
@@ -146,7 +180,7 @@ class UpRun {
       ...this.handleOrphans(),
     ]);
     const needImage = plan.services.filter((s) => s.replicas.some((r) => r.kind === 'create' || r.kind === 'recreate'));
-    await ensureImages(this.engine, project, needImage.map((s) => s.service), this.opts, this.emit, this.pool);
+    await ensureImages(this.engine, project, needImage.map((s) => s.service), { ...this.opts, signal: this.work }, this.emit, this.pool);
     this.changed ||= plan.networks.length + plan.volumes.length > 0 || plan.services.some((s) => s.remove.length > 0);
 
     const services = plan.services.map((s) => s.service);
@@ -227,9 +261,9 @@ class UpRun {
             await this.engine.containers.stop(c.id, seconds);
             // The stop's `die` may arrive after stop returns: seen before the reset, it cannot
             // be mistaken for the new life's (and fail a gate or --wait on it).
-            await this.watch.waitFor(c.id, 'exited', this.signal);
+            await this.watch.waitFor(c.id, 'exited', this.work);
             this.watch.reset(c.id);
-            await startContainer(this.engine, c.id, { signal: this.signal });
+            await startContainer(this.engine, c.id, { signal: this.work });
           });
           await postStart(this.hooks, name, c, base);
         });
@@ -237,7 +271,7 @@ class UpRun {
         this.watch.reset(c.id);
         const base = { resource: 'container', name: c.name, service: name, action: 'start' } as const;
         await step(this.emit, base, async () => {
-          await this.slot(() => startContainer(this.engine, c.id, { signal: this.signal }));
+          await this.slot(() => startContainer(this.engine, c.id, { signal: this.work }));
           // Marked before its hooks run: an interruption meanwhile stops it again.
           this.startedByRun.add(c.id);
           await postStart(this.hooks, name, c, base);
@@ -257,14 +291,17 @@ class UpRun {
 
   /** Waits until every dependency of `name` meets its condition; fails fast when one cannot. */
   private async gates(name: string): Promise<void> {
-    const ctx = { engine: this.engine, project: this.project, graph: this.graph, watch: this.watch, pool: this.pool, emit: this.emit, signal: this.signal };
+    const ctx = {
+      engine: this.engine, project: this.project, graph: this.graph, watch: this.watch, pool: this.pool, emit: this.emit, signal: this.signal,
+      deadline: this.deadline,
+    };
     const edges = this.graph.edgesFrom(name).filter((e) => this.created.has(e.to));
     await Promise.all(edges.map(async (edge) => gate(ctx, name, edge, await this.created.get(edge.to)!, this.started.get(edge.to))));
   }
 
   private async waitAll(services: string[]): Promise<void> {
-    const deadline = this.opts.waitTimeoutSeconds ? AbortSignal.timeout(this.opts.waitTimeoutSeconds * 1000) : undefined;
-    const signal = deadline ? AbortSignal.any([this.signal, deadline]) : this.signal;
+    const { deadline } = this;
+    const signal = this.work;
     await Promise.all(services.map(async (name) => {
       const containers = await this.created.get(name)!;
       const svc = this.project.services[name]!;
@@ -283,9 +320,9 @@ class UpRun {
         } catch (err) {
           this.signal.throwIfAborted();
           if (err instanceof ConditionFailed) throw await describeFailure(this.engine, { dependency: name, failure: err });
-          if (deadline?.aborted) {
-            throw new ServiceFailedError('wait_timeout', `service "${name}" was not healthy within ${this.opts.waitTimeoutSeconds}s`,
-              'raise --wait-timeout, or check its healthcheck with `tug logs`');
+          if (deadline?.signal.aborted) {
+            throw await timedOut(this.engine, deadline, `service "${name}" was not ${probed ? 'healthy' : 'ready'}`, '', containers.map((c) => c.id),
+              `raise --wait-timeout, or check its healthcheck with: tug logs ${name}`);
           }
           throw err;
         }
@@ -294,12 +331,14 @@ class UpRun {
   }
 
   private async settle(id: string, signal: AbortSignal): Promise<void> {
-    const window = AbortSignal.any([signal, AbortSignal.timeout(SETTLE_MS)]);
+    const window = withTimeout(signal, SETTLE_MS);
     try {
-      await this.watch.waitFor(id, 'exited', window);
+      await this.watch.waitFor(id, 'exited', window.signal);
     } catch (err) {
-      if (signal.aborted || !window.aborted) throw err;
+      if (signal.aborted || !window.timedOut()) throw err;
       return; // still running after the window
+    } finally {
+      window.clear();
     }
     const { exitCode } = this.watch.observation(id);
     if (exitCode !== 0) throw new ConditionFailed(id, 'exited', exitCode);
@@ -308,7 +347,7 @@ class UpRun {
   /** A pool slot for an engine call that changes something: once interrupted, queued calls are dropped, not made. */
   private slot<T>(task: () => Promise<T>): Promise<T> {
     return this.pool.run(() => {
-      this.signal.throwIfAborted();
+      this.work.throwIfAborted();
       return task();
     });
   }

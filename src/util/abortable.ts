@@ -28,3 +28,29 @@ export function abortable(signal: AbortSignal | undefined, register: (p: Pending
     register(p);
   });
 }
+
+/**
+ * A signal that aborts when `signal` does or once `ms` have passed, whichever comes first;
+ * `clear()` once done with it. Not `AbortSignal.any([signal, AbortSignal.timeout(ms)])`: on
+ * Node 20 a timeout signal nothing else holds is lost to the first garbage collection (its
+ * timer holds it weakly), and a wait on such a signal never ends.
+ */
+export function withTimeout(signal: AbortSignal | undefined, ms: number): { signal: AbortSignal; timedOut: () => boolean; clear: () => void } {
+  const ctl = new AbortController();
+  let expired = false;
+  const timer = setTimeout(() => {
+    expired = true;
+    ctl.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError'));
+  }, ms);
+  const follow = (): void => ctl.abort(signal!.reason);
+  if (signal?.aborted) follow();
+  else signal?.addEventListener('abort', follow, { once: true });
+  return {
+    signal: ctl.signal,
+    timedOut: () => expired,
+    clear: () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', follow);
+    },
+  };
+}

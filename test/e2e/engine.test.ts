@@ -146,12 +146,12 @@ describe('DockerEngine on the real engine', () => {
     expect((gone as Error).message).toContain(`inspecting container ${id}`);
   });
 
-  it('wraps engine refusals with the status and the engine message', async () => {
+  it('wraps engine refusals with the status and the engine message, classified where tug knows the cause', async () => {
     const n = name('dup');
     await engine.containers.create(n, spec('true'));
     const e = await engine.containers.create(n, spec('true')).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(TugError);
-    expect(e).toMatchObject({ code: 'engine_error', status: 409 });
+    expect(e).toMatchObject({ code: 'name_conflict', refusal: 'name_conflict', status: 409 });
     expect((e as Error).message).toMatch(new RegExp(`^creating container ${n}: .*already in use`));
   });
 

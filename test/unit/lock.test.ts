@@ -149,6 +149,23 @@ await withProjectLock('h', 'app', { dir: ${JSON.stringify(dir)}, command: 'up' }
     expect(waited).toBeLessThan(5000);
   }, 20_000);
 
+  it('a holder that exits at once (a second Ctrl-C) leaves neither its holder file nor the lock behind', async () => {
+    const dir = freshDir();
+    const lockModule = fileURLToPath(new URL('../../src/run/lock.ts', import.meta.url));
+    const script = join(dir, 'holder.mts');
+    writeFileSync(script, `import { withProjectLock } from ${JSON.stringify(lockModule)};
+await withProjectLock('h', 'app', { dir: ${JSON.stringify(dir)}, command: 'down' }, async () => {
+  process.exit(130);
+});
+`);
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const code = await new Promise((r) => child.once('exit', r));
+    expect(code).toBe(130);
+    const file = join(dir, lockName('h', 'app'));
+    expect(existsSync(file)).toBe(false);
+    expect(existsSync(`${file}.lock`)).toBe(false);
+  }, 20_000);
+
   it('refuses a lock directory that is a link rather than a directory of its own', async () => {
     const dir = freshDir();
     const link = join(dir, 'link');

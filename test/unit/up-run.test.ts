@@ -518,7 +518,7 @@ describe('UpRun: orphans and --wait', () => {
     const err = await up(fake, p, { wait: true, waitTimeoutSeconds: 0.1, onProgress: (e) => events.push(e) }).catch((e: unknown) => e);
     const took = Date.now() - t0;
     expect(err).toMatchObject({ code: 'wait_timeout', exitCode: 5 });
-    expect((err as Error).message).toMatch(/service "web" was not healthy within 0.1s/);
+    expect((err as Error).message).toMatch(/service "web" was not healthy within 0.1s \(--wait-timeout\): p-web-1 is running, health: starting/);
     expect(took).toBeGreaterThanOrEqual(90);
     expect(took).toBeLessThan(900);
     expect(events.find((e) => e.service === 'db' && e.action === 'healthy' && e.state === 'done')).toBeDefined();

@@ -2,7 +2,7 @@ import type { Argv, CommandModule, Options } from 'yargs';
 import { connectEngine } from '../engine.js';
 import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { withCliLock } from '../project-lock.js';
-import { progressFor } from '../run-context.js';
+import { interruptible, progressFor } from '../run-context.js';
 import { swarmDownVerb } from '../swarm-verbs.js';
 import { isSwarm } from '../swarm-mode.js';
 
@@ -25,15 +25,15 @@ export const downCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
     const engine = await connectEngine();
     const { down } = await import('../../run/down.js');
     const progress = progressFor(args);
-    try {
-      const r = await withCliLock(args, project.name, 'down', undefined, () => down(engine, project.name, project, {
+    // The first signal lets the engine calls in flight finish and makes no more (the next
+    // `down` finishes the job); the lock is released either way.
+    await interruptible(async (signal) => {
+      const r = await withCliLock(args, project.name, 'down', signal, () => down(engine, project.name, project, {
         volumes: args.volumes, removeOrphans: args['remove-orphans'], rmi: args.rmi, timeout: args.timeout,
-        onProgress: progress.listener,
+        signal, onProgress: progress.listener,
       }), engine);
       await progress.close();
       if (r.removedVolumes.length) process.stderr.write(`Removed ${r.removedVolumes.length} volume${r.removedVolumes.length === 1 ? '' : 's'}: ${r.removedVolumes.join(', ')}\n`);
-    } finally {
-      await progress.close();
-    }
+    }).finally(() => progress.close());
   },
 };

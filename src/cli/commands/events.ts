@@ -1,6 +1,8 @@
 import type { Argv, CommandModule, Options } from 'yargs';
 import type { EngineEvent } from '../../run/reports.js';
+import { ExitCode } from '../../errors.js';
 import { LABEL } from '../../labels.js';
+import { onSignals } from '../../util/signals.js';
 import { connectEngine } from '../engine.js';
 import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 
@@ -46,9 +48,8 @@ export const eventsCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = 
     const engine = await connectEngine();
     // Watching is what this verb is for, so a signal is the normal end, not an interruption.
     const ctl = new AbortController();
-    const stop = (): void => ctl.abort();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    const stop = (): void => (ctl.signal.aborted ? process.exit(ExitCode.interrupted) : ctl.abort());
+    const release = onSignals(stop);
     try {
       const { serviceEvents } = await import('../../run/reports.js');
       const events = serviceEvents(engine, project, args.services, ctl.signal);
@@ -59,8 +60,7 @@ export const eventsCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = 
         process.stdout.write(`${args.json ? eventJson(e) : eventLine(e)}\n`);
       }
     } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      release();
     }
   },
 };

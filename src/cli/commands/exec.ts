@@ -1,5 +1,6 @@
 import type { Argv, CommandModule, Options } from 'yargs';
-import { InterruptedError, UsageError } from '../../errors.js';
+import { ExitCode, InterruptedError, UsageError } from '../../errors.js';
+import { onSignals } from '../../util/signals.js';
 import { connectEngine } from '../engine.js';
 import { checkIndex, commandAfterService, commandOf, envFlags, repeatable } from '../interactive.js';
 import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
@@ -40,17 +41,15 @@ export const execCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
     const io = processStdio();
     // Without a TTY Ctrl-C reaches tug, not the command: tug leaves, as `docker exec` does.
     const ctl = new AbortController();
-    const stop = (): void => ctl.abort(new InterruptedError());
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    const stop = (): void => (ctl.signal.aborted ? process.exit(ExitCode.interrupted) : ctl.abort(new InterruptedError()));
+    const release = onSignals(stop);
     try {
       process.exitCode = await execInService(engine, project, {
         service: args.service, cmd, index: args.index, env, user: args.user, workdir: args.workdir,
         privileged: args.privileged, detach: args.detach, tty: !args.detach && wantsTty(io, args['no-TTY']), signal: ctl.signal,
       }, io);
     } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      release();
     }
   },
 };

@@ -1,6 +1,7 @@
 import { Chalk } from 'chalk';
 import type { Argv, CommandModule, Options } from 'yargs';
-import { UsageError } from '../../errors.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import { onSignals } from '../../util/signals.js';
 import { parseDuration } from '../../stack/units.js';
 import { connectEngine } from '../engine.js';
 import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
@@ -50,9 +51,9 @@ export const logsCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
     if (swarm && until !== undefined) throw new UsageError('--until has no meaning in swarm mode', 'the manager\'s service logs cannot be cut at a time: leave it out');
     // Following is what -f is for, so Ctrl-C is its normal end, not an interruption.
     const ctl = new AbortController();
-    const stop = (): void => ctl.abort();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    // A second signal, for a stream that does not end when asked, leaves at once.
+    const stop = (): void => (ctl.signal.aborted ? process.exit(ExitCode.interrupted) : ctl.abort());
+    const release = onSignals(stop);
     try {
       const color = args['no-color'] ? new Chalk({ level: 0 }) : stdoutColors(args);
       if (swarm) return await swarmLogsVerb(args, project.name, { tail, since, color, signal: ctl.signal });
@@ -63,8 +64,7 @@ export const logsCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
         prefix: !args['no-log-prefix'], color, signal: ctl.signal,
       });
     } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      release();
     }
   },
 };

@@ -6,6 +6,7 @@ import { commandAfterService, commandOf, envFlags, repeatable } from '../interac
 import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { withCliLock } from '../project-lock.js';
 import { interruptible, progressFor } from '../run-context.js';
+import { onSignals } from '../../util/signals.js';
 import { tugVersion } from '../version.js';
 
 /** Also read by dashAfterService (argv.ts), to tell a flag's value from the service. */
@@ -98,12 +99,10 @@ async function forwardingSignals<T>(send: (signal: string) => void, task: () => 
     count++;
     send(count > 1 ? 'SIGKILL' : sig);
   };
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
+  const release = onSignals(forward);
   try {
     return await task();
   } finally {
-    process.off('SIGINT', forward);
-    process.off('SIGTERM', forward);
+    release();
   }
 }

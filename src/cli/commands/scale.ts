@@ -10,7 +10,7 @@ import { isSwarm } from '../swarm-mode.js';
 const options = {
   'no-deps': { type: 'boolean', describe: 'Do not start the services the scaled ones depend on' },
   wait: { type: 'boolean', describe: 'Return once every replica is running and healthy' },
-  'wait-timeout': { type: 'number', requiresArg: true, describe: 'Seconds --wait waits before failing' },
+  'wait-timeout': { type: 'number', requiresArg: true, describe: 'Seconds the whole command may take, dependency gates included, before failing (exit 5)' },
   timeout: { alias: 't', type: 'number', requiresArg: true, describe: 'Seconds to wait for removed replicas to stop' },
 } as const satisfies Record<string, Options>;
 

@@ -2,6 +2,7 @@ import type { Argv, CommandModule, Options } from 'yargs';
 import type { ContainerStats, ContainerSummary } from '../../run/reports.js';
 import { connectEngine } from '../engine.js';
 import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
+import { onSignals } from '../../util/signals.js';
 import { binarySize, humanSize, printJson, table } from '../table.js';
 
 const options = {
@@ -38,8 +39,7 @@ export const statsCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
       if (stopping) process.exit(0);
       stopping = true;
     };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    const release = onSignals(stop);
     let first = true;
     try {
       do {
@@ -52,8 +52,7 @@ export const statsCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
         first = false;
       } while (!once && !stopping);
     } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      release();
     }
   },
 };

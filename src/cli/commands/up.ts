@@ -64,7 +64,7 @@ export type ConvergeArgs = ArgsOf<ReturnType<typeof convergeBuilder>>;
 const upOptions = {
   detach: { alias: 'd', type: 'boolean', describe: 'Run in the background; do not follow logs' },
   wait: { type: 'boolean', describe: 'Return once every service is running and healthy (implies -d)' },
-  'wait-timeout': { type: 'number', requiresArg: true, describe: 'Seconds --wait waits before failing' },
+  'wait-timeout': { type: 'number', requiresArg: true, describe: 'Seconds the whole command may take, dependency gates included, before failing (exit 5)' },
   'no-start': { type: 'boolean', describe: 'Create containers without starting them' },
   ...convergeOptions,
   'abort-on-container-exit': { type: 'boolean', describe: 'Stop the stack when any container exits, and exit with its code' },
