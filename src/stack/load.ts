@@ -52,6 +52,11 @@ export interface LoadOptions {
   hostCpus?: number;
   /** The stack will run on a swarm (`--swarm`); `x-tug.mode: swarm` in the file says the same. */
   swarm?: boolean;
+  /**
+   * `false`: the files' `${VAR}` references are kept as written (`config --no-interpolate`,
+   * `--variables`). Only `loadModel` takes it: a Project needs the values.
+   */
+  interpolate?: boolean;
 }
 
 /** One loaded file: its canonical document and where it came from. */
@@ -79,12 +84,25 @@ interface ExtendsLink {
   at: SourceLocation | undefined;
 }
 
-export async function loadProject(options: LoadOptions = {}): Promise<Project> {
+/**
+ * The stack as its files say it once read, included, extended and merged, before it is
+ * normalised into a Project (compose-go's LoadModel): what `config --no-normalize` and
+ * `--no-interpolate` print. `environment` is the project environment interpolation reads.
+ */
+export async function loadModel(options: LoadOptions = {}): Promise<{ model: Dict; environment: Record<string, string> }> {
+  const { merged, vars, found, opts } = await mergedModel(options);
+  const name = resolveProjectName({
+    flag: opts.projectName, env: vars, fromFile: typeof merged.name === 'string' ? merged.name : undefined, projectDir: found.projectDir,
+  });
+  return { model: { ...merged, name }, environment: { ...vars } };
+}
+
+async function mergedModel(options: LoadOptions) {
   const opts: LoadOptions = { ...options, onWarning: onceEach(options.onWarning) };
   const cwd = path.resolve(opts.cwd ?? process.cwd());
   const { vars, found } = projectEnvironment(opts, cwd);
   for (const w of found.warnings) opts.onWarning?.({ code: 'several_stack_files', message: w, location: { file: found.projectDir, line: 0, col: 0 } });
-  const loader = new Loader(found.projectDir, opts.onWarning);
+  const loader = new Loader(found.projectDir, opts.onWarning, opts.interpolate !== false);
 
   const loaded: LoadedDoc[] = [];
   for (const file of found.files) {
@@ -109,7 +127,12 @@ export async function loadProject(options: LoadOptions = {}): Promise<Project> {
   // Secrets and configs read their `environment:` variable now, from the project environment
   // (compose-go's ResolveEnvironment, run once the files are merged).
   merged = resolveObjectValues(merged, vars);
+  return { merged, vars, found, opts, loader, locate };
+}
 
+export async function loadProject(options: LoadOptions = {}): Promise<Project> {
+  if (options.interpolate === false) throw new Error('bug: a Project is always interpolated; use loadModel');
+  const { merged, vars, found, opts, loader, locate } = await mergedModel(options);
   const projectName = resolveProjectName({
     flag: opts.projectName,
     env: vars,
@@ -306,6 +329,8 @@ class Loader {
     /** Files are named relative to it in cycle messages. */
     private readonly baseDir: string,
     private readonly onWarning?: (d: Diagnostic) => void,
+    /** False: `${VAR}` stays as written, and the schema (which wants values) is not checked. */
+    private readonly interpolate = true,
   ) {}
 
   /** Adds problems one by one: there may be more than push(...list) can take as arguments. */
@@ -342,7 +367,7 @@ class Loader {
 
     const before = this.problems.length;
     const lookup: Lookup = (name) => (Object.hasOwn(env, name) ? env[name] : undefined);
-    const value = interpolateTree(parsed.value, lookup, {
+    const value = !this.interpolate ? (parsed.value as Dict) : interpolateTree(parsed.value, lookup, {
       shared: parsed.shared,
       onUnset: (name, p) => {
         if (this.warned.has(name)) return;
@@ -362,7 +387,7 @@ class Loader {
       },
     }) as Dict;
     if (this.problems.length > before) return undefined;
-    const schemaProblems = await schemaProblemsOf(value, locate);
+    const schemaProblems = this.interpolate ? await schemaProblemsOf(value, locate) : [];
     if (schemaProblems.length > 0) {
       this.report(schemaProblems);
       return undefined;
@@ -374,7 +399,8 @@ class Loader {
       this.problems.push({ code: 'unsupported_key', message: 'the key "__proto__" is not supported in a stack file', location: locate(at), path: formatPath(at), hint: 'rename it' });
     }
     if (this.problems.length > before) return undefined;
-    let doc = canonicalFile(value);
+    // Short forms hold `${VAR}` unresolved without interpolation: they are printed as written.
+    let doc = this.interpolate ? canonicalFile(value) : value;
     // Files other than the top-level ones resolve paths against their own directory.
     if (!top) doc = resolveDocPaths(doc, dir);
     doc = await this.applyIncludes(doc, dir, locate, [...chain, file], env, parsed);
