@@ -40,6 +40,7 @@ import { configureReporting, reportError } from './fail.js';
 import { globalOptions, type GlobalArgs } from './options.js';
 import { ansiFromArgv } from './style.js';
 import { suggestFlag } from './suggest.js';
+import { composeFlagRefusal, refuseComposeGlobals, unsupportedComposeGlobals } from './compose-flags.js';
 import { tugVersion } from './version.js';
 
 // Before anything else (modules evaluate synchronously, so no signal can be delivered before
@@ -84,6 +85,8 @@ function buildParser(args: string[]): Argv<GlobalArgs> {
     .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false })
     .usage('$0 [options] <command>\n\nRun a multi-container stack described by a Compose file.')
     .options(globalOptions)
+    .options(unsupportedComposeGlobals)
+    .middleware(refuseComposeGlobals)
     .middleware((a) => configureReporting({ ansi: a.ansi, debug: debugFromEnv || a.debug === true }))
     // The engine every verb connects to (and the project lock keys by): --host, --context, --insecure.
     .middleware((a) => {
@@ -147,7 +150,8 @@ function buildParser(args: string[]): Argv<GlobalArgs> {
         return;
       }
       const message = msg ?? 'invalid usage';
-      throw new UsageError(message, hint ?? suggestFlag(message, args, knownFlags(parser)));
+      // A flag of docker compose that tug lacks is said to be one, not reported as a typo.
+      throw composeFlagRefusal(message, args) ?? new UsageError(message, hint ?? suggestFlag(message, args, knownFlags(parser)));
     });
   return parser;
 }
