@@ -50,6 +50,11 @@ export interface UpOptions extends UpPlanOptions {
   onProgress?: ProgressListener;
   /** The engine-side version label; tug's version. */
   version?: string;
+  /**
+   * `up -V`: a recreated container gets new anonymous volumes instead of the old container's,
+   * which go with it.
+   */
+  renewAnonVolumes?: boolean;
 }
 
 export interface UpResult {
@@ -133,7 +138,7 @@ class UpRun {
   ) {
     this.work = deadline ? AbortSignal.any([signal, deadline.signal]) : signal;
     this.pool = new Pool(opts.parallel ?? 16);
-    this.converge = { engine, project, emit, apiVersion, version: opts.version, slot: (task) => this.slot(task) };
+    this.converge = { engine, project, emit, apiVersion, version: opts.version, slot: (task) => this.slot(task), renewAnonVolumes: opts.renewAnonVolumes };
     this.hooks = { engine, project, emit, signal: this.work, version: opts.version };
   }
 
@@ -366,7 +371,8 @@ class UpRun {
 
   /**
    * A replica scaled away takes its anonymous volumes with it (named volumes stay); a replaced
-   * container leaves them to its replacement, and an orphan keeps them, as Compose does.
+   * container leaves them to its replacement (unless -V renewed them: then they go with it),
+   * and an orphan keeps them, as Compose does.
    */
   private async removeContainer(c: ContainerSummary, why: 'scale down' | 'replaced' | 'orphan'): Promise<void> {
     this.changed = true;
@@ -377,7 +383,9 @@ class UpRun {
       if (c.state === 'running' && !c.oneoff && why !== 'orphan') seconds = await preStop(this.hooks, c.service, c, seconds, base);
       return this.slot(async () => {
         if (c.state === 'running' || c.state === 'restarting' || c.state === 'paused') await this.engine.containers.stop(c.id, seconds);
-        if (why === 'scale down') return removeWithAnonymousVolumes(this.engine, this.project.name, c.id, { force: true });
+        if (why === 'scale down' || (why === 'replaced' && this.opts.renewAnonVolumes)) {
+          return removeWithAnonymousVolumes(this.engine, this.project.name, c.id, { force: true });
+        }
         await this.engine.containers.remove(c.id, { force: true });
         return [];
       }).catch((err: unknown) => {
