@@ -92,8 +92,15 @@ export const unsupportedComposeGlobals = {
   'insecure-registry': { type: 'string', hidden: true },
 } as const satisfies Record<string, Options>;
 
-/** Middleware: refuses those flags once parsed, naming the one given. */
+/** Verbs that change things but have no plan tug could print instead. */
+const NO_DRY_RUN = new Set(['run', 'exec', 'cp', 'watch', 'attach']);
+
+/** Middleware: refuses those flags once parsed, naming the one given, and --dry-run where it cannot be honoured. */
 export function refuseComposeGlobals(args: Record<string, unknown>): void {
+  const verb = String((args._ as unknown[] | undefined)?.[0] ?? '');
+  if (args['dry-run'] === true && NO_DRY_RUN.has(verb)) {
+    throw new UsageError(`tug does not support --dry-run of tug ${verb}`, `leave out --dry-run: tug ${verb} would run for real`);
+  }
   const given = Object.keys(unsupportedComposeGlobals).find((k) => args[k] !== undefined);
   if (given === undefined) return;
   const hint = given === 'workdir' ? 'use --project-directory' : given === 'no-ansi' ? 'use --ansi never' : 'leave it out; tug --help lists the flags tug has';

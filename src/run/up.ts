@@ -15,7 +15,7 @@ import { specCompiler } from './compile.js';
 import { checkExternal, createContainer, createNetwork, createVolume, replaceContainer, type ConvergeContext } from './converge.js';
 import { stopInOrder, stopTimeout } from './down.js';
 import { describeFailure } from './failure.js';
-import { ensureImages, refuseUnbuildable, type PullFlag } from './images.js';
+import { ensureImages, plannedImages, refuseUnbuildable, type PullFlag } from './images.js';
 import { Pool } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
 import { ConditionFailed, withWatch, type ContainerWatch } from './watch.js';
@@ -108,6 +108,34 @@ async function bringUp(engine: Engine, project: Project, opts: UpOptions, emit: 
     warnAboveEngineCpus(project, plan, cpus, emit);
     return new UpRun(engine, project, graph, plan, { ...opts, parallel }, emit, watch, signal, apiVersion, deadline).execute();
   });
+}
+
+/** An image `up` would pull or build before creating containers. */
+export interface PlannedImage {
+  ref: string;
+  service: string;
+  action: 'pull' | 'build';
+}
+
+/**
+ * What `up` would do, without doing it (`--dry-run`): the same checks, observation and plan,
+ * and which images it would pull or build; only reads are made of the engine.
+ */
+export async function planUpOnly(engine: Engine, project: Project, opts: UpOptions = {}): Promise<{ plan: UpPlan; images: PlannedImage[] }> {
+  const graph = DependencyGraph.fromServices(project.services);
+  checkServiceNames(project, opts.targets);
+  checkScale(project, opts.scale);
+  const apiVersion = await engine.system.apiVersion();
+  const compiler = specCompiler(project, { apiVersion, version: opts.version, engineHost: engine.system.host });
+  const observed = {
+    containers: await listContainers(engine, { project: project.name, all: true }),
+    networks: await listNetworks(engine, { project: project.name }),
+    volumes: await listVolumes(engine, { project: project.name }),
+  };
+  const plan = planUp(project, graph, observed, compiler.hash, { ...opts, compile: compiler.spec });
+  const needImage = plan.services.filter((s) => s.replicas.some((r) => r.kind === 'create' || r.kind === 'recreate')).map((s) => s.service);
+  await refuseUnbuildable(engine, project, needImage, opts);
+  return { plan, images: await plannedImages(engine, project, needImage, opts) };
 }
 
 class UpRun {

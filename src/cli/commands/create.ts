@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { connectEngine } from '../engine.js';
 import { mutate } from '../lifecycle-verb.js';
 import { loadStack, type GlobalArgs } from '../options.js';
+import { printDryRun } from '../dry-run.js';
 import { convergeBuilder, convergeRequest, upToDate, type ConvergeArgs } from './up.js';
 
 export const createCommand: CommandModule<GlobalArgs, ConvergeArgs> = {
@@ -11,6 +12,10 @@ export const createCommand: CommandModule<GlobalArgs, ConvergeArgs> = {
   handler: async (args) => {
     const project = await loadStack(args, { localOnly: 'create' });
     const engine = await connectEngine();
+    if (args['dry-run']) {
+      const { dryRunUp } = await import('../../run/dry-run.js');
+      return printDryRun(args, dryRunUp(engine, project, { ...convergeRequest(args), noStart: true }));
+    }
     const { up } = await import('../../run/up.js');
     await mutate(args, project.name, 'create', async (signal, onProgress) => {
       const result = await up(engine, project, { ...convergeRequest(args), noStart: true, signal, onProgress });

@@ -9,6 +9,7 @@ import { tugVersion } from '../version.js';
 import { swarmUpVerb } from '../swarm-verbs.js';
 import type { ProgressListener } from '../../run/progress.js';
 import { isSwarm } from '../swarm-mode.js';
+import { printDryRun, refuseDryRunInSwarm } from '../dry-run.js';
 
 /** What the convergence flags ask of run/up. */
 export function convergeRequest(args: ConvergeArgs) {
@@ -104,6 +105,7 @@ export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
   builder,
   handler: async (args) => {
     const project = await loadStack(args);
+    refuseDryRunInSwarm(args, project, 'up');
     if (isSwarm(args, project)) return swarmUpVerb(args, project);
     if (args.registry !== undefined) throw new UsageError('--registry is for swarm mode', 'add --swarm (or x-tug.mode: swarm), or leave --registry out');
     const engine = await connectEngine();
@@ -114,6 +116,15 @@ export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
     const watching = args.watch ? await watchedServices(project, args) : undefined;
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, [...args.attach ?? [], ...args['no-attach'] ?? []]);
+    const request = {
+      ...convergeRequest(args), noStart: args['no-start'], wait: args.wait, waitTimeoutSeconds: args['wait-timeout'],
+      // Compose's -V: recreate (the named services), giving the new containers new anonymous volumes.
+      ...(args['renew-anon-volumes'] ? { forceRecreate: true, renewAnonVolumes: true } : {}),
+    };
+    if (args['dry-run']) {
+      const { dryRunUp } = await import('../../run/dry-run.js');
+      return printDryRun(args, dryRunUp(engine, project, request));
+    }
     const progress = progressFor(args);
     const onProgress = quietPulls(progress.listener, args['quiet-pull']);
     // Stopping after an attached run gets a display of its own: the first one has ended by then.
@@ -121,9 +132,7 @@ export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
     await interruptible(async (signal) => {
       // Held while converging only: an attached `up` follows logs for hours, and `down` must not wait on that.
       const result = await withCliLock(args, project.name, 'up', signal, () => up(engine, project, {
-        ...convergeRequest(args), noStart: args['no-start'], wait: args.wait, waitTimeoutSeconds: args['wait-timeout'], signal, onProgress,
-        // Compose's -V: recreate (the named services), giving the new containers new anonymous volumes.
-        ...(args['renew-anon-volumes'] ? { forceRecreate: true, renewAnonVolumes: true } : {}),
+        ...request, signal, onProgress,
       }), engine);
       await progress.close();
       if (result.unchanged) {
