@@ -121,6 +121,15 @@ describe('tug config flags (built CLI)', () => {
     expect(r.stdout).not.toMatch(/default:/);
   });
 
+  it('prints an interpolated $ as $$, as Compose does, so that the output reads back as the same stack', () => {
+    const r = tug(['config']);
+    expect(r.stdout).toContain('B: " and $$literal"');
+    writeFileSync(join(work, 'resolved.yaml'), r.stdout);
+    const again = tug(['-f', 'resolved.yaml', '--project-directory', '.', 'config']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('B: " and $$literal"');
+  });
+
   it('-o FILE writes the stack there and prints nothing', () => {
     const r = tug(['config', '-o', 'out.yaml']);
     expect(r).toMatchObject({ code: 0, stdout: '' });

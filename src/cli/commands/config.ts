@@ -96,14 +96,17 @@ async function model(args: ConfigArgs, interpolate: boolean): Promise<{ model: D
 async function rendering(args: ConfigArgs, project: Project | undefined): Promise<string> {
   const format = args.format ?? 'yaml';
   if (format === 'table') throw new UsageError('--format table is for --variables', 'use --format yaml or --format json');
+  // Interpolated values are printed with each `$` doubled, as Compose prints them, so that the
+  // output read back as a stack file gives the same values instead of interpolating them again.
+  const escape = (text: string) => (args['no-interpolate'] ? text : text.replaceAll('$', '$$$$'));
   if (project) {
     const { toJson, toYaml } = await import('../../stack/serialise.js');
-    return format === 'json' ? toJson(project) : toYaml(project);
+    return escape(format === 'json' ? toJson(project) : toYaml(project));
   }
   const m = sortKeys((await model(args, !args['no-interpolate'])).model) as Dict;
-  if (format === 'json') return `${JSON.stringify(m, null, 2)}\n`;
+  if (format === 'json') return escape(`${JSON.stringify(m, null, 2)}\n`);
   const { emitYaml } = await import('../../stack/emit-yaml.js');
-  return emitYaml(m);
+  return escape(emitYaml(m));
 }
 
 export const configCommand: CommandModule<GlobalArgs, ConfigArgs> = {
