@@ -41,6 +41,14 @@ describe('a docker compose flag tug lacks', () => {
     expect(workdir.stderr).toContain('use --project-directory');
   });
 
+  it('up and create take Compose\'s --quiet-pull and -y; up its -V, --attach, --no-attach, --timestamps, --no-log-prefix', () => {
+    const up = tug(['up', '--help']).stdout;
+    for (const flag of ['-V, --renew-anon-volumes', '--attach', '--no-attach', '--timestamps', '--no-log-prefix', '--quiet-pull', '-y, --yes']) expect(up).toContain(flag);
+    const create = tug(['create', '--help']).stdout;
+    for (const flag of ['--quiet-pull', '-y, --yes']) expect(create).toContain(flag);
+    expect(tug(['--help']).stdout).toContain('--dry-run');
+  });
+
   it('leaves a typo of tug\'s own flag to the did-you-mean, and an unknown flag to the generic report', () => {
     const typo = tug(['config', '--fromat', 'json']);
     expect(typo.code).toBe(2);
