@@ -142,6 +142,17 @@ describe('tug config flags (built CLI)', () => {
     expect(bad.stderr).toContain('cannot write');
   });
 
+  it('config SERVICE... keeps the named services and what they depend on, as Compose does', () => {
+    expect(tug(['config', 'web', '--services']).stdout).toBe('db\nweb\n');
+    expect(tug(['config', 'db', '--images']).stdout.trim().split('\n').sort()).toEqual(['alpine', 'postgres']);
+    const yaml = tug(['config', 'app']).stdout;
+    expect(yaml).toMatch(/^ {2}app:$/m);
+    expect(yaml).not.toMatch(/^ {2}web:$/m);
+    const bad = tug(['config', 'nope']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('no such service: nope');
+  });
+
   it('--format table is only for --variables', () => {
     const r = tug(['config', '--format', 'table']);
     expect(r.code).toBe(2);

@@ -30,6 +30,8 @@ const options = {
 
 const builder = (y: Argv<GlobalArgs>) =>
   y
+    // Not `services`: that is the --services flag.
+    .positional('service', { type: 'string', array: true, describe: 'Only these services and what they depend on (default: all)' })
     .options(options)
     .conflicts(Object.fromEntries(MODES.map((m, i) => [m, MODES.slice(i + 1)]).filter(([, rest]) => rest!.length > 0)));
 
@@ -77,6 +79,17 @@ async function hashes(project: Project, which: string): Promise<string> {
 
 type ConfigArgs = ArgsOf<typeof builder>;
 
+/** As Compose's `config SERVICE...`: the named services and their dependencies only. */
+async function selected(project: Project, names: string[] | undefined): Promise<Project> {
+  if (!names?.length) return project;
+  const { checkServiceNames } = await import('../../plan/lifecycle.js');
+  checkServiceNames(project, names);
+  const { servicesInScope } = await import('../../plan/up.js');
+  const { DependencyGraph } = await import('../../graph/graph.js');
+  const scope = new Set(servicesInScope(project, DependencyGraph.fromServices(project.services), { targets: names }));
+  return { ...project, services: Object.fromEntries(Object.entries(project.services).filter(([n]) => scope.has(n))) };
+}
+
 /** Keys sorted at every depth, as Go's yaml and json encoders print a map (compose-go's model is one). */
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
@@ -110,7 +123,7 @@ async function rendering(args: ConfigArgs, project: Project | undefined): Promis
 }
 
 export const configCommand: CommandModule<GlobalArgs, ConfigArgs> = {
-  command: 'config',
+  command: 'config [service..]',
   describe: 'Parse, resolve and print the stack in canonical form',
   builder,
   handler: async (args) => {
@@ -132,6 +145,9 @@ export const configCommand: CommandModule<GlobalArgs, ConfigArgs> = {
 /** What the flags ask to print; undefined for --quiet. */
 async function configOutput(args: ConfigArgs): Promise<string | undefined> {
   // The files' own text, before interpolation: the file need not be valid with the values unset.
+  if (args.service?.length && (args.variables || args['no-interpolate'])) {
+    process.stderr.write(`warning: service filtering is not applied with --${args.variables ? 'variables' : 'no-interpolate'}: the whole stack is read\n`);
+  }
   if (args.variables) {
     const { extractVariables } = await import('../../stack/variables.js');
     const { variablesOutput } = await import('../config-output.js');
@@ -145,7 +161,7 @@ async function configOutput(args: ConfigArgs): Promise<string | undefined> {
     }
     if (!MODES.some((m) => args[m] !== undefined && args[m] !== false)) return rendering(args, undefined);
   }
-  const project = await loadStack(args);
+  const project = await selected(await loadStack(args), args.service);
   // In swarm mode the file must also translate to services: refusals show here, at their lines.
   if (isSwarm(args, project) && !MODES.some((m) => args[m] !== undefined && args[m] !== false)) {
     const { translate } = await import('../../run/swarm/config.js');
