@@ -144,10 +144,11 @@ export const configCommand: CommandModule<GlobalArgs, ConfigArgs> = {
 
 /** What the flags ask to print; undefined for --quiet. */
 async function configOutput(args: ConfigArgs): Promise<string | undefined> {
-  // The files' own text, before interpolation: the file need not be valid with the values unset.
+  // As Compose warns: these read the whole model, not a Project that could be narrowed.
   if (args.service?.length && (args.variables || args['no-interpolate'])) {
     process.stderr.write(`warning: service filtering is not applied with --${args.variables ? 'variables' : 'no-interpolate'}: the whole stack is read\n`);
   }
+  // The files' own text, before interpolation: the file need not be valid with the values unset.
   if (args.variables) {
     const { extractVariables } = await import('../../stack/variables.js');
     const { variablesOutput } = await import('../config-output.js');
