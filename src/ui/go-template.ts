@@ -96,6 +96,8 @@ type Word =
   | { w: 'var'; v: string };
 
 function words(action: string): Word[] {
+  const assigned = /^(\$\w*)(\s*,\s*\$\w*)?\s*:?=/.exec(action);
+  if (assigned) throw new TemplateError(`template variables (${assigned[1]}) are not supported in --format`);
   const out: Word[] = [];
   let i = 0;
   while (i < action.length) {

@@ -170,6 +170,7 @@ describe('create, cp and stats on the real engine', () => {
     const pkg = JSON.parse(readFileSync(join(BIN, '../../package.json'), 'utf8')) as { version: string };
     expect((await ok(['version'])).stdout).toBe(`tug version ${pkg.version}\n`);
     expect((await ok(['version', '--short'])).stdout).toBe(`${pkg.version}\n`);
-    expect(JSON.parse((await ok(['version', '--format', 'json'])).stdout)).toEqual({ version: pkg.version });
+    // Compose prints {"version":"..."} on one line.
+    expect((await ok(['version', '--format', 'json'])).stdout).toBe(`${JSON.stringify({ version: pkg.version })}\n`);
   });
 });
