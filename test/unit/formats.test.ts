@@ -199,3 +199,18 @@ describe('ps filters and logs --index', () => {
     expect(() => parseIndex('x', ['web'])).toThrow(UsageError);
   });
 });
+
+describe('stats as docker stats prints it', () => {
+  it('writes docker\'s statsContext fields, in key order', async () => {
+    const { statsRow } = await import('../../src/cli/commands/stats.js');
+    const row = statsRow({
+      container: container(),
+      stats: { cpuPercent: 1.5, memoryUsage: 2_654_208, memoryLimit: 67_108_864, memoryPercent: 3.955, netRx: 1_000, netTx: 0, blockRead: 4_096, blockWrite: 512, pids: 2 },
+    });
+    expect(row).toEqual({
+      BlockIO: '4.1kB / 512B', CPUPerc: '1.50%', Container: 'a'.repeat(64), ID: 'a'.repeat(12), MemPerc: '3.96%', MemUsage: '2.531MiB / 64MiB',
+      Name: 'demo-web-1', NetIO: '1kB / 0B', PIDs: '2',
+    });
+    expect(Object.keys(row)).toEqual(['BlockIO', 'CPUPerc', 'Container', 'ID', 'MemPerc', 'MemUsage', 'Name', 'NetIO', 'PIDs']);
+  });
+});

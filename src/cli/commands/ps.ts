@@ -54,7 +54,10 @@ export const psCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
     const project = await loadStack(args);
     const services = args.service;
     if (isSwarm(args, project)) {
+      // Swarm tasks are not Compose containers: these would be silently ignored there.
       if (format.kind === 'template') throw new UsageError('a --format template is not supported with --swarm', 'use --format table or json');
+      const unsupported = [args.services && '--services', status.length && '--status/--filter', args['no-trunc'] && '--no-trunc'].filter(Boolean);
+      if (unsupported.length) throw new UsageError(`${unsupported.join(', ')} ${unsupported.length > 1 ? 'are' : 'is'} not supported with --swarm`, 'leave it out, or list the tasks with tug --swarm ps');
       return swarmPsVerb({ ...args, services }, project.name);
     }
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
