@@ -163,6 +163,9 @@ describe('Compose\'s output formats on the real engine', () => {
   it('ls and images --format json print Compose\'s arrays; version its object', async () => {
     const ls = JSON.parse((await tug(['ls', '-a', '--format', 'json'], dir)).stdout) as { Name: string; Status: string; ConfigFiles: string }[];
     expect(ls.find((p) => p.Name === project)).toMatchObject({ Status: 'running(2), exited(1)' });
+    const only = JSON.parse((await tug(['ls', '--filter', `name=^${project}$`, '--format', 'json'], dir)).stdout) as { Name: string }[];
+    expect(only.map((p) => p.Name)).toEqual([project]);
+    expect((await tug(['ls', '--filter', 'status=running'], dir)).code).toBe(2);
     const images = JSON.parse((await tug(['images', '--format', 'json'], dir)).stdout) as Record<string, unknown>[];
     expect(images).toHaveLength(3);
     for (const i of images) expect(i).toMatchObject({ Repository: 'busybox', Tag: 'latest', ID: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });

@@ -200,6 +200,19 @@ describe('ps filters and logs --index', () => {
   });
 });
 
+describe('ls --filter', () => {
+  it('keeps the projects named, exactly or by regular expression, as Compose does', async () => {
+    const { nameFilter } = await import('../../src/cli/commands/ls.js');
+    const names = ['web', 'web-2', 'api', 'a+b'];
+    expect(names.filter(nameFilter(undefined))).toEqual(names);
+    expect(names.filter(nameFilter(['name=web']))).toEqual(['web', 'web-2']);
+    expect(names.filter(nameFilter(['name=^api$', 'name=a+b']))).toEqual(['api', 'a+b']);
+    expect(names.filter(nameFilter(['name=a+b(']))).toEqual([]);
+    expect(() => nameFilter(['status=running'])).toThrow(/invalid filter "status=running"/);
+    expect(() => nameFilter(['name'])).toThrow(UsageError);
+  });
+});
+
 describe('stats as docker stats prints it', () => {
   it('writes docker\'s statsContext fields, in key order', async () => {
     const { statsRow } = await import('../../src/cli/commands/stats.js');
