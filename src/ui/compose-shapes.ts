@@ -146,7 +146,7 @@ export const PS_HEADERS: Record<string, string> = {
 /** A sample ps row for checking a template before there is anything to list. */
 export const PS_SAMPLE = psTemplateRow({
   id: '0'.repeat(64), name: 'p-web-1', state: 'running', status: 'Up', health: 'none', image: 'busybox', labels: {}, created: 0,
-  ports: [{ privatePort: 80, publicPort: 8080, ip: '0.0.0.0', type: 'tcp' }], command: 'sh', networks: ['p_default'], listedMounts: [{ name: 'v' }],
+  ports: [{ privatePort: 80, publicPort: 8080, ip: '0.0.0.0', type: 'tcp' }, { privatePort: 80, publicPort: 8080, ip: '::', type: 'tcp' }], command: 'sh', networks: ['p_default'], listedMounts: [{ name: 'v' }],
   service: 'web', number: 1, oneoff: false,
 }, { trunc: true, now: 0 });
 

@@ -4,6 +4,8 @@
  * formats, `ps --services`, `ps --filter status=`, `logs --index`, `events --since/--until`.
  */
 import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, IMAGE, cleanupProject, connect, ensureCli, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack } from './helpers.js';
@@ -97,6 +99,10 @@ describe('Compose\'s output formats on the real engine', () => {
     expect((await tug(['ps', '--services'], dir)).stdout).toBe('web\n');
     expect((await tug(['ps', '-a', '--services'], dir)).stdout).toBe('once\nweb\n');
     expect((await tug(['ps', '--services', '--filter', 'status=exited'], dir)).stdout).toBe('once\n');
+    // A stack file without \`once\`: its container is an orphan, listed unless --orphans=false.
+    await writeFile(join(dir, 'web-only.yaml'), `name: ${project}\nservices:\n  web:\n    image: ${IMAGE}\n`);
+    expect((await tug(['-f', 'web-only.yaml', 'ps', '-a', '--services'], dir)).stdout).toBe('once\nweb\n');
+    expect((await tug(['-f', 'web-only.yaml', 'ps', '-a', '--services', '--orphans=false'], dir)).stdout).toBe('web\n');
   });
 
   it('ps templates: a table with a header, json of one field, and a label', async () => {

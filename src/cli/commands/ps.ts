@@ -20,6 +20,7 @@ const options = {
   status: { type: 'string', nargs: 1, coerce: (v: string | string[]) => [v].flat(), describe: `Filter by state (${PS_STATES.join(', ')}), repeatable` },
   filter: { type: 'string', nargs: 1, coerce: (v: string | string[]) => [v].flat(), describe: 'Filter by a property: status=STATE, repeatable' },
   'no-trunc': { type: 'boolean', describe: 'Do not shorten ids and commands in --format output' },
+  orphans: { type: 'boolean', default: true, describe: 'Include containers of services the stack file no longer declares (--orphans=false leaves them out)' },
 } as const satisfies Record<string, Options>;
 
 const builder = (y: Argv<GlobalArgs>) =>
@@ -64,7 +65,9 @@ export const psCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
     checkServiceNames(project, services);
     const engine = await connectEngine();
     const { projectContainers } = await import('../../run/reports.js');
-    const list = await projectContainers(engine, project.name, { all: args.all, status, services, oneoffs: true });
+    // As Compose: orphans are listed unless asked not to, then only the declared services are.
+    const shown = services?.length || args.orphans ? services : Object.keys(project.services);
+    const list = await projectContainers(engine, project.name, { all: args.all, status, services: shown, oneoffs: true });
     if (args.quiet) return void process.stdout.write(list.map((c) => `${c.id}\n`).join(''));
     if (args.services) return void process.stdout.write([...new Set(list.map((c) => c.service))].map((s) => `${s}\n`).join(''));
     const rowOptions = { trunc: !args['no-trunc'], now: Date.now() / 1000 };
