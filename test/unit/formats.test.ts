@@ -154,6 +154,11 @@ describe('Compose\'s JSON shapes', () => {
     expect(exitCodeOf({ state: 'running', status: 'Up (1) x' })).toBe(0);
   });
 
+  it('ps: {{json .}} prints exactly the --format json line, as in Compose', () => {
+    const o = { trunc: true, now: 1_700_000_100 };
+    expect(compileTemplate('{{json .}}').render(psTemplateRow(container(), o))).toBe(JSON.stringify(composePsRow(container(), o)));
+  });
+
   it('ps template rows answer .Label "key"', () => {
     expect(compileTemplate('{{.Label "com.docker.compose.service"}}').render(psTemplateRow(container(), { trunc: true, now: 0 }))).toBe('web');
   });
