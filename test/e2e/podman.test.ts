@@ -89,10 +89,14 @@ const id = async (service: string): Promise<string> => (await containers(service
 
 interface PsRow { name: string; service: string; state: string; health: string; status: string }
 
+/** `ps --format json` prints Compose's rows, one a line; read back into the fields these tests compare. */
 async function psJson(args: string[] = []): Promise<PsRow[]> {
   const r = await tug(['ps', '--format', 'json', ...args], dir);
   expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as PsRow[];
+  return r.stdout.trim().split('\n').filter(Boolean).map((l) => {
+    const c = JSON.parse(l) as { Name: string; Service: string; State: string; Health: string; Status: string };
+    return { name: c.Name, service: c.Service, state: c.State, health: c.Health || 'none', status: c.Status };
+  });
 }
 
 describe.skipIf(!available)('tug on Podman (DOCKER_HOST=unix:///run/tug-podman/podman.sock)', () => {
