@@ -266,4 +266,23 @@ services:
     expect(r.stderr).toContain(`compose.yaml:6:7: service "app": build.additional_contexts is not supported by tug`);
     expect(await engine.networks.list({ name: `${project}_default` })).toEqual([]);
   }, 60_000);
+  it('what this engine\'s BuildKit cannot do is refused at its key\'s line: two platforms, a named network, shm_size before API 1.42, a local cache', async () => {
+    const project = newProject('bk-refuse-engine');
+    const apiVersion = await engine.system.apiVersion();
+    const cases: [string, string][] = [
+      ['platforms', '      platforms: [linux/amd64, linux/arm64]\n'],
+      ['network', '      network: somenet\n'],
+      ['cache_from', '      cache_from: [type=local,src=/tmp/cache]\n'],
+      // The engine hands BuildKit shm_size from Engine API 1.42 (Docker 23); this one may be older.
+      ...(Number(apiVersion.split('.')[1]) < 42 ? [['shm_size', '      shm_size: 64m\n'] as [string, string]] : []),
+    ];
+    const dir = await stackDir('', { 'app/Dockerfile': `FROM ${IMAGE}\n` });
+    for (const [key, line] of cases) {
+      await writeFile(join(dir, 'compose.yaml'), `name: ${project}\nservices:\n  app:\n    build:\n      context: ./app\n${line}`);
+      const r = await tug(['build'], dir);
+      expect(r.code, `${key}: ${r.stderr}`).toBe(3);
+      expect(r.stderr).toContain(`compose.yaml:6:7: service "app": build.${key} is not supported by tug`);
+    }
+    expect(await engine.images.localId(`${project}-app`)).toBeUndefined();
+  }, 60_000);
 });
