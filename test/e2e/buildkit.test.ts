@@ -285,4 +285,39 @@ services:
     }
     expect(await engine.images.localId(`${project}-app`)).toBeUndefined();
   }, 60_000);
+  it('target, args, labels, tags and network: none reach the BuildKit build', async () => {
+    const project = newProject('bk-keys');
+    const extra = `${project}-extra:v1`;
+    images.push(`${project}-app`, extra);
+    const dir = await stackDir(`name: ${project}
+services:
+  app:
+    build:
+      context: ./app
+      target: dev
+      args: {GREETING: hello-args}
+      labels: {com.example.built-by: tug-e2e}
+      tags: [${extra}]
+      network: none
+`, {
+      'app/Dockerfile': `FROM ${IMAGE} AS base
+ARG GREETING
+RUN echo "$GREETING" > /greeting
+FROM base AS dev
+RUN echo dev > /stage
+FROM base AS prod
+RUN echo prod > /stage
+`,
+    });
+    const r = await tug(['build', '--progress', 'plain'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const out = await docker(['run', '--rm', `${project}-app`, 'cat', '/greeting', '/stage']);
+    expect(out.stdout).toBe('hello-args\ndev\n');
+    const label = await docker(['image', 'inspect', '-f', '{{index .Config.Labels "com.example.built-by"}}', `${project}-app`]);
+    expect(label.stdout.trim()).toBe('tug-e2e');
+    const ids = await docker(['image', 'inspect', '-f', '{{.Id}}', `${project}-app`, extra]);
+    const [a, b] = ids.stdout.trim().split('\n');
+    expect(a).toMatch(/^sha256:/);
+    expect(b).toBe(a);
+  }, 60_000);
 });
