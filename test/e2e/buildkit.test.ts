@@ -1,12 +1,14 @@
 /**
  * Builds on the engine's own BuildKit, through the CLI on the real engine: a cache mount that
  * outlives its build, a build secret that RUN reads and the image does not keep, two services
- * built at once, and a failing step reported with its output and Dockerfile line. Also what
+ * built at once, a failing step reported with its output and Dockerfile line, the build keys
+ * the request carries, and ssh agents forwarded by id. Also what
  * the classic builder and the Engine API cannot do: named in progress, and refused at the line.
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveHost } from '../../src/engine/connect.js';
@@ -319,5 +321,39 @@ RUN echo prod > /stage
     const [a, b] = ids.stdout.trim().split('\n');
     expect(a).toMatch(/^sha256:/);
     expect(b).toBe(a);
+  }, 60_000);
+  it('an ssh agent is forwarded to RUN --mount=type=ssh, by the default id (SSH_AUTH_SOCK) and by a named one', async () => {
+    const project = newProject('bk-ssh');
+    images.push(`${project}-app`);
+    const dir = await stackDir(`name: ${project}
+services:
+  app:
+    build:
+      context: ./app
+      no_cache: true
+      ssh: [default, deploy=./agent.sock]
+`, {
+      'app/Dockerfile': `FROM ${IMAGE}
+RUN --mount=type=ssh test -S "$SSH_AUTH_SOCK" && echo "default agent at $SSH_AUTH_SOCK"
+RUN --mount=type=ssh,id=deploy test -S "$SSH_AUTH_SOCK" && echo "deploy agent at $SSH_AUTH_SOCK"
+RUN --mount=type=ssh,id=nosuch,required=true true
+`,
+    });
+    // A real agent (no keys needed: BuildKit asks the session whether it serves the id, then mounts its socket).
+    const sock = join(dir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100 && !(await stat(sock).then((st) => st.isSocket(), () => false)); i++) await new Promise((r) => setTimeout(r, 50));
+      // The last step requires an id the build was not given: the session refuses it, naming it.
+      const r = await tug(['build'], dir, { env: { SSH_AUTH_SOCK: sock } });
+      expect(r.code, r.stderr).toBe(5);
+      expect(r.stderr).toContain('app | default agent at /run/buildkit/ssh_agent.0');
+      expect(r.stderr).toContain('app | deploy agent at /run/buildkit/ssh_agent.0');
+      const report = r.stderr.slice(r.stderr.indexOf('error:'));
+      expect(report).toContain('app/Dockerfile:4: RUN --mount=type=ssh,id=nosuch,required=true true');
+      expect(report).toContain('no ssh agent nosuch is given to this build');
+    } finally {
+      agent.kill();
+    }
   }, 60_000);
 });
