@@ -7,7 +7,10 @@
 // the one container).
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import tarStream from 'tar-stream';
 import { children, list, median, ms, must, note, percentile, project, sleep, table, TUG, writeStack } from '../harness.mjs';
 
 const EDITS = 20;
@@ -66,6 +69,34 @@ function follow(cmd, args, opts = {}) {
     check();
   });
   return { child, lines, until, exit };
+}
+
+/**
+ * The engine's own part of a sync, with no tug: one `PUT /containers/{id}/archive` of a one-file
+ * tar, as tug sends it, timed from the request to the engine's answer. The floor under the sync.
+ */
+async function putArchiveMs(container, i) {
+  const pack = tarStream.pack();
+  pack.entry({ name: 'app/floor.txt', mode: 0o644, mtime: new Date() }, `floor ${i}\n`);
+  pack.finalize();
+  const chunks = [];
+  for await (const c of pack) chunks.push(c);
+  const body = Buffer.concat(chunks);
+  const host = process.env.DOCKER_HOST ?? '';
+  const socketPath = host.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock';
+  const t0 = performance.now();
+  await new Promise((resolve, reject) => {
+    const req = request({
+      socketPath, method: 'PUT', path: `/containers/${encodeURIComponent(container)}/archive?path=%2F&copyUIDGID=true`,
+      headers: { 'Content-Type': 'application/x-tar', 'Content-Length': body.length },
+    }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`PUT archive: HTTP ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+  return performance.now() - t0;
 }
 
 const json = (l) => {
@@ -133,6 +164,12 @@ async function bench() {
       }
     })();
     const last = syncedAll.at(-1);
+    // The engine's floor: the same kind of archive, sent straight to it, one at a time.
+    const floor = [];
+    for (let i = 0; i < EDITS; i++) {
+      await sleep(50);
+      floor.push(await putArchiveMs(container, i).catch((err) => (note(`floor ${i}: ${err.message}`), NaN)));
+    }
     const inContainer = (await must('docker', ['exec', container, 'sh', '-c', 'ls /app/many | wc -l'])).stdout.trim();
     const oneTar = syncedAll.length === 1 && last?.detail?.files === BATCH && last.detail.archives === 1;
     if (!oneTar) {
@@ -146,6 +183,7 @@ async function bench() {
         [`edit -> readable in the container (${EDITS} edits)`, ms(median(latencies)), ms(percentile(latencies, 95)), list(latencies)],
         ['  of which: write -> sync begins (watcher + debounce)', ms(median(detect)), ms(percentile(detect, 95)), list(detect)],
         ['  of which: the sync (plan, list, tar, engine)', ms(median(syncing)), ms(percentile(syncing, 95)), list(syncing)],
+        ['engine floor: one PUT /archive of a file, no tug', ms(median(floor)), ms(percentile(floor, 95)), list(floor)],
         [`${BATCH} files written -> synced (from the first write)`, ms(last ? Date.parse(last.time) - t0 : NaN), '',
           `writing took ${wroteAll - t0} ms, the sync ${last?.durationMs ?? '—'} ms`],
         [`${BATCH} files: syncs / archives / bytes`, oneTar ? 'one tar' : `${syncedAll.length} syncs`, '',
