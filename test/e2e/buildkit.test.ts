@@ -2,12 +2,14 @@
  * Builds on the engine's own BuildKit, through the CLI on the real engine: a cache mount that
  * outlives its build, a build secret that RUN reads and the image does not keep, two services
  * built at once, a failing step reported with its output and Dockerfile line, the build keys
- * the request carries, and ssh agents forwarded by id. Also what
+ * the request carries, ssh agents forwarded by id, and registry credentials from the docker
+ * config for a FROM whose registry asks for them. Also what
  * the classic builder and the Engine API cannot do: named in progress, and refused at the line.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -354,6 +356,44 @@ RUN --mount=type=ssh,id=nosuch,required=true true
       expect(report).toContain('no ssh agent nosuch is given to this build');
     } finally {
       agent.kill();
+    }
+  }, 60_000);
+  it('a FROM on a registry that asks for credentials is answered, through the session, from the docker config', async () => {
+    // A registry of the test's own on the engine's loopback (an insecure registry by default):
+    // it challenges for Basic credentials and records what it is sent; it holds no image.
+    const expected = `Basic ${Buffer.from('alice:s3cret').toString('base64')}`;
+    const seen: (string | undefined)[] = [];
+    const registry = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      if (req.headers.authorization === expected) {
+        res.writeHead(404, { 'Content-Type': 'application/json' });
+        return void res.end(JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] }));
+      }
+      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="tug-e2e"', 'Docker-Distribution-Api-Version': 'registry/2.0' });
+      res.end();
+    });
+    registry.on('clientError', (_e, socket) => socket.destroy()); // the engine tries TLS first
+    await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
+    const host = `127.0.0.1:${(registry.address() as AddressInfo).port}`;
+    try {
+      const project = newProject('bk-auth');
+      const dir = await stackDir(`name: ${project}\nservices:\n  app:\n    build: ./app\n`, {
+        'app/Dockerfile': `FROM ${host}/tug/private:1\nRUN true\n`,
+        'docker/config.json': JSON.stringify({ auths: { [host]: { auth: Buffer.from('alice:s3cret').toString('base64') } } }),
+        'empty/config.json': '{}',
+      });
+      const withAuth = await tug(['build'], dir, { env: { DOCKER_CONFIG: join(dir, 'docker') } });
+      expect(withAuth.code, withAuth.stderr).toBe(5);
+      expect(seen).toContain(expected);
+      // The registry, having taken the credentials, says it has no such image: that is the failure.
+      expect(withAuth.stderr).toMatch(/not found|manifest unknown/i);
+      seen.length = 0;
+      const anonymous = await tug(['build'], dir, { env: { DOCKER_CONFIG: join(dir, 'empty') } });
+      expect(anonymous.code, anonymous.stderr).toBe(5);
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.every((a) => a === undefined)).toBe(true);
+    } finally {
+      registry.close();
     }
   }, 60_000);
 });

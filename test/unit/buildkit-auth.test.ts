@@ -4,8 +4,9 @@
  * `docker-credential-*` program on PATH; and the session's Auth service answering BuildKit's
  * `Credentials` call over HTTP/2 with what the look-up found.
  *
- * No registry with authentication is reachable here (the shared one at 10.213.0.1:5000 has
- * none), so a pull that needs these credentials is not exercised end to end.
+ * The end-to-end proof, a FROM on a registry that challenges for credentials and receives
+ * the config's, is in test/e2e/buildkit.test.ts (a registry of the test's own: the shared one
+ * at 10.213.0.1:5000 asks for none).
  */
 import { chmodSync } from 'node:fs';
 import http2 from 'node:http2';
