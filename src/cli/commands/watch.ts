@@ -1,5 +1,4 @@
 import type { Argv, CommandModule, Options } from 'yargs';
-import { InterruptedError } from '../../errors.js';
 import { connectEngine } from '../engine.js';
 import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { withCliLock } from '../project-lock.js';
@@ -27,22 +26,18 @@ export const watchCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
     checkWatch(project, args.services);
     const engine = await connectEngine();
     const progress = progressFor(args);
-    // Ctrl-C is how watching ends: once watching, it ends the command cleanly (exit 0), as
-    // Compose's watch returns; before that (while the services come up) it interrupts (130).
-    let watching = false;
     await interruptible(async (signal) => {
       if (!args['no-up']) {
         const { up } = await import('../../run/up.js');
         await withCliLock(args, project.name, 'up', signal, () =>
           up(engine, project, { targets: args.services, signal, onProgress: progress.listener, version: tugVersion() }));
+        // Interrupted while bringing the stack up: that is not the end of watching, but of up.
+        signal.throwIfAborted();
       }
-      watching = true;
       await watch(engine, project, {
         services: args.services, signal, onProgress: progress.listener, version: tugVersion(),
         lock: (fn) => withCliLock(args, project.name, 'watch', signal, fn),
       });
-    }).catch((err: unknown) => {
-      if (!(watching && err instanceof InterruptedError)) throw err;
-    }).finally(() => progress.close());
+    }, { signalEnds: true }).finally(() => progress.close());
   },
 };
