@@ -57,6 +57,12 @@ export interface LoadOptions {
   hostCpus?: number;
   /** The stack will run on a swarm (`--swarm`); `x-tug.mode: swarm` in the file says the same. */
   swarm?: boolean;
+  /**
+   * Leave services' env_file and label_file unread (their variables absent): for callers that
+   * only want names, such as shell completion, which a missing env file must not stop
+   * (compose-go's WithoutEnvironmentResolution, as docker compose completes).
+   */
+  skipEnvironmentFiles?: boolean;
 }
 
 /** One loaded file: its canonical document and where it came from. */
@@ -129,6 +135,7 @@ export async function loadProject(options: LoadOptions = {}): Promise<Project> {
     profiles: activeProfiles(opts.profiles, vars),
     lookup: (n) => vars[n],
     locate,
+    skipEnvironmentFiles: opts.skipEnvironmentFiles,
   });
   // Normalise's problems do not stop the semantic checks: its project is whole, whatever it
   // could not parse left at a default, so every problem of the stack is reported in one run.

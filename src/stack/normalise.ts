@@ -28,6 +28,8 @@ export interface NormaliseInput {
   profiles: string[];
   lookup: Lookup;
   locate: Locator;
+  /** Do not read env_file and label_file (LoadOptions.skipEnvironmentFiles). */
+  skipEnvironmentFiles?: boolean;
 }
 
 export interface NormaliseResult {
@@ -241,7 +243,7 @@ class Normaliser {
     const fromFiles = new Map<string, string>();
     const lookup: Lookup = (n) => this.input.lookup(n) ?? (Object.hasOwn(own, n) ? own[n] ?? undefined : undefined);
     const prior: Lookup = (n) => fromFiles.get(n) ?? (Object.hasOwn(own, n) ? own[n] ?? undefined : undefined);
-    const files = Array.isArray(raw.env_file) ? (raw.env_file as Dict[]) : [];
+    const files = Array.isArray(raw.env_file) && !this.input.skipEnvironmentFiles ? (raw.env_file as Dict[]) : [];
     files.forEach((f, i) => {
       const file = String(f.path);
       const at: Path = ['services', name, 'env_file', i];
@@ -278,7 +280,7 @@ class Normaliser {
    */
   private labels(name: string, raw: Dict): Record<string, string> {
     const own = (raw.labels as Record<string, string> | undefined) ?? {};
-    if (!Array.isArray(raw.label_file)) return own;
+    if (!Array.isArray(raw.label_file) || this.input.skipEnvironmentFiles) return own;
     const fromFiles = new Map<string, string>();
     (raw.label_file as unknown[]).forEach((f, i) => {
       const file = String(f);

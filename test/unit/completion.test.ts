@@ -163,6 +163,7 @@ describe('stackNames: the real loader', () => {
     writeFileSync(join(dir, 'other.yaml'), 'services:\n  api: {image: busybox, profiles: [dev, debug]}\n');
     writeFileSync(join(dir, 'sub', 'compose.yaml'), 'services:\n  inner: {image: busybox}\n');
     writeFileSync(join(dir, 'broken.yaml'), 'services: [\n');
+    writeFileSync(join(dir, 'envless.yaml'), 'services:\n  app: {image: busybox, env_file: missing.env, label_file: missing.labels}\n');
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -173,6 +174,8 @@ describe('stackNames: the real loader', () => {
       expect((await stackNames().services(sel)).sort()).toEqual(['api', 'debugger', 'web']);
       expect(await stackNames().profiles(sel)).toEqual(['debug', 'dev']);
       expect(await stackNames().services({ files: [], projectDirectory: join(dir, 'sub'), envFiles: [] })).toEqual(['inner']);
+      // A missing env_file does not hide the names (as in docker compose's completion).
+      expect(await stackNames().services({ files: [join(dir, 'envless.yaml')], envFiles: [] })).toEqual(['app']);
       // A stack that does not load, or stdin, offers nothing rather than failing.
       expect(await stackNames().services({ files: [join(dir, 'broken.yaml')], envFiles: [] })).toEqual([]);
       expect(await stackNames().services({ files: ['-'], envFiles: [] })).toEqual([]);

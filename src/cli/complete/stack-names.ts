@@ -20,6 +20,8 @@ async function load(sel: StackSelection): Promise<Project | undefined> {
       // Every service, whatever its profiles: Compose completes disabled services too.
       profiles: ['*'],
       onWarning: () => {},
+      // Names are all that is wanted: a missing env_file must not hide them.
+      skipEnvironmentFiles: true,
     });
   } catch {
     return undefined;
