@@ -152,10 +152,10 @@ describe('zsh', () => {
       zpty z zsh -f -i
       zpty -w z 'PROMPT="> "; autoload -U compinit; compinit -u -D; source <(tug completion zsh); print READY'
       local out='' chunk
-      for i in {1..100}; do zpty -r -t z chunk 2>/dev/null && out+=$chunk; [[ $out == *READY*'> '* ]] && break; sleep 0.1; done
+      for i in {1..200}; do zpty -r -t z chunk 2>/dev/null && out+=$chunk; [[ $out == *READY*'> '* ]] && break; sleep 0.1; done
       zpty -w -n z "$1"$'\\t'
       out=''
-      for i in {1..60}; do zpty -r -t z chunk 2>/dev/null && out+=$chunk; [[ $out == *"$2"* ]] && break; sleep 0.1; done
+      for i in {1..200}; do zpty -r -t z chunk 2>/dev/null && out+=$chunk; [[ $out == *"$2"* ]] && break; sleep 0.1; done
       print -r -- "$out"
       zpty -d z`;
     const r = sh('zsh', ['-f', '-c', script, 'zsh', 'tug --profile=deb', 'debugging']);
