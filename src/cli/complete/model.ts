@@ -70,9 +70,10 @@ export function cliModel(modules: readonly AnyModule[]): CliModel {
     return [{ name, aliases, describe: typeof m.describe === 'string' ? m.describe : '' }];
   });
   const cache = new Map<string, VerbSpec>();
+  let globals: FlagSpec[] | undefined;
   return {
     verbs,
-    globals: () => flagsOf(baseParser(), new Set()),
+    globals: () => (globals ??= flagsOf(baseParser(), new Set())),
     verb(name) {
       const m = byName.get(name);
       if (!m) return undefined;
