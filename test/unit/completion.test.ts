@@ -67,6 +67,8 @@ describe('complete: verbs and flags', () => {
     expect(after).not.toContain('--detach');
     expect(after).toContain('--file');
     expect(after).toContain('--wait');
+    // Also a global flag given before the verb.
+    expect(await values(['-p', 'x', 'up', '--project'])).toEqual(['--project-directory']);
   });
 
   it('after logs and rm, -f is their --follow and --force, not --file', async () => {

@@ -200,11 +200,12 @@ async function valueOf(spec: FlagSpec, cur: string, prefix: string, stack: Stack
 }
 
 function flagCandidates(flags: readonly FlagSpec[], t: Typed, cur: string, shortF: Readonly<Record<string, string>>): Candidate[] {
-  const given = new Set(t.flags.map((f) => f.spec));
+  // By name: a global flag typed before the verb is the same flag as the verb's copy of it.
+  const given = new Set(t.flags.map((f) => f.spec.names[0]));
   const out: Candidate[] = [];
   const verbF = t.verb ? shortF[t.verb.name] : undefined;
   for (const spec of flags) {
-    if (given.has(spec) && !spec.repeatable) continue;
+    if (given.has(spec.names[0]) && !spec.repeatable) continue;
     for (const n of spec.names) {
       // After `logs`/`rm`, -f is --follow/--force, not --file.
       if (verbF && n === 'f') continue;
