@@ -78,7 +78,7 @@ function buildParser(args: string[]): Argv<GlobalArgs> {
     .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false })
     .usage('$0 [options] <command>\n\nRun a multi-container stack described by a Compose file.')
     .options(globalOptions)
-    .middleware((a) => configureReporting({ ansi: a.ansi, debug: debugFromEnv || a.debug === true }))
+    .middleware((a) => configureReporting({ ansi: a.ansi, debug: debugFromEnv || a.debug === true, progress: a.progress }))
     // The engine every verb connects to (and the project lock keys by): --host, --context, --insecure.
     .middleware((a) => {
       if (a.host !== undefined && a.context !== undefined) throw new UsageError('conflicting options: --host and --context both name an engine', 'give only one of them');
