@@ -8,6 +8,7 @@ import type { BuildOptions, Engine, PullProgress } from '../engine/engine.js';
 import { buildSpec, classicRequested, type BuildSpecOptions } from '../engine/request/build.js';
 import { serviceImage } from '../engine/request/index.js';
 import { EngineUnreachableError, ExitCode, ServiceFailedError, TugError } from '../errors.js';
+import { placeFailure } from './failure-site.js';
 import type { Project, Service } from '../stack/model.js';
 import { withSourceLines } from '../stack/source-map.js';
 import { Pool } from './pool.js';
@@ -162,7 +163,10 @@ export async function ensureImages(
       job = ensureOne(ctx, project, svc, ref, imagePolicy(svc, 'converge', opts));
       jobs.set(ref, job);
     }
-    return job;
+    // A failure is reported as the service's, at its image: line.
+    return job.catch((err: unknown) => {
+      throw placeFailure(project, name, err);
+    });
   }));
 }
 

@@ -129,6 +129,8 @@ export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
     const onProgress = quietPulls(progress.listener, args['quiet-pull']);
     // Stopping after an attached run gets a display of its own: the first one has ended by then.
     const stopProgress = progressFor(args);
+    // An attached up follows containers that ran before it from here on (see attachedFromUp).
+    const runStart = Date.now();
     await interruptible(async (signal) => {
       // Held while converging only: an attached `up` follows logs for hours, and `down` must not wait on that.
       const result = await withCliLock(args, project.name, 'up', signal, () => up(engine, project, {
@@ -149,8 +151,8 @@ export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
         });
         return;
       }
-      const { attach } = await import('../../run/attach.js');
-      const containers = Object.entries(result.containers).flatMap(([service, cs]) => cs.map((c) => ({ ...c, service })));
+      const { attach, attachedFromUp } = await import('../../run/attach.js');
+      const containers = attachedFromUp(result, runStart);
       const { exitCode } = await attach(engine, project, containers, {
         signal, onProgress: stopProgress.listener, stopTimeout: args.timeout, color: stdoutColors(args),
         abortOnContainerExit: args['abort-on-container-exit'], exitCodeFrom: from,
