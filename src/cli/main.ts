@@ -12,6 +12,7 @@ import { ansiFromArgv } from './style.js';
 import { suggestFlag, type FlagContext } from './suggest.js';
 import { verbModules } from './verbs.js';
 import { COMPLETE_VERB, runCompletion, YARGS_COMPLETE_FLAG } from './complete/run.js';
+import { composeFlagRefusal, refuseComposeGlobals, unsupportedComposeGlobals } from './compose-flags.js';
 import { tugVersion } from './version.js';
 
 // Before anything else (modules evaluate synchronously, so no signal can be delivered before
@@ -78,6 +79,8 @@ function buildParser(args: string[]): Argv<GlobalArgs> {
     .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false })
     .usage('$0 [options] <command>\n\nRun a multi-container stack described by a Compose file.')
     .options(globalOptions)
+    .options(unsupportedComposeGlobals)
+    .middleware(refuseComposeGlobals)
     .middleware((a) => configureReporting({ ansi: a.ansi, debug: debugFromEnv || a.debug === true, progress: a.progress }))
     // The engine every verb connects to (and the project lock keys by): --host, --context, --insecure.
     .middleware((a) => {
@@ -109,7 +112,8 @@ function buildParser(args: string[]): Argv<GlobalArgs> {
         return;
       }
       const message = msg ?? 'invalid usage';
-      throw new UsageError(message, hint ?? suggestFlag(message, args, knownFlags(parser), flagContext(parser, args)));
+      // A flag of docker compose that tug lacks is said to be one, not reported as a typo.
+      throw composeFlagRefusal(message, args) ?? new UsageError(message, hint ?? suggestFlag(message, args, knownFlags(parser), flagContext(parser, args)));
     });
   return parser;
 }

@@ -26,6 +26,15 @@ export interface AttachOptions {
   abortOnContainerExit?: boolean;
   /** Exit with this service's container's exit code; implies abortOnContainerExit. */
   exitCodeFrom?: string;
+  /**
+   * Services whose output is printed (`up --attach`/`--no-attach`); default all. The others
+   * are still waited for: up ends when every container has stopped, printed or not.
+   */
+  printed?: (service: string) => boolean;
+  /** Each line after the engine's timestamp (`up --timestamps`). */
+  timestamps?: boolean;
+  /** False: lines without the `service-n | ` prefix (`up --no-log-prefix`). */
+  prefix?: boolean;
 }
 
 export interface AttachedContainer {
@@ -94,14 +103,20 @@ export async function attach(
       }
       return code;
     }, () => undefined);
+    const printed = opts.printed?.(service) ?? true;
+    const lead = opts.prefix === false ? '' : prefix;
     try {
-      for await (const line of engine.containers.logs(c.id, { follow: true, tail: 'all', since: c.since, signal: follow.signal })) write(prefix + line.text + '\n');
+      if (printed) {
+        for await (const line of engine.containers.logs(c.id, { follow: true, tail: 'all', since: c.since, timestamps: opts.timestamps, signal: follow.signal })) {
+          write(`${lead}${line.time !== undefined ? `${line.time} ` : ''}${line.text}\n`);
+        }
+      }
     } catch (err) {
       if (!follow.signal.aborted) throw err;
     }
     // After the stream ended, so that the line comes after the container's last output.
     const code = await Promise.race([exit, aborted(follow.signal)]);
-    if (code !== undefined) write(`${paint(name)} exited with code ${code}\n`);
+    if (code !== undefined && printed) write(`${paint(name)} exited with code ${code}\n`);
   });
   const allStreams = Promise.allSettled(streams);
 

@@ -34,6 +34,8 @@ export interface ConvergeContext {
   version?: string;
   /** Runs an engine call that changes something (a pool slot that drops queued calls once interrupted). */
   slot: <T>(task: () => Promise<T>) => Promise<T>;
+  /** `up -V`: a replacement gets new anonymous volumes rather than the old container's. */
+  renewAnonVolumes?: boolean;
 }
 
 export interface CreatedContainer {
@@ -192,7 +194,7 @@ export async function replaceContainer(ctx: ConvergeContext, old: ContainerSumma
     if (now && now.name.replace(/^\//, '') !== aside) throw err;
   });
   try {
-    return await createContainer(ctx, keepAnonymousVolumes(spec, details.mounts), old.service, 'recreate');
+    return await createContainer(ctx, ctx.renewAnonVolumes ? spec : keepAnonymousVolumes(spec, details.mounts), old.service, 'recreate');
   } catch (err) {
     await ctx.engine.containers.rename(old.id, old.name).catch(() => {});
     throw err;

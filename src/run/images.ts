@@ -170,6 +170,32 @@ export async function ensureImages(
   }));
 }
 
+/**
+ * What ensureImages would pull or build for `services`, asking the engine only which images
+ * it has (`--dry-run`); one entry per image. A missing image under pull_policy never fails as
+ * it would in ensureImages.
+ */
+export async function plannedImages(
+  engine: Engine, project: Project, services: string[], opts: { pull?: PullFlag; build?: boolean },
+): Promise<{ ref: string; service: string; action: 'pull' | 'build' }[]> {
+  const out = new Map<string, { ref: string; service: string; action: 'pull' | 'build' }>();
+  for (const name of services) {
+    const svc = project.services[name]!;
+    const ref = serviceImage(project, svc);
+    if (out.has(ref)) continue;
+    const d = imagePolicy(svc, 'converge', opts);
+    if (d.kind === 'skip') continue;
+    if (d.kind === 'build' || d.kind === 'pull') {
+      out.set(ref, { ref, service: name, action: d.kind });
+      continue;
+    }
+    if (await engine.images.localId(ref)) continue;
+    if (d.then === 'fail') await ensureOne({ engine } as ImageContext, project, svc, ref, d);
+    else out.set(ref, { ref, service: name, action: d.then });
+  }
+  return [...out.values()];
+}
+
 async function ensureOne(ctx: ImageContext, project: Project, svc: Service, ref: string, decision: ImageDecision): Promise<void> {
   if (decision.kind === 'build') return void (await build(ctx, project, svc, ref));
   if (decision.kind === 'pull') return pull(ctx, ref, svc.name);

@@ -15,7 +15,7 @@ import { specCompiler } from './compile.js';
 import { checkExternal, createContainer, createNetwork, createVolume, replaceContainer, type ConvergeContext } from './converge.js';
 import { stopInOrder, stopTimeout } from './down.js';
 import { describeFailure } from './failure.js';
-import { ensureImages, refuseUnbuildable, type PullFlag } from './images.js';
+import { ensureImages, plannedImages, refuseUnbuildable, type PullFlag } from './images.js';
 import { Pool } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
 import { ConditionFailed, withWatch, type ContainerWatch } from './watch.js';
@@ -51,6 +51,11 @@ export interface UpOptions extends UpPlanOptions {
   onProgress?: ProgressListener;
   /** The engine-side version label; tug's version. */
   version?: string;
+  /**
+   * `up -V`: a recreated container gets new anonymous volumes instead of the old container's,
+   * which go with it.
+   */
+  renewAnonVolumes?: boolean;
 }
 
 export interface UpResult {
@@ -106,6 +111,34 @@ async function bringUp(engine: Engine, project: Project, opts: UpOptions, emit: 
   });
 }
 
+/** An image `up` would pull or build before creating containers. */
+export interface PlannedImage {
+  ref: string;
+  service: string;
+  action: 'pull' | 'build';
+}
+
+/**
+ * What `up` would do, without doing it (`--dry-run`): the same checks, observation and plan,
+ * and which images it would pull or build; only reads are made of the engine.
+ */
+export async function planUpOnly(engine: Engine, project: Project, opts: UpOptions = {}): Promise<{ plan: UpPlan; images: PlannedImage[] }> {
+  const graph = DependencyGraph.fromServices(project.services);
+  checkServiceNames(project, opts.targets);
+  checkScale(project, opts.scale);
+  const apiVersion = await engine.system.apiVersion();
+  const compiler = specCompiler(project, { apiVersion, version: opts.version, engineHost: engine.system.host });
+  const observed = {
+    containers: await listContainers(engine, { project: project.name, all: true }),
+    networks: await listNetworks(engine, { project: project.name }),
+    volumes: await listVolumes(engine, { project: project.name }),
+  };
+  const plan = planUp(project, graph, observed, compiler.hash, { ...opts, compile: compiler.spec });
+  const needImage = plan.services.filter((s) => s.replicas.some((r) => r.kind === 'create' || r.kind === 'recreate')).map((s) => s.service);
+  await refuseUnbuildable(engine, project, needImage, opts);
+  return { plan, images: await plannedImages(engine, project, needImage, opts) };
+}
+
 class UpRun {
   private readonly pool: Pool;
   /** Per service: resolves with its containers once they exist (created or kept). */
@@ -136,7 +169,7 @@ class UpRun {
   ) {
     this.work = deadline ? AbortSignal.any([signal, deadline.signal]) : signal;
     this.pool = new Pool(opts.parallel ?? 16);
-    this.converge = { engine, project, emit, apiVersion, version: opts.version, slot: (task) => this.slot(task) };
+    this.converge = { engine, project, emit, apiVersion, version: opts.version, slot: (task) => this.slot(task), renewAnonVolumes: opts.renewAnonVolumes };
     this.hooks = { engine, project, emit, signal: this.work, version: opts.version };
     this.outcomes = new UpOutcomes(project, graph, plan.services.map((s) => ({ service: s.service, kept: s.replicas.every((r) => r.kind === 'keep') })));
   }
@@ -384,7 +417,8 @@ class UpRun {
 
   /**
    * A replica scaled away takes its anonymous volumes with it (named volumes stay); a replaced
-   * container leaves them to its replacement, and an orphan keeps them, as Compose does.
+   * container leaves them to its replacement (unless -V renewed them: then they go with it),
+   * and an orphan keeps them, as Compose does.
    */
   private async removeContainer(c: ContainerSummary, why: 'scale down' | 'replaced' | 'orphan'): Promise<void> {
     this.changed = true;
@@ -395,7 +429,9 @@ class UpRun {
       if (c.state === 'running' && !c.oneoff && why !== 'orphan') seconds = await preStop(this.hooks, c.service, c, seconds, base);
       return this.slot(async () => {
         if (c.state === 'running' || c.state === 'restarting' || c.state === 'paused') await this.engine.containers.stop(c.id, seconds);
-        if (why === 'scale down') return removeWithAnonymousVolumes(this.engine, this.project.name, c.id, { force: true });
+        if (why === 'scale down' || (why === 'replaced' && this.opts.renewAnonVolumes)) {
+          return removeWithAnonymousVolumes(this.engine, this.project.name, c.id, { force: true });
+        }
         await this.engine.containers.remove(c.id, { force: true });
         return [];
       }).catch((err: unknown) => {

@@ -58,6 +58,11 @@ export interface LoadOptions {
   /** The stack will run on a swarm (`--swarm`); `x-tug.mode: swarm` in the file says the same. */
   swarm?: boolean;
   /**
+   * `false`: the files' `${VAR}` references are kept as written (`config --no-interpolate`,
+   * `--variables`). Only `loadModel` takes it: a Project needs the values.
+   */
+  interpolate?: boolean;
+  /**
    * Leave services' env_file and label_file unread (their variables absent): for callers that
    * only want names, such as shell completion, which a missing env file must not stop
    * (compose-go's WithoutEnvironmentResolution, as docker compose completes).
@@ -90,12 +95,27 @@ interface ExtendsLink {
   at: SourceLocation | undefined;
 }
 
-export async function loadProject(options: LoadOptions = {}): Promise<Project> {
+/**
+ * The stack as its files say it once read, included, extended and merged, before it is
+ * normalised into a Project (compose-go's LoadModel): what `config --no-normalize` and
+ * `--no-interpolate` print. `environment` is the project environment interpolation reads.
+ */
+export async function loadModel(options: LoadOptions = {}): Promise<{ model: Dict; environment: Record<string, string> }> {
+  const { merged, vars, found, opts, loader } = await mergedModel(options);
+  // What the files' problems let through is good enough to go on checking, not to print.
+  loader.stopIfProblems();
+  const name = resolveProjectName({
+    flag: opts.projectName, env: vars, fromFile: typeof merged.name === 'string' ? merged.name : undefined, projectDir: found.projectDir,
+  });
+  return { model: { ...merged, name }, environment: { ...vars } };
+}
+
+async function mergedModel(options: LoadOptions) {
   const opts: LoadOptions = { ...options, onWarning: onceEach(options.onWarning) };
   const cwd = path.resolve(opts.cwd ?? process.cwd());
   const { vars, found } = projectEnvironment(opts, cwd);
   for (const w of found.warnings) opts.onWarning?.({ code: 'several_stack_files', message: w, location: { file: found.projectDir, line: 0, col: 0 } });
-  const loader = new Loader(found.projectDir, opts.onWarning);
+  const loader = new Loader(found.projectDir, opts.onWarning, opts.interpolate !== false);
 
   const loaded: LoadedDoc[] = [];
   for (const file of found.files) {
@@ -120,7 +140,12 @@ export async function loadProject(options: LoadOptions = {}): Promise<Project> {
   // Secrets and configs read their `environment:` variable now, from the project environment
   // (compose-go's ResolveEnvironment, run once the files are merged).
   merged = resolveObjectValues(merged, vars);
+  return { merged, vars, found, opts, loader, locate };
+}
 
+export async function loadProject(options: LoadOptions = {}): Promise<Project> {
+  if (options.interpolate === false) throw new Error('bug: a Project is always interpolated; use loadModel');
+  const { merged, vars, found, opts, loader, locate } = await mergedModel(options);
   const projectName = resolveProjectName({
     flag: opts.projectName,
     env: vars,
@@ -327,6 +352,8 @@ class Loader {
     /** Files are named relative to it in cycle messages. */
     private readonly baseDir: string,
     private readonly onWarning?: (d: Diagnostic) => void,
+    /** False: `${VAR}` stays as written, and the schema (which wants values) is not checked. */
+    private readonly interpolate = true,
   ) {}
 
   /** Adds problems one by one: there may be more than push(...list) can take as arguments. */
@@ -373,7 +400,7 @@ class Loader {
 
     const before = this.problems.length;
     const lookup: Lookup = (name) => (Object.hasOwn(env, name) ? env[name] : undefined);
-    let value = interpolateTree(parsed.value, lookup, {
+    let value = !this.interpolate ? (parsed.value as Dict) : interpolateTree(parsed.value, lookup, {
       shared: parsed.shared,
       onUnset: (name, p) => {
         if (this.warned.has(name)) return;
@@ -393,8 +420,9 @@ class Loader {
       },
     }) as Dict;
     if (this.problems.length > before) return undefined;
-    const schema = await schemaProblemsOf(value, locate);
-    if (schema.problems.length > 0) {
+    // Without interpolation `${VAR}` stands where the schema wants values: it is not checked.
+    const schema = this.interpolate ? await schemaProblemsOf(value, locate) : undefined;
+    if (schema && schema.problems.length > 0) {
       this.report(schema.problems);
       const pruned = pruneInvalid(value, schema, schema.check);
       if (!pruned) return undefined;
@@ -411,7 +439,8 @@ class Loader {
       this.problems.push({ code: 'unsupported_key', message: 'the key "__proto__" is not supported in a stack file', location: locate(at), path: formatPath(at), hint: 'rename it' });
     }
     if (this.problems.length > checked) return undefined;
-    let doc = canonicalFile(value);
+    // Short forms hold `${VAR}` unresolved without interpolation: they are printed as written.
+    let doc = this.interpolate ? canonicalFile(value) : value;
     // Files other than the top-level ones resolve paths against their own directory.
     if (!top) doc = resolveDocPaths(doc, dir);
     doc = await this.applyIncludes(doc, dir, locate, [...chain, file], env, parsed);
