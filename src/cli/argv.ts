@@ -15,9 +15,13 @@ export function valuedFlags(options: Record<string, Options>): Set<string> {
   return out;
 }
 
+/** Compose's root flags that take a value and tug lacks: their value is not the verb either. */
+const COMPOSE_VALUED_ROOT = ['--workdir', '--insecure-registry'];
+
 /** Where the verb is: the first word that is not a global option or its value; -1 if none. */
 export function verbIndex(argv: readonly string[]): number {
   const globals = valuedFlags(globalOptions);
+  for (const f of COMPOSE_VALUED_ROOT) globals.add(f);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') return -1;

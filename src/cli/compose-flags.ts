@@ -74,7 +74,8 @@ export function composeFlagRefusal(message: string, argv: readonly string[]): Us
     if (long === undefined) continue;
     const spelled = name.length === 1 ? `-${name} (--${long})` : `--${long}`;
     return new UsageError(`tug does not support ${spelled} of docker compose${verb ? ` ${verb}` : ''}`,
-      `leave it out; tug ${verb ?? ''}${verb ? ' ' : ''}--help lists the flags tug has`);
+      long === 'workdir' && name !== 'w' ? 'use --project-directory (Compose\'s --workdir is its old name)'
+        : `leave it out; tug ${verb ?? ''}${verb ? ' ' : ''}--help lists the flags tug has`);
   }
   return undefined;
 }
@@ -82,13 +83,14 @@ export function composeFlagRefusal(message: string, argv: readonly string[]): Us
 /**
  * Compose's root flags that tug lacks, declared (hidden) so that yargs parses them as Compose
  * does: a boolean one must not take the verb after it as its value (`--compatibility ps`).
+ * Not `--workdir`: declared globally it would take `exec`'s and `run`'s own `-w/--workdir`;
+ * given to any other verb it is refused as an unknown Compose flag (GLOBAL above).
  */
 export const unsupportedComposeGlobals = {
   'all-resources': { type: 'boolean', hidden: true },
   compatibility: { type: 'boolean', hidden: true },
   'no-ansi': { type: 'boolean', hidden: true },
   verbose: { type: 'boolean', hidden: true },
-  workdir: { type: 'string', hidden: true },
   'insecure-registry': { type: 'string', hidden: true },
 } as const satisfies Record<string, Options>;
 
@@ -103,6 +105,6 @@ export function refuseComposeGlobals(args: Record<string, unknown>): void {
   }
   const given = Object.keys(unsupportedComposeGlobals).find((k) => args[k] !== undefined);
   if (given === undefined) return;
-  const hint = given === 'workdir' ? 'use --project-directory' : given === 'no-ansi' ? 'use --ansi never' : 'leave it out; tug --help lists the flags tug has';
+  const hint = given === 'no-ansi' ? 'use --ansi never' : 'leave it out; tug --help lists the flags tug has';
   throw new UsageError(`tug does not support --${given} of docker compose`, hint);
 }
