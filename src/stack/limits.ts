@@ -14,6 +14,12 @@ export const MAX_EXPANDED_NODES = 500_000;
  */
 export const MAX_TEXT_NODES = 100_000;
 /**
+ * Lines in one file. The YAML library spends 1.5 to 3 µs on each line, blank or comment: 8
+ * million newlines (a file under the size limit) took over a minute; 200,000 lines, a fraction
+ * of a second, is twenty times the longest real stack file.
+ */
+export const MAX_LINES = 200_000;
+/**
  * Characters of double-quoted strings in one file. The YAML library builds a double-quoted
  * value one character at a time, at about 40 bytes of memory for each: one 8 MB string cost
  * 300 MB and over a second. Long text belongs in a block scalar (`|`), which it reads in bulk.

@@ -25,7 +25,7 @@ import {
 } from 'yaml';
 import { StackFileError } from '../errors.js';
 import { childKey } from './doc-path.js';
-import { MAX_DEPTH, MAX_DOUBLE_QUOTED_CHARS, MAX_EXPANDED_NODES, MAX_FILE_BYTES, MAX_TEXT_NODES } from './limits.js';
+import { MAX_DEPTH, MAX_DOUBLE_QUOTED_CHARS, MAX_EXPANDED_NODES, MAX_FILE_BYTES, MAX_LINES, MAX_TEXT_NODES } from './limits.js';
 import type { ParsedFile, Position } from './parsed-file.js';
 
 const OPTIONS = { merge: true, uniqueKeys: false, prettyErrors: false, strict: true } as const;
@@ -112,7 +112,14 @@ function parseChecked(file: string, text: string): ParsedFile {
  * text is parsed, lexeme by lexeme, before the composer (which recurses) sees any of it.
  */
 function parseDocuments(file: string, text: string, lineCounter: LineCounter, pos: (offset: number) => Position): Document[] {
-  const parser = new Parser(lineCounter.addNewLine);
+  let lines = 0;
+  const parser = new Parser((offset) => {
+    if (++lines > MAX_LINES) {
+      throw new StackFileError('file_too_large', `${file} has more than ${MAX_LINES} lines; stack files are limited to ${MAX_LINES}`,
+        { file, ...pos(offset) }, 'long text belongs in a file of its own (env_file, configs: file:)');
+    }
+    lineCounter.addNewLine(offset);
+  });
   lineCounter.addNewLine(0);
   const tokens: CST.Token[] = [];
   // A lower bound of the nodes the walk will produce: every scalar, alias and flow collection,

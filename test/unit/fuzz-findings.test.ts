@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StackFileError } from '../../src/errors.js';
-import { MAX_DOUBLE_QUOTED_CHARS, MAX_FILE_BYTES, MAX_TEXT_NODES } from '../../src/stack/limits.js';
+import { MAX_DOUBLE_QUOTED_CHARS, MAX_FILE_BYTES, MAX_LINES, MAX_TEXT_NODES } from '../../src/stack/limits.js';
 import { loadProject } from '../../src/stack/load.js';
 import { tempDirs } from '../support.js';
 
@@ -68,5 +68,21 @@ describe('nodes written in the file (a 440,000-item list under the size limit to
     const { result } = await load(`services:\n  web:\n    image: busybox\nx-many:\n${Array.from({ length: n }, (_, i) => `  k${i}: v\n`).join('')}`);
     expect(result).not.toBeInstanceOf(Error);
     expect(Object.keys((result as { extensions: Record<string, object> }).extensions['x-many']!)).toHaveLength(n);
+  });
+});
+
+describe('lines (seed 20261206, case 498: 8 million newlines, under the size limit, took over a minute)', () => {
+  it('a file of more lines than the limit is refused at the line that passes it', async () => {
+    const { dir, result } = await load(`services:\n  web:\n    image: busybox\n${'\n'.repeat(MAX_LINES + 5)}`);
+    const err = result as StackFileError;
+    expect(err).toBeInstanceOf(StackFileError);
+    expect(err.code).toBe('file_too_large');
+    expect(err.message).toBe(`${path.join(dir, 'compose.yaml')} has more than ${MAX_LINES} lines; stack files are limited to ${MAX_LINES}`);
+    expect(err.location?.line).toBe(MAX_LINES + 1);
+  });
+
+  it('comments and blank lines up to it load', async () => {
+    const { result } = await load(`services:\n  web:\n    image: busybox\n${'# note\n\n'.repeat(MAX_LINES / 2 - 10)}`);
+    expect(result).not.toBeInstanceOf(Error);
   });
 });
