@@ -53,7 +53,9 @@ function tugMeasured(args: string[], cwd: string, timeoutMs: number): Promise<Ru
   });
 }
 
-const ok = (r: Run, what: string) => expect(r.code, `${what} exited ${r.code}:\n${r.stderr.slice(-4000)}`).toBe(0);
+/** Exit 0, else the failure with tug's error lines (the progress lines would bury them). */
+const ok = (r: Run, what: string) =>
+  expect(r.code, `${what} exited ${r.code}:\n${r.stderr.split('\n').filter((l) => /error|warning|hint/i.test(l)).join('\n').slice(0, 4000) || r.stderr.slice(-4000)}`).toBe(0);
 const figures: string[] = [];
 
 afterAll(() => {
