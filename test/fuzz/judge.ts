@@ -38,6 +38,7 @@ export function summarise(results: CaseResult[]): string {
   const sorted = results.map((r) => r.cpuMs).sort((a, b) => a - b);
   return [
     `${results.length} cases: ${ok} loaded (exit 0), ${invalid} refused (exit 3), ${results.length - ok - invalid} failed`,
+    `CPU in all: ${(results.reduce((t, r) => t + r.cpuMs, 0) / 1000).toFixed(1)} s`,
     `CPU per case: median ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)} ms, p99 ${sorted[Math.floor(sorted.length * 0.99)]?.toFixed(0)} ms, max ${cpu.cpuMs.toFixed(0)} ms (case ${cpu.index}, ${cpu.stack})`,
     `wall per case: max ${wall.ms.toFixed(0)} ms (case ${wall.index})`,
     `peak RSS growth per case: max ${mb(mem.memBytes)} (case ${mem.index}, ${mem.bytes} bytes of input)`,
