@@ -56,8 +56,11 @@ export interface NetworkLeft {
   error?: Error;
 }
 
-/** Pauses before asking again for a network whose endpoints the engine is still releasing: 6.3 s in all. */
-const SETTLE_MS = [100, 200, 500, 1000, 1500, 3000];
+/**
+ * Pauses before asking again for a network whose endpoints the engine is still releasing: 15 s
+ * in all (a busy Docker 20.10 took longer than 6 s after removing 200 containers).
+ */
+const SETTLE_MS = [100, 200, 500, 1000, 2000, 3000, 4000, 4200];
 
 /**
  * Removes a project's network. One with active endpoints has the project's own containers
