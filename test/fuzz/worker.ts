@@ -73,4 +73,6 @@ process.on('message', (msg: ToWorker) => {
   })();
 });
 
+// The pool gone (its test timed out, its process killed): nothing left to answer.
+process.on('disconnect', () => process.exit(0));
 send({ type: 'ready' });
