@@ -9,6 +9,7 @@
 // bench/harness.mjs; each benchmark is a module of bench/cases/.
 import { cpus } from 'node:os';
 import aliases from './cases/aliases.mjs';
+import build from './cases/build.mjs';
 import healthChain from './cases/health-chain.mjs';
 import independent from './cases/independent.mjs';
 import plan from './cases/plan.mjs';
@@ -20,11 +21,11 @@ import {
 } from './harness.mjs';
 
 /** In the order they run: a later case may read an earlier one's result. */
-const CASES = [independent, healthChain, plan, swarm, podman, watch, aliases];
+const CASES = [independent, healthChain, plan, swarm, podman, watch, aliases, build];
 
 const USAGE = `usage: node bench/run.mjs [--runs N] [--only CASE,...] [--no-compose] [--list]
 
-  --runs N         how many times each timing of cases 1, 2, 4 and 5 is taken (default 3)
+  --runs N         how many times each timing of cases 1, 2, 4, 5 and 8 is taken (default 3)
   --only CASE,...  run only these cases, by number or name (default: all)
   --no-compose     leave docker-compose out: no columns for it, and no install
   --list           list the cases and exit

@@ -32,7 +32,8 @@ export type ErrorCode =
   | 'engine_unreachable' | 'engine_error'
   // 5: a service or its image
   | 'service_failed' | 'dependency_failed' | 'dependency_missing' | 'dependency_no_healthcheck' | 'wait_timeout' | 'not_running'
-  | 'no_containers' | 'image_missing' | 'pull_failed' | 'build_failed' | 'push_failed' | 'deploy_failed' | 'hook_failed'
+  | 'no_containers' | 'image_missing' | 'image_not_found' | 'pull_failed' | 'build_failed' | 'push_failed' | 'deploy_failed' | 'hook_failed'
+  | 'oom_killed'
   | EngineRefusalCode
   // the dev loop: a sync or a sync+exec hook that failed in a container (watching goes on)
   | 'sync_failed' | 'exec_failed'
@@ -57,7 +58,11 @@ export type EngineRefusalCode =
   /** A network still has containers attached (`down`). */
   | 'network_in_use'
   /** containerd still holds a task for the container (an engine killed mid-run). */
-  | 'task_exists';
+  | 'task_exists'
+  /** A bind mount's host path is missing (with `create_host_path: false`) or of the wrong kind. */
+  | 'bind_source_invalid'
+  /** The engine's disk (or its image store) is full. */
+  | 'no_space';
 
 /** What is wrong with the stack files, or with what they ask of the engine (exit code 3). */
 export type StackErrorCode =
@@ -162,8 +167,8 @@ export class EngineUnreachableError extends TugError {
 }
 
 export class ServiceFailedError extends TugError {
-  constructor(code: ErrorCode, message: string, hint?: string) {
-    super(code, message, { exitCode: ExitCode.serviceFailed, hint });
+  constructor(code: ErrorCode, message: string, hint?: string, opts: { location?: SourceLocation; path?: string; cause?: unknown } = {}) {
+    super(code, message, { ...opts, exitCode: ExitCode.serviceFailed, hint });
   }
 }
 

@@ -10,6 +10,7 @@ export type { ContainerSummary } from './plan/observed.js';
 export { up, type UpOptions, type UpResult } from './run/up.js';
 export { down, type DownOptions, type DownResult } from './run/down.js';
 export { DependencyFailedError, type FailureReport } from './run/failure.js';
+export { upSummaryOf, type UpSummary } from './run/up-summary.js';
 export type { ProgressEvent, ProgressListener } from './run/progress.js';
 export { planUp, type UpPlan } from './plan/up.js';
 export { ps, type PsOptions } from './run/ps.js';

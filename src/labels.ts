@@ -43,3 +43,8 @@ export const STACK_LABEL = {
   /** Hash of a secret's or config's data, whose name carries a prefix of it. */
   contentHash: 'dev.tug.content-hash',
 } as const;
+
+/** Whether a network's or volume's labels say it is the project's `key`. */
+export function ownedBy(labels: Record<string, string>, project: string, kind: 'network' | 'volume', key: string): boolean {
+  return labels[LABEL.project] === project && labels[LABEL[kind]] === key;
+}

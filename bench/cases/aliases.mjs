@@ -1,4 +1,4 @@
-// Case 6: loading stays linear whatever the aliases. `tug config -q` with the caches off (what
+// Case 7: loading stays linear whatever the aliases. `tug config -q` with the caches off (what
 // the first run after an edit pays), a whole process per call, on three files: an anchor-heavy
 // one (~35 KB, 142 aliases of a 1,500-key anchor, ~213,000 values once expanded), an alias-free
 // one of the same size in bytes, and the document the first stands for written out in full (a
@@ -42,7 +42,7 @@ async function bench({ runs }) {
     ['alias-free, same size in bytes', writeStack('aliases-flat', aliasFree(heavyText.length))],
     [`alias-free, the document written out (first ${WRITTEN} aliases)`, writeStack('aliases-expanded', expanded())],
   ];
-  console.log(`\n== 6. loading an anchor-heavy file: tug config -q, caches off (wall, median of ${n}) ==`);
+  console.log(`\n== 7. loading an anchor-heavy file: tug config -q, caches off (wall, median of ${n}) ==`);
   const cold = { env: { ...process.env, TUG_NO_CACHE: '1' } };
   const name = project('aliases');
   const times = files.map(() => []);
@@ -62,7 +62,7 @@ async function bench({ runs }) {
 }
 
 export default {
-  id: 6,
+  id: 7,
   name: 'aliases',
   title: 'loading an anchor-heavy file cold, against alias-free files (config -q)',
   needsEngine: false,

@@ -54,8 +54,11 @@ function shortFlagAfterVerb(argv: readonly string[], verb: string, long: string)
   return out;
 }
 
-export const followFlagAfterLogs = (argv: readonly string[]): string[] => shortFlagAfterVerb(argv, 'logs', '--follow');
-export const forceFlagAfterRm = (argv: readonly string[]): string[] => shortFlagAfterVerb(argv, 'rm', '--force');
+/** The verbs after which `-f` is not --file but one of their own flags (completion reads it too). */
+export const SHORT_F_AFTER: Readonly<Record<string, string>> = { logs: 'follow', rm: 'force' };
+
+export const followFlagAfterLogs = (argv: readonly string[]): string[] => shortFlagAfterVerb(argv, 'logs', `--${SHORT_F_AFTER.logs}`);
+export const forceFlagAfterRm = (argv: readonly string[]): string[] => shortFlagAfterVerb(argv, 'rm', `--${SHORT_F_AFTER.rm}`);
 
 /**
  * Everything after the service belongs to the command, flags included (`exec web sh -c 'exit

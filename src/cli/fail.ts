@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import { ExitCode, TugError, UsageError, formatDiagnostic, type Diagnostic } from '../errors.js';
 import { stderrStyle, type AnsiMode } from './style.js';
+import { formatUpSummary, upSummaryOf } from '../run/up-summary.js';
 
 /**
  * The one place that turns failures into stderr text and exit codes, so every verb reports
@@ -8,10 +9,12 @@ import { stderrStyle, type AnsiMode } from './style.js';
  */
 let style: ChalkInstance = stderrStyle('auto');
 let debug = false;
+let json = false;
 
-export function configureReporting(opts: { ansi: AnsiMode; debug: boolean }): void {
+export function configureReporting(opts: { ansi: AnsiMode; debug: boolean; progress?: string }): void {
   style = stderrStyle(opts.ansi);
   debug = opts.debug;
+  json = opts.progress === 'json';
 }
 
 export function printWarning(d: Diagnostic): void {
@@ -22,6 +25,9 @@ export function reportError(err: unknown): void {
   if (err instanceof TugError) {
     for (const d of err.diagnostics()) process.stderr.write(`${style.red.bold('error:')} ${formatDiagnostic(d)}\n`);
     if (err instanceof UsageError) process.stderr.write(`Run 'tug --help' for usage.\n`);
+    // An up that failed part-way ends with where each service stands (JSON readers got it as an event).
+    const summary = upSummaryOf(err);
+    if (summary && !json) process.stderr.write(formatUpSummary(summary));
     if (debug && err.stack) process.stderr.write(style.dim(`${err.stack}\n`));
     process.exitCode = err.exitCode;
     return;

@@ -2,44 +2,17 @@ import { handleSignalsFromStart } from './signals.js';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ExitCode, UsageError } from '../errors.js';
-import { configCommand } from './commands/config.js';
-import { cpCommand } from './commands/cp.js';
-import { createCommand } from './commands/create.js';
-import { downCommand } from './commands/down.js';
-import { psCommand } from './commands/ps.js';
-import { upCommand } from './commands/up.js';
-import { graphCommand } from './commands/graph.js';
-import { validateCommand } from './commands/validate.js';
-import { restartCommand } from './commands/restart.js';
-import { scaleCommand } from './commands/scale.js';
-import { statsCommand } from './commands/stats.js';
-import { startCommand } from './commands/start.js';
-import { stopCommand } from './commands/stop.js';
-import { killCommand } from './commands/kill.js';
-import { pauseCommand } from './commands/pause.js';
-import { unpauseCommand } from './commands/unpause.js';
-import { rmCommand } from './commands/rm.js';
-import { waitCommand } from './commands/wait.js';
-import { topCommand } from './commands/top.js';
-import { imagesCommand } from './commands/images.js';
-import { portCommand } from './commands/port.js';
-import { pullCommand } from './commands/pull.js';
-import { attachCommand } from './commands/attach.js';
-import { buildCommand } from './commands/build.js';
-import { lsCommand } from './commands/ls.js';
-import { nodesCommand } from './commands/nodes.js';
-import { eventsCommand } from './commands/events.js';
-import { logsCommand } from './commands/logs.js';
-import { execCommand, execOptions } from './commands/exec.js';
-import { runCommand, runOptions } from './commands/run.js';
-import { versionCommand } from './commands/version.js';
-import { watchCommand } from './commands/watch.js';
-import { dashAfterService, followFlagAfterLogs, forceFlagAfterRm } from './argv.js';
+import { execOptions } from './commands/exec.js';
+import { runOptions } from './commands/run.js';
+import { dashAfterService, followFlagAfterLogs, forceFlagAfterRm, SHORT_F_AFTER } from './argv.js';
 import { selectEngine } from '../engine/connect.js';
 import { configureReporting, reportError } from './fail.js';
 import { globalOptions, type GlobalArgs } from './options.js';
 import { ansiFromArgv } from './style.js';
-import { suggestFlag } from './suggest.js';
+import { suggestFlag, type FlagContext } from './suggest.js';
+import { verbModules } from './verbs.js';
+import { COMPLETE_VERB, runCompletion, YARGS_COMPLETE_FLAG } from './complete/run.js';
+import { composeFlagRefusal, refuseComposeGlobals, unsupportedComposeGlobals } from './compose-flags.js';
 import { tugVersion } from './version.js';
 
 // Before anything else (modules evaluate synchronously, so no signal can be delivered before
@@ -66,12 +39,34 @@ declare module 'yargs' {
      * version): a public method of the yargs instance (yargs-factory.js) that @types/yargs 17
      * does not declare.
      */
-    getOptions(): { key: Record<string, unknown> };
+    getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]> };
   }
 }
 
 function knownFlags(parser: Argv<GlobalArgs>): string[] {
   return Object.keys(parser.getOptions().key);
+}
+
+/** Each option's other names, both ways (yargs lists them under the option only). */
+function flagAliases(parser: Argv<GlobalArgs>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [name, others] of Object.entries(parser.getOptions().alias)) {
+    for (const n of [name, ...others]) out[n] = [name, ...others].filter((x) => x !== n);
+  }
+  return out;
+}
+
+/** The verb typed, and the flags' other names, for a flag hint (`-f` is --follow after logs). */
+function flagContext(parser: Argv<GlobalArgs>, args: readonly string[]): FlagContext {
+  const verb = typedVerb(args);
+  const f = verb === undefined ? undefined : SHORT_F_AFTER[verb];
+  return { verb, aliases: { ...flagAliases(parser), ...(f ? { f: [f] } : {}) } };
+}
+
+/** The verb typed: the first word naming one. */
+function typedVerb(args: readonly string[]): string | undefined {
+  const names = new Set(verbModules.map((m) => String([m.command ?? ''].flat()[0]).split(' ')[0]));
+  return args.find((a) => names.has(a));
 }
 
 function buildParser(args: string[]): Argv<GlobalArgs> {
@@ -84,45 +79,15 @@ function buildParser(args: string[]): Argv<GlobalArgs> {
     .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false })
     .usage('$0 [options] <command>\n\nRun a multi-container stack described by a Compose file.')
     .options(globalOptions)
-    .middleware((a) => configureReporting({ ansi: a.ansi, debug: debugFromEnv || a.debug === true }))
+    .options(unsupportedComposeGlobals)
+    .middleware(refuseComposeGlobals)
+    .middleware((a) => configureReporting({ ansi: a.ansi, debug: debugFromEnv || a.debug === true, progress: a.progress }))
     // The engine every verb connects to (and the project lock keys by): --host, --context, --insecure.
     .middleware((a) => {
       if (a.host !== undefined && a.context !== undefined) throw new UsageError('conflicting options: --host and --context both name an engine', 'give only one of them');
       selectEngine({ host: a.host, context: a.context, insecure: a.insecure });
     })
-    .command(upCommand)
-    .command(createCommand)
-    .command(downCommand)
-    .command(psCommand)
-    .command(configCommand)
-    .command(validateCommand)
-    .command(graphCommand)
-    .command(restartCommand)
-    .command(scaleCommand)
-    .command(startCommand)
-    .command(stopCommand)
-    .command(killCommand)
-    .command(pauseCommand)
-    .command(unpauseCommand)
-    .command(rmCommand)
-    .command(waitCommand)
-    .command(cpCommand)
-    .command(topCommand)
-    .command(statsCommand)
-    .command(imagesCommand)
-    .command(portCommand)
-    .command(pullCommand)
-    .command(buildCommand)
-    .command(lsCommand)
-    .command(nodesCommand)
-    .command(eventsCommand)
-    .command(logsCommand)
-    .command(execCommand)
-    .command(attachCommand)
-    .command(runCommand)
-    .command(watchCommand)
-    .command(versionCommand)
-    .completion('completion', 'Print a shell completion script (bash, zsh)')
+    .command(verbModules)
     // A number option given something that is not a number (`--parallel abc`) is a usage error.
     .check((args) => {
       const bad = Object.entries(args).find(([k, v]) => k !== '_' && k !== '$0' && typeof v === 'number' && Number.isNaN(v));
@@ -147,13 +112,17 @@ function buildParser(args: string[]): Argv<GlobalArgs> {
         return;
       }
       const message = msg ?? 'invalid usage';
-      throw new UsageError(message, hint ?? suggestFlag(message, args, knownFlags(parser)));
+      // A flag of docker compose that tug lacks is said to be one, not reported as a typo.
+      throw composeFlagRefusal(message, args) ?? new UsageError(message, hint ?? suggestFlag(message, args, knownFlags(parser), flagContext(parser, args)));
     });
   return parser;
 }
 
 try {
-  await buildParser(argv).parseAsync();
+  // Completion callbacks read the raw words being typed, before any rewriting or parsing.
+  const raw = hideBin(process.argv);
+  if (raw[0] === COMPLETE_VERB || raw[0] === YARGS_COMPLETE_FLAG) await runCompletion(raw);
+  else await buildParser(argv).parseAsync();
 } catch (err) {
   reportError(err);
 }

@@ -33,6 +33,7 @@ export const globalOptions = {
   host: { alias: 'H', type: 'string', requiresArg: true, describe: 'Engine to talk to: unix://..., tcp://host:2376 (TLS from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH), ssh://user@host. Wins over DOCKER_HOST and the Docker context' },
   context: { alias: 'c', type: 'string', requiresArg: true, describe: 'Docker context to use (docker context ls); wins over DOCKER_HOST, DOCKER_CONTEXT and docker context use' },
   insecure: { type: 'boolean', describe: 'Allow a plain tcp:// engine on another machine: without TLS anyone on the network between can take it over' },
+  'dry-run': { type: 'boolean', describe: 'Print what the command would change, and change nothing (up, create, down, start, stop, restart, rm, kill, pause, unpause, scale, pull, build)' },
   swarm: { type: 'boolean', describe: 'Run the stack as services of the Docker Swarm DOCKER_HOST manages (also TUG_SWARM=1, or x-tug.mode: swarm in the file)' },
 } as const satisfies Record<string, Options>;
 

@@ -37,7 +37,15 @@ export function stdoutColors(args: OutputArgs): ChalkInstance {
   return stdoutStyle(args.ansi);
 }
 
-export async function interruptible(task: (signal: AbortSignal) => Promise<void>): Promise<void> {
+export interface InterruptibleOptions {
+  /**
+   * A signal is how the task normally ends (`watch`: Ctrl-C ends watching): the task returning
+   * after it is a success (exit 0); only a task that fails after it exits 130.
+   */
+  signalEnds?: boolean;
+}
+
+export async function interruptible(task: (signal: AbortSignal) => Promise<void>, opts: InterruptibleOptions = {}): Promise<void> {
   const ctl = new AbortController();
   let count = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -55,5 +63,5 @@ export async function interruptible(task: (signal: AbortSignal) => Promise<void>
     release();
   }
   // A signal that arrived as the task finished still interrupted it: the exit code says so.
-  if (ctl.signal.aborted) throw ctl.signal.reason;
+  if (ctl.signal.aborted && !opts.signalEnds) throw ctl.signal.reason;
 }

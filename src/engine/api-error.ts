@@ -45,6 +45,13 @@ export function classifyRefusal(status: number, message: string): { code: Engine
   if (status === 409 && /is already in use by container|name .* is already in use/i.test(m)) {
     return of('name_conflict', 'remove or rename the container that holds the name (docker ps -a shows it)');
   }
+  if (/bind source path does not exist|invalid mount config for type "bind"|error while creating mount source path|are you trying to mount a directory onto a file|statfs .*: no such file or directory/i.test(m)) {
+    const source = bindSource(m);
+    return of('bind_source_invalid', `${source ? `the host path ${source}` : 'a bind mount\'s host path'} must exist and be of the kind the container expects (a directory onto a directory, a file onto a file): create it, fix the path, or let the engine create it (create_host_path: true)`);
+  }
+  if (/no space left on device/i.test(m)) {
+    return of('no_space', 'the engine\'s disk is full: docker system df shows what uses it; remove unused images, containers and volumes you no longer need');
+  }
   // containerd still has the task (or the container object, or its bundle) of a previous
   // life: what an engine killed while the container ran leaves behind.
   if (/task .*already exists|already exists.*task|container with id exists|id already in use|container "?[0-9a-f]{12,64}"?: already exists|io\.containerd\.runtime.*file exists/i.test(m)) {
@@ -57,6 +64,12 @@ export function classifyRefusal(status: number, message: string): { code: Engine
 export function publishedPort(message: string): number | undefined {
   const m = /(?:Bind for|listen (?:tcp|udp|sctp)[46]?) \[?[0-9a-fA-F.:]*\]?:(\d+)/.exec(message);
   return m ? Number(m[1]) : undefined;
+}
+
+/** The host path an engine names in a refused bind mount, when it does. */
+export function bindSource(message: string): string | undefined {
+  const m = /bind source path does not exist: (\S+)|creating mount source path '([^']+)'|error mounting "([^"]+)"|statfs (\S+): no such file/i.exec(message);
+  return m ? (m[1] ?? m[2] ?? m[3] ?? m[4]) : undefined;
 }
 
 /** The id of the container an engine names in a "name is already in use" refusal. */

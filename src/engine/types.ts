@@ -26,6 +26,12 @@ export interface ContainerInfo {
   /** Unix seconds. */
   created: number;
   ports: PortSummary[];
+  /** The command line as the listing shows it (`ps --format json`'s `Command`). */
+  command?: string;
+  /** Names of the networks it is attached to. */
+  networks?: string[];
+  /** Each mount's volume name (its source path for a bind) and volume driver. */
+  listedMounts?: { name: string; driver?: string }[];
 }
 
 export interface PortSummary {
@@ -70,6 +76,10 @@ export interface EventFilter {
   type?: EventType[];
   /** Only events for these container ids. */
   containers?: string[];
+  /** Past events from this time on (RFC 3339, Unix seconds or a duration such as 10m), then live ones. */
+  since?: string;
+  /** Events up to this time (same forms); the stream then ends, which is no failure. */
+  until?: string;
 }
 
 /** What a listing keeps: every `key=value` (or bare `key`) label must match. */

@@ -12,6 +12,7 @@ import { stopInOrder } from './down.js';
 import { Pool } from './pool.js';
 import type { ProgressListener } from './progress.js';
 import { listContainers } from './observe.js';
+import type { UpResult } from './up.js';
 
 export interface AttachOptions {
   signal: AbortSignal;
@@ -25,6 +26,15 @@ export interface AttachOptions {
   abortOnContainerExit?: boolean;
   /** Exit with this service's container's exit code; implies abortOnContainerExit. */
   exitCodeFrom?: string;
+  /**
+   * Services whose output is printed (`up --attach`/`--no-attach`); default all. The others
+   * are still waited for: up ends when every container has stopped, printed or not.
+   */
+  printed?: (service: string) => boolean;
+  /** Each line after the engine's timestamp (`up --timestamps`). */
+  timestamps?: boolean;
+  /** False: lines without the `service-n | ` prefix (`up --no-log-prefix`). */
+  prefix?: boolean;
 }
 
 export interface AttachedContainer {
@@ -32,11 +42,27 @@ export interface AttachedContainer {
   name: string;
   number: number;
   service?: string;
+  /** Unix seconds: follow only what it wrote from then on (a container that ran before this up). */
+  since?: number;
 }
 
 export interface AttachResult {
   /** Set when the stack was stopped because a container exited: the code tug should exit with. */
   exitCode?: number;
+}
+
+/**
+ * The containers an `up` leaves to follow. Those it created show all they write; those that
+ * existed already (kept running, started again, restarted) only what they write from the
+ * run's start: their earlier lives' lines were shown by earlier runs. Compose attaches to a
+ * running container without its past logs in the same way.
+ */
+export function attachedFromUp(result: UpResult, runStartMs: number): AttachedContainer[] {
+  const existed = new Set(result.plan.services.flatMap((s) => s.replicas)
+    .filter((r) => r.kind === 'keep' || r.kind === 'start' || r.kind === 'restart')
+    .map((r) => (r as { container: { id: string } }).container.id));
+  return Object.entries(result.containers).flatMap(([service, cs]) =>
+    cs.map((c) => ({ ...c, service, ...(existed.has(c.id) ? { since: runStartMs / 1000 } : {}) })));
 }
 
 /** How long log streams may take to end after the stack was stopped before they are dropped. */
@@ -77,14 +103,20 @@ export async function attach(
       }
       return code;
     }, () => undefined);
+    const printed = opts.printed?.(service) ?? true;
+    const lead = opts.prefix === false ? '' : prefix;
     try {
-      for await (const line of engine.containers.logs(c.id, { follow: true, tail: 'all', signal: follow.signal })) write(prefix + line.text + '\n');
+      if (printed) {
+        for await (const line of engine.containers.logs(c.id, { follow: true, tail: 'all', since: c.since, timestamps: opts.timestamps, signal: follow.signal })) {
+          write(`${lead}${line.time !== undefined ? `${line.time} ` : ''}${line.text}\n`);
+        }
+      }
     } catch (err) {
       if (!follow.signal.aborted) throw err;
     }
     // After the stream ended, so that the line comes after the container's last output.
     const code = await Promise.race([exit, aborted(follow.signal)]);
-    if (code !== undefined) write(`${paint(name)} exited with code ${code}\n`);
+    if (code !== undefined && printed) write(`${paint(name)} exited with code ${code}\n`);
   });
   const allStreams = Promise.allSettled(streams);
 

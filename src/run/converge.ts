@@ -9,21 +9,21 @@
  * driving one remote engine) may create the same network, volume or container at once. The
  * one that finds it made already adopts it when it is the project's own (its labels say so,
  * and a container's config hash matches), so both converge; anything else of that name is
- * reported as what it is, never taken over. Docker's duplicate check for networks is not
- * atomic (three creates at once made three networks of one name on Docker 20.10): after
- * creating, the oldest of the project's networks of that name is kept and a younger one this
- * command made is removed again, so every racer settles on the same one.
+ * reported as what it is, never taken over. Networks, whose duplicate check in the engine is
+ * not atomic, settle their twins in ensure-network.ts.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { conflictingContainer, EngineApiError, unlessGone } from '../engine/api-error.js';
-import type { ContainerDetails, Engine, NetworkSummary, VolumeSummary } from '../engine/engine.js';
+import type { ContainerDetails, Engine, VolumeSummary } from '../engine/engine.js';
 import { keepAnonymousVolumes, networkSpec, volumeSpec, type ContainerPlan } from '../engine/request/index.js';
 import { ExitCode, ServiceFailedError, TugError } from '../errors.js';
-import { LABEL } from '../labels.js';
+import { LABEL, ownedBy } from '../labels.js';
 import type { ContainerSummary } from '../plan/observed.js';
 import type { Project, Service } from '../stack/model.js';
 import { step, type ProgressListener } from './progress.js';
-import { ambiguousNetwork, describeNetworks, whileAmbiguous } from './refusals.js';
+import { whileAmbiguous } from './refusals.js';
+import { ensureNetwork } from './ensure-network.js';
+
+export { ensureNetwork };
 
 export interface ConvergeContext {
   engine: Engine;
@@ -34,6 +34,8 @@ export interface ConvergeContext {
   version?: string;
   /** Runs an engine call that changes something (a pool slot that drops queued calls once interrupted). */
   slot: <T>(task: () => Promise<T>) => Promise<T>;
+  /** `up -V`: a replacement gets new anonymous volumes rather than the old container's. */
+  renewAnonVolumes?: boolean;
 }
 
 export interface CreatedContainer {
@@ -66,60 +68,8 @@ export async function checkExternal(engine: Engine, project: Project, services: 
   }
 }
 
-/** Whether a network's or volume's labels say it is the project's `key`. */
-export function ownedBy(labels: Record<string, string>, project: string, kind: 'network' | 'volume', key: string): boolean {
-  return labels[LABEL.project] === project && labels[LABEL[kind]] === key;
-}
 
 /** Oldest first (then by id), so that every racer picks the same one of several of one name. */
-function byAge(a: NetworkSummary, b: NetworkSummary): number {
-  const ta = createdNs(a.created);
-  const tb = createdNs(b.created);
-  return ta < tb ? -1 : ta > tb ? 1 : a.id.localeCompare(b.id);
-}
-
-/** RFC 3339 with any number of fraction digits (Go drops trailing zeros) as nanoseconds; 0 when unknown. */
-function createdNs(created: string | undefined): bigint {
-  const m = created ? /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(created) : null;
-  const whole = m ? Date.parse(`${m[1]}${m[3]}`) : NaN;
-  if (!m || Number.isNaN(whole)) return 0n;
-  return BigInt(whole) * 1_000_000n + BigInt((m[2] ?? '0').padEnd(9, '0').slice(0, 9));
-}
-
-/** "made" when this call created it, "adopted" when the project's own was there already. */
-export async function ensureNetwork(engine: Engine, project: Project, key: string, body: ReturnType<typeof networkSpec>): Promise<'made' | 'adopted'> {
-  let made: string | undefined;
-  try {
-    made = await engine.networks.create(body);
-  } catch (err) {
-    // 409: one of that name exists (another command made it since we looked, or it is not ours).
-    if (!(err instanceof EngineApiError && err.status === 409)) throw err;
-  }
-  let same = (await engine.networks.list({ name: body.Name })).sort(byAge);
-  const ours = same.filter((n) => ownedBy(n.labels, project.name, 'network', key));
-  const foreign = same.filter((n) => !ours.includes(n));
-  if (ours.length === 0) {
-    throw new ServiceFailedError('network_conflict', `network ${body.Name} exists but is not project ${project.name}'s (${describeNetworks(foreign)})`,
-      `remove it (docker network rm ${body.Name}), or use it as it is: declare networks.${key} external: true with name: ${body.Name}`);
-  }
-  const keep = ours[0]!;
-  if (made !== undefined && made !== keep.id) {
-    // Another command made one of this name at the same moment, and it is older: ours goes.
-    await engine.networks.remove(made).catch((err: unknown) => {
-      if (!(err instanceof EngineApiError && err.status === 404)) throw err;
-    });
-    same = same.filter((n) => n.id !== made);
-  }
-  // Younger twins made by the other racers are theirs to remove; give them a moment, since a
-  // container cannot be created on (or started with) a name the engine finds twice.
-  for (let i = 0; i < 20 && same.length > 1; i++) {
-    await sleep(100);
-    same = (await engine.networks.list({ name: body.Name })).sort(byAge);
-  }
-  if (same.length > 1) throw ambiguousNetwork(body.Name, same);
-  return made === keep.id ? 'made' : 'adopted';
-}
-
 export async function createNetwork(ctx: ConvergeContext, key: string): Promise<void> {
   const body = networkSpec(ctx.project, key, { version: ctx.version, apiVersion: ctx.apiVersion });
   await step(ctx.emit, { resource: 'network', name: body.Name, action: 'create' },
@@ -174,7 +124,8 @@ export async function createContainer(ctx: ConvergeContext, spec: ContainerPlan,
   const made = await step(ctx.emit, { resource: 'container', name: spec.name, service, action }, () => ctx.slot(async () => {
     let created: string;
     try {
-      created = await ctx.engine.containers.create(spec.name, spec.body, { platform: spec.platform });
+      // Named networks are resolved at create: a racer's twin network may still be going away.
+      created = await whileAmbiguous(ctx.engine, () => ctx.engine.containers.create(spec.name, spec.body, { platform: spec.platform }));
     } catch (err) {
       if (!(err instanceof EngineApiError && err.refusal === 'name_conflict')) throw err;
       // Another command made this very replica meanwhile: finish it the same way, idempotently.
@@ -243,7 +194,7 @@ export async function replaceContainer(ctx: ConvergeContext, old: ContainerSumma
     if (now && now.name.replace(/^\//, '') !== aside) throw err;
   });
   try {
-    return await createContainer(ctx, keepAnonymousVolumes(spec, details.mounts), old.service, 'recreate');
+    return await createContainer(ctx, ctx.renewAnonVolumes ? spec : keepAnonymousVolumes(spec, details.mounts), old.service, 'recreate');
   } catch (err) {
     await ctx.engine.containers.rename(old.id, old.name).catch(() => {});
     throw err;

@@ -3,7 +3,7 @@
  * service, what state, the health probe's last output and the container's last log lines.
  */
 import type { ContainerDetails, Engine } from '../engine/engine.js';
-import { EngineUnreachableError, ServiceFailedError, type TugError } from '../errors.js';
+import { EngineUnreachableError, ServiceFailedError, type ErrorCode, type SourceLocation, type TugError } from '../errors.js';
 import { engineGone, engineLost } from './engine-lost.js';
 import type { ConditionFailed } from './watch.js';
 
@@ -14,13 +14,15 @@ export interface FailureReport {
   container: string;
   state: string;
   exitCode?: number;
+  /** The kernel's OOM killer stopped it (inspect's State.OOMKilled). */
+  oomKilled?: boolean;
   probeOutput?: string;
   logs: string[];
 }
 
 export class DependencyFailedError extends ServiceFailedError {
-  constructor(message: string, readonly report: FailureReport, hint?: string) {
-    super('service_failed', message, hint);
+  constructor(message: string, readonly report: FailureReport, hint?: string, place: { code?: ErrorCode; location?: SourceLocation; path?: string } = {}) {
+    super(place.code ?? 'service_failed', message, hint, { location: place.location, path: place.path });
   }
 }
 
@@ -51,7 +53,9 @@ export async function describeFailure(
     // The container may be gone already; the report says what it can.
   }
   const probe = details?.healthLog.at(-1)?.output.trim();
-  const state = failure.state === 'exited' ? `exited with code ${failure.exitCode}` : failure.state === 'unhealthy' ? 'is unhealthy' : failure.message;
+  const oomKilled = failure.state === 'exited' && details?.oomKilled === true;
+  const state = oomKilled ? `was OOM-killed (exit code ${failure.exitCode}): it ran out of memory`
+    : failure.state === 'exited' ? `exited with code ${failure.exitCode}` : failure.state === 'unhealthy' ? 'is unhealthy' : failure.message;
   const subject = what.dependent
     ? `service "${what.dependent}" cannot start: its dependency "${what.dependency}" ${state}${what.condition ? ` (condition ${what.condition})` : ''}`
     : `service "${what.dependency}" ${state}`;
@@ -60,6 +64,7 @@ export async function describeFailure(
     container: details?.name ?? failure.containerId.slice(0, 12),
     state: failure.state,
     exitCode: failure.exitCode,
+    oomKilled,
     probeOutput: probe,
     logs,
   };

@@ -8,6 +8,7 @@ import type { BuildOptions, Engine, PullProgress } from '../engine/engine.js';
 import { buildSpec, classicRequested, type BuildSpecOptions } from '../engine/request/build.js';
 import { serviceImage } from '../engine/request/index.js';
 import { EngineUnreachableError, ExitCode, ServiceFailedError, TugError } from '../errors.js';
+import { placeFailure } from './failure-site.js';
 import type { Project, Service } from '../stack/model.js';
 import { withSourceLines } from '../stack/source-map.js';
 import { Pool } from './pool.js';
@@ -162,8 +163,37 @@ export async function ensureImages(
       job = ensureOne(ctx, project, svc, ref, imagePolicy(svc, 'converge', opts));
       jobs.set(ref, job);
     }
-    return job;
+    // A failure is reported as the service's, at its image: line.
+    return job.catch((err: unknown) => {
+      throw placeFailure(project, name, err);
+    });
   }));
+}
+
+/**
+ * What ensureImages would pull or build for `services`, asking the engine only which images
+ * it has (`--dry-run`); one entry per image. A missing image under pull_policy never fails as
+ * it would in ensureImages.
+ */
+export async function plannedImages(
+  engine: Engine, project: Project, services: string[], opts: { pull?: PullFlag; build?: boolean },
+): Promise<{ ref: string; service: string; action: 'pull' | 'build' }[]> {
+  const out = new Map<string, { ref: string; service: string; action: 'pull' | 'build' }>();
+  for (const name of services) {
+    const svc = project.services[name]!;
+    const ref = serviceImage(project, svc);
+    if (out.has(ref)) continue;
+    const d = imagePolicy(svc, 'converge', opts);
+    if (d.kind === 'skip') continue;
+    if (d.kind === 'build' || d.kind === 'pull') {
+      out.set(ref, { ref, service: name, action: d.kind });
+      continue;
+    }
+    if (await engine.images.localId(ref)) continue;
+    if (d.then === 'fail') await ensureOne({ engine } as ImageContext, project, svc, ref, d);
+    else out.set(ref, { ref, service: name, action: d.then });
+  }
+  return [...out.values()];
 }
 
 async function ensureOne(ctx: ImageContext, project: Project, svc: Service, ref: string, decision: ImageDecision): Promise<void> {

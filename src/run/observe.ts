@@ -41,6 +41,6 @@ export function listVolumes(engine: Engine, q: { project?: string; name?: string
 }
 
 /** The project's container events from now on (see EventClient.subscribe). */
-export function containerEvents(engine: Engine, project: string, signal: AbortSignal): Promise<AsyncIterable<EngineEvent>> {
-  return engine.events.subscribe({ labels: [projectLabel(project)], type: ['container'] }, signal);
+export function containerEvents(engine: Engine, project: string, signal: AbortSignal, window: { since?: string; until?: string } = {}): Promise<AsyncIterable<EngineEvent>> {
+  return engine.events.subscribe({ labels: [projectLabel(project)], type: ['container'], ...window }, signal);
 }

@@ -17,6 +17,7 @@ import { parseVolumeShort } from '../stack/shapes.js';
 import { specCompiler } from './compile.js';
 import { checkExternal, createContainer, createNetwork, createVolume, resourcesOf, type ConvergeContext } from './converge.js';
 import { awaitUntouchedDependencies, seedWatch, type GateContext } from './gated-start.js';
+import { postStart } from './hooks.js';
 import { ensureImages } from './images.js';
 import { Pool } from './pool.js';
 import type { ProgressListener } from './progress.js';
@@ -131,9 +132,30 @@ export async function createOneOff(engine: Engine, project: Project, planned: Pl
   return createContainer(ctx, planned.spec, planned.service.name);
 }
 
-/** Starts a detached one-off: it runs on its own, tug does not follow it. */
-export async function startDetached(engine: Engine, oneoff: OneOff): Promise<void> {
+/** Whose post_start hooks a one-off runs once started: its service's, as Compose's `run` does. */
+export interface OneOffHooks {
+  project: Project;
+  service: string;
+}
+
+/**
+ * The service's post_start hooks in the started one-off, as Compose runs them for `run`: by
+ * exec, in order, their output not shown (the container's own has the terminal) but kept for
+ * a failure's report. Undefined when the service has none.
+ */
+function oneOffPostStart(engine: Engine, oneoff: OneOff, hooks: OneOffHooks | undefined): Promise<void> | undefined {
+  if (!hooks?.project.services[hooks.service]?.post_start?.length) return undefined;
+  const base = { resource: 'container', name: oneoff.name, service: hooks.service, action: 'start' } as const;
+  return postStart({ engine, project: hooks.project, emit: () => {} }, hooks.service, oneoff, base);
+}
+
+/**
+ * Starts a detached one-off: it runs on its own, tug does not follow it. Its post_start hooks
+ * run before tug returns; one that fails is the command's failure (exit 5).
+ */
+export async function startDetached(engine: Engine, oneoff: OneOff, hooks?: OneOffHooks): Promise<void> {
   await startContainer(engine, oneoff.id);
+  await oneOffPostStart(engine, oneoff, hooks);
 }
 
 /** Removes the one-off and its anonymous volumes (`run --rm`); a one-off already gone is no failure. */
@@ -148,9 +170,13 @@ export function signalOneOff(engine: Engine, oneoff: OneOff, signal: string): vo
 
 /**
  * Attaches before starting, so that none of the output is missed, then joins the container to
- * tug's stdio until it stops; resolves with its exit code.
+ * tug's stdio until it stops; resolves with its exit code. The service's post_start hooks run
+ * while it runs, as in Compose; one that failed is the command's failure (exit 5) unless the
+ * container itself failed, whose exit code is the more useful answer (Compose keeps it too).
  */
-export async function runAttached(engine: Engine, oneoff: OneOff, req: Pick<OneOffRequest, 'tty' | 'interactive'>, io: LocalStdio): Promise<number> {
+export async function runAttached(
+  engine: Engine, oneoff: OneOff, req: Pick<OneOffRequest, 'tty' | 'interactive'>, io: LocalStdio, hooks?: OneOffHooks,
+): Promise<number> {
   const session = await engine.exec.attach(oneoff.id, { stdin: req.interactive, tty: req.tty });
   try {
     await startContainer(engine, oneoff.id);
@@ -158,7 +184,13 @@ export async function runAttached(engine: Engine, oneoff: OneOff, req: Pick<OneO
     session.close();
     throw err;
   }
-  return pump(session, io, { tty: req.tty });
+  const hooksDone = oneOffPostStart(engine, oneoff, hooks);
+  // Awaited once the container has stopped; until then its failure must not go unhandled.
+  const settled = hooksDone?.then(() => undefined, (err: unknown) => err);
+  const code = await pump(session, io, { tty: req.tty });
+  const failed = await settled;
+  if (failed !== undefined && code === 0) throw failed;
+  return code;
 }
 
 /** The service as the one-off runs it: the flags' overrides, and nothing that would rerun it. */

@@ -10,6 +10,7 @@ import type { Writable } from 'node:stream';
 import type { ChalkInstance } from 'chalk';
 import { EngineApiError } from '../engine/api-error.js';
 import { type Engine, type EngineEvent, type LogLine, type LogOptions } from '../engine/engine.js';
+import { ExitCode, TugError } from '../errors.js';
 import { LABEL } from '../labels.js';
 import type { Project } from '../stack/model.js';
 import { painter, prefixOf } from './attach.js';
@@ -19,6 +20,8 @@ import { ps } from './ps.js';
 export interface PrintLogsOptions {
   /** Only these services; default all. */
   services?: string[];
+  /** Only the replica with this number (`logs --index`). */
+  index?: number;
   /** Keep printing, new containers included, until `signal` aborts. */
   follow?: boolean;
   /** Lines from the end of each container's log that was there when the command started. */
@@ -46,7 +49,13 @@ export async function printLogs(engine: Engine, project: Project, opts: PrintLog
   try {
     // Subscribed before listing: a container that starts in between is in one or the other.
     const events = opts.follow ? await containerEvents(engine, project.name, signal) : undefined;
-    const listed = await ps(engine, project.name, { all: true, services: opts.services });
+    const listed = (await ps(engine, project.name, { all: true, services: opts.services }))
+      .filter((c) => opts.index === undefined || c.number === opts.index);
+    if (opts.index !== undefined && !listed.length) {
+      // As Compose, which fails rather than print nothing for a replica that is not there.
+      throw new TugError('no_container', `service "${opts.services?.[0]}" has no container number ${opts.index}`,
+        { exitCode: ExitCode.internal, hint: 'tug ps -a lists the replicas and their numbers' });
+    }
     const printer = new LinePrinter(project, opts, Math.max(0, ...listed.map((c) => prefixOf(project, c.name).length)));
     const read = (id: string, extra: LogOptions): AsyncIterable<LogLine> =>
       engine.containers.logs(id, { tail: opts.tail ?? 'all', since: opts.since, until: opts.until, timestamps: opts.timestamps, signal, ...extra });
@@ -87,6 +96,7 @@ async function follow(
     for await (const e of events) {
       const service = e.attributes[LABEL.service];
       if (e.action !== 'start' || !service || e.attributes[LABEL.oneoff] === 'True' || (wanted && !wanted.has(service))) continue;
+      if (opts.index !== undefined && e.attributes[LABEL.number] !== String(opts.index)) continue;
       if (following.has(e.id)) restarted.add(e.id);
       // All of a new container's output is new; a restarted one's from its previous stop on.
       else start({ id: e.id, name: e.attributes.name ?? e.id.slice(0, 12), service }, followed.has(e.id) ? await sinceLastLife(engine, e.id) : { tail: 'all' });

@@ -3,6 +3,7 @@
  * The runner never prints.
  */
 import { TugError, type ErrorCode } from '../errors.js';
+import type { UpSummary } from './up-summary.js';
 export type ResourceKind = 'project' | 'network' | 'volume' | 'image' | 'container' | 'service' | 'secret' | 'config';
 
 export type ProgressState = 'waiting' | 'working' | 'done' | 'skipped' | 'warning' | 'error';
@@ -14,7 +15,9 @@ export type ProgressAction =
   // swarm services
   | 'update' | 'push' | 'converge'
   // the dev loop (watch): files synced into containers, a hook run after a sync, a service rebuilt
-  | 'watch' | 'sync' | 'exec' | 'rebuild';
+  | 'watch' | 'sync' | 'exec' | 'rebuild'
+  // the end of an `up` that failed part-way: which services are up, failed, never started
+  | 'summary';
 
 export interface ProgressEvent {
   resource: ResourceKind;
@@ -33,6 +36,8 @@ export interface ProgressEvent {
   error?: { code: ErrorCode | 'error'; message: string };
   /** Counts an action reports besides its message (a sync: files, deleted, containers, archives). */
   detail?: Record<string, number>;
+  /** With `action: "summary"`: where each service of a failed `up` ended. */
+  summary?: UpSummary;
 }
 
 export type ProgressListener = (e: ProgressEvent) => void;

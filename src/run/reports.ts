@@ -49,6 +49,8 @@ export interface ImageRow {
   id: string;
   /** Bytes; undefined when the image is gone. */
   size?: number;
+  /** When the image was built, Unix seconds; undefined when the image is gone. */
+  created?: number;
 }
 
 /** `tug images`: the image of each of the project's containers. */
@@ -83,7 +85,7 @@ export function imageRows(containers: readonly ContainerSummary[], images: reado
     const id = (image?.id ?? c.imageId ?? '').replace(/^sha256:/, '');
     return {
       container: c.name, service: c.service, ...(name ? split(name) : { repository: '<none>', tag: '<none>' }), id,
-      ...(image ? { size: image.size } : {}),
+      ...(image ? { size: image.size, created: image.created } : {}),
     };
   });
 }
@@ -177,10 +179,15 @@ export function groupProjects(containers: readonly ContainerSummary[]): ProjectL
     .map(([name, p]) => ({ name, status: formatStatus(p.counts), configFiles: p.files.join(','), running: p.counts.get('running') ?? 0 }));
 }
 
-/** `tug events`: the project's container events from now on, of the named services only. */
-export async function* serviceEvents(engine: Engine, project: Project, services: readonly string[] | undefined, signal: AbortSignal): AsyncGenerator<EngineEvent> {
+/**
+ * `tug events`: the project's container events from now on (or from `since`, up to `until`,
+ * where the stream ends), of the named services only.
+ */
+export async function* serviceEvents(
+  engine: Engine, project: Project, services: readonly string[] | undefined, signal: AbortSignal, window: { since?: string; until?: string } = {},
+): AsyncGenerator<EngineEvent> {
   const wanted = services?.length ? new Set(services) : undefined;
-  for await (const e of await containerEvents(engine, project.name, signal)) {
+  for await (const e of await containerEvents(engine, project.name, signal, window)) {
     if (!wanted || wanted.has(e.attributes[LABEL.service] ?? '')) yield e;
   }
 }

@@ -15,7 +15,7 @@ import { specCompiler } from './compile.js';
 import { checkExternal, createContainer, createNetwork, createVolume, replaceContainer, type ConvergeContext } from './converge.js';
 import { stopInOrder, stopTimeout } from './down.js';
 import { describeFailure } from './failure.js';
-import { ensureImages, refuseUnbuildable, type PullFlag } from './images.js';
+import { ensureImages, plannedImages, refuseUnbuildable, type PullFlag } from './images.js';
 import { Pool } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
 import { ConditionFailed, withWatch, type ContainerWatch } from './watch.js';
@@ -27,6 +27,7 @@ import { listContainers, listNetworks, listVolumes } from './observe.js';
 import { startContainer } from './refusals.js';
 import { removeWithAnonymousVolumes } from './teardown.js';
 import { EngineApiError } from '../engine/api-error.js';
+import { UpOutcomes, formatUpSummary, withUpSummary } from './up-summary.js';
 
 export interface UpOptions extends UpPlanOptions {
   removeOrphans?: boolean;
@@ -50,6 +51,11 @@ export interface UpOptions extends UpPlanOptions {
   onProgress?: ProgressListener;
   /** The engine-side version label; tug's version. */
   version?: string;
+  /**
+   * `up -V`: a recreated container gets new anonymous volumes instead of the old container's,
+   * which go with it.
+   */
+  renewAnonVolumes?: boolean;
 }
 
 export interface UpResult {
@@ -105,6 +111,34 @@ async function bringUp(engine: Engine, project: Project, opts: UpOptions, emit: 
   });
 }
 
+/** An image `up` would pull or build before creating containers. */
+export interface PlannedImage {
+  ref: string;
+  service: string;
+  action: 'pull' | 'build';
+}
+
+/**
+ * What `up` would do, without doing it (`--dry-run`): the same checks, observation and plan,
+ * and which images it would pull or build; only reads are made of the engine.
+ */
+export async function planUpOnly(engine: Engine, project: Project, opts: UpOptions = {}): Promise<{ plan: UpPlan; images: PlannedImage[] }> {
+  const graph = DependencyGraph.fromServices(project.services);
+  checkServiceNames(project, opts.targets);
+  checkScale(project, opts.scale);
+  const apiVersion = await engine.system.apiVersion();
+  const compiler = specCompiler(project, { apiVersion, version: opts.version, engineHost: engine.system.host });
+  const observed = {
+    containers: await listContainers(engine, { project: project.name, all: true }),
+    networks: await listNetworks(engine, { project: project.name }),
+    volumes: await listVolumes(engine, { project: project.name }),
+  };
+  const plan = planUp(project, graph, observed, compiler.hash, { ...opts, compile: compiler.spec });
+  const needImage = plan.services.filter((s) => s.replicas.some((r) => r.kind === 'create' || r.kind === 'recreate')).map((s) => s.service);
+  await refuseUnbuildable(engine, project, needImage, opts);
+  return { plan, images: await plannedImages(engine, project, needImage, opts) };
+}
+
 class UpRun {
   private readonly pool: Pool;
   /** Per service: resolves with its containers once they exist (created or kept). */
@@ -118,6 +152,8 @@ class UpRun {
   private readonly hooks: HookContext;
   /** The interruption or the deadline, whichever comes first: what queued engine calls and waits stop on. */
   private readonly work: AbortSignal;
+  /** What each service came to, for the summary of a run that fails part-way. */
+  private readonly outcomes: UpOutcomes;
 
   constructor(
     private readonly engine: Engine,
@@ -133,8 +169,9 @@ class UpRun {
   ) {
     this.work = deadline ? AbortSignal.any([signal, deadline.signal]) : signal;
     this.pool = new Pool(opts.parallel ?? 16);
-    this.converge = { engine, project, emit, apiVersion, version: opts.version, slot: (task) => this.slot(task) };
+    this.converge = { engine, project, emit, apiVersion, version: opts.version, slot: (task) => this.slot(task), renewAnonVolumes: opts.renewAnonVolumes };
     this.hooks = { engine, project, emit, signal: this.work, version: opts.version };
+    this.outcomes = new UpOutcomes(project, graph, plan.services.map((s) => ({ service: s.service, kept: s.replicas.every((r) => r.kind === 'keep') })));
   }
 
   async execute(): Promise<UpResult> {
@@ -144,11 +181,23 @@ class UpRun {
       this.signal.throwIfAborted();
       return result;
     } catch (err) {
-      if (!this.signal.aborted) throw this.explain(err);
+      if (!this.signal.aborted) throw this.summarise(this.explain(err));
       // A stop that fails has reported itself; the interruption is still what ended the run.
       await this.stopStarted().catch(() => {});
       throw this.signal.reason;
     }
+  }
+
+  /**
+   * A failure part-way leaves what runs running (as Compose does) and says where each service
+   * ended: the summary goes out as a progress event and travels on the error, printed last.
+   */
+  private summarise(err: unknown): unknown {
+    // With the engine gone, what runs is unknown: the error says so, and nothing more is claimed.
+    if (err instanceof EngineUnreachableError) return err;
+    const summary = this.outcomes.summary();
+    this.emit({ resource: 'project', name: this.project.name, action: 'summary', state: 'error', time: Date.now(), message: formatUpSummary(summary).trimEnd(), summary });
+    return withUpSummary(err, summary);
   }
 
   /** A failure as the user should read it: the engine gone, or the deadline passed mid-step. */
@@ -180,15 +229,17 @@ class UpRun {
       ...this.handleOrphans(),
     ]);
     const needImage = plan.services.filter((s) => s.replicas.some((r) => r.kind === 'create' || r.kind === 'recreate'));
-    await ensureImages(this.engine, project, needImage.map((s) => s.service), { ...this.opts, signal: this.work }, this.emit, this.pool);
+    await ensureImages(this.engine, project, needImage.map((s) => s.service), { ...this.opts, signal: this.work }, this.emit, this.pool)
+      .catch((err: unknown) => { throw this.outcomes.record(err); });
     this.changed ||= plan.networks.length + plan.volumes.length > 0 || plan.services.some((s) => s.remove.length > 0);
 
     const services = plan.services.map((s) => s.service);
-    for (const name of services) this.created.set(name, this.createService(name));
-    if (!this.opts.noStart) for (const name of services) this.started.set(name, this.startService(name));
+    const { outcomes } = this;
+    for (const name of services) this.created.set(name, outcomes.own(name, this.createService(name)));
+    if (!this.opts.noStart) for (const name of services) this.started.set(name, outcomes.own(name, this.startService(name), { finishes: true }));
     // Nothing will start the replacements, so nothing would retire what they replace: it goes
     // now (as in Compose's create), instead of running on aside with the service's ports.
-    else for (const name of services) this.started.set(name, this.retireReplaced(name));
+    else for (const name of services) this.started.set(name, outcomes.own(name, this.retireReplaced(name), { finishes: true }));
     await settleAll([...this.created.values(), ...this.started.values()]);
     if (this.opts.wait && !this.opts.noStart) await this.waitAll(services);
     const containers: UpResult['containers'] = {};
@@ -214,7 +265,7 @@ class UpRun {
     const plan = this.plan.services.find((s) => s.service === name)!;
     // A container that joins another's namespaces or volumes needs that container to exist.
     const refs = this.graph.edgesFrom(name).filter((e) => e.kind !== 'depends_on' && e.kind !== 'links').map((e) => e.to);
-    await Promise.all(refs.map((r) => this.created.get(r)).filter(Boolean));
+    await this.outcomes.waiting(name, Promise.all(refs.map((r) => this.created.get(r)).filter(Boolean)));
     const out = await Promise.all(plan.replicas.map((r) => this.createReplica(name, r)));
     return out.sort((a, b) => a.number - b.number);
   }
@@ -237,7 +288,7 @@ class UpRun {
     const plan = this.plan.services.find((s) => s.service === name)!;
     // Running and up to date: nothing waits, nothing to report.
     if (plan.replicas.every((r) => r.kind === 'keep')) return;
-    await this.gates(name);
+    await this.outcomes.waiting(name, this.gates(name));
     const svc = this.project.services[name]!;
     // pre_start: once for the service, when none of its replicas runs on (Compose's rule), after
     // the containers being replaced are gone and before any replica starts.
@@ -309,7 +360,7 @@ class UpRun {
       // Without a probe there is no health to report: the service is ready once it runs, or,
       // for a one-shot job, once it has exited 0.
       const outcome = () => (containers.length > 0 && containers.every((c) => this.watch.observation(c.id).exitCode === 0) ? 'completed' : 'running');
-      await step(this.emit, { resource: 'service', name, service: name, action: probed ? 'healthy' : 'ready' }, async () => {
+      await this.outcomes.own(name, step(this.emit, { resource: 'service', name, service: name, action: probed ? 'healthy' : 'ready' }, async () => {
         try {
           await Promise.all(containers.map(async (c) => {
             await this.watch.waitFor(c.id, 'running-or-done', signal);
@@ -326,7 +377,7 @@ class UpRun {
           }
           throw err;
         }
-      }, () => (probed ? undefined : outcome()));
+      }, () => (probed ? undefined : outcome())));
     }));
   }
 
@@ -366,7 +417,8 @@ class UpRun {
 
   /**
    * A replica scaled away takes its anonymous volumes with it (named volumes stay); a replaced
-   * container leaves them to its replacement, and an orphan keeps them, as Compose does.
+   * container leaves them to its replacement (unless -V renewed them: then they go with it),
+   * and an orphan keeps them, as Compose does.
    */
   private async removeContainer(c: ContainerSummary, why: 'scale down' | 'replaced' | 'orphan'): Promise<void> {
     this.changed = true;
@@ -377,7 +429,9 @@ class UpRun {
       if (c.state === 'running' && !c.oneoff && why !== 'orphan') seconds = await preStop(this.hooks, c.service, c, seconds, base);
       return this.slot(async () => {
         if (c.state === 'running' || c.state === 'restarting' || c.state === 'paused') await this.engine.containers.stop(c.id, seconds);
-        if (why === 'scale down') return removeWithAnonymousVolumes(this.engine, this.project.name, c.id, { force: true });
+        if (why === 'scale down' || (why === 'replaced' && this.opts.renewAnonVolumes)) {
+          return removeWithAnonymousVolumes(this.engine, this.project.name, c.id, { force: true });
+        }
         await this.engine.containers.remove(c.id, { force: true });
         return [];
       }).catch((err: unknown) => {

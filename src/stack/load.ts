@@ -2,8 +2,11 @@
  * The loading pipeline, front to back:
  *   discover → .env → per file: read, interpolate, validate, canonical shapes, include,
  *   extends → merge files → normalise → semantic checks → Project.
- * Each stage reports every problem it finds; the pipeline stops after a stage that found
- * any, so later stages only ever see input of the shape they expect.
+ * Each stage reports every problem it finds, and all of them are reported together: after
+ * schema problems the invalid values are pruned (prune.ts) and the later stages, normalise
+ * and the semantic checks included, still run on the rest; their problems at or under what was
+ * pruned are consequences and left out. The pipeline stops early only where what remains could
+ * not be read in the shape later stages expect (an unset required variable, a broken include...).
  */
 import path from 'node:path';
 import { StackFileError, StackInvalidError, type Diagnostic, type SourceLocation } from '../errors.js';
@@ -22,6 +25,8 @@ import type { Project } from './model.js';
 import { normalise } from './normalise.js';
 import { OBJECT_VALUE } from './object-env.js';
 import { validity } from './parse-cache.js';
+import { pruneInvalid, underCut } from './prune.js';
+import type { SchemaCheck } from './validate.js';
 import type { ParsedFile } from './parsed-file.js';
 import { MAX_FILE_BYTES } from './limits.js';
 import { decodeText, readStackFile } from './read.js';
@@ -52,6 +57,17 @@ export interface LoadOptions {
   hostCpus?: number;
   /** The stack will run on a swarm (`--swarm`); `x-tug.mode: swarm` in the file says the same. */
   swarm?: boolean;
+  /**
+   * `false`: the files' `${VAR}` references are kept as written (`config --no-interpolate`,
+   * `--variables`). Only `loadModel` takes it: a Project needs the values.
+   */
+  interpolate?: boolean;
+  /**
+   * Leave services' env_file and label_file unread (their variables absent): for callers that
+   * only want names, such as shell completion, which a missing env file must not stop
+   * (compose-go's WithoutEnvironmentResolution, as docker compose completes).
+   */
+  skipEnvironmentFiles?: boolean;
 }
 
 /** One loaded file: its canonical document and where it came from. */
@@ -79,12 +95,27 @@ interface ExtendsLink {
   at: SourceLocation | undefined;
 }
 
-export async function loadProject(options: LoadOptions = {}): Promise<Project> {
+/**
+ * The stack as its files say it once read, included, extended and merged, before it is
+ * normalised into a Project (compose-go's LoadModel): what `config --no-normalize` and
+ * `--no-interpolate` print. `environment` is the project environment interpolation reads.
+ */
+export async function loadModel(options: LoadOptions = {}): Promise<{ model: Dict; environment: Record<string, string> }> {
+  const { merged, vars, found, opts, loader } = await mergedModel(options);
+  // What the files' problems let through is good enough to go on checking, not to print.
+  loader.stopIfProblems();
+  const name = resolveProjectName({
+    flag: opts.projectName, env: vars, fromFile: typeof merged.name === 'string' ? merged.name : undefined, projectDir: found.projectDir,
+  });
+  return { model: { ...merged, name }, environment: { ...vars } };
+}
+
+async function mergedModel(options: LoadOptions) {
   const opts: LoadOptions = { ...options, onWarning: onceEach(options.onWarning) };
   const cwd = path.resolve(opts.cwd ?? process.cwd());
   const { vars, found } = projectEnvironment(opts, cwd);
   for (const w of found.warnings) opts.onWarning?.({ code: 'several_stack_files', message: w, location: { file: found.projectDir, line: 0, col: 0 } });
-  const loader = new Loader(found.projectDir, opts.onWarning);
+  const loader = new Loader(found.projectDir, opts.onWarning, opts.interpolate !== false);
 
   const loaded: LoadedDoc[] = [];
   for (const file of found.files) {
@@ -94,7 +125,7 @@ export async function loadProject(options: LoadOptions = {}): Promise<Project> {
     // as compose-go's resource loader does (its WorkingDir is the project's).
     for (const one of await loader.loadFile(name, text, found.projectDir, true, [], vars)) loaded.push(one);
   }
-  loader.stopIfProblems();
+  loader.stopIfUnrecoverable();
   if (loaded.length === 0) {
     // compose-go skips a file without a YAML document; only a project left with nothing is an error ("empty compose file").
     const names = found.files.map((f) => (f === '-' ? '<stdin>' : f));
@@ -109,7 +140,12 @@ export async function loadProject(options: LoadOptions = {}): Promise<Project> {
   // Secrets and configs read their `environment:` variable now, from the project environment
   // (compose-go's ResolveEnvironment, run once the files are merged).
   merged = resolveObjectValues(merged, vars);
+  return { merged, vars, found, opts, loader, locate };
+}
 
+export async function loadProject(options: LoadOptions = {}): Promise<Project> {
+  if (options.interpolate === false) throw new Error('bug: a Project is always interpolated; use loadModel');
+  const { merged, vars, found, opts, loader, locate } = await mergedModel(options);
   const projectName = resolveProjectName({
     flag: opts.projectName,
     env: vars,
@@ -124,14 +160,16 @@ export async function loadProject(options: LoadOptions = {}): Promise<Project> {
     profiles: activeProfiles(opts.profiles, vars),
     lookup: (n) => vars[n],
     locate,
+    skipEnvironmentFiles: opts.skipEnvironmentFiles,
   });
-  loader.report(problems);
-  loader.stopIfProblems();
+  // Normalise's problems do not stop the semantic checks: its project is whole, whatever it
+  // could not parse left at a default, so every problem of the stack is reported in one run.
+  loader.reportLater(problems);
   const swarm = opts.swarm === true || tugSettings(project).mode === 'swarm';
-  loader.report(checkTugSettings(project, locate));
+  loader.reportLater(checkTugSettings(project, locate));
   const checked = checkProject(project, locate, { hostCpus: opts.hostCpus, swarm });
   for (const w of checked.warnings) opts.onWarning?.(w);
-  loader.report(checked.problems);
+  loader.reportLater(checked.problems);
   loader.stopIfProblems();
   rememberSources(project, locate);
   rememberObjectEnvironment(project, objectEnvironment);
@@ -259,14 +297,18 @@ async function readDocuments(file: string, text: string | undefined): Promise<Pa
   return parsed.noDocument ? [] : [parsed, ...(parsed.more ?? [])];
 }
 
-/** The validator's code is only loaded for a document this build has not accepted before. */
-async function schemaProblemsOf(doc: Dict, locate: Locator): Promise<Diagnostic[]> {
+/**
+ * The validator's code is only loaded for a document this build has not accepted before.
+ * `check` validates another document the same way (a pruned one).
+ */
+async function schemaProblemsOf(doc: Dict, locate: Locator): Promise<SchemaCheck & { check(doc: Dict): SchemaCheck }> {
   const cached = validity(doc);
-  if (cached.known) return [];
-  const { validateDocument } = await import('./validate.js');
-  const problems = validateDocument(doc, locate);
-  if (problems.length === 0) cached.remember();
-  return problems;
+  if (cached.known) return { problems: [], invalidAt: [], check: () => ({ problems: [], invalidAt: [] }) };
+  const { schemaCheck } = await import('./validate.js');
+  const check = (d: Dict) => schemaCheck(d, locate);
+  const result = check(doc);
+  if (result.problems.length === 0) cached.remember();
+  return { ...result, check };
 }
 
 /** `-f -`: standard input, under the same byte budget as a file (it may never end). */
@@ -287,6 +329,10 @@ async function readAllStdin(): Promise<string> {
 
 class Loader {
   readonly problems: Diagnostic[] = [];
+  /** How many of the problems left the file checkable further (schema problems, once pruned). */
+  private recoverable = 0;
+  /** What was pruned from the files (prune.ts), as formatted paths. */
+  private readonly cuts: string[] = [];
   readonly parsedFiles: ParsedFile[] = [];
   private readonly warned = new Set<string>();
   /** Files reached through `extends: {file}`, loaded once each (without resolving their extends). */
@@ -306,6 +352,8 @@ class Loader {
     /** Files are named relative to it in cycle messages. */
     private readonly baseDir: string,
     private readonly onWarning?: (d: Diagnostic) => void,
+    /** False: `${VAR}` stays as written, and the schema (which wants values) is not checked. */
+    private readonly interpolate = true,
   ) {}
 
   /** Adds problems one by one: there may be more than push(...list) can take as arguments. */
@@ -315,6 +363,16 @@ class Loader {
 
   stopIfProblems(): void {
     if (this.problems.length > 0) throw new StackInvalidError(this.problems);
+  }
+
+  /** Stops when a problem left something the later stages cannot read; pruned schema problems do not. */
+  stopIfUnrecoverable(): void {
+    if (this.problems.length > this.recoverable) this.stopIfProblems();
+  }
+
+  /** Problems of the later stages, without those that only follow from a pruned value. */
+  reportLater(problems: Iterable<Diagnostic>): void {
+    for (const p of problems) if (!underCut(p.path, this.cuts)) this.problems.push(p);
   }
 
   /**
@@ -342,7 +400,7 @@ class Loader {
 
     const before = this.problems.length;
     const lookup: Lookup = (name) => (Object.hasOwn(env, name) ? env[name] : undefined);
-    const value = interpolateTree(parsed.value, lookup, {
+    let value = !this.interpolate ? (parsed.value as Dict) : interpolateTree(parsed.value, lookup, {
       shared: parsed.shared,
       onUnset: (name, p) => {
         if (this.warned.has(name)) return;
@@ -362,19 +420,27 @@ class Loader {
       },
     }) as Dict;
     if (this.problems.length > before) return undefined;
-    const schemaProblems = await schemaProblemsOf(value, locate);
-    if (schemaProblems.length > 0) {
-      this.report(schemaProblems);
-      return undefined;
+    // Without interpolation `${VAR}` stands where the schema wants values: it is not checked.
+    const schema = this.interpolate ? await schemaProblemsOf(value, locate) : undefined;
+    if (schema && schema.problems.length > 0) {
+      this.report(schema.problems);
+      const pruned = pruneInvalid(value, schema, schema.check);
+      if (!pruned) return undefined;
+      // The rest of the file goes on through the pipeline, so its other problems come out now too.
+      this.recoverable += schema.problems.length;
+      for (const c of pruned.cuts) this.cuts.push(c);
+      value = pruned.doc;
     }
+    const checked = this.problems.length;
     for (const { path: at, message } of portRangeProblems(value)) {
       this.problems.push({ code: 'invalid_port', message, location: locate(at), path: formatPath(at), hint: 'a port is a number from 1 to 65535' });
     }
     for (const at of protoListItems(value, [], [], parsed.shared ? [new Set(), new Set()] : undefined)) {
       this.problems.push({ code: 'unsupported_key', message: 'the key "__proto__" is not supported in a stack file', location: locate(at), path: formatPath(at), hint: 'rename it' });
     }
-    if (this.problems.length > before) return undefined;
-    let doc = canonicalFile(value);
+    if (this.problems.length > checked) return undefined;
+    // Short forms hold `${VAR}` unresolved without interpolation: they are printed as written.
+    let doc = this.interpolate ? canonicalFile(value) : value;
     // Files other than the top-level ones resolve paths against their own directory.
     if (!top) doc = resolveDocPaths(doc, dir);
     doc = await this.applyIncludes(doc, dir, locate, [...chain, file], env, parsed);

@@ -17,6 +17,7 @@ import type {
 } from './model.js';
 import { OBJECT_VALUE } from './object-env.js';
 import { listOrDict, stringOrList } from './shapes.js';
+import { didYouMean } from './suggest.js';
 import { formatDuration, parseBoolean, parseBytes, parseCpus, parseDuration } from './units.js';
 
 export interface NormaliseInput {
@@ -27,6 +28,8 @@ export interface NormaliseInput {
   profiles: string[];
   lookup: Lookup;
   locate: Locator;
+  /** Do not read env_file and label_file (LoadOptions.skipEnvironmentFiles). */
+  skipEnvironmentFiles?: boolean;
 }
 
 export interface NormaliseResult {
@@ -37,6 +40,7 @@ export interface NormaliseResult {
 }
 
 const RESTART = /^(no|always|unless-stopped|on-failure(:\d+)?)$/;
+const RESTART_POLICIES = ['no', 'always', 'unless-stopped', 'on-failure'];
 
 export function normalise(input: NormaliseInput): NormaliseResult {
   return new Normaliser(input).run();
@@ -160,7 +164,12 @@ class Normaliser {
     if (raw.restart !== undefined) {
       const r = String(raw.restart);
       if (!RESTART.test(r)) {
-        this.problem(at('restart'), 'invalid_restart', `services.${name}.restart: invalid value "${r}"`, 'expected no, always, on-failure[:N] or unless-stopped');
+        // The policy's name is what a typo hits (`alwayz`, `on-falure:3`), so that is what is compared.
+        const [policy, count] = r.split(':');
+        const guess = didYouMean(policy!, RESTART_POLICIES);
+        const suggestion = guess && `${guess}${guess === 'on-failure' && count !== undefined ? `:${count}` : ''}`;
+        this.problem(at('restart'), 'invalid_restart', `services.${name}.restart: invalid value "${r}"${suggestion ? `: did you mean "${suggestion}"?` : ''}`,
+          'expected no, always, on-failure[:N] or unless-stopped');
       }
       s.restart = r;
     }
@@ -234,7 +243,7 @@ class Normaliser {
     const fromFiles = new Map<string, string>();
     const lookup: Lookup = (n) => this.input.lookup(n) ?? (Object.hasOwn(own, n) ? own[n] ?? undefined : undefined);
     const prior: Lookup = (n) => fromFiles.get(n) ?? (Object.hasOwn(own, n) ? own[n] ?? undefined : undefined);
-    const files = Array.isArray(raw.env_file) ? (raw.env_file as Dict[]) : [];
+    const files = Array.isArray(raw.env_file) && !this.input.skipEnvironmentFiles ? (raw.env_file as Dict[]) : [];
     files.forEach((f, i) => {
       const file = String(f.path);
       const at: Path = ['services', name, 'env_file', i];
@@ -271,7 +280,7 @@ class Normaliser {
    */
   private labels(name: string, raw: Dict): Record<string, string> {
     const own = (raw.labels as Record<string, string> | undefined) ?? {};
-    if (!Array.isArray(raw.label_file)) return own;
+    if (!Array.isArray(raw.label_file) || this.input.skipEnvironmentFiles) return own;
     const fromFiles = new Map<string, string>();
     (raw.label_file as unknown[]).forEach((f, i) => {
       const file = String(f);
@@ -314,7 +323,8 @@ class Normaliser {
       }
       const protocol = String(p.protocol ?? 'tcp').toLowerCase();
       if (!['tcp', 'udp', 'sctp'].includes(protocol)) {
-        this.problem(path, 'invalid_port', `services.${name}.ports: invalid protocol "${protocol}"`, 'expected tcp, udp or sctp');
+        const guess = didYouMean(protocol, ['tcp', 'udp', 'sctp']);
+        this.problem(path, 'invalid_port', `services.${name}.ports: invalid protocol "${protocol}"${guess ? `: did you mean "${guess}"?` : ''}`, 'expected tcp, udp or sctp');
         return;
       }
       const m: PortMapping = { target, protocol: protocol as PortMapping['protocol'], mode: p.mode === 'host' ? 'host' : 'ingress' };

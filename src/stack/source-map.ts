@@ -77,3 +77,15 @@ export function locatedDiagnostic(project: Project, d: Diagnostic): Diagnostic {
   const location = sourceOf(project, d.path);
   return location ? { ...d, location } : d;
 }
+
+/**
+ * Where `path` itself was written, not an ancestor standing in for it (the locator falls back
+ * to the nearest written ancestor): for picking one entry of a list by trying candidates.
+ */
+export function ownSourceOf(project: Project, path: string): SourceLocation | undefined {
+  const loc = sourceOf(project, path);
+  const segments = parsePath(path);
+  if (!loc || !segments || segments.length < 2) return loc;
+  const parent = locators.get(project)?.(segments.slice(0, -1));
+  return parent && parent.file === loc.file && parent.line === loc.line && parent.col === loc.col ? undefined : loc;
+}

@@ -24,7 +24,17 @@ interface Raw {
 }
 
 export function validateDocument(doc: unknown, locate: Locator): Diagnostic[] {
-  if (validateCompose(doc)) return [];
+  return schemaCheck(doc, locate).problems;
+}
+
+export interface SchemaCheck {
+  problems: Diagnostic[];
+  /** Where the document is invalid: each problem's value (an unknown key's own path). */
+  invalidAt: Path[];
+}
+
+export function schemaCheck(doc: unknown, locate: Locator): SchemaCheck {
+  if (validateCompose(doc)) return { problems: [], invalidAt: [] };
   const errors = (validateCompose.errors ?? []) as ErrorObject[];
   return explain(errors.map((e) => toRaw(e, doc)), doc, locate);
 }
@@ -45,7 +55,7 @@ const key = (p: Path) => JSON.stringify(p);
 const isPrefix = (a: Path, b: Path) => a.length < b.length && a.every((s, i) => s === b[i]);
 const BRANCHY = new Set(['type', 'anyOf', 'oneOf', 'const', 'enum', 'if', 'not']);
 
-function explain(raws: Raw[], doc: unknown, locate: Locator): Diagnostic[] {
+function explain(raws: Raw[], doc: unknown, locate: Locator): SchemaCheck {
   // Where the value matched some branch's type, that branch's own complaint is the real one.
   const specificAt = new Set(raws.filter((r) => !BRANCHY.has(r.keyword)).map((r) => key(r.path)));
   const kept = raws.filter((r) => {
@@ -66,12 +76,14 @@ function explain(raws: Raw[], doc: unknown, locate: Locator): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const group of byPlace.values()) out.push(describe(group, doc, locate));
   const seen = new Set<string>();
-  return out
+  const problems = out
     .filter((d) => {
       const k = `${d.path}\u0000${d.message}`;
       return !seen.has(k) && (seen.add(k), true);
     })
     .sort((a, b) => depth(b) - depth(a) || (a.location?.line ?? 0) - (b.location?.line ?? 0));
+  const invalidAt = [...byPlace.values()].map(([r]) => (r!.keyword === 'additionalProperties' ? [...r!.path, String(r!.params.additionalProperty)] : r!.path));
+  return { problems, invalidAt };
 }
 
 function depth(d: Diagnostic): number {
@@ -127,8 +139,11 @@ function describe(group: Raw[], doc: unknown, locate: Locator): Diagnostic {
       return { code: 'missing_key', message: `${where(path)} is missing the required key "${String(r.params.missingProperty)}"`, ...base };
     case 'uniqueItems':
       return { code: 'duplicate_item', message: `${label(path)} lists the same item twice (items ${String(r.params.j)} and ${String(r.params.i)})`, ...base };
-    case 'pattern':
-      return { code: 'invalid_value', message: `${label(path)}: invalid value ${shown}`, ...base };
+    case 'pattern': {
+      // A pattern that lists words (`^(always|never|missing|...)$`) is an enum with extras: suggest among its words.
+      const guess = typeof value === 'string' ? didYouMean(value, literalAlternatives(String(r.params.pattern))) : undefined;
+      return { code: 'invalid_value', message: `${label(path)}: invalid value ${shown}${guess ? `: did you mean "${guess}"?` : ''}`, ...base };
+    }
     default:
       return { code: 'invalid_value', message: `${label(path)} ${r.message}`, ...base };
   }
@@ -141,6 +156,12 @@ function describe(group: Raw[], doc: unknown, locate: Locator): Diagnostic {
 const SPECIAL_PATTERNS = new Map(
   (['duration', 'byte_size', 'cpus'] as const).map((name) => [String(((schema as Dict).definitions as Record<string, Dict>)[name]!.pattern), name]),
 );
+
+/** The plain words of a `^(a|b|c)$` pattern; none for any other shape. */
+function literalAlternatives(pattern: string): string[] {
+  const m = /^\^\((.*)\)\$$/.exec(pattern);
+  return m ? m[1]!.split('|').filter((a) => /^[A-Za-z0-9_-]+$/.test(a)) : [];
+}
 
 function label(path: Path): string {
   return path.length === 0 ? 'the stack file' : formatPath(path);

@@ -16,6 +16,8 @@ export function paintWith(c: ChalkInstance): Paint {
 export function plainRenderer(write: (s: string) => void, opts: { color?: Paint } = {}): ProgressListener {
   const paint = opts.color ?? ((_k, s) => s);
   return (e: ProgressEvent) => {
+    // The summary of a failed up is printed by the CLI after the error, once, in every mode but JSON.
+    if (e.action === 'summary') return;
     // A hook's output is part of what happened: each line is printed as it comes.
     if (e.state === 'working' && e.hook !== undefined) return write(`${clock(e.time)} ${e.resource} ${e.name} ${e.hook}: ${e.message ?? ''}\n`);
     if (e.state === 'working' && e.action !== 'wait') return;

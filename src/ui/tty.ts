@@ -65,6 +65,8 @@ export function ttyRenderer(opts: TtyOptions): ProgressRenderer {
 
   const renderer: ProgressRenderer = {
     listener: (e) => {
+      // Printed by the CLI after the error (see plain.ts): not a row of the display.
+      if (e.action === 'summary') return;
       // Late events (after close) and a missing listr2 still get a line each.
       if (closed || unavailable) return plain(e);
       const row = rows.apply(e);

@@ -11,18 +11,18 @@ export interface Pending {
 export function abortable(signal: AbortSignal | undefined, register: (p: Pending) => void, unregister: (p: Pending) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const p: Pending = { resolve, reject };
-    const onAbort = () => {
+    const aborted = () => {
       unregister(p);
       reject(signal!.reason ?? new Error('aborted'));
     };
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) return aborted();
+    const forget = signal ? onAbort(signal, aborted) : () => {};
     p.resolve = () => {
-      signal?.removeEventListener('abort', onAbort);
+      forget();
       resolve();
     };
     p.reject = (e) => {
-      signal?.removeEventListener('abort', onAbort);
+      forget();
       reject(e);
     };
     register(p);
@@ -42,15 +42,53 @@ export function withTimeout(signal: AbortSignal | undefined, ms: number): { sign
     expired = true;
     ctl.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError'));
   }, ms);
-  const follow = (): void => ctl.abort(signal!.reason);
-  if (signal?.aborted) follow();
-  else signal?.addEventListener('abort', follow, { once: true });
+  const forget = signal ? onAbort(signal, () => ctl.abort(signal.reason)) : () => {};
   return {
     signal: ctl.signal,
     timedOut: () => expired,
     clear: () => {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', follow);
+      forget();
     },
   };
+}
+
+/**
+ * Many concurrent waits share one long-lived signal (Ctrl-C for the whole command): one per
+ * container followed, waited on or pulled. Each adding its own listener puts 2N on that
+ * signal, and past 10 Node prints a MaxListenersExceededWarning to the user although nothing
+ * leaks. So the signal gets one listener, which calls the waits registered here; a wait that
+ * ends forgets its callback. Raising the limit instead would hide a real leak elsewhere.
+ */
+const fanOuts = new WeakMap<AbortSignal, Set<() => void>>();
+
+/** Calls `fn` once `signal` aborts (at once when it has); returns what forgets `fn` again. */
+export function onAbort(signal: AbortSignal, fn: () => void): () => void {
+  if (signal.aborted) {
+    fn();
+    return () => {};
+  }
+  let waiting = fanOuts.get(signal);
+  if (!waiting) {
+    const set = new Set<() => void>();
+    waiting = set;
+    fanOuts.set(signal, set);
+    signal.addEventListener('abort', () => {
+      fanOuts.delete(signal);
+      for (const f of [...set]) f();
+    }, { once: true });
+  }
+  const set = waiting;
+  set.add(fn);
+  return () => void set.delete(fn);
+}
+
+/**
+ * A signal of its own that aborts with `signal`, for an API that adds listeners itself
+ * (dockerode's abortSignal): `release()` once the call is over.
+ */
+export function childSignal(signal: AbortSignal): { signal: AbortSignal; release: () => void } {
+  const ctl = new AbortController();
+  const release = onAbort(signal, () => ctl.abort(signal.reason));
+  return { signal: ctl.signal, release };
 }

@@ -1,12 +1,16 @@
 /**
  * Builds on the engine's own BuildKit, through the CLI on the real engine: a cache mount that
  * outlives its build, a build secret that RUN reads and the image does not keep, two services
- * built at once, and a failing step reported with its output and Dockerfile line. Also what
+ * built at once, a failing step reported with its output and Dockerfile line, the build keys
+ * the request carries, ssh agents forwarded by id, and registry credentials from the docker
+ * config for a FROM whose registry asks for them. Also what
  * the classic builder and the Engine API cannot do: named in progress, and refused at the line.
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { request } from 'node:http';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveHost } from '../../src/engine/connect.js';
@@ -265,5 +269,131 @@ services:
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toContain(`compose.yaml:6:7: service "app": build.additional_contexts is not supported by tug`);
     expect(await engine.networks.list({ name: `${project}_default` })).toEqual([]);
+  }, 60_000);
+  it('what this engine\'s BuildKit cannot do is refused at its key\'s line: two platforms, a named network, shm_size before API 1.42, a local cache', async () => {
+    const project = newProject('bk-refuse-engine');
+    const apiVersion = await engine.system.apiVersion();
+    const cases: [string, string][] = [
+      ['platforms', '      platforms: [linux/amd64, linux/arm64]\n'],
+      ['network', '      network: somenet\n'],
+      ['cache_from', '      cache_from: [type=local,src=/tmp/cache]\n'],
+      // The engine hands BuildKit shm_size from Engine API 1.42 (Docker 23); this one may be older.
+      ...(Number(apiVersion.split('.')[1]) < 42 ? [['shm_size', '      shm_size: 64m\n'] as [string, string]] : []),
+    ];
+    const dir = await stackDir('', { 'app/Dockerfile': `FROM ${IMAGE}\n` });
+    for (const [key, line] of cases) {
+      await writeFile(join(dir, 'compose.yaml'), `name: ${project}\nservices:\n  app:\n    build:\n      context: ./app\n${line}`);
+      const r = await tug(['build'], dir);
+      expect(r.code, `${key}: ${r.stderr}`).toBe(3);
+      expect(r.stderr).toContain(`compose.yaml:6:7: service "app": build.${key} is not supported by tug`);
+    }
+    expect(await engine.images.localId(`${project}-app`)).toBeUndefined();
+  }, 60_000);
+  it('target, args, labels, tags and network: none reach the BuildKit build', async () => {
+    const project = newProject('bk-keys');
+    const extra = `${project}-extra:v1`;
+    images.push(`${project}-app`, extra);
+    const dir = await stackDir(`name: ${project}
+services:
+  app:
+    build:
+      context: ./app
+      target: dev
+      args: {GREETING: hello-args}
+      labels: {com.example.built-by: tug-e2e}
+      tags: [${extra}]
+      network: none
+`, {
+      'app/Dockerfile': `FROM ${IMAGE} AS base
+ARG GREETING
+RUN echo "$GREETING" > /greeting
+FROM base AS dev
+RUN echo dev > /stage
+FROM base AS prod
+RUN echo prod > /stage
+`,
+    });
+    const r = await tug(['build', '--progress', 'plain'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const out = await docker(['run', '--rm', `${project}-app`, 'cat', '/greeting', '/stage']);
+    expect(out.stdout).toBe('hello-args\ndev\n');
+    const label = await docker(['image', 'inspect', '-f', '{{index .Config.Labels "com.example.built-by"}}', `${project}-app`]);
+    expect(label.stdout.trim()).toBe('tug-e2e');
+    const ids = await docker(['image', 'inspect', '-f', '{{.Id}}', `${project}-app`, extra]);
+    const [a, b] = ids.stdout.trim().split('\n');
+    expect(a).toMatch(/^sha256:/);
+    expect(b).toBe(a);
+  }, 60_000);
+  it('an ssh agent is forwarded to RUN --mount=type=ssh, by the default id (SSH_AUTH_SOCK) and by a named one', async () => {
+    const project = newProject('bk-ssh');
+    images.push(`${project}-app`);
+    const dir = await stackDir(`name: ${project}
+services:
+  app:
+    build:
+      context: ./app
+      no_cache: true
+      ssh: [default, deploy=./agent.sock]
+`, {
+      'app/Dockerfile': `FROM ${IMAGE}
+RUN --mount=type=ssh test -S "$SSH_AUTH_SOCK" && echo "default agent at $SSH_AUTH_SOCK"
+RUN --mount=type=ssh,id=deploy test -S "$SSH_AUTH_SOCK" && echo "deploy agent at $SSH_AUTH_SOCK"
+RUN --mount=type=ssh,id=nosuch,required=true true
+`,
+    });
+    // A real agent (no keys needed: BuildKit asks the session whether it serves the id, then mounts its socket).
+    const sock = join(dir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100 && !(await stat(sock).then((st) => st.isSocket(), () => false)); i++) await new Promise((r) => setTimeout(r, 50));
+      // The last step requires an id the build was not given: the session refuses it, naming it.
+      const r = await tug(['build'], dir, { env: { SSH_AUTH_SOCK: sock } });
+      expect(r.code, r.stderr).toBe(5);
+      expect(r.stderr).toContain('app | default agent at /run/buildkit/ssh_agent.0');
+      expect(r.stderr).toContain('app | deploy agent at /run/buildkit/ssh_agent.0');
+      const report = r.stderr.slice(r.stderr.indexOf('error:'));
+      expect(report).toContain('app/Dockerfile:4: RUN --mount=type=ssh,id=nosuch,required=true true');
+      expect(report).toContain('no ssh agent nosuch is given to this build');
+    } finally {
+      agent.kill();
+    }
+  }, 60_000);
+  it('a FROM on a registry that asks for credentials is answered, through the session, from the docker config', async () => {
+    // A registry of the test's own on the engine's loopback (an insecure registry by default):
+    // it challenges for Basic credentials and records what it is sent; it holds no image.
+    const expected = `Basic ${Buffer.from('alice:s3cret').toString('base64')}`;
+    const seen: (string | undefined)[] = [];
+    const registry = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      if (req.headers.authorization === expected) {
+        res.writeHead(404, { 'Content-Type': 'application/json' });
+        return void res.end(JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] }));
+      }
+      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="tug-e2e"', 'Docker-Distribution-Api-Version': 'registry/2.0' });
+      res.end();
+    });
+    registry.on('clientError', (_e, socket) => socket.destroy()); // the engine tries TLS first
+    await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
+    const host = `127.0.0.1:${(registry.address() as AddressInfo).port}`;
+    try {
+      const project = newProject('bk-auth');
+      const dir = await stackDir(`name: ${project}\nservices:\n  app:\n    build: ./app\n`, {
+        'app/Dockerfile': `FROM ${host}/tug/private:1\nRUN true\n`,
+        'docker/config.json': JSON.stringify({ auths: { [host]: { auth: Buffer.from('alice:s3cret').toString('base64') } } }),
+        'empty/config.json': '{}',
+      });
+      const withAuth = await tug(['build'], dir, { env: { DOCKER_CONFIG: join(dir, 'docker') } });
+      expect(withAuth.code, withAuth.stderr).toBe(5);
+      expect(seen).toContain(expected);
+      // The registry, having taken the credentials, says it has no such image: that is the failure.
+      expect(withAuth.stderr).toMatch(/not found|manifest unknown/i);
+      seen.length = 0;
+      const anonymous = await tug(['build'], dir, { env: { DOCKER_CONFIG: join(dir, 'empty') } });
+      expect(anonymous.code, anonymous.stderr).toBe(5);
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.every((a) => a === undefined)).toBe(true);
+    } finally {
+      registry.close();
+    }
   }, 60_000);
 });

@@ -346,9 +346,17 @@ export function tug(args: string[], cwd: string, opts: { timeoutMs?: number; env
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - t0 });
+      // Whatever the test asserts, no Node runtime warning may reach a user.
+      const warning = nodeWarning(stderr);
+      if (warning) reject(new Error(`tug ${args.join(' ')} printed a Node warning: ${warning}\nstderr: ${stderr}`));
+      else resolve({ code, stdout, stderr, ms: Date.now() - t0 });
     });
   });
+}
+
+/** The first Node runtime warning in `stderr` (`(node:PID) MaxListenersExceededWarning: ...`), if any. */
+export function nodeWarning(stderr: string): string | undefined {
+  return /^.*(?:\(node:\d+\) \[?\w*Warning|ExperimentalWarning|DeprecationWarning|MaxListenersExceededWarning).*$/m.exec(stderr)?.[0];
 }
 
 /** Engine nanoseconds as milliseconds, for readable differences. */

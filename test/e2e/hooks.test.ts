@@ -253,4 +253,41 @@ volumes:
     const now = await listContainers(engine, { project, all: true });
     expect(now.map((c) => [c.name, c.state])).toEqual([[`${project}-app-1`, 'running']]);
   }, 90_000);
+  it('run: a one-off runs its service\'s post_start hooks once started, as Compose\'s run does; a failing one exits 5 with its output', async () => {
+    const { project, dir } = await stack('hk-run', () => `services:
+  db:${sleeper}
+    post_start:
+      - command: ["sh", "-c", "echo hooked in $$(pwd) with $$WHO > /tmp/hooked"]
+        working_dir: /etc
+        environment: {WHO: the-hook}
+  broken:${sleeper}
+    post_start:
+      - command: ["sh", "-c", "echo the hook broke >&2; exit 3"]
+`);
+    // The one-off waits for what its hook writes, and prints it: proof the hook ran inside it.
+    const wait = 'for i in $(seq 100); do if [ -e /tmp/hooked ]; then cat /tmp/hooked; exit 0; fi; usleep 50000; done; echo no hook; exit 7';
+    const log = await EventLog.record(engine, project);
+    const r = await tug(['--progress', 'plain', 'run', '--rm', '-T', 'db', 'sh', '-c', wait], dir).finally(async () => {
+      await log.flush();
+      await log.stop();
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('hooked in /etc with the-hook');
+    const execs = log.events.filter((e) => e.type === 'container' && e.action.startsWith('exec_start') && e.attributes[LABEL.oneoff] === 'True');
+    expect(execs).toHaveLength(1);
+
+    // The one-off itself succeeds, the hook fails: the command fails with the hook's report.
+    const failed = await tug(['run', '--rm', '-T', 'broken', 'sh', '-c', 'sleep 1; echo done'], dir);
+    expect(failed.code, failed.stderr).toBe(5);
+    expect(failed.stdout).toContain('done');
+    expect(failed.stderr).toContain('error: service "broken": post_start[0] hook (sh -c echo the hook broke >&2; exit 3) exited with code 3');
+    expect(failed.stderr).toContain('  > the hook broke');
+    // The one-off's own failure is the answer when both fail.
+    const both = await tug(['run', '--rm', '-T', 'broken', 'sh', '-c', 'sleep 1; exit 4'], dir);
+    expect(both.code, both.stderr).toBe(4);
+    // Detached, tug returns once the hooks ran, and fails with them.
+    const detached = await tug(['run', '-d', 'broken', 'sleep', '30'], dir);
+    expect(detached.code, detached.stderr).toBe(5);
+    expect(detached.stderr).toContain('post_start[0] hook');
+  }, 90_000);
 });

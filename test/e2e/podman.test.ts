@@ -43,10 +43,12 @@ services:
     volumes:
       - data:/data
     healthcheck:
-      test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:5432/"]${probe}
+      # The first passing probe notes when it passed (the host's uptime: one clock for every
+      # container), before db can be reported healthy.
+      test: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:5432/ && { test -e /data/healthy-at || cut -d' ' -f1 /proc/uptime > /data/healthy-at; }"]${probe}
   migrate:
     image: ${IMAGE}
-    command: ["sh", "-c", "echo migrated > /data/marker && echo migrated"]
+    command: ["sh", "-c", "cut -d' ' -f1 /proc/uptime > /data/migrate-began; echo migrated > /data/marker && echo migrated; cut -d' ' -f1 /proc/uptime > /data/migrate-ended"]
     volumes:
       - data:/data
     depends_on:
@@ -54,7 +56,7 @@ services:
   api:
     image: ${IMAGE}
     init: true
-    command: ["sh", "-c", "cat /data/marker; echo api-up; exec sleep 300"]
+    command: ["sh", "-c", "cut -d' ' -f1 /proc/uptime > /data/api-began; cat /data/marker; echo api-up; exec sleep 300"]
     volumes:
       - data:/data
     stop_grace_period: 3s
@@ -89,10 +91,14 @@ const id = async (service: string): Promise<string> => (await containers(service
 
 interface PsRow { name: string; service: string; state: string; health: string; status: string }
 
+/** `ps --format json` prints Compose's rows, one a line; read back into the fields these tests compare. */
 async function psJson(args: string[] = []): Promise<PsRow[]> {
   const r = await tug(['ps', '--format', 'json', ...args], dir);
   expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as PsRow[];
+  return r.stdout.trim().split('\n').filter(Boolean).map((l) => {
+    const c = JSON.parse(l) as { Name: string; Service: string; State: string; Health: string; Status: string };
+    return { name: c.Name, service: c.Service, state: c.State, health: c.Health || 'none', status: c.Status };
+  });
 }
 
 describe.skipIf(!available)('tug on Podman (DOCKER_HOST=unix:///run/tug-podman/podman.sock)', () => {
@@ -118,15 +124,24 @@ describe.skipIf(!available)('tug on Podman (DOCKER_HOST=unix:///run/tug-podman/p
     vi.unstubAllEnvs();
   }, 60_000);
 
-  it('up --wait honours every depends_on condition, from the engine\'s own event times', async () => {
+  it('up --wait honours every depends_on condition, from the containers\' own clock and the engine\'s event times', async () => {
     expect(upResult.code, upResult.stderr).toBe(0);
     await log.flush();
-    const dbHealthy = log.first('db', 'health_status: healthy');
-    const migrateExit = log.first('migrate', 'die', (e) => e.attributes.exitCode === '0');
-    // service_healthy: migrate and api start only once db is healthy.
-    expect(log.first('migrate', 'start')).toBeGreaterThan(dbHealthy);
-    // service_completed_successfully: api starts only once migrate has exited 0.
-    expect(log.first('api', 'start')).toBeGreaterThan(migrateExit);
+    // Podman stamps a health_status event up to a probe interval after inspect already says
+    // healthy (and gates may open on inspect), so the health moments are read from inside:
+    // the host's uptime, in hundredths of a second, noted by the first passing probe and by
+    // the dependents' first and last instructions.
+    const at = async (file: string): Promise<number> => {
+      const r = await tug(['exec', '-T', 'api', 'cat', `/data/${file}`], dir);
+      expect(r.code, `${file}: ${r.stderr}`).toBe(0);
+      return Number(r.stdout.trim());
+    };
+    // service_healthy: migrate (and so api) begins only once db's probe has passed.
+    expect(await at('migrate-began')).toBeGreaterThanOrEqual(await at('healthy-at'));
+    // service_completed_successfully: api begins only once migrate has ended, and exited 0.
+    expect(await at('api-began')).toBeGreaterThanOrEqual(await at('migrate-ended'));
+    log.first('migrate', 'die', (e) => e.attributes.exitCode === '0');
+    expect(log.first('api', 'start')).toBeGreaterThan(log.first('migrate', 'start'));
     // service_started: web after api's start.
     expect(log.first('web', 'start')).toBeGreaterThan(log.first('api', 'start'));
     // --wait returned with api healthy (its probe runs every second).

@@ -169,20 +169,23 @@ describe('up ordering on the real engine', () => {
     }
   });
 
-  it('`tug ps --format json` lists the containers with their health', async () => {
+  it('`tug ps --format json` lists the containers with their health, one Compose-shaped object a line', async () => {
     const r = await tug(['ps', '--format', 'json'], dir);
     expect(r.code, r.stderr).toBe(0);
-    const rows = JSON.parse(r.stdout) as { id: string; service: string; state: string; health: string }[];
-    const byService = Object.fromEntries(rows.map((row) => [row.service, row]));
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { ID: string; Service: string; State: string; Health: string; ExitCode: number });
+    const byService = Object.fromEntries(rows.map((row) => [row.Service, row]));
     // Without -a only running containers are listed: the finished job is not.
     expect(Object.keys(byService).sort()).toEqual(['api', 'db', 'quick', 'quickdep', 'slow', 'web']);
-    for (const s of ['api', 'db', 'quick', 'slow', 'web']) expect(byService[s], s).toMatchObject({ state: 'running', health: 'healthy' });
-    expect(byService.quickdep).toMatchObject({ state: 'running', health: 'none' });
-    for (const row of rows) expect(row.id).toBe(result.containers[row.service]![0]!.id);
+    for (const s of ['api', 'db', 'quick', 'slow', 'web']) expect(byService[s], s).toMatchObject({ State: 'running', Health: 'healthy' });
+    // Compose's Health is empty for a container without a healthcheck.
+    expect(byService.quickdep).toMatchObject({ State: 'running', Health: '' });
+    // Compose's ID is the short id unless --no-trunc.
+    for (const row of rows) expect(row.ID).toBe(result.containers[row.Service]![0]!.id.slice(0, 12));
 
-    const all = await tug(['ps', '-a', '--format', 'json'], dir);
+    const all = await tug(['ps', '-a', '--format', 'json', '--no-trunc'], dir);
     expect(all.code, all.stderr).toBe(0);
-    const job = (JSON.parse(all.stdout) as { service: string; state: string }[]).find((row) => row.service === 'migrate');
-    expect(job).toMatchObject({ state: 'exited' });
+    const job = all.stdout.trim().split('\n').map((l) => JSON.parse(l) as { ID: string; Service: string; State: string; ExitCode: number })
+      .find((row) => row.Service === 'migrate');
+    expect(job).toMatchObject({ State: 'exited', ExitCode: 0, ID: result.containers.migrate![0]!.id });
   });
 });

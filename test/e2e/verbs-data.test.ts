@@ -111,10 +111,14 @@ describe('the data verbs on the real engine', () => {
     expect(byName[`${project}-app-1`]?.slice(1, 3)).toEqual([built, 'latest']);
     expect(byName[`${project}-web-1`]?.[4]).toMatch(/^\d+(\.\d+)?[kMG]?B$/);
 
-    const json = JSON.parse((await tug(['images', 'app', '--format', 'json'], dir)).stdout) as { container: string; id: string; size: number }[];
+    // Compose's shape: one array, the full image id, the size in bytes.
+    const json = JSON.parse((await tug(['images', 'app', '--format', 'json'], dir)).stdout) as { ContainerName: string; ID: string; Size: number; Repository: string; Tag: string }[];
     expect(json).toHaveLength(1);
-    expect(`sha256:${json[0]!.id}`).toBe(await engine.images.localId(built));
-    expect(json[0]!.size).toBeGreaterThan(0);
+    expect(json[0]!.ID).toBe(await engine.images.localId(built));
+    expect(json[0]).toMatchObject({ ContainerName: `${project}-app-1`, Repository: built, Tag: 'latest' });
+    expect(json[0]!.Size).toBeGreaterThan(0);
+    const templated = await tug(['images', '--format', '{{.ContainerName}} {{.Repository}}:{{.Tag}}'], dir);
+    expect(templated.stdout.trim().split('\n').sort()).toEqual([`${project}-app-1 ${built}:latest`, `${project}-job-1 busybox:latest`, `${project}-web-1 busybox:latest`]);
 
     const quiet = (await tug(['images', '-q'], dir)).stdout.trim().split('\n');
     expect(quiet.sort()).toEqual([(await engine.images.localId(IMAGE))!, (await engine.images.localId(built))!].map((id) => id.slice(7)).sort());
@@ -144,8 +148,14 @@ describe('the data verbs on the real engine', () => {
     expect(line, r.stdout).toBeDefined();
     expect(line).toContain('running(2), exited(1)');
     expect(line).toContain(join(dir, 'compose.yaml'));
-    const json = JSON.parse((await tug(['ls', '--format', 'json'], dir)).stdout) as { name: string; status: string; configFiles: string }[];
-    expect(json.find((p) => p.name === project)).toEqual({ name: project, status: 'running(2), exited(1)', configFiles: join(dir, 'compose.yaml') });
+    // Compose's shape: one compact array of {Name, Status, ConfigFiles}.
+    const out = (await tug(['ls', '--format', 'json'], dir)).stdout;
+    expect(out.trim().split('\n')).toHaveLength(1);
+    const json = JSON.parse(out) as { Name: string; Status: string; ConfigFiles: string }[];
+    expect(json.find((p) => p.Name === project)).toEqual({ Name: project, Status: 'running(2), exited(1)', ConfigFiles: join(dir, 'compose.yaml') });
+    const table = (await tug(['ls', '--format', 'table {{.Name}}\\t{{.Status}}'], dir)).stdout.split('\n');
+    expect(table[0]).toMatch(/^NAME\s+STATUS$/);
+    expect(table.find((l) => l.startsWith(`${project} `))).toMatch(/ {3,}running\(2\), exited\(1\)$/);
     expect((await tug(['ls', '-q'], dir)).stdout.split('\n')).toContain(project);
   });
 

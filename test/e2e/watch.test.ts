@@ -9,6 +9,7 @@
  *   files arrived (its output file holds the new content); restart restarts.
  * - rebuild: a Dockerfile service whose image COPYs a file is rebuilt and recreated when the
  *   file changes, and its `restart: true` dependent is restarted.
+ * - Every replica gets the files, one archive each; `include` leaves out what it does not match.
  * - A rule tug cannot honour (rebuild without build:) is refused at its line; Ctrl-C ends
  *   `tug watch` with 0, and `up --watch` stops the stack as attached `up` does.
  */
@@ -293,6 +294,43 @@ ${SLEEPER}
     w.kill('SIGINT');
     expect(await w.exit).toBe(0);
   }, 180_000);
+
+  it('syncs into every replica, one archive each, only what `include` takes', async () => {
+    const project = uniqueProject('replicas');
+    projects.push(project);
+    const dir = await stack(`
+name: ${project}
+services:
+  web:
+    image: busybox:latest
+${SLEEPER}
+    deploy: {replicas: 2}
+    develop:
+      watch:
+        - path: ./src
+          action: sync
+          target: /src
+          include: ['**/*.txt']
+`, { 'src/keep.txt': 'v0\n' });
+    const w = start(['watch'], dir);
+    await w.event(isEvent('project', project, 'watch'), 'watch enabled', 60_000);
+    const from = w.events.length;
+    // The one it leaves out first, so that the marker's arrival proves it was passed over.
+    await writeFile(join(dir, 'src/notes.md'), 'not included\n');
+    await mkdir(join(dir, 'src/sub'), { recursive: true });
+    await writeFile(join(dir, 'src/sub/deep.txt'), 'deep\n');
+    await writeFile(join(dir, 'src/keep.txt'), 'v1\n');
+    for (const replica of [`${project}-web-1`, `${project}-web-2`]) {
+      await until(replica, 'cat /src/keep.txt /src/sub/deep.txt', (o) => o === 'v1\ndeep\n', `the files in ${replica}`);
+      expect((await docker(['exec', replica, 'test', '-e', '/src/notes.md'], { allowFail: true })).code).not.toBe(0);
+    }
+    const syncs = w.events.slice(from).filter((e) => e.action === 'sync' && e.state === 'done');
+    expect(syncs.length).toBeGreaterThan(0);
+    // Each sync went to both replicas as one archive apiece.
+    for (const e of syncs) expect(e.detail?.archives).toBe(2);
+    w.kill('SIGINT');
+    expect(await w.exit).toBe(0);
+  }, 120_000);
 
   it('refuses a rule it cannot honour at its line, before starting anything', async () => {
     const project = uniqueProject('refuse');

@@ -60,6 +60,23 @@ describe('tug (built CLI)', () => {
     expect(typo.stderr).toContain('Did you mean --format?');
   });
 
+  it('an unknown short flag gets the verb\'s short flags, never a long flag one letter away', () => {
+    const r = tug(['ps', '-z']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('tug ps has no -z; its one-letter flags are -a (--all)');
+    expect(r.stderr).not.toMatch(/Did you mean --\w\?/);
+    expect(tug(['up', '-D']).stderr).toContain('Did you mean -d (--detach)?');
+    // After logs, -f is --follow (argv.ts), and the hint says so.
+    expect(tug(['logs', '-z']).stderr).toContain('-f (--follow)');
+  });
+
+  it('completion prints a script for each shell, zsh\'s without the bash one', () => {
+    const zsh = tug(['completion', 'zsh']);
+    expect(zsh.code, zsh.stderr).toBe(0);
+    expect(zsh.stdout).toMatch(/^#compdef tug/);
+    expect(zsh.stdout).not.toContain('complete -F');
+  });
+
   it('a flag missing its value is a usage error, not an internal one', () => {
     const r = tug(['-f']);
     expect(r.code, r.stderr).toBe(2);

@@ -53,6 +53,21 @@ describe('the callers', () => {
     expect(suggestFlag('Unknown argument: qiuet', ['--qiuet'], known)).toBe('Did you mean --quiet?');
   });
 
+  it('short flags: never a long flag one letter away (--f for -x), but the other case or the verb\'s short flags', () => {
+    const known = ['file', 'f', 'project-name', 'p', 'detach', 'd', 'timeout', 't', 'quiet', 'q', 'help', 'h'];
+    const aliases = { f: ['file'], file: ['f'], p: ['project-name'], d: ['detach'], t: ['timeout'], q: ['quiet'] };
+    const x = suggestFlag('Unknown argument: x', ['up', '-x'], known, { verb: 'up', aliases });
+    expect(x).toBe('tug up has no -x; its one-letter flags are -d (--detach), -f (--file), -h, -p (--project-name), -q (--quiet), -t (--timeout)');
+    expect(x).not.toMatch(/--[a-z]\b/);
+    // Inside a group of short flags too.
+    expect(suggestFlag('Unknown argument: z', ['ps', '-qz'], known, { verb: 'ps', aliases })).toMatch(/^tug ps has no -z; /);
+    expect(suggestFlag('Unknown argument: D', ['up', '-D'], known, { verb: 'up', aliases })).toBe('Did you mean -d (--detach)?');
+    // A long name typed with one dash, which yargs splits into letters.
+    expect(suggestFlag('Unknown arguments: e, a, c', ['up', '-detach'], known, { aliases })).toBe('Did you mean --detach? (long flags take two dashes)');
+    expect(suggestFlag('Unknown arguments: u, i, e', ['-quiet'], known)).toBe('Did you mean --quiet? (long flags take two dashes)');
+    expect(suggestFlag('Unknown argument: x', ['up', '-x'], ['file'])).toBeUndefined();
+  });
+
   it('flags: nothing for verbs, far-off names, other messages or no known flags', () => {
     const known = ['file', 'format'];
     expect(suggestFlag('Unknown argument: fil', ['fil'], known)).toBeUndefined();

@@ -47,11 +47,11 @@ describe('ls', () => {
 });
 
 describe('images', () => {
-  const busybox = { id: 'sha256:aaa', tags: ['local/busybox:latest', 'busybox:latest'], size: 1_984_132, created: 0 };
+  const busybox = { id: 'sha256:aaa', tags: ['local/busybox:latest', 'busybox:latest'], size: 1_984_132, created: 1_700_000_000 };
 
   it('names an image by the reference the container was created with, when the image still has it', () => {
     const rows = imageRows([container('p-web-1', { image: 'busybox', imageId: 'sha256:aaa' })], [busybox]);
-    expect(rows).toEqual([{ container: 'p-web-1', service: 'web', repository: 'busybox', tag: 'latest', id: 'aaa', size: 1_984_132 }]);
+    expect(rows).toEqual([{ container: 'p-web-1', service: 'web', repository: 'busybox', tag: 'latest', id: 'aaa', size: 1_984_132, created: 1_700_000_000 }]);
   });
 
   it('falls back to the image\'s first tag, and to <none> for a vanished image', () => {

@@ -3,6 +3,7 @@ import type { ProgressListener } from '../../run/progress.js';
 import { connectEngine } from '../engine.js';
 import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { interruptible, progressFor } from '../run-context.js';
+import { printDryRun } from '../dry-run.js';
 
 const options = {
   'no-cache': { type: 'boolean', describe: 'Do not use the build cache' },
@@ -35,6 +36,10 @@ export const buildCommand: CommandModule<GlobalArgs, BuildArgs> = {
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, args.services);
     const engine = await connectEngine();
+    if (args['dry-run']) {
+      const { dryRunBuild } = await import('../../run/dry-run.js');
+      return printDryRun(args, Promise.resolve(dryRunBuild(project, args.services?.length ? args.services : Object.keys(project.services))));
+    }
     const { buildServices } = await import('../../run/images.js');
     const emit = args.quiet ? () => {} : progressFor(args);
     const names = args.services?.length ? args.services : Object.keys(project.services);

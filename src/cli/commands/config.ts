@@ -1,25 +1,39 @@
+import { writeFileSync } from 'node:fs';
 import type { Argv, CommandModule, Options } from 'yargs';
+import { UsageError } from '../../errors.js';
 import type { Project } from '../../stack/model.js';
-import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
+import { isPlainObject, type Dict } from '../../util/dict.js';
+import { loadOptions, loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { swarmConfigVerb } from '../swarm-verbs.js';
 import { isSwarm } from '../swarm-mode.js';
 
-const LISTS = ['services', 'volumes', 'networks', 'profiles'] as const;
+const LISTS = ['services', 'volumes', 'networks', 'profiles', 'images'] as const;
+/** What replaces the stack's YAML on stdout: one at a time. */
+const MODES = [...LISTS, 'hash', 'variables', 'environment'] as const;
 
 const options = {
-  format: { choices: ['yaml', 'json'], default: 'yaml', describe: 'Output format' },
+  // No default: `--variables` prints a table unless a format is asked for, as in Compose.
+  format: { choices: ['yaml', 'json', 'table'], describe: 'Output format: yaml (default) or json; --variables also takes table (its default)' },
   services: { type: 'boolean', describe: 'Print the service names, one per line' },
   volumes: { type: 'boolean', describe: 'Print the volume names, one per line' },
   networks: { type: 'boolean', describe: 'Print the network names, one per line' },
   profiles: { type: 'boolean', describe: 'Print the profile names used by the file, one per line' },
+  images: { type: 'boolean', describe: 'Print each service\'s image, one per line (<project>-<service> for one that is only built)' },
+  variables: { type: 'boolean', describe: 'Print the variables the files refer to, with their defaults (NAME, REQUIRED, DEFAULT VALUE, ALTERNATE VALUE)' },
+  environment: { type: 'boolean', describe: 'Print the environment interpolation reads (the shell\'s, then .env / --env-file), KEY=VALUE' },
+  'no-interpolate': { type: 'boolean', describe: 'Print the files merged, their ${VAR} references kept as written' },
+  'no-normalize': { type: 'boolean', describe: 'Print the files merged and interpolated, without the defaults normalising adds (default network, resource names...)' },
+  output: { alias: 'o', type: 'string', requiresArg: true, describe: 'Write the stack to this file instead of stdout' },
   quiet: { alias: 'q', type: 'boolean', describe: 'Only validate, print nothing' },
   hash: { type: 'string', requiresArg: true, describe: 'Print "service hash" for these services (comma-separated, * for all): the config-hash label up gives their containers' },
 } as const satisfies Record<string, Options>;
 
 const builder = (y: Argv<GlobalArgs>) =>
   y
+    // Not `services`: that is the --services flag.
+    .positional('service', { type: 'string', array: true, describe: 'Only these services and what they depend on (default: all)' })
     .options(options)
-    .conflicts({ services: ['volumes', 'networks', 'profiles', 'hash'], volumes: ['networks', 'profiles', 'hash'], networks: ['profiles', 'hash'], profiles: 'hash' });
+    .conflicts(Object.fromEntries(MODES.map((m, i) => [m, MODES.slice(i + 1)]).filter(([, rest]) => rest!.length > 0)));
 
 function lines(names: Iterable<string>, sort = true): string {
   const list = sort ? [...names].sort() : [...names];
@@ -38,7 +52,7 @@ async function serviceOrder(project: Project): Promise<string[]> {
   }
 }
 
-async function listing(project: Project, which: (typeof LISTS)[number]): Promise<string> {
+async function listing(project: Project, which: Exclude<(typeof LISTS)[number], 'images'>): Promise<string> {
   switch (which) {
     case 'services':
       return lines(await serviceOrder(project), false);
@@ -63,29 +77,113 @@ async function hashes(project: Project, which: string): Promise<string> {
   return names.map((n) => `${n} ${configHash(project.services[n]!)}\n`).join('');
 }
 
-export const configCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
-  command: 'config',
+type ConfigArgs = ArgsOf<typeof builder>;
+
+/** As Compose's `config SERVICE...`: the named services and their dependencies only. */
+async function selected(project: Project, names: string[] | undefined): Promise<Project> {
+  if (!names?.length) return project;
+  const { checkServiceNames } = await import('../../plan/lifecycle.js');
+  checkServiceNames(project, names);
+  const { servicesInScope } = await import('../../plan/up.js');
+  const { DependencyGraph } = await import('../../graph/graph.js');
+  const scope = new Set(servicesInScope(project, DependencyGraph.fromServices(project.services), { targets: names }));
+  return { ...project, services: Object.fromEntries(Object.entries(project.services).filter(([n]) => scope.has(n))) };
+}
+
+/** Keys sorted at every depth, as Go's yaml and json encoders print a map (compose-go's model is one). */
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (!isPlainObject(v)) return v;
+  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Dict)[k])]));
+}
+
+/** The merged files, before normalising (and, with --no-interpolate, before interpolation): compose-go's model. */
+async function model(args: ConfigArgs, interpolate: boolean): Promise<{ model: Dict; environment: Record<string, string> }> {
+  const { during } = await import('../signals.js');
+  const { loadModel } = await import('../../stack/load.js');
+  // Interpolated, it follows the Project's load, which has printed the warnings already.
+  return during('loading the stack', () => loadModel({ ...loadOptions(args), interpolate, ...(interpolate ? { onWarning: undefined } : {}) }));
+}
+
+/** The stack as text: the Project in canonical form, or the model for --no-interpolate / --no-normalize. */
+async function rendering(args: ConfigArgs, project: Project | undefined): Promise<string> {
+  const format = args.format ?? 'yaml';
+  if (format === 'table') throw new UsageError('--format table is for --variables', 'use --format yaml or --format json');
+  // Interpolated values are printed with each `$` doubled, as Compose prints them, so that the
+  // output read back as a stack file gives the same values instead of interpolating them again.
+  const escape = (text: string) => (args['no-interpolate'] ? text : text.replaceAll('$', '$$$$'));
+  if (project) {
+    const { toJson, toYaml } = await import('../../stack/serialise.js');
+    return escape(format === 'json' ? toJson(project) : toYaml(project));
+  }
+  const m = sortKeys((await model(args, !args['no-interpolate'])).model) as Dict;
+  if (format === 'json') return escape(`${JSON.stringify(m, null, 2)}\n`);
+  const { emitYaml } = await import('../../stack/emit-yaml.js');
+  return escape(emitYaml(m));
+}
+
+export const configCommand: CommandModule<GlobalArgs, ConfigArgs> = {
+  command: 'config [service..]',
   describe: 'Parse, resolve and print the stack in canonical form',
   builder,
   handler: async (args) => {
-    const project = await loadStack(args);
-    // In swarm mode the file must also translate to services: refusals show here, at their lines.
-    if (isSwarm(args, project) && !args.hash && !LISTS.some((l) => args[l])) {
-      const { translate } = await import('../../run/swarm/config.js');
-      translate(project);
-      if (args.format === 'json' && !args.quiet) return swarmConfigVerb(project);
-    }
-    if (args.quiet) return;
-    if (args.hash !== undefined) {
-      process.stdout.write(await hashes(project, args.hash));
+    const out = await configOutput(args);
+    if (out === undefined) return;
+    if (args.output !== undefined && !MODES.some((m) => args[m] !== undefined && args[m] !== false)) {
+      // As Compose: the stack goes to the file, and only it; the listing flags still print.
+      try {
+        writeFileSync(args.output, out);
+      } catch (err) {
+        throw new UsageError(`cannot write ${args.output}: ${(err as Error).message}`, 'give -o a path in a directory that exists and is writable');
+      }
       return;
     }
-    const list = LISTS.find((l) => args[l]);
-    if (list) {
-      process.stdout.write(await listing(project, list));
-      return;
-    }
-    const { toJson, toYaml } = await import('../../stack/serialise.js');
-    process.stdout.write(args.format === 'json' ? toJson(project) : toYaml(project));
+    process.stdout.write(out);
   },
 };
+
+/** What the flags ask to print; undefined for --quiet. */
+async function configOutput(args: ConfigArgs): Promise<string | undefined> {
+  // As Compose warns: these read the whole model, not a Project that could be narrowed.
+  if (args.service?.length && (args.variables || args['no-interpolate'])) {
+    process.stderr.write(`warning: service filtering is not applied with --${args.variables ? 'variables' : 'no-interpolate'}: the whole stack is read\n`);
+  }
+  // The files' own text, before interpolation: the file need not be valid with the values unset.
+  if (args.variables) {
+    const { extractVariables } = await import('../../stack/variables.js');
+    const { variablesOutput } = await import('../config-output.js');
+    const found = extractVariables((await model(args, false)).model);
+    return args.quiet ? undefined : variablesOutput(found, args.format ?? 'table');
+  }
+  if (args['no-interpolate'] && !args.quiet) {
+    if (args.services) {
+      const services = (await model(args, false)).model.services;
+      return lines(Object.keys(isPlainObject(services) ? services : {}));
+    }
+    if (!MODES.some((m) => args[m] !== undefined && args[m] !== false)) return rendering(args, undefined);
+  }
+  const project = await selected(await loadStack(args), args.service);
+  // In swarm mode the file must also translate to services: refusals show here, at their lines.
+  if (isSwarm(args, project) && !MODES.some((m) => args[m] !== undefined && args[m] !== false)) {
+    const { translate } = await import('../../run/swarm/config.js');
+    translate(project);
+    if (args.format === 'json' && !args.quiet && args.output === undefined && !args['no-normalize']) {
+      await swarmConfigVerb(project);
+      return undefined;
+    }
+  }
+  if (args.quiet) return undefined;
+  if (args.hash !== undefined) return hashes(project, args.hash);
+  if (args.environment) {
+    const { environmentOutput } = await import('../config-output.js');
+    return environmentOutput((await model(args, true)).environment);
+  }
+  if (args.images) {
+    const { imagesOutput } = await import('../config-output.js');
+    return imagesOutput(project, await serviceOrder(project));
+  }
+  const list = LISTS.find((l) => l !== 'images' && args[l]) as Exclude<(typeof LISTS)[number], 'images'> | undefined;
+  if (list) return listing(project, list);
+  // The Project was loaded first: its checks (all of a file's problems at once) apply to --no-normalize too.
+  return rendering(args, args['no-normalize'] ? undefined : project);
+}

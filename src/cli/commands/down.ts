@@ -5,6 +5,7 @@ import { withCliLock } from '../project-lock.js';
 import { interruptible, progressFor } from '../run-context.js';
 import { swarmDownVerb } from '../swarm-verbs.js';
 import { isSwarm } from '../swarm-mode.js';
+import { printDryRun, refuseDryRunInSwarm } from '../dry-run.js';
 
 const options = {
   volumes: { alias: 'v', type: 'boolean', describe: 'Also remove named volumes and anonymous volumes' },
@@ -21,8 +22,13 @@ export const downCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   builder,
   handler: async (args) => {
     const project = await loadStack(args);
+    refuseDryRunInSwarm(args, project, 'down');
     if (isSwarm(args, project)) return swarmDownVerb(args, project.name);
     const engine = await connectEngine();
+    if (args['dry-run']) {
+      const { dryRunDown } = await import('../../run/dry-run.js');
+      return printDryRun(args, dryRunDown(engine, project.name, project, { volumes: args.volumes, removeOrphans: args['remove-orphans'], rmi: args.rmi }));
+    }
     const { down } = await import('../../run/down.js');
     const progress = progressFor(args);
     // The first signal lets the engine calls in flight finish and makes no more (the next

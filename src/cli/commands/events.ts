@@ -5,9 +5,12 @@ import { LABEL } from '../../labels.js';
 import { onSignals } from '../../util/signals.js';
 import { connectEngine } from '../engine.js';
 import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
+import { checkTime } from './logs.js';
 
 const options = {
   json: { type: 'boolean', describe: 'One JSON object per line: time, type, action, id, service, attributes' },
+  since: { type: 'string', requiresArg: true, describe: 'Also the events since this time (RFC 3339, Unix seconds, or a duration such as 10m)' },
+  until: { type: 'string', requiresArg: true, describe: 'Stop at this time (same forms as --since), with exit code 0' },
 } as const satisfies Record<string, Options>;
 
 const builder = (y: Argv<GlobalArgs>) =>
@@ -42,6 +45,8 @@ export const eventsCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = 
   describe: 'Print the stack\'s container events as they happen, until interrupted (Ctrl-C ends it with exit code 0)',
   builder,
   handler: async (args) => {
+    const since = checkTime('since', args.since);
+    const until = checkTime('until', args.until);
     const project = await loadStack(args, { localOnly: 'events' });
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, args.services);
@@ -52,9 +57,9 @@ export const eventsCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = 
     const release = onSignals(stop);
     try {
       const { serviceEvents } = await import('../../run/reports.js');
-      const events = serviceEvents(engine, project, args.services, ctl.signal);
+      const events = serviceEvents(engine, project, args.services, ctl.signal, { since, until });
       if (args.progress !== 'quiet' && args.progress !== 'json') {
-        process.stderr.write(`Watching the events of project ${project.name} (Ctrl-C to stop)\n`);
+        process.stderr.write(`Watching the events of project ${project.name} (${until === undefined ? 'Ctrl-C to stop' : `until ${until}`})\n`);
       }
       for await (const e of events) {
         process.stdout.write(`${args.json ? eventJson(e) : eventLine(e)}\n`);

@@ -5,6 +5,7 @@ import { didYouMean } from '../../stack/suggest.js';
 import { connectEngine } from '../engine.js';
 import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { mutate } from '../lifecycle-verb.js';
+import { printDryRun } from '../dry-run.js';
 
 const options = {
   signal: { alias: 's', type: 'string', default: 'SIGKILL', requiresArg: true, describe: 'Signal to send, e.g. SIGTERM or 15' },
@@ -37,6 +38,10 @@ export const killCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
     const killSignal = checkSignal(args.signal ?? 'SIGKILL');
     const project = await loadStack(args, { localOnly: 'kill' });
     const engine = await connectEngine();
+    if (args['dry-run']) {
+      const { dryRunLifecycle } = await import('../../run/dry-run.js');
+      return printDryRun(args, dryRunLifecycle(engine, project, 'kill', { services: args.services }));
+    }
     const { kill } = await import('../../run/lifecycle.js');
     await mutate(args, project.name, 'kill', async (signal, onProgress) => {
       const { containers } = await kill(engine, project, { services: args.services, killSignal, signal, onProgress });

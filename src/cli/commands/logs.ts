@@ -17,6 +17,7 @@ const options = {
   timestamps: { alias: 't', type: 'boolean', describe: 'Show the engine\'s timestamp of each line' },
   'no-color': { type: 'boolean', describe: 'Print the prefixes without colour (so do --ansi never and NO_COLOR)' },
   'no-log-prefix': { type: 'boolean', describe: 'Print the lines without the container prefix' },
+  index: { type: 'string', requiresArg: true, describe: 'Only the replica with this number (of the one service named)' },
 } as const satisfies Record<string, Options>;
 
 const builder = (y: Argv<GlobalArgs>) =>
@@ -27,6 +28,14 @@ const builder = (y: Argv<GlobalArgs>) =>
 export function parseTail(v: string | undefined): number | 'all' {
   if (v === undefined || v === 'all') return 'all';
   if (!/^\d+$/.test(v)) throw new UsageError(`invalid --tail "${v}"`, 'give a number of lines, or all');
+  return Number(v);
+}
+
+/** `--index N`: a replica number, of exactly one service, as Compose requires. */
+export function parseIndex(v: string | undefined, services: readonly string[] | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`invalid --index "${v}"`, 'give a replica number: 1, 2, ...');
+  if (services?.length !== 1) throw new UsageError('--index requires one service to be selected', 'name the service: tug logs --index N SERVICE');
   return Number(v);
 }
 
@@ -44,10 +53,12 @@ export const logsCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
     const tail = parseTail(args.tail);
     const since = checkTime('since', args.since);
     const until = checkTime('until', args.until);
+    const index = parseIndex(args.index, args.services);
     const project = await loadStack(args);
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, args.services);
     const swarm = isSwarm(args, project);
+    if (swarm && index !== undefined) throw new UsageError('--index has no meaning in swarm mode', 'tasks are not numbered replicas: leave it out');
     if (swarm && until !== undefined) throw new UsageError('--until has no meaning in swarm mode', 'the manager\'s service logs cannot be cut at a time: leave it out');
     // Following is what -f is for, so Ctrl-C is its normal end, not an interruption.
     const ctl = new AbortController();
@@ -60,7 +71,7 @@ export const logsCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
       const engine = await connectEngine();
       const { printLogs } = await import('../../run/print-logs.js');
       await printLogs(engine, project, {
-        services: args.services, follow: args.follow, tail, since, until, timestamps: args.timestamps,
+        services: args.services, index, follow: args.follow, tail, since, until, timestamps: args.timestamps,
         prefix: !args['no-log-prefix'], color, signal: ctl.signal,
       });
     } finally {

@@ -2,6 +2,7 @@ import type { Argv, CommandModule, Options } from 'yargs';
 import { connectEngine } from '../engine.js';
 import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { interruptible, progressFor } from '../run-context.js';
+import { printDryRun } from '../dry-run.js';
 
 const options = {
   'ignore-pull-failures': { type: 'boolean', describe: 'Report failed pulls as warnings and exit 0' },
@@ -22,6 +23,10 @@ export const pullCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
     const { checkServiceNames } = await import('../../plan/lifecycle.js');
     checkServiceNames(project, args.services);
     const engine = await connectEngine();
+    if (args['dry-run']) {
+      const { dryRunPull } = await import('../../run/dry-run.js');
+      return printDryRun(args, dryRunPull(engine, project, args.services?.length ? args.services : Object.keys(project.services)));
+    }
     const { pullServices } = await import('../../run/images.js');
     const emit = args.quiet ? () => {} : progressFor(args);
     const names = args.services?.length ? args.services : Object.keys(project.services);

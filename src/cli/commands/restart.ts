@@ -4,6 +4,7 @@ import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { mutate } from '../lifecycle-verb.js';
 import { swarmRestartVerb } from '../swarm-verbs.js';
 import { isSwarm } from '../swarm-mode.js';
+import { printDryRun, refuseDryRunInSwarm } from '../dry-run.js';
 
 const options = {
   'no-deps': { type: 'boolean', describe: 'Restart only the named services, not their restart: true dependents' },
@@ -21,8 +22,13 @@ export const restartCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> =
   builder,
   handler: async (args) => {
     const project = await loadStack(args);
+    refuseDryRunInSwarm(args, project, 'restart');
     if (isSwarm(args, project)) return swarmRestartVerb(args, project.name);
     const engine = await connectEngine();
+    if (args['dry-run']) {
+      const { dryRunLifecycle } = await import('../../run/dry-run.js');
+      return printDryRun(args, dryRunLifecycle(engine, project, 'restart', { services: args.services, noDeps: args['no-deps'] === true }));
+    }
     const { restart } = await import('../../run/lifecycle.js');
     const noDeps = args['no-deps'] === true;
     await mutate(args, project.name, 'restart', async (signal, onProgress) => {

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import type { Argv, CommandModule, Options } from 'yargs';
 import { ExitCode, TugError } from '../../errors.js';
 import { connectEngine } from '../engine.js';
+import { printDryRun } from '../dry-run.js';
 import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { mutate } from '../lifecycle-verb.js';
 
@@ -33,6 +34,11 @@ export const rmCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   handler: async (args) => {
     const project = await loadStack(args, { localOnly: 'rm' });
     const engine = await connectEngine();
+    // Nothing is removed, so nothing is asked.
+    if (args['dry-run']) {
+      const { dryRunLifecycle } = await import('../../run/dry-run.js');
+      return printDryRun(args, dryRunLifecycle(engine, project, 'rm', { services: args.services, stop: args.stop }));
+    }
     const { planRm, rm } = await import('../../run/lifecycle.js');
     const plan = await planRm(engine, project, { services: args.services, stop: args.stop });
     if (plan.skipped.length > 0) {

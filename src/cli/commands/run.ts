@@ -66,12 +66,12 @@ export const runCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
       // The display must have drawn its last frame before the container's output takes over.
       await progress.close();
       if (detach) {
-        await startDetached(engine, oneoff!);
+        await startDetached(engine, oneoff!, { project, service: args.service });
         process.stdout.write(`${oneoff!.name}\n`);
         return;
       }
       const started = oneoff!;
-      process.exitCode = await forwardingSignals((sig) => oneoffs.signalOneOff(engine, started, sig), () => runAttached(engine, started, req, io));
+      process.exitCode = await forwardingSignals((sig) => oneoffs.signalOneOff(engine, started, sig), () => runAttached(engine, started, req, io, { project, service: args.service }));
     } finally {
       await progress.close();
       if (oneoff && args.rm && !detach) await removeOneOff(engine, oneoff);

@@ -6,6 +6,7 @@ import { mutate } from '../lifecycle-verb.js';
 import { tugVersion } from '../version.js';
 import { swarmScaleVerb } from '../swarm-verbs.js';
 import { isSwarm } from '../swarm-mode.js';
+import { printDryRun, refuseDryRunInSwarm } from '../dry-run.js';
 
 const options = {
   'no-deps': { type: 'boolean', describe: 'Do not start the services the scaled ones depend on' },
@@ -42,11 +43,16 @@ export const scaleCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   handler: async (args) => {
     const scale = parseReplicas(args.replicas);
     const project = await loadStack(args);
+    refuseDryRunInSwarm(args, project, 'scale');
     if (isSwarm(args, project)) return swarmScaleVerb(args, project.name, scale);
     const { checkScale } = await import('../../plan/lifecycle.js');
     // Before the engine is even contacted: a refusal must not depend on it.
     checkScale(project, scale);
     const engine = await connectEngine();
+    if (args['dry-run']) {
+      const { dryRunUp } = await import('../../run/dry-run.js');
+      return printDryRun(args, dryRunUp(engine, project, { targets: Object.keys(scale), scale, noDeps: args['no-deps'] === true, wait: args.wait, version: tugVersion() }));
+    }
     const { up } = await import('../../run/up.js');
     await mutate(args, project.name, 'scale', async (signal, onProgress) => {
       const result = await up(engine, project, {

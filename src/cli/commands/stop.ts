@@ -2,6 +2,7 @@ import type { Argv, CommandModule, Options } from 'yargs';
 import { connectEngine } from '../engine.js';
 import { loadStack, type ArgsOf, type GlobalArgs } from '../options.js';
 import { mutate } from '../lifecycle-verb.js';
+import { printDryRun } from '../dry-run.js';
 
 const options = {
   timeout: { alias: 't', type: 'number', requiresArg: true, describe: 'Seconds to wait for each container to stop before killing it' },
@@ -19,6 +20,10 @@ export const stopCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
   handler: async (args) => {
     const project = await loadStack(args, { localOnly: 'stop' });
     const engine = await connectEngine();
+    if (args['dry-run']) {
+      const { dryRunLifecycle } = await import('../../run/dry-run.js');
+      return printDryRun(args, dryRunLifecycle(engine, project, 'stop', { services: args.services }));
+    }
     const { stop } = await import('../../run/lifecycle.js');
     await mutate(args, project.name, 'stop', async (signal, onProgress) => {
       await stop(engine, project, { services: args.services, timeout: args.timeout, signal, onProgress });

@@ -7,7 +7,9 @@ import { withCliLock } from '../project-lock.js';
 import { progressFor, interruptible, stdoutColors } from '../run-context.js';
 import { tugVersion } from '../version.js';
 import { swarmUpVerb } from '../swarm-verbs.js';
+import type { ProgressListener } from '../../run/progress.js';
 import { isSwarm } from '../swarm-mode.js';
+import { printDryRun, refuseDryRunInSwarm } from '../dry-run.js';
 
 /** What the convergence flags ask of run/up. */
 export function convergeRequest(args: ConvergeArgs) {
@@ -71,6 +73,13 @@ const upOptions = {
   'exit-code-from': { type: 'string', requiresArg: true, describe: 'Exit with this service\'s exit code (implies --abort-on-container-exit)' },
   registry: { type: 'string', requiresArg: true, describe: 'Swarm mode: the registry (HOST:PORT) every node pulls from; tug pushes the images it builds or only has locally there' },
   watch: { alias: 'w', type: 'boolean', describe: 'Follow the logs and apply the services\' develop.watch rules as files change (see tug watch)' },
+  attach: { type: 'string', nargs: 1, coerce: (v: string | string[]) => [v].flat(), describe: 'Print the output of this service only, repeatable (the others are still followed to their end)' },
+  'no-attach': { type: 'string', nargs: 1, coerce: (v: string | string[]) => [v].flat(), describe: 'Do not print the output of this service, repeatable' },
+  timestamps: { type: 'boolean', describe: 'Show the engine\'s timestamp of each line' },
+  'no-log-prefix': { type: 'boolean', describe: 'Print the lines without the container prefix' },
+  'renew-anon-volumes': { alias: 'V', type: 'boolean', describe: 'Recreate the containers with new anonymous volumes instead of taking over the old containers\' (their data is removed)' },
+  'quiet-pull': { type: 'boolean', describe: 'Pull without printing progress' },
+  yes: { alias: 'y', type: 'boolean', describe: 'Accepted for scripts written for docker compose: tug up never asks a question' },
 } as const satisfies Record<string, Options>;
 
 const builder = (y: Argv<GlobalArgs>) =>
@@ -83,7 +92,10 @@ const builder = (y: Argv<GlobalArgs>) =>
     .conflicts('wait', ['abort-on-container-exit', 'exit-code-from'])
     .conflicts('no-start', ['abort-on-container-exit', 'exit-code-from'])
     // Watching goes with the attached up it replaces: the logs followed until Ctrl-C.
-    .conflicts('watch', ['detach', 'wait', 'no-start', 'abort-on-container-exit', 'exit-code-from']);
+    .conflicts('watch', ['detach', 'wait', 'no-start', 'abort-on-container-exit', 'exit-code-from'])
+    // As in Compose: there is no output to choose from in the background, and -V recreates.
+    .conflicts('attach', ['detach', 'wait', 'no-start'])
+    .conflicts('renew-anon-volumes', 'no-recreate');
 
 type UpArgs = ArgsOf<typeof builder>;
 
@@ -93,6 +105,7 @@ export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
   builder,
   handler: async (args) => {
     const project = await loadStack(args);
+    refuseDryRunInSwarm(args, project, 'up');
     if (isSwarm(args, project)) return swarmUpVerb(args, project);
     if (args.registry !== undefined) throw new UsageError('--registry is for swarm mode', 'add --swarm (or x-tug.mode: swarm), or leave --registry out');
     const engine = await connectEngine();
@@ -101,14 +114,27 @@ export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
     if (from !== undefined) await checkExitCodeFrom(project, from, args);
     // A watch rule tug cannot honour is refused before anything starts.
     const watching = args.watch ? await watchedServices(project, args) : undefined;
+    const { checkServiceNames } = await import('../../plan/lifecycle.js');
+    checkServiceNames(project, [...args.attach ?? [], ...args['no-attach'] ?? []]);
+    const request = {
+      ...convergeRequest(args), noStart: args['no-start'], wait: args.wait, waitTimeoutSeconds: args['wait-timeout'],
+      // Compose's -V: recreate (the named services), giving the new containers new anonymous volumes.
+      ...(args['renew-anon-volumes'] ? { forceRecreate: true, renewAnonVolumes: true } : {}),
+    };
+    if (args['dry-run']) {
+      const { dryRunUp } = await import('../../run/dry-run.js');
+      return printDryRun(args, dryRunUp(engine, project, request));
+    }
     const progress = progressFor(args);
-    const onProgress = progress.listener;
+    const onProgress = quietPulls(progress.listener, args['quiet-pull']);
     // Stopping after an attached run gets a display of its own: the first one has ended by then.
     const stopProgress = progressFor(args);
+    // An attached up follows containers that ran before it from here on (see attachedFromUp).
+    const runStart = Date.now();
     await interruptible(async (signal) => {
       // Held while converging only: an attached `up` follows logs for hours, and `down` must not wait on that.
       const result = await withCliLock(args, project.name, 'up', signal, () => up(engine, project, {
-        ...convergeRequest(args), noStart: args['no-start'], wait: args.wait, waitTimeoutSeconds: args['wait-timeout'], signal, onProgress,
+        ...request, signal, onProgress,
       }), engine);
       await progress.close();
       if (result.unchanged) {
@@ -125,11 +151,12 @@ export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
         });
         return;
       }
-      const { attach } = await import('../../run/attach.js');
-      const containers = Object.entries(result.containers).flatMap(([service, cs]) => cs.map((c) => ({ ...c, service })));
+      const { attach, attachedFromUp } = await import('../../run/attach.js');
+      const containers = attachedFromUp(result, runStart);
       const { exitCode } = await attach(engine, project, containers, {
         signal, onProgress: stopProgress.listener, stopTimeout: args.timeout, color: stdoutColors(args),
         abortOnContainerExit: args['abort-on-container-exit'], exitCodeFrom: from,
+        printed: printedServices(args), timestamps: args.timestamps, prefix: !args['no-log-prefix'],
       });
       if (exitCode !== undefined) process.exitCode = exitCode;
     }).finally(async () => {
@@ -139,6 +166,23 @@ export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
     });
   },
 };
+
+/** `--attach` keeps only the services it names, `--no-attach` drops those it names. */
+function printedServices(args: UpArgs): ((service: string) => boolean) | undefined {
+  const only = args.attach?.length ? new Set(args.attach) : undefined;
+  const not = new Set(args['no-attach'] ?? []);
+  if (!only && not.size === 0) return undefined;
+  return (service) => (!only || only.has(service)) && !not.has(service);
+}
+
+/** `--quiet-pull`: pulls print nothing, unless one fails or warns. */
+export function quietPulls(listener: ProgressListener, quiet: boolean | undefined): ProgressListener {
+  if (!quiet) return listener;
+  return (e) => {
+    if (e.action === 'pull' && e.state !== 'error' && e.state !== 'warning') return;
+    listener(e);
+  };
+}
 
 /** The services `up --watch` brings up (with what they depend on), their rules checked. */
 async function watchedServices(project: Project, args: UpArgs): Promise<string[]> {

@@ -31,11 +31,13 @@ export const watchCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
         const { up } = await import('../../run/up.js');
         await withCliLock(args, project.name, 'up', signal, () =>
           up(engine, project, { targets: args.services, signal, onProgress: progress.listener, version: tugVersion() }));
+        // Interrupted while bringing the stack up: that is not the end of watching, but of up.
+        signal.throwIfAborted();
       }
       await watch(engine, project, {
         services: args.services, signal, onProgress: progress.listener, version: tugVersion(),
         lock: (fn) => withCliLock(args, project.name, 'watch', signal, fn),
       });
-    }).finally(() => progress.close());
+    }, { signalEnds: true }).finally(() => progress.close());
   },
 };

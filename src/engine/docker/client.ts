@@ -22,6 +22,7 @@ import { readApiVersion, readPing, type EngineFlavour } from './map.js';
 import { compareApi } from '../api-version.js';
 import { DEFAULT_SOCKET, type EngineTarget } from '../target.js';
 import { parseSshUrl, sshAgent, SshError } from './ssh.js';
+import { childSignal } from '../../util/abortable.js';
 
 /** The newest API tug is written against; newer engines are spoken to at this level. */
 export const MAX_API = '1.47';
@@ -126,15 +127,18 @@ export class DockerClient {
    */
   async *chunks(what: string, o: DialOptions, signal?: AbortSignal): AsyncGenerator<Buffer> {
     if (signal?.aborted) return;
+    // Its own signal: one stream per container followed all hang off the command's one signal.
+    const own = signal ? childSignal(signal) : undefined;
     let res: IncomingMessage;
     try {
-      res = await this.dial<IncomingMessage>(what, { ...o, isStream: true, abortSignal: signal });
+      res = await this.dial<IncomingMessage>(what, { ...o, isStream: true, abortSignal: own?.signal });
     } catch (e) {
+      own?.release();
       if (signal?.aborted) return;
       throw e;
     }
     const stop = (): void => void res.destroy();
-    signal?.addEventListener('abort', stop, { once: true });
+    own?.signal.addEventListener('abort', stop, { once: true });
     try {
       for await (const chunk of res as AsyncIterable<Buffer>) {
         if (signal?.aborted) return;
@@ -144,7 +148,8 @@ export class DockerClient {
       if (signal?.aborted) return;
       throw this.wrap(e, what);
     } finally {
-      signal?.removeEventListener('abort', stop);
+      own?.signal.removeEventListener('abort', stop);
+      own?.release();
       res.destroy();
     }
   }

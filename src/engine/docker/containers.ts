@@ -9,6 +9,7 @@ import { readArchive, statPath, writeArchive } from './archive.js';
 import type { DockerClient } from './client.js';
 import { readLogs } from './logs.js';
 import { labelFilters, readContainer, readContainerInfo, readProcessList, readStats, readWait, withHealthText } from './map.js';
+import { childSignal } from '../../util/abortable.js';
 
 /** The states Docker's listing without `all` shows: every container that is not stopped. */
 const LIVE = new Set<ContainerState>(['running', 'paused', 'restarting']);
@@ -124,8 +125,10 @@ export class DockerContainers implements ContainerClient {
 
   async wait(id: string, signal?: AbortSignal): Promise<number> {
     const { docker } = await this.client.get();
+    // Its own signal: a wait per container all hang off the command's one signal (see onAbort).
+    const own = signal ? childSignal(signal) : undefined;
     const r = readWait(await this.client.call(`waiting for container ${id}`, () =>
-      docker.getContainer(id).wait(signal ? { abortSignal: signal } : {})));
+      docker.getContainer(id).wait(own ? { abortSignal: own.signal } : {})).finally(() => own?.release()));
     if (r.error) throw new TugError('engine_error', `waiting for container ${id}: ${r.error}`);
     return r.statusCode;
   }

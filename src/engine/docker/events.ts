@@ -9,7 +9,7 @@
 import type { Readable } from 'node:stream';
 import { EngineUnreachableError } from '../../errors.js';
 import type { DockerClient } from './client.js';
-import { eventHealth, labelFilters, readEvent } from './map.js';
+import { eventHealth, labelFilters, readEvent, unixTime } from './map.js';
 import { empty, jsonLines } from './streams.js';
 import type { EngineEvent, EventFilter, HealthState } from '../types.js';
 
@@ -18,22 +18,28 @@ export async function subscribe(client: DockerClient, filter: EventFilter, signa
   const filters = labelFilters(filter.labels);
   if (filter.type?.length) filters.type = filter.type;
   if (filter.containers?.length) filters.container = filter.containers;
+  // The engine reads only Unix seconds; docker's CLI converts the other forms itself, as here.
+  const window = {
+    ...(filter.since !== undefined ? { since: unixTime(filter.since) } : {}),
+    ...(filter.until !== undefined ? { until: unixTime(filter.until) } : {}),
+  };
   if (signal.aborted) return empty();
   let res: Readable;
   try {
     // Resolves on the response headers, which the engine sends only after subscribing.
     res = (await client.call('subscribing to engine events', () =>
-      docker.getEvents({ filters, abortSignal: signal }))) as unknown as Readable;
+      // dockerode types since/until as numbers; a string keeps the nine digits of nanoseconds the engine wants.
+      docker.getEvents({ filters, ...(window as object), abortSignal: signal }))) as unknown as Readable;
   } catch (e) {
     if (signal.aborted) return empty();
     throw e;
   }
   const stop = (): void => void res.destroy();
   signal.addEventListener('abort', stop, { once: true });
-  return eventStream(client, res, signal, stop);
+  return eventStream(client, res, signal, stop, filter.until !== undefined);
 }
 
-async function* eventStream(client: DockerClient, res: Readable, signal: AbortSignal, stop: () => void): AsyncGenerator<EngineEvent> {
+async function* eventStream(client: DockerClient, res: Readable, signal: AbortSignal, stop: () => void, bounded: boolean): AsyncGenerator<EngineEvent> {
   const transitions = healthTransitions();
   try {
     // Until iteration starts the response stays paused, so early events wait in its buffer.
@@ -50,7 +56,8 @@ async function* eventStream(client: DockerClient, res: Readable, signal: AbortSi
     signal.removeEventListener('abort', stop);
     res.destroy();
   }
-  if (!signal.aborted) {
+  // With `until`, the engine ends the stream at that time: that is the answer, not a lost engine.
+  if (!signal.aborted && !bounded) {
     throw new EngineUnreachableError(`the Docker engine at ${client.target} closed the event stream`, client.hint());
   }
 }

@@ -9,7 +9,8 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { compareApi } from '../api-version.js';
 import { buildContext } from './build.js';
 import { instructionAt } from './dockerfile.js';
-import type { DockerClient } from './client.js';
+import type { DockerClient, Connection } from './client.js';
+import { childSignal } from '../../util/abortable.js';
 import { readBuildMessage, readDistributionDigest, readImage, readImageId, readPullProgress, readStreamError, splitRef } from './map.js';
 import { jsonLines } from './streams.js';
 import type { BuildOptions, BuilderSupport, ImageSummary, PullProgress } from '../types.js';
@@ -45,6 +46,18 @@ export async function pullImage(client: DockerClient, ref: string, onProgress?: 
     if (w instanceof EngineUnreachableError || signal?.aborted) throw w;
     throw new TugError('pull_failed', w.message, { cause: e, exitCode: ExitCode.serviceFailed });
   };
+  // Its own signal: pulls run side by side off the command's one signal (see onAbort).
+  const own = signal ? childSignal(signal) : undefined;
+  try {
+    await pullStream(client, docker, ref, own?.signal, onProgress, failed);
+  } finally {
+    own?.release();
+  }
+}
+
+async function pullStream(
+  client: DockerClient, docker: Connection['docker'], ref: string, signal: AbortSignal | undefined, onProgress: ((p: PullProgress) => void) | undefined, failed: (e: unknown) => never,
+): Promise<void> {
   const stream: NodeJS.ReadableStream = await client.call(`pulling ${ref}`, () =>
     docker.pull(ref, signal ? { abortSignal: signal } : {})).catch(failed);
   let streamError: string | undefined;

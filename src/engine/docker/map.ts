@@ -59,6 +59,11 @@ export function readContainerInfo(raw: unknown): ContainerInfo {
       ...(p.IP ? { ip: String(p.IP) } : {}),
       type: String(p.Type ?? 'tcp'),
     })),
+    ...(typeof c.Command === 'string' ? { command: c.Command } : {}),
+    ...(c.NetworkSettings?.Networks ? { networks: Object.keys(c.NetworkSettings.Networks as object) } : {}),
+    ...(Array.isArray(c.Mounts)
+      ? { listedMounts: (c.Mounts as Json[]).map((m) => ({ name: String(m.Name || m.Source || ''), ...(m.Driver ? { driver: String(m.Driver) } : {}) })) }
+      : {}),
   };
 }
 
@@ -259,7 +264,8 @@ export function unixTime(v: string | number): string {
   if (ago !== undefined) return ((Date.now() * 1e6 - ago) / 1e9).toFixed(9);
   const t = Date.parse(v);
   if (Number.isNaN(t)) throw new TugError('usage', `not a time: ${v} (use RFC 3339, Unix seconds or a duration like 10m)`);
-  return (t / 1000).toFixed(3);
+  // The engine reads the digits after the point as nanoseconds, so there must be nine of them.
+  return `${Math.floor(t / 1000)}.${String(((t % 1000) + 1000) % 1000).padStart(3, '0')}000000`;
 }
 
 /** `key=value` label filters as the API's `filters` query wants them. */

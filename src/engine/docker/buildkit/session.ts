@@ -3,8 +3,12 @@
  * upgraded to a raw connection on which the engine is the gRPC client and tug the server.
  * Through it the engine's BuildKit asks tug for what only the client has: build secrets
  * (`RUN --mount=type=secret`), ssh agents (`RUN --mount=type=ssh`), registry credentials
- * (anonymous: tug reads none), and whether the session is alive (checked every second on
- * Engine 20.10, which ends the session at the first failed check).
+ * (from the docker config, as the docker CLI answers: see auth.ts), and whether the session is
+ * alive (checked every second on Engine 20.10, which ends the session at the first failed check).
+ *
+ * The auth service answers `Credentials` only. `GetTokenAuthority` (the docker CLI's way of
+ * fetching registry tokens on the client side) is not served: gRPC answers it UNIMPLEMENTED,
+ * upon which BuildKit asks `Credentials` and fetches the token itself.
  *
  * The build context itself travels as the build request's body, which every engine with
  * BuildKit accepts, so tug serves no file sync.
@@ -15,6 +19,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { TugError } from '../../../errors.js';
 import type { DockerClient } from '../client.js';
+import { lookupCredentials } from './auth.js';
 import { codec } from './proto.js';
 
 /** A secret the Dockerfile may mount, by id: read from a file, or given as its value. */
@@ -67,8 +72,13 @@ export async function openSession(client: DockerClient, provide: { secrets?: Ses
   const server = new grpc.Server();
   const check: Unary<object, { status: number }> = (_call, done) => done(null, { status: 1 /* SERVING */ });
   server.addService(HEALTH, { Check: check });
-  // Anonymous: tug hands the engine no registry credentials (it pulls with its own).
-  const credentials: Unary<{ Host: string }, object> = (_call, done) => done(null, {});
+  const credentials: Unary<{ Host: string }, { Username?: string; Secret?: string }> = (call, done) => {
+    lookupCredentials(call.request.Host).then(
+      (c) => done(null, { Username: c.username, Secret: c.secret }),
+      // BuildKit reports the pull as failed with this message, as it does for the docker CLI.
+      (e: Error) => done(Object.assign(new Error(e.message), { code: grpc.status.UNKNOWN, details: e.message, metadata: new grpc.Metadata() })),
+    );
+  };
   server.addService(AUTH, { Credentials: credentials });
   const getSecret: Unary<{ ID: string }, { data: Buffer }> = (call, done) => {
     const s = secrets.get(call.request.ID);

@@ -1,0 +1,161 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composeTable, environmentOutput, variablesOutput } from '../../src/cli/config-output.js';
+import { extractVariables } from '../../src/stack/variables.js';
+
+const bin = join(fileURLToPath(new URL('../..', import.meta.url)), 'bin/tug.js');
+let work: string;
+
+function tug(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd: work, encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...env },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const STACK = `
+services:
+  web:
+    image: busybox:\${TAG:-latest}
+    environment:
+      A: \${REQ:?set REQ}
+      B: "$PLAIN and $$literal"
+      C: \${ALT:+yes-\${NESTED:-x}}
+    ports:
+      - "\${PORT:-8080}:80"
+    depends_on: [db]
+  db:
+    image: postgres
+    pre_start:
+      - image: alpine
+        command: ["true"]
+  app:
+    build: .
+`;
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'tug-config-flags-'));
+  writeFileSync(join(work, 'compose.yaml'), STACK);
+  writeFileSync(join(work, '.env'), 'REQ=1\nFROM_DOTENV=yes\n');
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('extractVariables (compose-go ExtractVariables)', () => {
+  it('finds $NAME and ${NAME...} in values, with defaults, alternates, required, nested ones, and skips $$', () => {
+    const vars = extractVariables({ a: ['x $ONE y', '${TWO:-d}', '${THREE?msg}', '$$NOT ${FOUR+alt-${FIVE-z}}'], ['$KEY']: 'k' });
+    expect([...vars.keys()].sort()).toEqual(['FIVE', 'FOUR', 'ONE', 'THREE', 'TWO']);
+    expect(vars.get('TWO')).toEqual({ name: 'TWO', defaultValue: 'd', presenceValue: '', required: false });
+    expect(vars.get('THREE')!.required).toBe(true);
+    expect(vars.get('FOUR')!.presenceValue).toBe('alt-${FIVE-z}');
+    expect(vars.get('FIVE')!.defaultValue).toBe('z');
+  });
+});
+
+describe('config printers', () => {
+  it('lays a table out as Go\'s tabwriter does for Compose: columns at least 20 wide, padding 3, last unpadded', () => {
+    expect(composeTable([['NAME', 'X'], ['A_VERY_LONG_VARIABLE_NAME', 'y']])).toBe(
+      'NAME                        X\nA_VERY_LONG_VARIABLE_NAME   y\n');
+    expect(composeTable([['A', 'B', 'C'], ['a', '', 'c']])).toBe(`${'A'.padEnd(20)}${'B'.padEnd(20)}C\n${'a'.padEnd(20)}${''.padEnd(20)}c\n`);
+  });
+
+  it('prints variables as json with compose-go\'s field names', () => {
+    const out = JSON.parse(variablesOutput(extractVariables({ x: '${A:-1}' }), 'json')) as unknown;
+    expect(out).toEqual({ A: { Name: 'A', DefaultValue: '1', PresenceValue: '', Required: false } });
+  });
+
+  it('prints the environment sorted as KEY=VALUE', () => {
+    expect(environmentOutput({ B: '2', A: 'x=y' })).toBe('A=x=y\nB=2\n');
+  });
+});
+
+describe('tug config flags (built CLI)', () => {
+  it('--variables prints the NAME/REQUIRED/DEFAULT VALUE/ALTERNATE VALUE table, sorted, without needing the values set', () => {
+    const r = tug(['config', '--variables']);
+    expect(r.code).toBe(0);
+    const rows = r.stdout.trimEnd().split('\n').map((l) => l.split(/\s{3,}/).map((c) => c.trim()));
+    expect(rows[0]).toEqual(['NAME', 'REQUIRED', 'DEFAULT VALUE', 'ALTERNATE VALUE']);
+    expect(rows.map((row) => row[0])).toEqual(['NAME', 'ALT', 'NESTED', 'PLAIN', 'PORT', 'REQ', 'TAG']);
+    expect(r.stdout).toMatch(/^REQ {17}true {16}\s*$/m);
+    expect(r.stdout).toMatch(/^PORT {16}false {15}8080/m);
+    expect(r.stdout).toMatch(/^ALT +false +yes-\$\{NESTED:-x\}$/m);
+  });
+
+  it('--images lists each service\'s image, <project>-<service> for a build-only one, and pre_start images', () => {
+    const r = tug(['config', '--images', '-p', 'demo']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n').sort()).toEqual(['alpine', 'busybox:latest', 'demo-app', 'postgres']);
+  });
+
+  it('--environment prints what interpolation reads: the shell\'s variables and .env\'s', () => {
+    const r = tug(['config', '--environment'], { FROM_SHELL: 'hello' });
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toContain('FROM_SHELL=hello');
+    expect(lines).toContain('FROM_DOTENV=yes');
+    expect(lines).toEqual([...lines].sort());
+  });
+
+  it('--no-interpolate keeps ${VAR} as written; the default output resolves it', () => {
+    const raw = tug(['config', '--no-interpolate']);
+    expect(raw.code).toBe(0);
+    expect(raw.stdout).toContain('${TAG:-latest}');
+    expect(raw.stdout).toContain('${PORT:-8080}:80');
+    expect(raw.stdout).toContain('$$literal');
+    const resolved = tug(['config']);
+    expect(resolved.stdout).toContain('busybox:latest');
+    expect(resolved.stdout).not.toContain('${TAG');
+    expect(tug(['config', '--no-interpolate', '--services']).stdout.trim().split('\n').sort()).toEqual(['app', 'db', 'web']);
+  });
+
+  it('--no-normalize prints the merged, interpolated files without the default network normalising adds', () => {
+    const normal = tug(['config']);
+    expect(normal.stdout).toMatch(/networks:\n\s+default:/);
+    const r = tug(['config', '--no-normalize']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('busybox:latest');
+    expect(r.stdout).not.toMatch(/default:/);
+  });
+
+  it('prints an interpolated $ as $$, as Compose does, so that the output reads back as the same stack', () => {
+    const r = tug(['config']);
+    expect(r.stdout).toContain('B: " and $$literal"');
+    writeFileSync(join(work, 'resolved.yaml'), r.stdout);
+    const again = tug(['-f', 'resolved.yaml', '--project-directory', '.', 'config']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('B: " and $$literal"');
+  });
+
+  it('-o FILE writes the stack there and prints nothing', () => {
+    const r = tug(['config', '-o', 'out.yaml']);
+    expect(r).toMatchObject({ code: 0, stdout: '' });
+    expect(readFileSync(join(work, 'out.yaml'), 'utf8')).toBe(tug(['config']).stdout);
+    const json = tug(['config', '--format', 'json', '--output', 'out.json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(work, 'out.json'), 'utf8'))).toMatchObject({ services: { web: { image: 'busybox:latest' } } });
+    const bad = tug(['config', '-o', join(work, 'no/such/dir/x.yaml')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('cannot write');
+  });
+
+  it('config SERVICE... keeps the named services and what they depend on, as Compose does', () => {
+    expect(tug(['config', 'web', '--services']).stdout).toBe('db\nweb\n');
+    expect(tug(['config', 'db', '--images']).stdout.trim().split('\n').sort()).toEqual(['alpine', 'postgres']);
+    const yaml = tug(['config', 'app']).stdout;
+    expect(yaml).toMatch(/^ {2}app:$/m);
+    expect(yaml).not.toMatch(/^ {2}web:$/m);
+    const bad = tug(['config', 'nope']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('no such service: nope');
+  });
+
+  it('--format table is only for --variables', () => {
+    const r = tug(['config', '--format', 'table']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--format table is for --variables');
+  });
+});
