@@ -86,9 +86,11 @@ describe(`${SERVICES} services in one stack`, () => {
 
     const psRun = await tugMeasured(['ps', '--format', 'json'], dir, 120_000);
     ok(psRun, 'ps');
-    const listed = JSON.parse(psRun.stdout) as { service: string; state: string }[];
+    // Compose's shape: one object a line.
+    const listed = psRun.stdout.trim().split('\n').map((l) => JSON.parse(l) as { Service: string; State: string });
     expect(listed).toHaveLength(SERVICES);
-    expect(listed.filter((c) => c.state !== 'running')).toEqual([]);
+    expect(new Set(listed.map((c) => c.Service)).size).toBe(SERVICES);
+    expect(listed.filter((c) => c.State !== 'running')).toEqual([]);
 
     const downRun = await tugMeasured(['down', '--progress', 'plain'], dir, 600_000);
     ok(downRun, 'down');
