@@ -54,6 +54,20 @@ function tugMeasured(args: string[], cwd: string, timeoutMs: number): Promise<Ru
 }
 
 /** Exit 0, else the failure with tug's error lines (the progress lines would bury them). */
+/**
+ * Everything of the projects goes, even after a failure: a network whose endpoints the engine
+ * is still releasing (after hundreds of containers) is asked again for up to 30 s.
+ */
+async function cleanup(projects: string[]): Promise<void> {
+  for (const p of projects) await cleanupProject(engine, p);
+  for (let i = 0; i < 30; i++) {
+    const left = (await Promise.all(projects.map((p) => listNetworks(engine, { project: p })))).flat();
+    if (left.length === 0) return;
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const n of left) await engine.networks.remove(n.id).catch(() => {});
+  }
+}
+
 const ok = (r: Run, what: string) =>
   expect(r.code, `${what} exited ${r.code}:\n${r.stderr.split('\n').filter((l) => /error|warning|hint/i.test(l)).join('\n').slice(0, 4000) || r.stderr.slice(-4000)}`).toBe(0);
 const figures: string[] = [];
@@ -72,7 +86,7 @@ describe(`${SERVICES} services in one stack`, () => {
     dir = await writeStack(`name: ${project}\nservices:\n${services}`);
   });
   afterAll(async () => {
-    await cleanupProject(engine, project);
+    await cleanup([project]);
     await removeDir(dir);
   }, 300_000);
 
@@ -135,7 +149,7 @@ volumes:
     }
   });
   afterAll(async () => {
-    for (const p of projects) await cleanupProject(engine, p);
+    await cleanup(projects);
     for (const d of dirs) await removeDir(d);
   }, 300_000);
 
