@@ -57,41 +57,24 @@ export interface NetworkLeft {
 }
 
 /**
- * Pauses before asking again for a network whose endpoints the engine is still releasing: 15 s
- * in all (a busy Docker 20.10 took longer than 6 s after removing 200 containers).
- */
-const SETTLE_MS = [100, 200, 500, 1000, 2000, 3000, 4000, 4200];
-
-/**
  * Removes a project's network. One with active endpoints has the project's own containers
  * (and endpoints whose container is gone, which belong to no one) disconnected, then is
  * removed again; a container of anyone else attached to it is never disconnected: the network
  * is left, and the answer says which containers keep it.
  */
-export async function removeNetwork(
-  engine: Engine, project: string, n: NetworkSummary, opts: { settleMs?: number[] } = {},
-): Promise<NetworkLeft | undefined> {
-  const settle = opts.settleMs ?? SETTLE_MS;
-  let waits = 0;
+export async function removeNetwork(engine: Engine, project: string, n: NetworkSummary): Promise<NetworkLeft | undefined> {
   for (let attempt = 0; ; attempt++) {
     try {
       await engine.networks.remove(n.id);
       return undefined;
     } catch (err) {
       if (err instanceof EngineApiError && err.status === 404) return undefined;
-      if (!(err instanceof EngineApiError && err.refusal === 'network_in_use') || attempt >= 3 + settle.length) {
+      if (!(err instanceof EngineApiError && err.refusal === 'network_in_use') || attempt >= 3) {
         return { network: n.name, foreign: [], error: err as Error };
       }
     }
     const now = await engine.networks.inspect(n.id);
     if (!now) return undefined;
-    if (now.containers.length === 0) {
-      // Endpoints but no container attached: the engine is still releasing those of containers
-      // just removed (Docker 20.10, after `down` of 200 services). Given a moment, it lets go.
-      if (waits >= settle.length) return { network: n.name, foreign: [], error: new Error('the engine still reports active endpoints, with no container attached') };
-      await new Promise((r) => setTimeout(r, settle[waits++]));
-      continue;
-    }
     const foreign: string[] = [];
     for (const id of now.containers) {
       const c = await unlessGone(engine.containers.inspect(id));
