@@ -25,7 +25,7 @@ import {
 } from 'yaml';
 import { StackFileError } from '../errors.js';
 import { childKey } from './doc-path.js';
-import { MAX_DEPTH, MAX_EXPANDED_NODES, MAX_FILE_BYTES } from './limits.js';
+import { MAX_DEPTH, MAX_DOUBLE_QUOTED_CHARS, MAX_EXPANDED_NODES, MAX_FILE_BYTES, MAX_LINES, MAX_TEXT_NODES } from './limits.js';
 import type { ParsedFile, Position } from './parsed-file.js';
 
 const OPTIONS = { merge: true, uniqueKeys: false, prettyErrors: false, strict: true } as const;
@@ -112,12 +112,20 @@ function parseChecked(file: string, text: string): ParsedFile {
  * text is parsed, lexeme by lexeme, before the composer (which recurses) sees any of it.
  */
 function parseDocuments(file: string, text: string, lineCounter: LineCounter, pos: (offset: number) => Position): Document[] {
-  const parser = new Parser(lineCounter.addNewLine);
+  let lines = 0;
+  const parser = new Parser((offset) => {
+    if (++lines > MAX_LINES) {
+      throw new StackFileError('file_too_large', `${file} has more than ${MAX_LINES} lines; stack files are limited to ${MAX_LINES}`,
+        { file, ...pos(offset) }, 'long text belongs in a file of its own (env_file, configs: file:)');
+    }
+    lineCounter.addNewLine(offset);
+  });
   lineCounter.addNewLine(0);
   const tokens: CST.Token[] = [];
   // A lower bound of the nodes the walk will produce: every scalar, alias and flow collection,
   // less one per `:` (the key before it is not walked). Block collections are not counted.
   let nodes = 0;
+  let doubleQuoted = 0;
   let scalarText = false;
   for (const lexeme of new Lexer().lex(text)) {
     const at = parser.offset;
@@ -130,8 +138,16 @@ function parseDocuments(file: string, text: string, lineCounter: LineCounter, po
           scalarText = true;
           nodes++;
           break;
-        case 'single-quoted-scalar':
         case 'double-quoted-scalar':
+          doubleQuoted += lexeme.length;
+          if (doubleQuoted > MAX_DOUBLE_QUOTED_CHARS) {
+            throw new StackFileError('file_too_large',
+              `double-quoted strings in ${file} add up to more than ${MAX_DOUBLE_QUOTED_CHARS} characters`,
+              { file, ...pos(at) }, 'write long text as a block scalar (| or >), or read it from a file (env_file, configs: file:)');
+          }
+          nodes++;
+          break;
+        case 'single-quoted-scalar':
         case 'alias':
         case 'flow-map-start':
         case 'flow-seq-start':
@@ -142,9 +158,9 @@ function parseDocuments(file: string, text: string, lineCounter: LineCounter, po
           break;
       }
     }
-    if (nodes > MAX_EXPANDED_NODES) {
+    if (nodes > MAX_TEXT_NODES) {
       throw new StackFileError('yaml_too_many_nodes',
-        `YAML has more than ${MAX_EXPANDED_NODES} nodes; stack files are limited to ${MAX_EXPANDED_NODES}`,
+        `YAML has more than ${MAX_TEXT_NODES} nodes; stack files are limited to ${MAX_TEXT_NODES}`,
         { file, ...pos(at) }, 'a stack file this large is not one tug can run: split it, or generate less');
     }
     for (const token of parser.next(lexeme)) tokens.push(token);
