@@ -62,7 +62,9 @@ export type EngineRefusalCode =
   /** A bind mount's host path is missing (with `create_host_path: false`) or of the wrong kind. */
   | 'bind_source_invalid'
   /** The engine's disk (or its image store) is full. */
-  | 'no_space';
+  | 'no_space'
+  /** The engine has no address range left for another network. */
+  | 'address_pools_exhausted';
 
 /** What is wrong with the stack files, or with what they ask of the engine (exit code 3). */
 export type StackErrorCode =

@@ -49,6 +49,9 @@ export function classifyRefusal(status: number, message: string): { code: Engine
     const source = bindSource(m);
     return of('bind_source_invalid', `${source ? `the host path ${source}` : 'a bind mount\'s host path'} must exist and be of the kind the container expects (a directory onto a directory, a file onto a file): create it, fix the path, or let the engine create it (create_host_path: true)`);
   }
+  if (/could not find an available, non-overlapping IPv4 address pool|no available (?:IPv4 )?address pool|all predefined address pools have been fully subnetted/i.test(m)) {
+    return of('address_pools_exhausted', 'the engine has no address range left for another network: remove networks nothing uses (docker network prune removes every unused one, not only tug\'s), or give the engine more with default-address-pools in its daemon.json');
+  }
   if (/no space left on device/i.test(m)) {
     return of('no_space', 'the engine\'s disk is full: docker system df shows what uses it; remove unused images, containers and volumes you no longer need');
   }

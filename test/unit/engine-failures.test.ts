@@ -23,6 +23,7 @@ describe('classifyRefusal', () => {
     ["error while creating mount source path '/ro/x': mkdir /ro/x: read-only file system", 'bind_source_invalid', '/ro/x'],
     ['statfs /srv/missing: no such file or directory', 'bind_source_invalid', '/srv/missing'],
     ['failed to register layer: write /usr/lib/x.so: no space left on device', 'no_space', undefined],
+    ['could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network', 'address_pools_exhausted', undefined],
   ])('%s → %s', (message, code, source) => {
     const r = classifyRefusal(400, message);
     expect(r?.code).toBe(code);
