@@ -54,6 +54,8 @@ export interface NetworkLeft {
   foreign: string[];
   /** The engine's refusal when it was not about endpoints. */
   error?: Error;
+  /** The engine still counts an endpoint that no container holds (its own fault). */
+  stale?: boolean;
 }
 
 /**
@@ -69,7 +71,14 @@ export async function removeNetwork(engine: Engine, project: string, n: NetworkS
       return undefined;
     } catch (err) {
       if (err instanceof EngineApiError && err.status === 404) return undefined;
-      if (!(err instanceof EngineApiError && err.refusal === 'network_in_use') || attempt >= 3) {
+      if (!(err instanceof EngineApiError && err.refusal === 'network_in_use')) return { network: n.name, foreign: [], error: err as Error };
+      if (attempt >= 3) {
+        const still = await engine.networks.inspect(n.id);
+        if (still && still.containers.length === 0) {
+          // Seen on Docker 20.10 after a few hundred containers left one network at once under
+          // heavy load: the engine counts an endpoint no container holds, until it restarts.
+          return { network: n.name, foreign: [], stale: true, error: err as Error };
+        }
         return { network: n.name, foreign: [], error: err as Error };
       }
     }
@@ -97,10 +106,14 @@ export async function removeNetwork(engine: Engine, project: string, n: NetworkS
 export function networksLeftError(project: string, left: NetworkLeft[]): ServiceFailedError {
   const lines = left.map((l) => (l.foreign.length
     ? `network ${l.network}: still attached: ${l.foreign.join(', ')}, not of project ${project} (tug never disconnects or removes another's container)`
-    : `network ${l.network}: ${l.error?.message ?? 'the engine refused to remove it'}`));
+    : l.stale
+      ? `network ${l.network}: the engine says it has active endpoints, yet no container is attached to it (a fault of the engine's own)`
+      : `network ${l.network}: ${l.error?.message ?? 'the engine refused to remove it'}`));
   const first = left.find((l) => l.foreign.length > 0);
   const hint = first
     ? `disconnect them yourself if they should go (docker network disconnect ${first.network} ${first.foreign[0]!.split(' ')[0]}), then run tug down again`
-    : 'run tug down again once the engine has let go of them';
+    : left.some((l) => l.stale)
+      ? 'the engine keeps a stale endpoint until it restarts: restart the Docker engine, then run tug down again (nothing of yours is attached)'
+      : 'run tug down again once the engine has let go of them';
   return new ServiceFailedError('network_in_use', `${left.length === 1 ? 'a network was' : `${left.length} networks were`} not removed:\n  ${lines.join('\n  ')}`, hint);
 }

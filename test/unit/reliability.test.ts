@@ -302,4 +302,16 @@ describe('engine refusals are tug errors with their own codes (exit 5) and hints
     // Everything else went.
     expect(fake.containerNames()).toEqual(['visitor']);
   });
+
+  it('an endpoint the engine still counts with no container attached is reported as the engine\'s fault, with the fix', async () => {
+    const fake = engine({ images: ['busybox'] });
+    const p = project([svc('web')]);
+    await up(fake, p, {});
+    fake.failNext('networks.remove', apiError(403, 'error while removing network: network p_default id 0123 has active endpoints'), { times: 100 });
+    const err = await failure(down(fake, 'p', p, {}));
+    expect(err.code).toBe('network_in_use');
+    expect(err.message).toContain('network p_default: the engine says it has active endpoints, yet no container is attached to it');
+    expect(err.hint).toMatch(/restart the Docker engine/);
+    expect(fake.containerNames()).toEqual([]);
+  });
 });
