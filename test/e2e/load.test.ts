@@ -107,10 +107,25 @@ describe(`${SERVICES} services in one stack`, () => {
     expect(listed.filter((c) => c.State !== 'running')).toEqual([]);
 
     const downRun = await tugMeasured(['down', '--progress', 'plain'], dir, 600_000);
-    ok(downRun, 'down');
-    expect(downRun.stderr).not.toMatch(/error|internal/i);
     expect(await listContainers(engine, { project, all: true })).toEqual([]);
-    expect(await listNetworks(engine, { project })).toEqual([]);
+    // Docker 20.10 under heavy load sometimes keeps counting an endpoint on a network after
+    // every container has left it (inspect shows none; only an engine restart clears it: seen
+    // in 1 of 3 and 2 of 5 runs here at load average 15-25, never on a quiet machine). That is
+    // the engine's fault, not a request of tug's, and tug must say exactly that (exit 5,
+    // network_in_use with the engine named as the cause), leaving nothing else behind.
+    const network = await listNetworks(engine, { project });
+    const staleEndpoint = downRun.code === 5 && network.length === 1
+      && (await engine.networks.inspect(network[0]!.id))?.containers.length === 0
+      && downRun.stderr.includes('the engine says it has active endpoints, yet no container is attached to it');
+    if (staleEndpoint) {
+      console.warn(`[load] the engine kept a stale endpoint on ${network[0]!.name}: tug reported it as the engine's fault (exit 5)`);
+      expect(downRun.stderr).toContain('restart the Docker engine');
+      expect(downRun.stderr).not.toMatch(/internal error|\n\s+at /);
+    } else {
+      ok(downRun, 'down');
+      expect(downRun.stderr).not.toMatch(/error|internal/i);
+      expect(network).toEqual([]);
+    }
 
     figures.push(
       `${SERVICES} services: up -d --wait ${(upRun.ms / 1000).toFixed(1)} s (peak RSS ${(upRun.maxRss / MB).toFixed(0)} MB), ` +
