@@ -59,8 +59,8 @@ describe('up/create --no-build', () => {
 
 describe('whose output an attached up prints (--attach, --no-attach, --attach-dependencies)', () => {
   const services = {
-    web: makeService('web', { depends_on: { api: { condition: 'service_started', required: true } } }),
-    api: makeService('api', { depends_on: { db: { condition: 'service_started', required: true } } }),
+    web: makeService('web', { depends_on: { api: { condition: 'service_started', required: true, restart: false } } }),
+    api: makeService('api', { depends_on: { db: { condition: 'service_started', required: true, restart: false } } }),
     db: makeService('db'),
     quiet: makeService('quiet', { attach: false }),
   } as unknown as Project['services'];
