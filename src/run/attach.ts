@@ -24,7 +24,9 @@ export interface AttachOptions {
   color?: ChalkInstance;
   /** Stop the stack as soon as any container exits. */
   abortOnContainerExit?: boolean;
-  /** Exit with this service's container's exit code; implies abortOnContainerExit. */
+  /** `--abort-on-container-failure`: as abortOnContainerExit, but only on a non-zero exit code. */
+  abortOnContainerFailure?: boolean;
+  /** Exit with this service's container's exit code; implies abortOnContainerExit (unless abortOnContainerFailure). */
   exitCodeFrom?: string;
   /**
    * Services whose output is printed (`up --attach`/`--no-attach`); default all. The others
@@ -75,7 +77,9 @@ export async function attach(
   opts: AttachOptions,
 ): Promise<AttachResult> {
   const write = opts.write ?? ((s: string) => void process.stdout.write(s));
-  const abortMode = opts.abortOnContainerExit === true || opts.exitCodeFrom !== undefined;
+  // As Compose: --exit-code-from implies --abort-on-container-exit unless --abort-on-container-failure is given.
+  const onFailureOnly = opts.abortOnContainerFailure === true;
+  const abortMode = onFailureOnly || opts.abortOnContainerExit === true || opts.exitCodeFrom !== undefined;
   const width = Math.max(0, ...containers.map((c) => prefixOf(project, c.name).length));
   const follow = new AbortController();
   const watching = new AbortController();
@@ -97,7 +101,7 @@ export async function attach(
       exited.push({ service, code });
       // A job others wait on with service_completed_successfully is meant to finish: that is
       // not the stack failing, and stopping everything for it would make the flag unusable.
-      if (abortMode && !trigger && !(code === 0 && jobs.has(service))) {
+      if (abortMode && !trigger && !(code === 0 && (onFailureOnly || jobs.has(service)))) {
         trigger = { service, code };
         onTrigger();
       }

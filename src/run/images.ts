@@ -17,19 +17,22 @@ import { step, tolerantStep, type ProgressListener } from './progress.js';
 /** `--pull` on up/create/run: replaces every service's pull_policy for this command. */
 export type PullFlag = 'always' | 'missing' | 'never' | 'build';
 
+/** The image flags of up/create/run: `--pull`, `--build`, and `--no-build` (never build, even a missing image). */
+export interface ImageFlags { pull?: PullFlag; build?: boolean; noBuild?: boolean }
+
 /** What a command does about one service's image. */
 export type ImageDecision =
   | { kind: 'build' }
   | { kind: 'pull' }
-  /** Use the local image; when it is missing, `then`. */
-  | { kind: 'local'; then: 'pull' | 'build' | 'fail' }
+  /** Use the local image; when it is missing, `then` (`why` says why it cannot be had otherwise). */
+  | { kind: 'local'; then: 'pull' | 'build' | 'fail'; why?: string }
   | { kind: 'skip'; why: string };
 
 /**
  * The pull policy, for the two kinds of command. `converge` (up, create, run) needs the image
  * to exist; `pull` refreshes the images the file names and never builds.
  */
-export function imagePolicy(svc: Service, mode: 'converge' | 'pull', opts: { pull?: PullFlag; build?: boolean } = {}): ImageDecision {
+export function imagePolicy(svc: Service, mode: 'converge' | 'pull', opts: ImageFlags = {}): ImageDecision {
   if (mode === 'pull') {
     if (!svc.image) return { kind: 'skip', why: 'it is built, not pulled (no image: key)' };
     if (svc.pull_policy === 'never') return { kind: 'skip', why: 'pull_policy is never' };
@@ -38,6 +41,13 @@ export function imagePolicy(svc: Service, mode: 'converge' | 'pull', opts: { pul
     return { kind: 'pull' };
   }
   const policy = opts.pull ?? svc.pull_policy ?? 'missing';
+  // As Compose's --no-build: no build at all; a missing image is pulled where the policy and an
+  // image: key allow, and is otherwise an error (Compose leaves it to the engine's "No such image").
+  if (svc.build && opts.noBuild) {
+    if (policy === 'always' && svc.image) return { kind: 'pull' };
+    const pullable = svc.image !== undefined && policy !== 'never' && policy !== 'build';
+    return pullable ? { kind: 'local', then: 'pull' } : { kind: 'local', then: 'fail', why: '--no-build forbids building it' };
+  }
   if (svc.build && (opts.build || policy === 'build')) return { kind: 'build' };
   if (policy === 'always') return { kind: 'pull' };
   if (policy === 'never') return { kind: 'local', then: 'fail' };
@@ -96,7 +106,7 @@ export function checkBuilds(project: Project, services: Iterable<string>, settin
  * or their image missing), before anything is created. Nothing is asked of the engine when
  * none of them has a build section.
  */
-export async function refuseUnbuildable(engine: Engine, project: Project, services: string[], opts: { pull?: PullFlag; build?: boolean }): Promise<void> {
+export async function refuseUnbuildable(engine: Engine, project: Project, services: string[], opts: ImageFlags): Promise<void> {
   const built = (await Promise.all(services.map(async (name) => {
     const svc = project.services[name];
     if (!svc?.build) return undefined;
@@ -149,7 +159,7 @@ export async function ensureImages(
   engine: Engine,
   project: Project,
   services: string[],
-  opts: { pull?: PullFlag; build?: boolean; signal?: AbortSignal },
+  opts: ImageFlags & { signal?: AbortSignal },
   emit: ProgressListener,
   pool: Pool,
 ): Promise<void> {
@@ -176,7 +186,7 @@ export async function ensureImages(
  * it would in ensureImages.
  */
 export async function plannedImages(
-  engine: Engine, project: Project, services: string[], opts: { pull?: PullFlag; build?: boolean },
+  engine: Engine, project: Project, services: string[], opts: ImageFlags,
 ): Promise<{ ref: string; service: string; action: 'pull' | 'build' }[]> {
   const out = new Map<string, { ref: string; service: string; action: 'pull' | 'build' }>();
   for (const name of services) {
@@ -201,6 +211,11 @@ async function ensureOne(ctx: ImageContext, project: Project, svc: Service, ref:
   if (decision.kind === 'pull') return pull(ctx, ref, svc.name);
   if (decision.kind === 'skip' || (await inPool(ctx, () => ctx.engine.images.localId(ref)))) return;
   if (decision.then === 'fail') {
+    if (decision.why !== undefined) {
+      throw new TugError('image_missing', `image ${ref} for service "${svc.name}" is not present and ${decision.why}`, {
+        exitCode: ExitCode.serviceFailed, hint: `build it first (tug build ${svc.name}), or leave out --no-build`,
+      });
+    }
     throw new TugError('image_missing', `image ${ref} for service "${svc.name}" is not present and pull_policy is never`, {
       exitCode: ExitCode.serviceFailed, hint: `pull it first (docker pull ${ref}), or change pull_policy`,
     });

@@ -45,6 +45,8 @@ export interface UpOptions extends UpPlanOptions {
   /** `--pull`: overrides each service's pull_policy. */
   pull?: PullFlag;
   build?: boolean;
+  /** `--no-build`: never build; a missing image of a service with a build section is an error. */
+  noBuild?: boolean;
   /** Seconds to wait for a replaced or removed container to stop. */
   stopTimeout?: number;
   signal?: AbortSignal;

@@ -14,7 +14,7 @@ import { printDryRun, refuseDryRunInSwarm } from '../dry-run.js';
 /** What the convergence flags ask of run/up. */
 export function convergeRequest(args: ConvergeArgs) {
   return {
-    targets: args.services, noDeps: args['no-deps'], scale: parseScale(args.scale), pull: args.pull, build: args.build,
+    targets: args.services, noDeps: args['no-deps'], scale: parseScale(args.scale), pull: args.pull, build: args.build, noBuild: args['no-build'],
     forceRecreate: args['force-recreate'], noRecreate: args['no-recreate'], alwaysRecreateDeps: args['always-recreate-deps'],
     removeOrphans: args['remove-orphans'], parallel: args.parallel, stopTimeout: args.timeout, version: tugVersion(),
   };
@@ -42,6 +42,7 @@ export const convergeOptions = {
   scale: { type: 'string', nargs: 1, coerce: (v: string | string[]) => [v].flat(), describe: 'SERVICE=N replicas, repeatable' },
   pull: { choices: ['always', 'missing', 'never', 'build'], describe: 'Pull images before creating containers' },
   build: { type: 'boolean', describe: 'Build images before creating containers' },
+  'no-build': { type: 'boolean', describe: 'Never build an image, even a missing one (a service with build: and no image fails)' },
   'force-recreate': { type: 'boolean', describe: 'Recreate containers even if nothing changed' },
   'no-recreate': { type: 'boolean', describe: 'Never recreate existing containers' },
   'always-recreate-deps': { type: 'boolean', describe: 'Recreate dependent containers too' },
@@ -58,7 +59,8 @@ export const convergeBuilder = (describe: string) => (y: Argv<GlobalArgs>) =>
   y
     .positional('services', { type: 'string', array: true, describe })
     .options(convergeOptions)
-    .conflicts('force-recreate', 'no-recreate');
+    .conflicts('force-recreate', 'no-recreate')
+    .conflicts('build', 'no-build');
 
 /** The arguments of convergeOptions and the services they apply to, shared by `up` and `create`. */
 export type ConvergeArgs = ArgsOf<ReturnType<typeof convergeBuilder>>;
@@ -70,15 +72,18 @@ const upOptions = {
   'no-start': { type: 'boolean', describe: 'Create containers without starting them' },
   ...convergeOptions,
   'abort-on-container-exit': { type: 'boolean', describe: 'Stop the stack when any container exits, and exit with its code' },
+  'abort-on-container-failure': { type: 'boolean', describe: 'Stop the stack when any container exits with a non-zero code, and exit with its code' },
   'exit-code-from': { type: 'string', requiresArg: true, describe: 'Exit with this service\'s exit code (implies --abort-on-container-exit)' },
   registry: { type: 'string', requiresArg: true, describe: 'Swarm mode: the registry (HOST:PORT) every node pulls from; tug pushes the images it builds or only has locally there' },
   watch: { alias: 'w', type: 'boolean', describe: 'Follow the logs and apply the services\' develop.watch rules as files change (see tug watch)' },
   attach: { type: 'string', nargs: 1, coerce: (v: string | string[]) => [v].flat(), describe: 'Print the output of this service only, repeatable (the others are still followed to their end)' },
   'no-attach': { type: 'string', nargs: 1, coerce: (v: string | string[]) => [v].flat(), describe: 'Do not print the output of this service, repeatable' },
+  'attach-dependencies': { type: 'boolean', describe: 'Also print the output of the services the named ones depend on' },
   timestamps: { type: 'boolean', describe: 'Show the engine\'s timestamp of each line' },
   'no-log-prefix': { type: 'boolean', describe: 'Print the lines without the container prefix' },
   'renew-anon-volumes': { alias: 'V', type: 'boolean', describe: 'Recreate the containers with new anonymous volumes instead of taking over the old containers\' (their data is removed)' },
   'quiet-pull': { type: 'boolean', describe: 'Pull without printing progress' },
+  'quiet-build': { type: 'boolean', describe: 'Build without printing progress' },
   yes: { alias: 'y', type: 'boolean', describe: 'Accepted for scripts written for docker compose: tug up never asks a question' },
 } as const satisfies Record<string, Options>;
 
@@ -87,14 +92,17 @@ const builder = (y: Argv<GlobalArgs>) =>
     .positional('services', { type: 'string', array: true, describe: 'Services to bring up, with what they depend on' })
     .options(upOptions)
     .conflicts('force-recreate', 'no-recreate')
-    // Both need the logs followed until something exits, which a detached up never does.
-    .conflicts('detach', ['abort-on-container-exit', 'exit-code-from'])
-    .conflicts('wait', ['abort-on-container-exit', 'exit-code-from'])
-    .conflicts('no-start', ['abort-on-container-exit', 'exit-code-from'])
-    // Watching goes with the attached up it replaces: the logs followed until Ctrl-C.
-    .conflicts('watch', ['detach', 'wait', 'no-start', 'abort-on-container-exit', 'exit-code-from'])
+    .conflicts('build', 'no-build')
+    // Compose: "--abort-on-container-failure cannot be combined with --abort-on-container-exit".
+    .conflicts('abort-on-container-failure', 'abort-on-container-exit')
+    // These need the logs followed until something exits, which a detached up never does.
+    .conflicts('detach', ['abort-on-container-exit', 'abort-on-container-failure', 'exit-code-from', 'attach-dependencies'])
+    .conflicts('wait', ['abort-on-container-exit', 'abort-on-container-failure', 'exit-code-from', 'attach-dependencies'])
+    .conflicts('no-start', ['abort-on-container-exit', 'abort-on-container-failure', 'exit-code-from', 'attach-dependencies'])
+    // Watching goes with the attached up it replaces: the logs followed until Ctrl-C; and it builds.
+    .conflicts('watch', ['detach', 'wait', 'no-start', 'abort-on-container-exit', 'abort-on-container-failure', 'exit-code-from', 'no-build'])
     // As in Compose: there is no output to choose from in the background, and -V recreates.
-    .conflicts('attach', ['detach', 'wait', 'no-start'])
+    .conflicts('attach', ['detach', 'wait', 'no-start', 'attach-dependencies'])
     .conflicts('renew-anon-volumes', 'no-recreate');
 
 type UpArgs = ArgsOf<typeof builder>;
@@ -126,7 +134,7 @@ export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
       return printDryRun(args, dryRunUp(engine, project, request));
     }
     const progress = progressFor(args);
-    const onProgress = quietPulls(progress.listener, args['quiet-pull']);
+    const onProgress = quietBuilds(quietPulls(progress.listener, args['quiet-pull']), args['quiet-build']);
     // Stopping after an attached run gets a display of its own: the first one has ended by then.
     const stopProgress = progressFor(args);
     // An attached up follows containers that ran before it from here on (see attachedFromUp).
@@ -155,8 +163,8 @@ export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
       const containers = attachedFromUp(result, runStart);
       const { exitCode } = await attach(engine, project, containers, {
         signal, onProgress: stopProgress.listener, stopTimeout: args.timeout, color: stdoutColors(args),
-        abortOnContainerExit: args['abort-on-container-exit'], exitCodeFrom: from,
-        printed: printedServices(args), timestamps: args.timestamps, prefix: !args['no-log-prefix'],
+        abortOnContainerExit: args['abort-on-container-exit'], abortOnContainerFailure: args['abort-on-container-failure'], exitCodeFrom: from,
+        printed: await printedServices(project, args), timestamps: args.timestamps, prefix: !args['no-log-prefix'],
       });
       if (exitCode !== undefined) process.exitCode = exitCode;
     }).finally(async () => {
@@ -167,12 +175,14 @@ export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
   },
 };
 
-/** `--attach` keeps only the services it names, `--no-attach` drops those it names. */
-function printedServices(args: UpArgs): ((service: string) => boolean) | undefined {
-  const only = args.attach?.length ? new Set(args.attach) : undefined;
-  const not = new Set(args['no-attach'] ?? []);
-  if (!only && not.size === 0) return undefined;
-  return (service) => (!only || only.has(service)) && !not.has(service);
+/** Whose output is printed: see plan/attach.ts (Compose's --attach, --no-attach, --attach-dependencies). */
+async function printedServices(project: Project, args: UpArgs): Promise<(service: string) => boolean> {
+  const { attachedServices } = await import('../../plan/attach.js');
+  const { DependencyGraph } = await import('../../graph/graph.js');
+  const chosen = attachedServices(project, DependencyGraph.fromServices(project.services), {
+    services: args.services, attach: args.attach, noAttach: args['no-attach'], attachDependencies: args['attach-dependencies'],
+  });
+  return (service) => chosen.has(service);
 }
 
 /** `--quiet-pull`: pulls print nothing, unless one fails or warns. */
@@ -180,6 +190,15 @@ export function quietPulls(listener: ProgressListener, quiet: boolean | undefine
   if (!quiet) return listener;
   return (e) => {
     if (e.action === 'pull' && e.state !== 'error' && e.state !== 'warning') return;
+    listener(e);
+  };
+}
+
+/** `--quiet-build`: builds print nothing, unless one fails or warns. */
+export function quietBuilds(listener: ProgressListener, quiet: boolean | undefined): ProgressListener {
+  if (!quiet) return listener;
+  return (e) => {
+    if (e.action === 'build' && e.state !== 'error' && e.state !== 'warning') return;
     listener(e);
   };
 }
