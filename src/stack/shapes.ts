@@ -290,8 +290,26 @@ const SERVICE_UNIONS = [
   'links', 'external_links', 'volumes_from', 'group_add', 'device_cgroup_rules', 'label_file',
 ];
 
-/** A service dict, schema-valid, in canonical shape. */
-export function canonicalService(raw: Dict): Dict {
+/**
+ * Without interpolation a key may hold a whole `${VAR}` where a list or mapping belongs
+ * (`environment: ${ENV}`): reading it as one would empty it, so it is kept as written.
+ */
+function keepUnreadable(raw: Dict, canonical: Dict): Dict {
+  const out: Dict = { ...canonical };
+  for (const [key, v] of Object.entries(raw)) {
+    const c = canonical[key];
+    const emptied = (Array.isArray(c) && c.length === 0) || (isPlainObject(c) && Object.keys(c).length === 0);
+    if (typeof v === 'string' && v.includes('$') && emptied) out[key] = v;
+  }
+  return out;
+}
+
+/**
+ * A service dict, schema-valid, in canonical shape. `uninterpolated`: a ports list with an entry
+ * that cannot be parsed (`"${PORT}:80"`) stays as written, whole, as compose-go's transformPorts
+ * leaves it when told to ignore parse errors.
+ */
+export function canonicalService(raw: Dict, uninterpolated = false): Dict {
   const s: Dict = { ...raw };
   if ('environment' in s) s.environment = listOrDict(s.environment);
   // compose-go types annotations and sysctls as Mapping: a key without a value is "" there, not unset.
@@ -303,7 +321,9 @@ export function canonicalService(raw: Dict): Dict {
     const files = s.env_file === null ? [] : Array.isArray(s.env_file) ? s.env_file : [s.env_file];
     s.env_file = files.map((e) => (isPlainObject(e) ? { required: true, ...e } : { path: scalarString(e), required: true }));
   }
-  if ('ports' in s && Array.isArray(s.ports)) {
+  const unparsedPort = uninterpolated && Array.isArray(s.ports)
+    && s.ports.some((p) => !isPlainObject(p) && parsePortShort(p as string | number) === undefined);
+  if ('ports' in s && Array.isArray(s.ports) && !unparsedPort) {
     s.ports = s.ports.flatMap((p): unknown[] => {
       if (isPlainObject(p)) return [{ protocol: 'tcp', mode: 'ingress', ...p, ...(p.published !== undefined ? { published: scalarString(p.published) } : {}) }];
       return parsePortShort(p as string | number) ?? [{ invalid: scalarString(p) }];
@@ -388,12 +408,19 @@ export function canonicalResource(v: unknown): Dict {
   return r;
 }
 
-/** A whole file (after interpolation and schema validation) in canonical shape. */
-export function canonicalFile(doc: Dict): Dict {
+/**
+ * A whole file (after interpolation and schema validation) in canonical shape. `uninterpolated`
+ * (`config --no-interpolate`): the file still holds `${VAR}`, so, as compose-go's Canonical with
+ * ignoreParseError, what cannot be read without the values is kept as written.
+ */
+export function canonicalFile(doc: Dict, uninterpolated = false): Dict {
   const out: Dict = { ...doc };
   if (isPlainObject(doc.services)) {
     out.services = Object.fromEntries(
-      Object.entries(doc.services).map(([name, svc]) => [name, canonicalService(isPlainObject(svc) ? svc : {})]),
+      Object.entries(doc.services).map(([name, svc]) => {
+        const raw = isPlainObject(svc) ? svc : {};
+        return [name, uninterpolated ? keepUnreadable(raw, canonicalService(raw, true)) : canonicalService(raw)];
+      }),
     );
   }
   for (const key of ['networks', 'volumes', 'configs', 'secrets']) {
