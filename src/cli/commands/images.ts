@@ -9,7 +9,7 @@ const options = {
   quiet: { alias: 'q', type: 'boolean', describe: 'Only print image ids' },
   format: {
     type: 'string', default: 'table', requiresArg: true,
-    describe: 'table, json (one array, as Compose prints it), or a Go template over ID, ContainerName, Repository, Tag, Size, Created',
+    describe: 'table, json (one array, as Compose prints it), or a Go template over ID, ContainerName, Repository, Tag, Platform, Size, Created',
   },
 } as const satisfies Record<string, Options>;
 
