@@ -263,9 +263,30 @@ export function parseVolumeShort(spec: string): RawVolume {
 function splitVolumeSpec(spec: string): string[] {
   // A Windows drive letter (`C:\data:/data`) is part of the source, not a separator.
   const drive = /^[A-Za-z]:[\\/]/.test(spec) ? spec.slice(0, 2) : '';
-  const parts = spec.slice(drive.length).split(':');
+  const parts = splitOutsideVariables(spec.slice(drive.length));
   parts[0] = drive + parts[0];
   return parts.length > 3 ? [parts.slice(0, parts.length - 2).join(':'), ...parts.slice(-2)] : parts;
+}
+
+/**
+ * Splits on `:` except inside `${...}` (nested too), as compose-go's ParseVolume does: without
+ * interpolation (`config --no-interpolate`) `${DATA:-./data}:/data` is a source and a target.
+ */
+function splitOutsideVariables(spec: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (let i = 0; i < spec.length; i++) {
+    const c = spec[i]!;
+    if (c === '$' && spec[i + 1] === '{') depth++;
+    else if (c === '}' && depth > 0) depth--;
+    if (c === ':' && depth === 0) {
+      parts.push(current);
+      current = '';
+    } else current += c;
+  }
+  parts.push(current);
+  return parts;
 }
 
 export function fileReference(v: unknown, kind: 'secrets' | 'configs'): Dict {

@@ -66,7 +66,7 @@ describe('the model --no-interpolate prints (compose-go Canonical with ignorePar
           image: 'x:${TAG}',
           ports: ['${PORT:-8080}:80', '443'],
           depends_on: ['db'],
-          volumes: ['${DATA}:/data/:ro'],
+          volumes: ['${DATA}:/data/:ro', '${SRC:-./src}:/src', './x:${DEST:-/y}'],
           environment: ['A=${A}', 'B'],
           networks: '${NETS}',
           build: '${CTX:-.}',
@@ -77,7 +77,12 @@ describe('the model --no-interpolate prints (compose-go Canonical with ignorePar
     const web = (doc.services as Record<string, Record<string, unknown>>).web!;
     expect(web.ports).toEqual(['${PORT:-8080}:80', '443']);
     expect(web.depends_on).toEqual({ db: { condition: 'service_started', required: true } });
-    expect(web.volumes).toEqual([{ type: 'volume', source: '${DATA}', target: '/data', read_only: true }]);
+    // A `:` inside ${...} does not split the spec (compose-go's ParseVolume); only . / ~ start a bind.
+    expect(web.volumes).toEqual([
+      { type: 'volume', source: '${DATA}', target: '/data', read_only: true },
+      { type: 'volume', source: '${SRC:-./src}', target: '/src' },
+      { type: 'bind', source: './x', target: '${DEST:-/y}', bind: { create_host_path: true } },
+    ]);
     expect(web.environment).toEqual({ A: '${A}', B: null });
     expect(web.networks).toBe('${NETS}');
     expect(web.build).toEqual({ context: '${CTX:-.}' });
