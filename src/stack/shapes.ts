@@ -336,7 +336,9 @@ export function canonicalService(raw: Dict, uninterpolated = false): Dict {
   // compose-go types annotations and sysctls as Mapping: a key without a value is "" there, not unset.
   for (const key of ['annotations', 'sysctls']) if (key in s) s[key] = listOrDict(s[key], '');
   if ('labels' in s) s.labels = listOrDict(s.labels, '');
-  if ('extra_hosts' in s) s.extra_hosts = extraHosts(s.extra_hosts);
+  // `"${HOST:-db}:10.0.0.1"` cannot be split at its `:` before interpolation; compose-go's model
+  // keeps extra_hosts as written anyway.
+  if ('extra_hosts' in s && !(uninterpolated && JSON.stringify(s.extra_hosts).includes('${'))) s.extra_hosts = extraHosts(s.extra_hosts);
   for (const key of SERVICE_UNIONS) if (key in s) s[key] = stringOrList(s[key]);
   if ('env_file' in s) {
     const files = s.env_file === null ? [] : Array.isArray(s.env_file) ? s.env_file : [s.env_file];

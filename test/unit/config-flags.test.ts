@@ -70,6 +70,7 @@ describe('the model --no-interpolate prints (compose-go Canonical with ignorePar
           environment: ['A=${A}', 'B'],
           networks: '${NETS}',
           build: '${CTX:-.}',
+          extra_hosts: ['${HOST:-db}:10.0.0.1'],
         },
         db: { ports: ['5432', { target: 53, published: '${DNS}' }] },
       },
@@ -86,6 +87,7 @@ describe('the model --no-interpolate prints (compose-go Canonical with ignorePar
     expect(web.environment).toEqual({ A: '${A}', B: null });
     expect(web.networks).toBe('${NETS}');
     expect(web.build).toEqual({ context: '${CTX:-.}' });
+    expect(web.extra_hosts).toEqual(['${HOST:-db}:10.0.0.1']);
     expect((doc.services as Record<string, Record<string, unknown>>).db!.ports).toEqual([
       { target: 5432, protocol: 'tcp', mode: 'ingress' },
       { target: 53, published: '${DNS}', protocol: 'tcp', mode: 'ingress' },
