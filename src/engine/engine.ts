@@ -14,7 +14,7 @@ import type { NetworkCreateBody, VolumeCreateBody } from './api/resources.js';
 import type { Config, ConfigSpec, Node, NodeSpec, Secret, SecretSpec, Service, ServiceSpec, Task, TaskState } from './api/swarm.js';
 import type {
   AttachOptions, BuildOptions, BuilderSupport, ContainerDetails, ContainerInfo, ContainerStats, EngineEvent, EngineInfo, EventFilter,
-  ExecOptions, ExecSession, FileToCopy, ImageSummary, LabelFilter, LogLine, LogOptions, NetworkSummary, PathStat,
+  ExecOptions, ExecSession, FileToCopy, ImagePlatform, ImageSummary, LabelFilter, LogLine, LogOptions, NetworkSummary, PathStat,
   ProcessList, PullProgress, ServiceLogLine, VolumeSummary,
 } from './types.js';
 
@@ -82,6 +82,8 @@ export interface ImageClient {
   /** Pulls, reporting progress; rejects when the stream reports an error. */
   pull(ref: string, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void>;
   remove(ref: string): Promise<void>;
+  /** What the local image `ref` (a reference or an id) runs on; undefined when it is not present. */
+  platform(ref: string): Promise<ImagePlatform | undefined>;
   /** Local images; `references` keeps those matching any of the patterns (`busybox`, `app-*:latest`). */
   list(filter?: { references?: string[] }): Promise<ImageSummary[]>;
   /** Adds the reference `target` (`repo[:tag]`, tag default `latest`) to the image `source`. */

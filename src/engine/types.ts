@@ -301,6 +301,14 @@ export interface ProcessList {
   processes: string[][];
 }
 
+/** What an image inspect says the image runs on (`Os`, `Architecture`, `Variant`). */
+export interface ImagePlatform {
+  os: string;
+  architecture: string;
+  /** `v7` of linux/arm/v7; absent when the engine gives none. */
+  variant?: string;
+}
+
 export interface ImageSummary {
   /** `sha256:...` */
   id: string;

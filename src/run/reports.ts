@@ -4,7 +4,7 @@
  * stopped between listing and asking are left out rather than failing the report.
  */
 import { unlessGone } from '../engine/api-error.js';
-import type { ContainerState, ContainerStats, Engine, EngineEvent, ImageSummary, ProcessList } from '../engine/engine.js';
+import type { ContainerState, ContainerStats, Engine, EngineEvent, ImagePlatform, ImageSummary, ProcessList } from '../engine/engine.js';
 import { ExitCode, ServiceFailedError, TugError } from '../errors.js';
 import { LABEL } from '../labels.js';
 import type { ContainerSummary } from '../plan/observed.js';
@@ -51,12 +51,28 @@ export interface ImageRow {
   size?: number;
   /** When the image was built, Unix seconds; undefined when the image is gone. */
   created?: number;
+  /** `os/arch[/variant]` from the image's inspect; undefined when the image is gone. */
+  platform?: string;
 }
 
 /** `tug images`: the image of each of the project's containers. */
 export async function containerImages(engine: Engine, project: string, services?: readonly string[]): Promise<ImageRow[]> {
   const list = await projectContainers(engine, project, { all: true, services, health: false });
-  return imageRows(list, list.length ? await engine.images.list() : []);
+  const rows = imageRows(list, list.length ? await engine.images.list() : []);
+  // The image list does not say what an image runs on: one inspect per image, as Compose does.
+  // Only images the engine still has (those with a size); a vanished one stays `unknown`.
+  const ids = [...new Set(rows.filter((r) => r.size !== undefined && r.id !== '').map((r) => r.id))];
+  const platforms = new Map(await Promise.all(ids.map(async (id) => [id, await engine.images.platform(`sha256:${id}`)] as const)));
+  return rows.map((r) => {
+    const p = platforms.get(r.id);
+    return p ? { ...r, platform: formatPlatform(p) } : r;
+  });
+}
+
+/** containerd's platforms.Format, which Compose prints: `os/arch[/variant]`, `unknown` without an os. */
+export function formatPlatform(p: ImagePlatform | undefined): string {
+  if (!p || p.os === '') return 'unknown';
+  return [p.os, p.architecture, p.variant ?? ''].filter((s) => s !== '').join('/');
 }
 
 /** `busybox` → busybox:latest; a digest reference stays as it is. */

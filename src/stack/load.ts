@@ -100,14 +100,14 @@ interface ExtendsLink {
  * normalised into a Project (compose-go's LoadModel): what `config --no-normalize` and
  * `--no-interpolate` print. `environment` is the project environment interpolation reads.
  */
-export async function loadModel(options: LoadOptions = {}): Promise<{ model: Dict; environment: Record<string, string> }> {
+export async function loadModel(options: LoadOptions = {}): Promise<{ model: Dict; environment: Record<string, string>; workingDir: string }> {
   const { merged, vars, found, opts, loader } = await mergedModel(options);
   // What the files' problems let through is good enough to go on checking, not to print.
   loader.stopIfProblems();
   const name = resolveProjectName({
     flag: opts.projectName, env: vars, fromFile: typeof merged.name === 'string' ? merged.name : undefined, projectDir: found.projectDir,
   });
-  return { model: { ...merged, name }, environment: { ...vars } };
+  return { model: { ...merged, name }, environment: { ...vars }, workingDir: found.projectDir };
 }
 
 async function mergedModel(options: LoadOptions) {
@@ -439,8 +439,9 @@ class Loader {
       this.problems.push({ code: 'unsupported_key', message: 'the key "__proto__" is not supported in a stack file', location: locate(at), path: formatPath(at), hint: 'rename it' });
     }
     if (this.problems.length > checked) return undefined;
-    // Short forms hold `${VAR}` unresolved without interpolation: they are printed as written.
-    let doc = this.interpolate ? canonicalFile(value) : value;
+    // Without interpolation short forms are expanded too (compose-go's model is canonical either
+    // way); those whose `${VAR}` cannot be read without its value stay as written.
+    let doc = canonicalFile(value, !this.interpolate);
     // Files other than the top-level ones resolve paths against their own directory.
     if (!top) doc = resolveDocPaths(doc, dir);
     doc = await this.applyIncludes(doc, dir, locate, [...chain, file], env, parsed);

@@ -263,9 +263,30 @@ export function parseVolumeShort(spec: string): RawVolume {
 function splitVolumeSpec(spec: string): string[] {
   // A Windows drive letter (`C:\data:/data`) is part of the source, not a separator.
   const drive = /^[A-Za-z]:[\\/]/.test(spec) ? spec.slice(0, 2) : '';
-  const parts = spec.slice(drive.length).split(':');
+  const parts = splitOutsideVariables(spec.slice(drive.length));
   parts[0] = drive + parts[0];
   return parts.length > 3 ? [parts.slice(0, parts.length - 2).join(':'), ...parts.slice(-2)] : parts;
+}
+
+/**
+ * Splits on `:` except inside `${...}` (nested too), as compose-go's ParseVolume does: without
+ * interpolation (`config --no-interpolate`) `${DATA:-./data}:/data` is a source and a target.
+ */
+function splitOutsideVariables(spec: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (let i = 0; i < spec.length; i++) {
+    const c = spec[i]!;
+    if (c === '$' && spec[i + 1] === '{') depth++;
+    else if (c === '}' && depth > 0) depth--;
+    if (c === ':' && depth === 0) {
+      parts.push(current);
+      current = '';
+    } else current += c;
+  }
+  parts.push(current);
+  return parts;
 }
 
 export function fileReference(v: unknown, kind: 'secrets' | 'configs'): Dict {
@@ -290,20 +311,42 @@ const SERVICE_UNIONS = [
   'links', 'external_links', 'volumes_from', 'group_add', 'device_cgroup_rules', 'label_file',
 ];
 
-/** A service dict, schema-valid, in canonical shape. */
-export function canonicalService(raw: Dict): Dict {
+/**
+ * Without interpolation a key may hold a whole `${VAR}` where a list or mapping belongs
+ * (`environment: ${ENV}`): reading it as one would empty it, so it is kept as written.
+ */
+function keepUnreadable(raw: Dict, canonical: Dict): Dict {
+  const out: Dict = { ...canonical };
+  for (const [key, v] of Object.entries(raw)) {
+    const c = canonical[key];
+    const emptied = (Array.isArray(c) && c.length === 0) || (isPlainObject(c) && Object.keys(c).length === 0);
+    if (typeof v === 'string' && v.includes('$') && emptied) out[key] = v;
+  }
+  return out;
+}
+
+/**
+ * A service dict, schema-valid, in canonical shape. `uninterpolated`: a ports list with an entry
+ * that cannot be parsed (`"${PORT}:80"`) stays as written, whole, as compose-go's transformPorts
+ * leaves it when told to ignore parse errors.
+ */
+export function canonicalService(raw: Dict, uninterpolated = false): Dict {
   const s: Dict = { ...raw };
   if ('environment' in s) s.environment = listOrDict(s.environment);
   // compose-go types annotations and sysctls as Mapping: a key without a value is "" there, not unset.
   for (const key of ['annotations', 'sysctls']) if (key in s) s[key] = listOrDict(s[key], '');
   if ('labels' in s) s.labels = listOrDict(s.labels, '');
-  if ('extra_hosts' in s) s.extra_hosts = extraHosts(s.extra_hosts);
+  // `"${HOST:-db}:10.0.0.1"` cannot be split at its `:` before interpolation; compose-go's model
+  // keeps extra_hosts as written anyway.
+  if ('extra_hosts' in s && !(uninterpolated && JSON.stringify(s.extra_hosts).includes('${'))) s.extra_hosts = extraHosts(s.extra_hosts);
   for (const key of SERVICE_UNIONS) if (key in s) s[key] = stringOrList(s[key]);
   if ('env_file' in s) {
     const files = s.env_file === null ? [] : Array.isArray(s.env_file) ? s.env_file : [s.env_file];
     s.env_file = files.map((e) => (isPlainObject(e) ? { required: true, ...e } : { path: scalarString(e), required: true }));
   }
-  if ('ports' in s && Array.isArray(s.ports)) {
+  const unparsedPort = uninterpolated && Array.isArray(s.ports)
+    && s.ports.some((p) => !isPlainObject(p) && parsePortShort(p as string | number) === undefined);
+  if ('ports' in s && Array.isArray(s.ports) && !unparsedPort) {
     s.ports = s.ports.flatMap((p): unknown[] => {
       if (isPlainObject(p)) return [{ protocol: 'tcp', mode: 'ingress', ...p, ...(p.published !== undefined ? { published: scalarString(p.published) } : {}) }];
       return parsePortShort(p as string | number) ?? [{ invalid: scalarString(p) }];
@@ -388,12 +431,19 @@ export function canonicalResource(v: unknown): Dict {
   return r;
 }
 
-/** A whole file (after interpolation and schema validation) in canonical shape. */
-export function canonicalFile(doc: Dict): Dict {
+/**
+ * A whole file (after interpolation and schema validation) in canonical shape. `uninterpolated`
+ * (`config --no-interpolate`): the file still holds `${VAR}`, so, as compose-go's Canonical with
+ * ignoreParseError, what cannot be read without the values is kept as written.
+ */
+export function canonicalFile(doc: Dict, uninterpolated = false): Dict {
   const out: Dict = { ...doc };
   if (isPlainObject(doc.services)) {
     out.services = Object.fromEntries(
-      Object.entries(doc.services).map(([name, svc]) => [name, canonicalService(isPlainObject(svc) ? svc : {})]),
+      Object.entries(doc.services).map(([name, svc]) => {
+        const raw = isPlainObject(svc) ? svc : {};
+        return [name, uninterpolated ? keepUnreadable(raw, canonicalService(raw, true)) : canonicalService(raw)];
+      }),
     );
   }
   for (const key of ['networks', 'volumes', 'configs', 'secrets']) {

@@ -164,15 +164,15 @@ export function composeLsRow(p: ProjectListing): ComposeLsRow {
 export const LS_HEADERS: Record<string, string> = { Name: 'NAME', Status: 'STATUS', ConfigFiles: 'CONFIG FILES' };
 
 /**
- * `docker compose images --format json`: the array holds these. Compose also gives `Platform`
- * (from an image inspect per image); tug's listing does not know it and leaves it out rather
- * than print a guess.
+ * `docker compose images --format json`: the array holds these. `Platform` is `unknown` for an
+ * image the engine no longer has, as Compose prints it then.
  */
 export interface ComposeImageRow {
   ID: string;
   ContainerName: string;
   Repository: string;
   Tag: string;
+  Platform: string;
   Size: number;
   Created?: string;
 }
@@ -183,16 +183,17 @@ export function composeImageRow(r: ImageRow): ComposeImageRow {
     ContainerName: r.container,
     Repository: r.repository,
     Tag: r.tag,
+    Platform: r.platform ?? 'unknown',
     Size: r.size ?? 0,
     ...(r.created ? { Created: new Date(r.created * 1000).toISOString().replace('.000Z', 'Z') } : {}),
   };
 }
 
 export const IMAGES_HEADERS: Record<string, string> = {
-  ID: 'IMAGE ID', ContainerName: 'CONTAINER', Repository: 'REPOSITORY', Tag: 'TAG', Size: 'SIZE', Created: 'CREATED',
+  ID: 'IMAGE ID', ContainerName: 'CONTAINER', Repository: 'REPOSITORY', Tag: 'TAG', Platform: 'PLATFORM', Size: 'SIZE', Created: 'CREATED',
 };
 
-export const IMAGES_SAMPLE: ComposeImageRow = { ID: 'sha256:0', ContainerName: 'p-web-1', Repository: 'busybox', Tag: 'latest', Size: 0, Created: '' };
+export const IMAGES_SAMPLE: ComposeImageRow = { ID: 'sha256:0', ContainerName: 'p-web-1', Repository: 'busybox', Tag: 'latest', Platform: 'linux/amd64', Size: 0, Created: '' };
 
 /** `docker compose version --format json`. */
 export function composeVersionJson(version: string): string {

@@ -174,7 +174,12 @@ describe('Compose\'s output formats on the real engine', () => {
     expect((await tug(['ls', '--filter', 'status=running'], dir)).code).toBe(2);
     const images = JSON.parse((await tug(['images', '--format', 'json'], dir)).stdout) as Record<string, unknown>[];
     expect(images).toHaveLength(3);
-    for (const i of images) expect(i).toMatchObject({ Repository: 'busybox', Tag: 'latest', ID: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
+    // Platform as the engine's image inspect says: docker image inspect's Os/Architecture[/Variant].
+    const inspect = (await run('docker', ['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}{{if .Variant}}/{{.Variant}}{{end}}', IMAGE])).stdout.trim();
+    for (const i of images) {
+      expect(i).toMatchObject({ Repository: 'busybox', Tag: 'latest', ID: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), Platform: inspect });
+    }
+    expect(inspect).toMatch(/^linux\/[a-z0-9]+(\/v\d)?$/);
     const v = await tug(['version', '--format', 'json'], dir);
     expect(v.stdout).toMatch(/^\{"version":"[^"]+"\}\n$/);
   });

@@ -104,12 +104,13 @@ describe('the data verbs on the real engine', () => {
     const r = await tug(['images'], dir);
     expect(r.code, r.stderr).toBe(0);
     const rows = r.stdout.trim().split('\n').map((l) => l.split(/\s{3,}/));
-    expect(rows[0]).toEqual(['CONTAINER', 'REPOSITORY', 'TAG', 'IMAGE ID', 'SIZE']);
+    expect(rows[0]).toEqual(['CONTAINER', 'REPOSITORY', 'TAG', 'PLATFORM', 'IMAGE ID', 'SIZE']);
     const byName = Object.fromEntries(rows.slice(1).map((row) => [row[0], row]));
     expect(byName[`${project}-web-1`]?.slice(1, 3)).toEqual(['busybox', 'latest']);
     expect(byName[`${project}-job-1`]?.slice(1, 3)).toEqual(['busybox', 'latest']);
     expect(byName[`${project}-app-1`]?.slice(1, 3)).toEqual([built, 'latest']);
-    expect(byName[`${project}-web-1`]?.[4]).toMatch(/^\d+(\.\d+)?[kMG]?B$/);
+    expect(byName[`${project}-web-1`]?.[3]).toMatch(/^linux\/[a-z0-9]+(\/v\d)?$/);
+    expect(byName[`${project}-web-1`]?.[5]).toMatch(/^\d+(\.\d+)?[kMG]?B$/);
 
     // Compose's shape: one array, the full image id, the size in bytes.
     const json = JSON.parse((await tug(['images', 'app', '--format', 'json'], dir)).stdout) as { ContainerName: string; ID: string; Size: number; Repository: string; Tag: string }[];

@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream';
 import type {
   AttachOptions, BuildOptions, BuilderSupport, ContainerClient, ContainerCreateBody, ContainerDetails, ContainerInfo, ContainerStats, EndpointSettings,
-  EngineEvent, EngineInfo, EventClient, EventFilter, ExecClient, ExecOptions, ExecSession, FileToCopy, ImageClient, ImageSummary,
+  EngineEvent, EngineInfo, EventClient, EventFilter, ExecClient, ExecOptions, ExecSession, FileToCopy, ImageClient, ImagePlatform, ImageSummary,
   LabelFilter, LogLine, LogOptions, NetworkClient, NetworkCreateBody, NetworkSummary, PathStat, ProcessList, PullProgress,
   SystemClient, VolumeClient, VolumeCreateBody, VolumeSummary,
 } from '../../src/engine/engine.js';
@@ -242,6 +242,11 @@ export class FakeImages implements ImageClient {
 
   localId(ref: string): Promise<string | undefined> {
     return this.gate.call('images.localId', [ref], `inspecting image ${ref}`, () => this.world.findImage(ref)?.id);
+  }
+
+  /** Every fake image is a linux/amd64 one. */
+  platform(ref: string): Promise<ImagePlatform | undefined> {
+    return this.gate.call('images.platform', [ref], `inspecting image ${ref}`, () => (this.world.findImage(ref) ? { os: 'linux', architecture: 'amd64' } : undefined));
   }
 
   pull(ref: string, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeTable, environmentOutput, variablesOutput } from '../../src/cli/config-output.js';
+import { normaliseModel } from '../../src/stack/model-normalise.js';
+import { canonicalFile } from '../../src/stack/shapes.js';
 import { extractVariables } from '../../src/stack/variables.js';
 
 const bin = join(fileURLToPath(new URL('../..', import.meta.url)), 'bin/tug.js');
@@ -53,6 +55,75 @@ describe('extractVariables (compose-go ExtractVariables)', () => {
     expect(vars.get('THREE')!.required).toBe(true);
     expect(vars.get('FOUR')!.presenceValue).toBe('alt-${FIVE-z}');
     expect(vars.get('FIVE')!.defaultValue).toBe('z');
+  });
+});
+
+describe('the model --no-interpolate prints (compose-go Canonical with ignoreParseError, then Normalize)', () => {
+  it('expands short forms whose ${VAR} does not stop them, and keeps a ports list with an unparsable entry whole, as written', () => {
+    const doc = canonicalFile({
+      services: {
+        web: {
+          image: 'x:${TAG}',
+          ports: ['${PORT:-8080}:80', '443'],
+          depends_on: ['db'],
+          volumes: ['${DATA}:/data/:ro', '${SRC:-./src}:/src', './x:${DEST:-/y}'],
+          environment: ['A=${A}', 'B'],
+          networks: '${NETS}',
+          build: '${CTX:-.}',
+          extra_hosts: ['${HOST:-db}:10.0.0.1'],
+        },
+        db: { ports: ['5432', { target: 53, published: '${DNS}' }] },
+      },
+    }, true);
+    const web = (doc.services as Record<string, Record<string, unknown>>).web!;
+    expect(web.ports).toEqual(['${PORT:-8080}:80', '443']);
+    expect(web.depends_on).toEqual({ db: { condition: 'service_started', required: true } });
+    // A `:` inside ${...} does not split the spec (compose-go's ParseVolume); only . / ~ start a bind.
+    expect(web.volumes).toEqual([
+      { type: 'volume', source: '${DATA}', target: '/data', read_only: true },
+      { type: 'volume', source: '${SRC:-./src}', target: '/src' },
+      { type: 'bind', source: './x', target: '${DEST:-/y}', bind: { create_host_path: true } },
+    ]);
+    expect(web.environment).toEqual({ A: '${A}', B: null });
+    expect(web.networks).toBe('${NETS}');
+    expect(web.build).toEqual({ context: '${CTX:-.}' });
+    expect(web.extra_hosts).toEqual(['${HOST:-db}:10.0.0.1']);
+    expect((doc.services as Record<string, Record<string, unknown>>).db!.ports).toEqual([
+      { target: 5432, protocol: 'tcp', mode: 'ingress' },
+      { target: 53, published: '${DNS}', protocol: 'tcp', mode: 'ingress' },
+    ]);
+  });
+
+  it('normalises as compose-go does: default network, resource names, build defaults, implied dependencies, valueless variables', () => {
+    const m = normaliseModel({
+      services: {
+        web: {
+          image: 'x', links: ['cache:c'], volumes_from: ['data:ro', 'container:other'], network_mode: 'service:vpn',
+          environment: { SET: null, UNSET: null, A: '${A}' }, pull_policy: 'if_not_present',
+          pre_start: [{ command: ['true'] }, { image: 'alpine' }],
+        },
+        app: { build: { args: { SET: null, UNSET: null, B: '1' } }, networks: { back: null } },
+        plain: { image: 'y' },
+      },
+      networks: { back: {} },
+      volumes: { data: null, ext: { external: true } },
+    }, { projectName: 'demo', workingDir: '/proj', env: { SET: 'v' } });
+    const services = m.services as Record<string, Record<string, unknown>>;
+    expect(m.name).toBe('demo');
+    expect(services.web!.networks).toBeUndefined();
+    expect(services.plain!.networks).toEqual({ default: null });
+    expect(services.app!.networks).toEqual({ back: null });
+    expect(m.networks).toEqual({ back: { name: 'demo_back' }, default: { name: 'demo_default' } });
+    expect(m.volumes).toEqual({ data: { name: 'demo_data' }, ext: { external: true, name: 'ext' } });
+    expect(services.app!.build).toEqual({ context: '/proj', dockerfile: 'Dockerfile', args: { SET: 'v', B: '1' } });
+    expect(services.web!.environment).toEqual({ SET: 'v', UNSET: null, A: '${A}' });
+    expect(services.web!.pull_policy).toBe('missing');
+    expect(services.web!.depends_on).toEqual({
+      cache: { condition: 'service_started', restart: true, required: true },
+      vpn: { condition: 'service_started', restart: true, required: true },
+      data: { condition: 'service_started', restart: false, required: true },
+    });
+    expect(services.web!.pre_start).toEqual([{ command: ['true'], image: 'x' }, { image: 'alpine' }]);
   });
 });
 
@@ -110,6 +181,27 @@ describe('tug config flags (built CLI)', () => {
     expect(resolved.stdout).toContain('busybox:latest');
     expect(resolved.stdout).not.toContain('${TAG');
     expect(tug(['config', '--no-interpolate', '--services']).stdout.trim().split('\n').sort()).toEqual(['app', 'db', 'web']);
+  });
+
+  it('--no-interpolate prints the normalised model, as docker compose does, with ${VAR} left where values cannot be read without it', () => {
+    const r = tug(['config', '--no-interpolate', '--format', 'json', '-p', 'demo']);
+    expect(r.code, r.stderr).toBe(0);
+    const m = JSON.parse(r.stdout) as { name: string; networks: unknown; services: Record<string, Record<string, unknown>> };
+    expect(m.name).toBe('demo');
+    expect(m.networks).toEqual({ default: { name: 'demo_default' } });
+    const { web, app, db } = m.services;
+    expect(web!.image).toBe('busybox:${TAG:-latest}');
+    expect(web!.ports).toEqual(['${PORT:-8080}:80']);
+    expect(web!.depends_on).toEqual({ db: { condition: 'service_started', required: true } });
+    expect(web!.networks).toEqual({ default: null });
+    expect(web!.environment).toEqual({ A: '${REQ:?set REQ}', B: '$PLAIN and $$literal', C: '${ALT:+yes-${NESTED:-x}}' });
+    expect(app!.build).toEqual({ context: work, dockerfile: 'Dockerfile' });
+    expect(db!.pre_start).toEqual([{ image: 'alpine', command: ['true'] }]);
+    // --no-normalize as well: the canonical files, without what normalising adds.
+    const bare = JSON.parse(tug(['config', '--no-interpolate', '--no-normalize', '--format', 'json']).stdout) as typeof m;
+    expect(bare.networks).toBeUndefined();
+    expect(bare.services.app!.build).toEqual({ context: work });
+    expect(bare.services.web!.depends_on).toEqual({ db: { condition: 'service_started', required: true } });
   });
 
   it('--no-normalize prints the merged, interpolated files without the default network normalising adds', () => {

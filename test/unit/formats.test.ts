@@ -176,7 +176,11 @@ describe('Compose\'s JSON shapes', () => {
     expect(composeLsRow({ name: 'demo', status: 'running(2)', configFiles: '/d/compose.yaml', running: 2 }))
       .toEqual({ Name: 'demo', Status: 'running(2)', ConfigFiles: '/d/compose.yaml' });
     expect(composeImageRow({ container: 'demo-web-1', service: 'web', repository: 'busybox', tag: 'latest', id: 'abc', size: 4_261_550, created: 1_700_000_000 }))
-      .toEqual({ ID: 'sha256:abc', ContainerName: 'demo-web-1', Repository: 'busybox', Tag: 'latest', Size: 4_261_550, Created: '2023-11-14T22:13:20Z' });
+      .toEqual({ ID: 'sha256:abc', ContainerName: 'demo-web-1', Repository: 'busybox', Tag: 'latest', Platform: 'unknown', Size: 4_261_550, Created: '2023-11-14T22:13:20Z' });
+    // Compose's field order: Platform between Tag and Size.
+    expect(Object.keys(composeImageRow({ container: 'c', service: 's', repository: 'r', tag: 't', id: 'i', size: 1, created: 1, platform: 'linux/arm64/v8' })))
+      .toEqual(['ID', 'ContainerName', 'Repository', 'Tag', 'Platform', 'Size', 'Created']);
+    expect(composeImageRow({ container: 'c', service: 's', repository: 'r', tag: 't', id: 'i', platform: 'linux/arm64/v8' }).Platform).toBe('linux/arm64/v8');
     expect(composeVersionJson('1.2.3')).toBe('{"version":"1.2.3"}\n');
   });
 });

@@ -2,14 +2,15 @@
 import { describe, expect, it } from 'vitest';
 import { eventJson, eventLine, eventTime } from '../../src/cli/commands/events.js';
 import { imagePolicy, type ImageDecision } from '../../src/run/images.js';
-import { formatStatus, groupProjects, imageRows, publishedAddress } from '../../src/run/reports.js';
+import { containerImages, formatPlatform, formatStatus, groupProjects, imageRows, publishedAddress } from '../../src/run/reports.js';
 import { render as renderStats } from '../../src/cli/commands/stats.js';
 import { binarySize, humanSize, table } from '../../src/cli/table.js';
-import { readStats as toStats } from '../../src/engine/docker/map.js';
+import { readImagePlatform, readStats as toStats } from '../../src/engine/docker/map.js';
 import { type ContainerState, type EngineEvent } from '../../src/engine/engine.js';
 import type { ContainerSummary } from '../../src/plan/observed.js';
 import { LABEL } from '../../src/labels.js';
 import { makeService } from '../support.js';
+import { composeContainer, FakeEngine } from '../fake-engine.js';
 
 function container(name: string, extra: Partial<ContainerSummary> & { project?: string; files?: string } = {}): ContainerSummary {
   const { project, files, ...rest } = extra;
@@ -65,6 +66,26 @@ describe('images', () => {
       ['<none>', '<none>', 'bbb', undefined],
       ['registry:5000/team/app', '2', 'ccc', undefined],
     ]);
+  });
+
+  it('prints the platform as containerd\'s platforms.Format, which Compose uses: os/arch[/variant], unknown without an os', () => {
+    expect(formatPlatform(readImagePlatform({ Os: 'linux', Architecture: 'arm', Variant: 'v7' }))).toBe('linux/arm/v7');
+    expect(formatPlatform(readImagePlatform({ Os: 'linux', Architecture: 'amd64', Variant: '' }))).toBe('linux/amd64');
+    expect(formatPlatform(readImagePlatform({ Architecture: 'amd64' }))).toBe('unknown');
+    expect(formatPlatform(undefined)).toBe('unknown');
+  });
+
+  it('inspects each image the containers use once for its platform, and none for a vanished image', async () => {
+    const engine = new FakeEngine({ images: ['busybox'] });
+    try {
+      engine.addContainer(composeContainer('plat', 'a'));
+      engine.addContainer(composeContainer('plat', 'b'));
+      const rows = await containerImages(engine, 'plat');
+      expect(rows.map((r) => r.platform)).toEqual(['linux/amd64', 'linux/amd64']);
+      expect(engine.callsTo('images.platform')).toHaveLength(1);
+    } finally {
+      engine.dispose();
+    }
   });
 
   it('formats sizes as docker does', () => {

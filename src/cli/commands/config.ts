@@ -21,7 +21,7 @@ const options = {
   images: { type: 'boolean', describe: 'Print each service\'s image, one per line (<project>-<service> for one that is only built)' },
   variables: { type: 'boolean', describe: 'Print the variables the files refer to, with their defaults (NAME, REQUIRED, DEFAULT VALUE, ALTERNATE VALUE)' },
   environment: { type: 'boolean', describe: 'Print the environment interpolation reads (the shell\'s, then .env / --env-file), KEY=VALUE' },
-  'no-interpolate': { type: 'boolean', describe: 'Print the files merged, their ${VAR} references kept as written' },
+  'no-interpolate': { type: 'boolean', describe: 'Print the stack normalised, its ${VAR} references kept as written' },
   'no-normalize': { type: 'boolean', describe: 'Print the files merged and interpolated, without the defaults normalising adds (default network, resource names...)' },
   output: { alias: 'o', type: 'string', requiresArg: true, describe: 'Write the stack to this file instead of stdout' },
   quiet: { alias: 'q', type: 'boolean', describe: 'Only validate, print nothing' },
@@ -98,7 +98,7 @@ function sortKeys(v: unknown): unknown {
 }
 
 /** The merged files, before normalising (and, with --no-interpolate, before interpolation): compose-go's model. */
-async function model(args: ConfigArgs, interpolate: boolean): Promise<{ model: Dict; environment: Record<string, string> }> {
+async function model(args: ConfigArgs, interpolate: boolean): Promise<{ model: Dict; environment: Record<string, string>; workingDir: string }> {
   const { during } = await import('../signals.js');
   const { loadModel } = await import('../../stack/load.js');
   // Interpolated, it follows the Project's load, which has printed the warnings already.
@@ -116,7 +116,14 @@ async function rendering(args: ConfigArgs, project: Project | undefined): Promis
     const { toJson, toYaml } = await import('../../stack/serialise.js');
     return escape(format === 'json' ? toJson(project) : toYaml(project));
   }
-  const m = sortKeys((await model(args, !args['no-interpolate'])).model) as Dict;
+  const loaded = await model(args, !args['no-interpolate']);
+  let m = loaded.model;
+  if (args['no-interpolate'] && !args['no-normalize']) {
+    // Compose normalises the model it prints for --no-interpolate (only --no-normalize skips it).
+    const { normaliseModel } = await import('../../stack/model-normalise.js');
+    m = normaliseModel(m, { projectName: String(m.name), workingDir: loaded.workingDir, env: loaded.environment });
+  }
+  m = sortKeys(m) as Dict;
   if (format === 'json') return escape(`${JSON.stringify(m, null, 2)}\n`);
   const { emitYaml } = await import('../../stack/emit-yaml.js');
   return escape(emitYaml(m));

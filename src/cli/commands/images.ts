@@ -9,7 +9,7 @@ const options = {
   quiet: { alias: 'q', type: 'boolean', describe: 'Only print image ids' },
   format: {
     type: 'string', default: 'table', requiresArg: true,
-    describe: 'table, json (one array, as Compose prints it), or a Go template over ID, ContainerName, Repository, Tag, Size, Created',
+    describe: 'table, json (one array, as Compose prints it), or a Go template over ID, ContainerName, Repository, Tag, Platform, Size, Created',
   },
 } as const satisfies Record<string, Options>;
 
@@ -34,8 +34,9 @@ export const imagesCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = 
     // Compose prints the whole list as one compact JSON array.
     if (format.kind === 'json') return void process.stdout.write(`${JSON.stringify(rows.map(composeImageRow))}\n`);
     if (format.kind === 'template') return void process.stdout.write(format.render(rows.map(composeImageRow)));
-    const lines = [['CONTAINER', 'REPOSITORY', 'TAG', 'IMAGE ID', 'SIZE']];
-    for (const r of rows) lines.push([r.container, r.repository, r.tag, r.id.slice(0, 12), r.size === undefined ? '' : humanSize(r.size)]);
+    // Compose's columns, PLATFORM included (it also prints CREATED, which tug's table leaves out).
+    const lines = [['CONTAINER', 'REPOSITORY', 'TAG', 'PLATFORM', 'IMAGE ID', 'SIZE']];
+    for (const r of rows) lines.push([r.container, r.repository, r.tag, r.platform ?? 'unknown', r.id.slice(0, 12), r.size === undefined ? '' : humanSize(r.size)]);
     process.stdout.write(table(lines));
   },
 };

@@ -9,7 +9,7 @@ import { DockerClient } from './client.js';
 import { DockerContainers } from './containers.js';
 import { subscribe } from './events.js';
 import { attachContainer, resizeContainer, startExec } from './exec.js';
-import { buildImage, builderSupport, imageId, listImages, pullImage, pushImage, registryDigest, removeImage, tagImage } from './images.js';
+import { buildImage, builderSupport, imageId, imagePlatform, listImages, pullImage, pushImage, registryDigest, removeImage, tagImage } from './images.js';
 import { readInfo } from './map.js';
 import { DockerNetworks, DockerVolumes } from './resources.js';
 import { configsClient, DockerNodes, DockerServices, DockerTasks, secretsClient } from './swarm.js';
@@ -37,6 +37,7 @@ export function dockerEngine(target: EngineTarget): Engine {
     },
     images: {
       localId: (ref) => imageId(client, ref),
+      platform: (ref) => imagePlatform(client, ref),
       pull: (ref, onProgress, signal) => pullImage(client, ref, onProgress, signal),
       remove: (ref) => removeImage(client, ref),
       list: (filter) => listImages(client, filter),

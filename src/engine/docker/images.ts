@@ -11,14 +11,20 @@ import { buildContext } from './build.js';
 import { instructionAt } from './dockerfile.js';
 import type { DockerClient, Connection } from './client.js';
 import { childSignal } from '../../util/abortable.js';
-import { readBuildMessage, readDistributionDigest, readImage, readImageId, readPullProgress, readStreamError, splitRef } from './map.js';
+import { readBuildMessage, readDistributionDigest, readImage, readImageId, readImagePlatform, readPullProgress, readStreamError, splitRef } from './map.js';
 import { jsonLines } from './streams.js';
-import type { BuildOptions, BuilderSupport, ImageSummary, PullProgress } from '../types.js';
+import type { BuildOptions, BuilderSupport, ImagePlatform, ImageSummary, PullProgress } from '../types.js';
 
 export async function imageId(client: DockerClient, ref: string): Promise<string | undefined> {
   const { docker } = await client.get();
   const i = await client.orMissing(client.call(`inspecting image ${ref}`, () => docker.getImage(ref).inspect()));
   return i && readImageId(i);
+}
+
+export async function imagePlatform(client: DockerClient, ref: string): Promise<ImagePlatform | undefined> {
+  const { docker } = await client.get();
+  const i = await client.orMissing(client.call(`inspecting image ${ref}`, () => docker.getImage(ref).inspect()));
+  return i && readImagePlatform(i);
 }
 
 export async function removeImage(client: DockerClient, ref: string): Promise<void> {

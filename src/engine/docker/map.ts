@@ -14,6 +14,7 @@ import type {
   EngineEvent,
   EventType,
   HealthState,
+  ImagePlatform,
   ImageSummary,
   NetworkSummary,
   PortSummary,
@@ -325,6 +326,15 @@ export function readBuildMessage(raw: unknown): { error?: string; imageId?: stri
     ...(error !== undefined ? { error } : {}),
     ...(typeof m.aux?.ID === 'string' ? { imageId: m.aux.ID } : {}),
     ...(typeof m.stream === 'string' ? { stream: m.stream } : {}),
+  };
+}
+
+export function readImagePlatform(raw: unknown): ImagePlatform {
+  const i = raw as Json;
+  return {
+    os: typeof i.Os === 'string' ? i.Os : '',
+    architecture: typeof i.Architecture === 'string' ? i.Architecture : '',
+    ...(typeof i.Variant === 'string' && i.Variant !== '' ? { variant: i.Variant } : {}),
   };
 }
 
