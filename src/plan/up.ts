@@ -49,6 +49,12 @@ export interface UpPlanOptions {
    * cannot be asked is refused here, before anything changes. Every runner passes one.
    */
   compile?: (service: string, number: number) => ContainerPlan;
+  /**
+   * The id of the image a service's containers would be created from now, when the engine has
+   * it: a replica made from another image (rebuilt, pulled anew) is recreated, as Compose
+   * recreates on a changed image digest.
+   */
+  imageOf?: (service: string) => string | undefined;
 }
 
 export interface Observed {
@@ -85,9 +91,11 @@ export function planUp(
     const scale = opts.scale?.[name] ?? project.services[name]!.scale;
     const depReplaced = graph.edgesFrom(name).some((e) => replaced.has(e.to));
     const forced = opts.forceRecreate === true && (targets.has(name) || opts.alwaysRecreateDeps === true);
+    const image = opts.imageOf?.(name);
     const plan = planService(name, hash, existing, scale, {
       done: (c) => jobs.has(name) && c.state === 'exited' && exitCodeOf(c) === 0,
-      recreate: (c) => !opts.noRecreate && (forced || c.configHash !== hash || (depReplaced && opts.alwaysRecreateDeps === true)),
+      recreate: (c) => !opts.noRecreate
+        && (forced || c.configHash !== hash || imageChanged(c, image) || (depReplaced && opts.alwaysRecreateDeps === true)),
     });
     if (plan.replicas.some((r) => r.kind === 'recreate')) replaced.add(name);
     if (opts.compile) {
@@ -151,4 +159,12 @@ function planService(
 export function exitCodeOf(c: ContainerSummary): number | undefined {
   const m = /^Exited \((-?\d+)\)/.exec(c.status);
   return m ? Number(m[1]) : undefined;
+}
+
+/** Whether a container was made from another image than the one its service names now (both known). */
+export function imageChanged(c: ContainerSummary, current: string | undefined): boolean {
+  if (current === undefined || c.imageId === undefined) return false;
+  // Podman lists ids without the digest algorithm that Docker's carry.
+  const bare = (id: string) => id.replace(/^sha256:/, '');
+  return bare(c.imageId) !== bare(current);
 }

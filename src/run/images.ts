@@ -49,7 +49,8 @@ export function imagePolicy(svc: Service, mode: 'converge' | 'pull', opts: Image
     return pullable ? { kind: 'local', then: 'pull' } : { kind: 'local', then: 'fail', why: '--no-build forbids building it' };
   }
   if (svc.build && (opts.build || policy === 'build')) return { kind: 'build' };
-  if (policy === 'always') return { kind: 'pull' };
+  // A service that is only built has no image to pull: it is built when missing.
+  if (policy === 'always' && svc.image !== undefined) return { kind: 'pull' };
   if (policy === 'never') return { kind: 'local', then: 'fail' };
   return { kind: 'local', then: svc.build ? 'build' : 'pull' };
 }

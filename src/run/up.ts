@@ -9,13 +9,14 @@ import type { ContainerSummary, ReplicaRef } from '../plan/observed.js';
 import { EngineUnreachableError, ServiceFailedError, TugError } from '../errors.js';
 import { DependencyGraph } from '../graph/graph.js';
 import { checkScale, checkServiceNames } from '../plan/lifecycle.js';
-import { planUp, type ReplicaAction, type UpPlan, type UpPlanOptions } from '../plan/up.js';
+import { planUp, servicesInScope, type ReplicaAction, type UpPlan, type UpPlanOptions } from '../plan/up.js';
 import type { Project } from '../stack/model.js';
 import { specCompiler } from './compile.js';
 import { checkExternal, createContainer, createNetwork, createVolume, replaceContainer, type ConvergeContext } from './converge.js';
 import { stopInOrder, stopTimeout } from './down.js';
 import { describeFailure } from './failure.js';
 import { ensureImages, plannedImages, refuseUnbuildable, type PullFlag } from './images.js';
+import { currentImages, imagesFirst } from './image-ids.js';
 import { Pool } from './pool.js';
 import { step, type ProgressListener } from './progress.js';
 import { ConditionFailed, withWatch, type ContainerWatch } from './watch.js';
@@ -102,15 +103,30 @@ async function bringUp(engine: Engine, project: Project, opts: UpOptions, emit: 
       networks: await listNetworks(engine, { project: project.name }),
       volumes: await listVolumes(engine, { project: project.name }),
     };
+    const scope = servicesInScope(project, graph, opts);
+    let images = await currentImages(engine, project, scope);
     // Every container request is compiled here: what tug cannot run is refused before any change.
-    const plan = planUp(project, graph, observed, compiler.hash, { ...opts, compile: compiler.spec });
+    let plan = planUp(project, graph, observed, compiler.hash, { ...opts, compile: compiler.spec, imageOf: (s) => images.get(s) });
+    const first = imagesFirst(project, scope, opts);
     // So is a build the engine's builder cannot do.
-    await refuseUnbuildable(engine, project, plan.services.filter((s) => s.replicas.some((r) => r.kind === 'create' || r.kind === 'recreate')).map((s) => s.service), opts);
+    await refuseUnbuildable(engine, project, [...new Set([...first, ...needingImages(plan)])], opts);
     const cpus = await engine.system.info().then((i) => i.cpus, () => undefined);
     const parallel = opts.parallel ?? defaultParallelism(cpus);
+    if (first.length > 0) {
+      // Built or pulled before converging, as Compose does: a replica whose image changed is
+      // recreated from the new one (and the run does not build or pull them again).
+      await ensureImages(engine, project, first, { ...opts, signal }, emit, new Pool(parallel));
+      images = await currentImages(engine, project, scope);
+      plan = planUp(project, graph, observed, compiler.hash, { ...opts, compile: compiler.spec, imageOf: (s) => images.get(s) });
+    }
     warnAboveEngineCpus(project, plan, cpus, emit);
-    return new UpRun(engine, project, graph, plan, { ...opts, parallel }, emit, watch, signal, apiVersion, deadline).execute();
+    return new UpRun(engine, project, graph, plan, { ...opts, parallel, imagesReady: new Set(first) }, emit, watch, signal, apiVersion, deadline).execute();
   });
+}
+
+/** The services of a plan that create containers, and so need their image. */
+function needingImages(plan: UpPlan): string[] {
+  return plan.services.filter((s) => s.replicas.some((r) => r.kind === 'create' || r.kind === 'recreate')).map((s) => s.service);
 }
 
 /** An image `up` would pull or build before creating containers. */
@@ -135,8 +151,9 @@ export async function planUpOnly(engine: Engine, project: Project, opts: UpOptio
     networks: await listNetworks(engine, { project: project.name }),
     volumes: await listVolumes(engine, { project: project.name }),
   };
-  const plan = planUp(project, graph, observed, compiler.hash, { ...opts, compile: compiler.spec });
-  const needImage = plan.services.filter((s) => s.replicas.some((r) => r.kind === 'create' || r.kind === 'recreate')).map((s) => s.service);
+  const images = await currentImages(engine, project, servicesInScope(project, graph, opts));
+  const plan = planUp(project, graph, observed, compiler.hash, { ...opts, compile: compiler.spec, imageOf: (s) => images.get(s) });
+  const needImage = needingImages(plan);
   await refuseUnbuildable(engine, project, needImage, opts);
   return { plan, images: await plannedImages(engine, project, needImage, opts) };
 }
@@ -162,7 +179,7 @@ class UpRun {
     private readonly project: Project,
     private readonly graph: DependencyGraph,
     private readonly plan: UpPlan,
-    private readonly opts: UpOptions,
+    private readonly opts: UpOptions & { imagesReady?: ReadonlySet<string> },
     private readonly emit: ProgressListener,
     private readonly watch: ContainerWatch,
     private readonly signal: AbortSignal,
@@ -230,8 +247,8 @@ class UpRun {
       // Awaited like any other removal: up must not resolve (or lose a failure) while one is in flight.
       ...this.handleOrphans(),
     ]);
-    const needImage = plan.services.filter((s) => s.replicas.some((r) => r.kind === 'create' || r.kind === 'recreate'));
-    await ensureImages(this.engine, project, needImage.map((s) => s.service), { ...this.opts, signal: this.work }, this.emit, this.pool)
+    const needImage = needingImages(plan).filter((s) => !this.opts.imagesReady?.has(s));
+    await ensureImages(this.engine, project, needImage, { ...this.opts, signal: this.work }, this.emit, this.pool)
       .catch((err: unknown) => { throw this.outcomes.record(err); });
     this.changed ||= plan.networks.length + plan.volumes.length > 0 || plan.services.some((s) => s.remove.length > 0);
 

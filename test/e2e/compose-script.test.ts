@@ -1,7 +1,8 @@
 /**
  * A shell script written for `docker compose` (config's listings through jq and awk, a
- * --dry-run before the real `up`, -V, a flag tug lacks), run with `docker compose` replaced by
- * tug, gets the answers Compose v2's documentation shows.
+ * --dry-run before the real `up`, ps and ls as JSON through jq and as a template, ps
+ * --services, a flag tug lacks), run with `docker compose` replaced by tug, gets the answers
+ * Compose v2's documentation shows.
  */
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -45,6 +46,10 @@ echo "planned creates: $planned"
 echo "running after dry run: $(docker ps -q --filter label=com.docker.compose.project=${project} | wc -l)"
 compose up -d --quiet-pull 2>/dev/null
 echo "running after up: $(docker ps -q --filter label=com.docker.compose.project=${project} | wc -l)"
+echo "ps services: $(compose ps --services | sort | tr '\n' ' ')"
+echo "ps json: $(compose ps --format json | jq -r '.Service + "=" + .State' | sort | tr '\n' ' ')"
+echo "ls json: $(compose ls --format json | jq -r '.[] | select(.Name == "${project}") | .Status')"
+echo "ps name template: $(compose ps --format '{{.Name}}' | sort | tr '\n' ' ')"
 set +e
 compose up -d --menu 2>/tmp/${project}.err
 echo "unsupported flag exit: $? ($(head -1 /tmp/${project}.err))"
@@ -73,6 +78,10 @@ describe('a script written for docker compose, run against tug', () => {
       'planned creates: 2',
       'running after dry run: 0',
       'running after up: 2',
+      'ps services: db web ',
+      'ps json: db=running web=running ',
+      'ls json: running(2)',
+      `ps name template: ${project}-db-1 ${project}-web-1 `,
       'unsupported flag exit: 2 (error: tug does not support --menu of docker compose up)',
       '',
     ]);
