@@ -230,8 +230,10 @@ const CASES: Case[] = [
   },
   {
     verb: 'run',
-    // Its container proxies the signal (tini exits 128 + its number), once it has started.
-    args: ['run', '--rm', 'web', 'sleep', '3'],
+    // Its container proxies the signal (tini exits 128 + its number), once it has started. It
+    // sleeps past the latest moment a signal is sent (5 s): one sent after the container had
+    // ended by itself would rightly give its code, 0 (seen with a 3 s sleep on a busy machine).
+    args: ['run', '--rm', 'web', 'sleep', '6'],
     spreadMs: 5000,
     alsoAllowed: [130, 143],
     converge: async (e) => {
