@@ -25,6 +25,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Engine } from './engine.js';
 import { DEFAULT_SOCKET, isLoopback, type EngineTarget, type TlsFiles } from './target.js';
+import { dockerConfigDir } from './docker-config.js';
 
 export { DEFAULT_SOCKET, isRemoteHost, type EngineTarget } from './target.js';
 
@@ -47,10 +48,7 @@ export function selectEngine(selection: EngineSelection): void {
   selected = { ...selection };
 }
 
-/** $DOCKER_CONFIG, else ~/.docker: where the docker CLI keeps config.json and its contexts. */
-export function dockerConfigDir(env: Env = process.env): string {
-  return env.DOCKER_CONFIG || join(env.HOME || homedir(), '.docker');
-}
+export { dockerConfigDir };
 
 /** The directory name the docker CLI's context store gives a context: the sha256 of its name. */
 export function contextId(name: string): string {

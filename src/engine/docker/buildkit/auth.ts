@@ -13,7 +13,7 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { dockerConfigDir } from '../../connect.js';
+import { dockerConfigDir } from '../../docker-config.js';
 
 export interface RegistryCredentials {
   username: string;
