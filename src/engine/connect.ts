@@ -48,7 +48,6 @@ export function selectEngine(selection: EngineSelection): void {
   selected = { ...selection };
 }
 
-export { dockerConfigDir };
 
 /** The directory name the docker CLI's context store gives a context: the sha256 of its name. */
 export function contextId(name: string): string {

@@ -23,8 +23,6 @@ import { step, type ProgressListener } from './progress.js';
 import { whileAmbiguous } from './refusals.js';
 import { ensureNetwork } from './ensure-network.js';
 
-export { ensureNetwork };
-
 export interface ConvergeContext {
   engine: Engine;
   project: Project;
