@@ -43,7 +43,19 @@ export interface Want {
   untilUpdated?: boolean;
   /** Failed tasks in one slot (or on one node) before giving up; 2 by default. */
   failAfter?: number;
+  /**
+   * The runner's clock (ms): a slot whose tasks fail only with a node's transient set-up error
+   * is given up once that has lasted `TRANSIENT_GRACE_MS`, even if the manager stops retrying.
+   */
+  now?: number;
 }
+
+/**
+ * How long a slot may keep failing with transient node errors (see TRANSIENT) before tug gives
+ * up on it. The manager retries such tasks by itself; 20 s covers the races seen here (a node
+ * tearing down an overlay sandbox while a new task joins one) with room to spare.
+ */
+export const TRANSIENT_GRACE_MS = 20_000;
 
 export interface TaskFailure {
   taskId: string;
@@ -82,6 +94,16 @@ export function isPermanentError(err: string): boolean {
   return PERMANENT.some((re) => re.test(err));
 }
 
+// Errors of the node's own set-up that a retry does fix, once the node has finished what it
+// was doing. The overlay one is libnetwork's race (moby/libnetwork#1765): a task joins an
+// overlay network on a node that is still destroying a sandbox holding the same VXLAN, and is
+// rejected with "error creating vxlan interface: file exists"; the manager's next task joins.
+const TRANSIENT = [/network sandbox join failed/i, /error creating vxlan interface/i];
+
+export function isTransientError(err: string): boolean {
+  return TRANSIENT.some((re) => re.test(err));
+}
+
 export function taskConvergence(tasks: Task[], want: Want): Convergence {
   const failAfter = want.failAfter ?? 2;
   const global = want.mode === 'global' || want.mode === 'global-job';
@@ -112,6 +134,7 @@ export function taskConvergence(tasks: Task[], want: Want): Convergence {
   }
   for (const [k, list] of perKey) {
     if (list.length < failAfter) continue;
+    if (list.every((f) => isTransientError(f.error)) && !lastedTooLong(list, want.now)) continue;
     const last = list[list.length - 1]!;
     return { state: 'failed', reason: `${list.length} tasks failed in ${k}; the last: ${last.error}`, errors: failed };
   }
@@ -128,6 +151,15 @@ export function taskConvergence(tasks: Task[], want: Want): Convergence {
   if (ready < wanted) return { state: 'progressing', ready, wanted };
   if (want.untilUpdated && u?.State === 'updating') return { state: 'progressing', ready, wanted };
   return { state: 'converged' };
+}
+
+/** Transient failures of one slot, oldest first: given up once they span the grace period. */
+function lastedTooLong(list: TaskFailure[], now: number | undefined): boolean {
+  const first = Date.parse(list[0]!.at ?? '');
+  if (Number.isNaN(first)) return true;
+  const last = Date.parse(list[list.length - 1]!.at ?? '');
+  const latest = Math.max(Number.isNaN(last) ? first : last, now ?? first);
+  return latest - first >= TRANSIENT_GRACE_MS;
 }
 
 function currentUpdate(want: Want): UpdateStatus | undefined {

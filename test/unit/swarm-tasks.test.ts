@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { type ServiceSpec, type Task, type TaskState } from '../../src/engine/api/swarm.js';
 import { describeTasks, taskConvergence, wantOf } from '../../src/swarm/index.js';
-import { humanDuration } from '../../src/swarm/tasks.js';
+import { humanDuration, TRANSIENT_GRACE_MS } from '../../src/swarm/tasks.js';
 
 let seq = 0;
 function task(state: TaskState, extra: Partial<Task> & { err?: string; exitCode?: number; at?: string } = {}): Task {
@@ -87,6 +87,25 @@ describe('taskConvergence: failing fast', () => {
     const job = { mode: 'replicated-job' as const, replicas: 1, condition: 'service_completed_successfully' as const, jobIteration: 2 };
     expect(taskConvergence([task('complete', { JobIteration: { Index: 1 } })], job)).toEqual({ state: 'progressing', ready: 0, wanted: 1 });
     expect(taskConvergence([task('complete', { JobIteration: { Index: 2 } })], job)).toEqual({ state: 'converged' });
+  });
+
+  it('lets a node race on an overlay sandbox retry for the grace period, then fails with it', () => {
+    // Seen in CI: two tasks of a new service rejected within a second by libnetwork's race; the
+    // manager's next task joins once the node has destroyed the stale sandbox.
+    const vx = 'network sandbox join failed: subnet sandbox join failed for "10.0.4.0/24": error creating vxlan interface: file exists';
+    const t0 = Date.parse('2026-01-01T10:00:00Z');
+    const at = (ms: number) => new Date(t0 + ms).toISOString();
+    const two = [task('rejected', { err: vx, at: at(0) }), task('rejected', { err: vx, at: at(900) }), task('running', { Slot: 2 })];
+    expect(taskConvergence(two, { ...want, now: t0 + 1_000 })).toEqual({ state: 'progressing', ready: 1, wanted: 2 });
+    expect(taskConvergence([...two, task('running', { Slot: 1 })], { ...want, now: t0 + 3_000 })).toEqual({ state: 'converged' });
+    // Still failing after the grace period (or the manager stopped retrying): given up, with the error.
+    const late = taskConvergence(two, { ...want, now: t0 + TRANSIENT_GRACE_MS });
+    expect(late).toMatchObject({ state: 'failed', reason: `2 tasks failed in slot 1; the last: ${vx}` });
+    const span = [...two, task('rejected', { err: vx, at: at(TRANSIENT_GRACE_MS + 10) })];
+    expect(taskConvergence(span, want).state).toBe('failed');
+    // A slot that also failed for another reason gets no grace.
+    const mixed = [task('rejected', { err: vx, at: at(0) }), task('failed', { err: 'task: non-zero exit (1)', at: at(500) })];
+    expect(taskConvergence(mixed, { ...want, now: t0 + 1_000 }).state).toBe('failed');
   });
 
   it('honours a higher failAfter', () => {

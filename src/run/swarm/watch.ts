@@ -82,7 +82,7 @@ export class TaskWatch {
 
   private check(w: Waiter): void {
     const svc = this.services.get(w.serviceId);
-    const c = taskConvergence(this.tasksOf(w.serviceId), { ...w.want, ...(svc?.UpdateStatus ? { updateStatus: svc.UpdateStatus } : {}) });
+    const c = taskConvergence(this.tasksOf(w.serviceId), { ...w.want, now: Date.now(), ...(svc?.UpdateStatus ? { updateStatus: svc.UpdateStatus } : {}) });
     if (c.state === 'converged') {
       this.waiters.delete(w);
       w.resolve();
