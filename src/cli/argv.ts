@@ -3,6 +3,7 @@
  * Compose gives a flag a meaning per verb, or lets a verb's positional end option parsing.
  */
 import type { Options } from 'yargs';
+import { COMPOSE_VALUED_ROOT } from './compose-root.js';
 import { globalOptions } from './options.js';
 
 /** The spellings (`-e`, `--env`) of the options that take a value. */
@@ -15,13 +16,10 @@ export function valuedFlags(options: Record<string, Options>): Set<string> {
   return out;
 }
 
-/** Compose's root flags that take a value and tug lacks: their value is not the verb either. */
-const COMPOSE_VALUED_ROOT = ['--workdir', '--insecure-registry'];
-
 /** Where the verb is: the first word that is not a global option or its value; -1 if none. */
 export function verbIndex(argv: readonly string[]): number {
-  const globals = valuedFlags(globalOptions);
-  for (const f of COMPOSE_VALUED_ROOT) globals.add(f);
+  // Compose's valued root flags tug lacks too: their value is not the verb either.
+  const globals = new Set([...valuedFlags(globalOptions), ...COMPOSE_VALUED_ROOT]);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') return -1;

@@ -7,9 +7,11 @@
 import type { Options } from 'yargs';
 import { UsageError } from '../errors.js';
 import { verbIndex } from './argv.js';
+import { COMPOSE_ROOT_FLAGS, type ComposeRootFlag } from './compose-root.js';
+import { globalOptions } from './options.js';
 
 /** Compose's root flags, accepted before or after any verb. */
-const GLOBAL = ['all-resources', 'compatibility', 'dry-run', 'insecure-registry', 'no-ansi', 'parallel', 'verbose', 'workdir'];
+const GLOBAL = Object.keys(COMPOSE_ROOT_FLAGS);
 
 /** Per verb: the long names, `name/x` where `-x` is its short form. */
 const BY_VERB: Record<string, string[]> = {
@@ -86,13 +88,12 @@ export function composeFlagRefusal(message: string, argv: readonly string[]): Us
  * Not `--workdir`: declared globally it would take `exec`'s and `run`'s own `-w/--workdir`;
  * given to any other verb it is refused as an unknown Compose flag (GLOBAL above).
  */
-export const unsupportedComposeGlobals = {
-  'all-resources': { type: 'boolean', hidden: true },
-  compatibility: { type: 'boolean', hidden: true },
-  'no-ansi': { type: 'boolean', hidden: true },
-  verbose: { type: 'boolean', hidden: true },
-  'insecure-registry': { type: 'string', hidden: true },
-} as const satisfies Record<string, Options>;
+type Lacked = Exclude<ComposeRootFlag, 'workdir' | keyof typeof globalOptions>;
+export const unsupportedComposeGlobals = Object.fromEntries(
+  (Object.keys(COMPOSE_ROOT_FLAGS) as ComposeRootFlag[])
+    .filter((name) => name !== 'workdir' && !Object.hasOwn(globalOptions, name))
+    .map((name) => [name, { type: COMPOSE_ROOT_FLAGS[name], hidden: true }]),
+) as Record<Lacked, Options>;
 
 /** Verbs that change things but have no plan tug could print instead. */
 const NO_DRY_RUN = new Set(['run', 'exec', 'cp', 'watch', 'attach']);
