@@ -13,6 +13,13 @@ export const PROGRESS_MODES = ['auto', 'tty', 'plain', 'json', 'quiet'] as const
 // options take one value each and are collected into an array here.
 const repeatable = (v: string | string[]): string[] => [v].flat();
 
+/** `--parallel N`: a whole number of 1 or more, or -1 for no limit, as Compose takes it. */
+function parallelLimit(v: number): number {
+  if (v === -1) return Number.POSITIVE_INFINITY;
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--parallel takes a whole number of 1 or more, or -1 for no limit; got ${v}`);
+  return v;
+}
+
 /** The options every verb accepts, named as in `docker compose`. */
 export const globalOptions = {
   file: {
@@ -33,6 +40,8 @@ export const globalOptions = {
   host: { alias: 'H', type: 'string', requiresArg: true, describe: 'Engine to talk to: unix://..., tcp://host:2376 (TLS from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH), ssh://user@host. Wins over DOCKER_HOST and the Docker context' },
   context: { alias: 'c', type: 'string', requiresArg: true, describe: 'Docker context to use (docker context ls); wins over DOCKER_HOST, DOCKER_CONTEXT and docker context use' },
   insecure: { type: 'boolean', describe: 'Allow a plain tcp:// engine on another machine: without TLS anyone on the network between can take it over' },
+  // Compose's root --parallel: up and down read it (before or after the verb).
+  parallel: { type: 'number', requiresArg: true, coerce: parallelLimit, describe: 'Engine calls in flight at once (up: 8 per engine CPU, 8 to 64; down: 16). 1 stops containers one at a time' },
   'dry-run': { type: 'boolean', describe: 'Print what the command would change, and change nothing (up, create, down, start, stop, restart, rm, kill, pause, unpause, scale, pull, build)' },
   swarm: { type: 'boolean', describe: 'Run the stack as services of the Docker Swarm DOCKER_HOST manages (also TUG_SWARM=1, or x-tug.mode: swarm in the file)' },
 } as const satisfies Record<string, Options>;

@@ -90,6 +90,20 @@ describe('tug (built CLI)', () => {
     }
   });
 
+  it('--parallel is Compose\'s root flag: before or after the verb, a whole number of 1 or more or -1; 0 is a usage error, not an internal one', () => {
+    for (const args of [['up', '--parallel', '0'], ['--parallel', '2.5', 'down'], ['down', '--parallel', '-3']]) {
+      const r = tug(args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain('--parallel takes a whole number of 1 or more, or -1 for no limit');
+    }
+    // Accepted in either place (they then fail only for the lack of a stack file here: exit 3).
+    for (const args of [['--parallel', '1', 'down'], ['down', '--parallel', '-1'], ['up', '--parallel', '4']]) {
+      const r = tug(args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(3);
+      expect(r.stderr).not.toContain('--parallel');
+    }
+  });
+
   it('no command at all is a usage error', () => {
     expect(tug([]).code).toBe(2);
   });

@@ -35,7 +35,7 @@ export const downCommand: CommandModule<GlobalArgs, ArgsOf<typeof builder>> = {
     // `down` finishes the job); the lock is released either way.
     await interruptible(async (signal) => {
       const r = await withCliLock(args, project.name, 'down', signal, () => down(engine, project.name, project, {
-        volumes: args.volumes, removeOrphans: args['remove-orphans'], rmi: args.rmi, timeout: args.timeout,
+        volumes: args.volumes, removeOrphans: args['remove-orphans'], rmi: args.rmi, timeout: args.timeout, parallel: args.parallel,
         signal, onProgress: progress.listener,
       }), engine);
       await progress.close();

@@ -47,7 +47,6 @@ export const convergeOptions = {
   'no-recreate': { type: 'boolean', describe: 'Never recreate existing containers' },
   'always-recreate-deps': { type: 'boolean', describe: 'Recreate dependent containers too' },
   'remove-orphans': { type: 'boolean', describe: 'Remove containers of services no longer in the file' },
-  parallel: { type: 'number', requiresArg: true, describe: 'Engine calls in flight at once (default: 8 per engine CPU, 8 to 64)' },
   timeout: { alias: 't', type: 'number', requiresArg: true, describe: 'Seconds to wait for replaced containers to stop' },
 } as const satisfies Record<string, Options>;
 
