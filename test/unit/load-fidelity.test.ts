@@ -302,13 +302,28 @@ describe('a file without a YAML document adds nothing (compose-go\'s decoder mee
 });
 
 describe('build args without a value (docker compose resolveAndMergeBuildArgs: Resolve(project environment))', () => {
-  it('take the project environment\'s value, from the shell or .env, in list and mapping syntax; stay null when unset', async () => {
+  it('take the project environment\'s value, from the shell or .env, in list and mapping syntax; are dropped when unset (compose-go Normalize)', async () => {
     const { project } = await load({
       '.env': 'SENTRY_IMAGE=getsentry/sentry:24\n',
       'compose.yaml': 'services:\n  a:\n    build:\n      context: .\n      args: [SENTRY_IMAGE, FROM_SHELL, UNSET, SET=given]\n  b:\n    build:\n      context: .\n      args:\n        SENTRY_IMAGE:\n        EMPTY: ""\n',
     }, { env: { FROM_SHELL: 'sh' } });
-    expect(svc(project, 'a').build?.args).toEqual({ SENTRY_IMAGE: 'getsentry/sentry:24', FROM_SHELL: 'sh', UNSET: null, SET: 'given' });
+    expect(svc(project, 'a').build?.args).toEqual({ SENTRY_IMAGE: 'getsentry/sentry:24', FROM_SHELL: 'sh', SET: 'given' });
+    expect(toYaml(project)).not.toContain('UNSET');
     expect(svc(project, 'b').build?.args).toEqual({ SENTRY_IMAGE: 'getsentry/sentry:24', EMPTY: '' });
+  });
+});
+
+describe('tug config prints a build\'s Dockerfile (compose-go Normalize: dockerfile defaults to "Dockerfile")', () => {
+  it('when neither dockerfile nor dockerfile_inline is given', async () => {
+    const { project } = await load({
+      'compose.yaml': 'services:\n  a:\n    build: .\n  b:\n    build: {context: ., dockerfile: other.Dockerfile}\n  c:\n    build: {context: ., dockerfile_inline: "FROM x"}\n',
+    });
+    const printed = JSON.parse(toJson(project)) as { services: Record<string, { build: Record<string, unknown> }> };
+    expect(printed.services.a!.build.dockerfile).toBe('Dockerfile');
+    expect(printed.services.b!.build.dockerfile).toBe('other.Dockerfile');
+    expect(printed.services.c!.build).not.toHaveProperty('dockerfile');
+    // The Project itself is unchanged (its config hash too): only the print names the default.
+    expect(svc(project, 'a').build?.dockerfile).toBeUndefined();
   });
 });
 
