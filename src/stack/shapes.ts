@@ -144,7 +144,7 @@ export function parsePortShort(spec: string | number): RawPort[] | undefined {
   const publishedSpec = parts.length === 2 ? parts[0]! : undefined;
   const target = parseRange(targetSpec);
   if (!target) return undefined;
-  const published = publishedSpec === undefined || publishedSpec === '' ? undefined : parseRange(publishedSpec);
+  const published = publishedSpec === undefined || publishedSpec === '' ? undefined : parseRange(publishedSpec, MIN_PUBLISHED);
   if (publishedSpec && !published) return undefined;
   const base = { protocol, mode: 'ingress', ...(hostIp ? { host_ip: hostIp } : {}) };
   const count = target[1] - target[0] + 1;
@@ -159,19 +159,27 @@ export function parsePortShort(spec: string | number): RawPort[] | undefined {
   return out;
 }
 
-function parseRange(s: string): [number, number] | undefined {
+function parseRange(s: string, min = MIN_PORT): [number, number] | undefined {
   const m = /^(\d+)(?:-(\d+))?$/.exec(s);
   if (!m) return undefined;
   const lo = Number(m[1]);
   const hi = m[2] === undefined ? lo : Number(m[2]);
   // Out of range is reported by portRangeProblems; never expand a range past the last port.
-  return hi >= lo && lo >= MIN_PORT && hi <= MAX_PORT ? [lo, hi] : undefined;
+  return hi >= lo && lo >= min && hi <= MAX_PORT && (lo >= MIN_PORT || hi === lo) ? [lo, hi] : undefined;
 }
 
 const MIN_PORT = 1;
 const MAX_PORT = 65535;
+/**
+ * A published (host) port of 0 asks the engine for any free one, as `docker run -p 0:80` does;
+ * Compose passes it on (go-connections' ParsePortSpec takes 0 to 65535). Only as a single port.
+ */
+const MIN_PUBLISHED = 0;
 
-/** The port numbers of a short port spec, IP and protocol left out: `127.0.0.1:8000-8001:80/udp` → 8000, 8001, 80. */
+/**
+ * The port numbers of a short port spec, IP and protocol left out: `127.0.0.1:8000-8001:80/udp`
+ * → 8000, 8001, 80; a published port of 0 alone (the engine's pick) is left out too.
+ */
 function shortSpecPorts(spec: string): string[] {
   let rest = spec.trim();
   const slash = rest.lastIndexOf('/');
@@ -180,6 +188,7 @@ function shortSpecPorts(spec: string): string[] {
   if (v6) rest = v6[1]!;
   const parts = rest.split(':');
   if (!v6 && parts.length === 3) parts.shift();
+  if (parts.length === 2 && /^0+$/.test(parts[0]!)) parts.shift();
   return parts.flatMap((p) => p.split('-')).filter((p) => /^\d+$/.test(p));
 }
 
@@ -207,7 +216,8 @@ export function portRangeProblems(doc: Dict): { path: (string | number)[]; messa
       };
       if (isPlainObject(p)) {
         check('container', p.target, [...at, 'target']);
-        check('published', p.published, [...at, 'published']);
+        // Published 0 alone is the engine's pick of a free port.
+        if (!/^0+$/.test(scalarString(p.published ?? '').trim())) check('published', p.published, [...at, 'published']);
       } else {
         for (const n of shortSpecPorts(scalarString(p))) {
           const port = Number(n);
