@@ -262,6 +262,26 @@ describe('tug config flags (built CLI)', () => {
     }
   });
 
+  it('--volumes, --networks and --profiles print one name a line; profiles sorted, disabled services\' too (docker compose runProfiles)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tug-config-lists-'));
+    try {
+      writeFileSync(join(dir, 'compose.yaml'), [
+        'services:',
+        '  web: {image: x, profiles: [web, debug], networks: [front], volumes: [data:/data]}',
+        '  ops: {image: y, profiles: [ops, debug], networks: [back]}',
+        '  db: {image: z, volumes: [logs:/logs]}',
+        'volumes: {logs: {}, data: {}}',
+        'networks: {front: {}, back: {}}',
+      ].join('\n'));
+      const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } });
+      expect(run(['config', '--profiles'])).toMatchObject({ status: 0, stdout: 'debug\nops\nweb\n', stderr: '' });
+      expect(run(['config', '--volumes']).stdout).toBe('data\nlogs\n');
+      expect(run(['config', '--networks']).stdout).toBe('back\ndefault\nfront\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('--no-normalize prints the merged, interpolated files without the default network normalising adds', () => {
     const normal = tug(['config']);
     expect(normal.stdout).toMatch(/networks:\n\s+default:/);
