@@ -6,6 +6,7 @@
  */
 import { type Dict, isPlainObject } from '../util/dict.js';
 import { pathKey, type Path } from './doc-path.js';
+import { formOf, mergeAsSequence } from './written-form.js';
 
 type Rule = 'replace' | 'union' | { key: (item: Dict) => string; scalarKey?: (item: unknown) => string; deep?: boolean } | 'logging';
 
@@ -37,12 +38,21 @@ const RULES: [string, Rule][] = [
 ];
 const RULE_PATTERNS = RULES.map(([p, r]) => [p.split('.'), r] as const);
 
+const matches = (pattern: string[], path: Path) => pattern.length === path.length && pattern.every((seg, i) => seg === '*' || seg === String(path[i]));
+
 function ruleFor(path: Path): Rule {
-  for (const [pattern, rule] of RULE_PATTERNS) {
-    if (pattern.length === path.length && pattern.every((seg, i) => seg === '*' || seg === String(path[i]))) return rule;
-  }
+  for (const [pattern, rule] of RULE_PATTERNS) if (matches(pattern, path)) return rule;
   return 'union';
 }
+
+/**
+ * Where compose-go's merge turns two key-value attributes into one list (mergeToSequence). Only
+ * the model `config --no-interpolate` prints tells (its mappings carry their written form).
+ */
+const SEQUENCES = [
+  'networks.*.labels', 'volumes.*.labels', 'services.*.annotations', 'services.*.build.args', 'services.*.build.additional_contexts',
+  'services.*.build.labels', 'services.*.deploy.labels', 'services.*.environment', 'services.*.labels', 'services.*.sysctls',
+].map((p) => p.split('.'));
 
 export interface MergeTags {
   resets: Set<string>;
@@ -70,6 +80,7 @@ function mergeValue(base: unknown, over: unknown, path: (string | number)[], tag
   if (rule === 'logging' && isPlainObject(base) && isPlainObject(over)) {
     if (over.driver !== undefined && base.driver !== undefined && over.driver !== base.driver) return over;
   }
+  if (formOf(base) && formOf(over) && SEQUENCES.some((p) => matches(p, path))) return mergeAsSequence(base as Dict, over as Dict);
   if (Array.isArray(base) && Array.isArray(over)) {
     if (rule === 'union') {
       const seen = new Set(base.map((x) => JSON.stringify(x)));

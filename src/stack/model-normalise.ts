@@ -6,6 +6,7 @@
  * Pure: works on a copy, reads nothing but its arguments.
  */
 import { type Dict, isPlainObject } from '../util/dict.js';
+import { formOf, keepForm } from './written-form.js';
 
 const NAMESPACES = ['network_mode', 'ipc', 'pid', 'uts', 'cgroup'];
 
@@ -29,10 +30,10 @@ export function normaliseModel(model: Dict, opts: { projectName: string; working
       if (b.context === undefined || b.context === null) b.context = opts.workingDir;
       if (b.dockerfile === undefined && b.dockerfile_inline === undefined) b.dockerfile = 'Dockerfile';
       // A build arg without a value takes the environment's, or is dropped.
-      if (isPlainObject(b.args)) b.args = resolveMap(b.args, lookup, false);
+      if (isPlainObject(b.args)) b.args = keepForm(resolveMap(b.args, lookup, false), b.args);
       s.build = b;
     }
-    if (isPlainObject(s.environment)) s.environment = resolveMap(s.environment, lookup, true);
+    if (isPlainObject(s.environment)) s.environment = keepForm(resolveMap(s.environment, lookup, true), s.environment);
     const deps: Dict = isPlainObject(s.depends_on) ? { ...s.depends_on } : {};
     const implied = (dep: string, restart: boolean) => {
       if (!(dep in deps)) deps[dep] = { condition: 'service_started', restart, required: true };
@@ -66,6 +67,22 @@ export function normaliseModel(model: Dict, opts: { projectName: string; working
     }));
   }
   return out;
+}
+
+/**
+ * compose-go's ResolveEnvironment on a service `environment` written as a list, which its model
+ * load runs normalised or not: `- KEY` takes the project environment's value when it has one.
+ */
+export function resolveListEnvironments(model: Dict, env: Readonly<Record<string, string>>): Dict {
+  if (!isPlainObject(model.services)) return model;
+  const services: Dict = {};
+  for (const [name, s] of Object.entries(model.services)) {
+    if (isPlainObject(s) && isPlainObject(s.environment) && formOf(s.environment) === 'list') {
+      const resolved = Object.fromEntries(Object.entries(s.environment).map(([k, v]) => [k, v === null && Object.hasOwn(env, k) ? env[k] : v]));
+      services[name] = { ...s, environment: keepForm(resolved, s.environment) };
+    } else services[name] = s;
+  }
+  return { ...model, services };
 }
 
 /** compose-go's resolve on a mapping: a null value takes the environment's; without one it stays null or goes. */

@@ -408,10 +408,13 @@ class Normaliser {
   private build(name: string, raw: Dict): Service['build'] {
     const b = { ...raw } as NonNullable<Service['build']> & Dict;
     if (isPlainObject(raw.args)) {
-      // An arg without a value takes the project environment's, when set, and stays unset (null,
-      // left out of the build) otherwise: docker compose's resolveAndMergeBuildArgs, done here.
+      // An arg without a value takes the project environment's, when set, and is dropped otherwise:
+      // compose-go's Normalize (resolve without keepEmpty), so `config` does not print it either.
       const args: Record<string, string | null> = {};
-      for (const [k, v] of Object.entries(raw.args as Record<string, string | null>)) args[k] = v === null ? this.input.lookup(k) ?? null : v;
+      for (const [k, v] of Object.entries(raw.args as Record<string, string | null>)) {
+        const value = v === null ? this.input.lookup(k) : v;
+        if (value !== undefined) args[k] = value;
+      }
       b.args = args;
     }
     if (raw.shm_size !== undefined) b.shm_size = this.bytes(['services', name, 'build', 'shm_size'], raw.shm_size, false);

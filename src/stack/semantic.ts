@@ -106,6 +106,8 @@ function checkHostPorts(services: Record<string, Service>, add: (path: Path, cod
     svc.ports.forEach((p) => {
       if (!p.published) return;
       const [lo, hi] = p.published.split('-').map(Number) as [number, number | undefined];
+      // Published 0: the engine picks a free port for each container, so nothing clashes.
+      if (lo === 0 && hi === undefined) return;
       // A published range lets the engine pick one port per replica; only a fixed port clashes.
       if (hi !== undefined && hi !== lo) return;
       const proto = p.protocol;

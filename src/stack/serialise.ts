@@ -60,6 +60,10 @@ function section(entries: Record<string, object> | undefined, isServices: boolea
     if (isServices) delete fields.name;
     // The model fills in scale 1 when the file says nothing; printing it would only add noise.
     if (isServices && fields.scale === 1) delete fields.scale;
+    // compose-go's Normalize names the Dockerfile a build without one uses, and Compose prints it.
+    if (isServices && isPlainObject(fields.build) && fields.build.dockerfile === undefined && fields.build.dockerfile_inline === undefined) {
+      fields.build = { ...fields.build, dockerfile: 'Dockerfile' };
+    }
     out[key] = withExtensions(fields, extensions);
   }
   return out;

@@ -9,6 +9,7 @@
  */
 import { posix } from 'node:path';
 import { type Dict, isPlainObject } from '../util/dict.js';
+import { markForm } from './written-form.js';
 
 /**
  * Go's path.Clean for a container path: `/data/`, `/data//` and `/x/../data` are `/data`, so
@@ -143,7 +144,7 @@ export function parsePortShort(spec: string | number): RawPort[] | undefined {
   const publishedSpec = parts.length === 2 ? parts[0]! : undefined;
   const target = parseRange(targetSpec);
   if (!target) return undefined;
-  const published = publishedSpec === undefined || publishedSpec === '' ? undefined : parseRange(publishedSpec);
+  const published = publishedSpec === undefined || publishedSpec === '' ? undefined : parseRange(publishedSpec, MIN_PUBLISHED);
   if (publishedSpec && !published) return undefined;
   const base = { protocol, mode: 'ingress', ...(hostIp ? { host_ip: hostIp } : {}) };
   const count = target[1] - target[0] + 1;
@@ -158,19 +159,27 @@ export function parsePortShort(spec: string | number): RawPort[] | undefined {
   return out;
 }
 
-function parseRange(s: string): [number, number] | undefined {
+function parseRange(s: string, min = MIN_PORT): [number, number] | undefined {
   const m = /^(\d+)(?:-(\d+))?$/.exec(s);
   if (!m) return undefined;
   const lo = Number(m[1]);
   const hi = m[2] === undefined ? lo : Number(m[2]);
   // Out of range is reported by portRangeProblems; never expand a range past the last port.
-  return hi >= lo && lo >= MIN_PORT && hi <= MAX_PORT ? [lo, hi] : undefined;
+  return hi >= lo && lo >= min && hi <= MAX_PORT && (lo >= MIN_PORT || hi === lo) ? [lo, hi] : undefined;
 }
 
 const MIN_PORT = 1;
 const MAX_PORT = 65535;
+/**
+ * A published (host) port of 0 asks the engine for any free one, as `docker run -p 0:80` does;
+ * Compose passes it on (go-connections' ParsePortSpec takes 0 to 65535). Only as a single port.
+ */
+const MIN_PUBLISHED = 0;
 
-/** The port numbers of a short port spec, IP and protocol left out: `127.0.0.1:8000-8001:80/udp` → 8000, 8001, 80. */
+/**
+ * The port numbers of a short port spec, IP and protocol left out: `127.0.0.1:8000-8001:80/udp`
+ * → 8000, 8001, 80; a published port of 0 alone (the engine's pick) is left out too.
+ */
 function shortSpecPorts(spec: string): string[] {
   let rest = spec.trim();
   const slash = rest.lastIndexOf('/');
@@ -179,6 +188,7 @@ function shortSpecPorts(spec: string): string[] {
   if (v6) rest = v6[1]!;
   const parts = rest.split(':');
   if (!v6 && parts.length === 3) parts.shift();
+  if (parts.length === 2 && /^0+$/.test(parts[0]!)) parts.shift();
   return parts.flatMap((p) => p.split('-')).filter((p) => /^\d+$/.test(p));
 }
 
@@ -206,7 +216,8 @@ export function portRangeProblems(doc: Dict): { path: (string | number)[]; messa
       };
       if (isPlainObject(p)) {
         check('container', p.target, [...at, 'target']);
-        check('published', p.published, [...at, 'published']);
+        // Published 0 alone is the engine's pick of a free port.
+        if (!/^0+$/.test(scalarString(p.published ?? '').trim())) check('published', p.published, [...at, 'published']);
       } else {
         for (const n of shortSpecPorts(scalarString(p))) {
           const port = Number(n);
@@ -332,13 +343,17 @@ function keepUnreadable(raw: Dict, canonical: Dict): Dict {
  */
 export function canonicalService(raw: Dict, uninterpolated = false): Dict {
   const s: Dict = { ...raw };
-  if ('environment' in s) s.environment = listOrDict(s.environment);
+  // Without interpolation the model is printed: each key-value mapping remembers its written form.
+  const form = uninterpolated ? markForm : <T>(c: T) => c;
+  if ('environment' in s) s.environment = form(listOrDict(s.environment), raw.environment);
   // compose-go types annotations and sysctls as Mapping: a key without a value is "" there, not unset.
-  for (const key of ['annotations', 'sysctls']) if (key in s) s[key] = listOrDict(s[key], '');
-  if ('labels' in s) s.labels = listOrDict(s.labels, '');
-  // `"${HOST:-db}:10.0.0.1"` cannot be split at its `:` before interpolation; compose-go's model
-  // keeps extra_hosts as written anyway.
-  if ('extra_hosts' in s && !(uninterpolated && JSON.stringify(s.extra_hosts).includes('${'))) s.extra_hosts = extraHosts(s.extra_hosts);
+  // Unread by interpolation, a key without a value stays one, as compose-go's model keeps `- KEY`.
+  const mappingNull = uninterpolated ? null : '';
+  for (const key of ['annotations', 'sysctls']) if (key in s) s[key] = form(listOrDict(s[key], mappingNull), raw[key]);
+  if ('labels' in s) s.labels = form(listOrDict(s.labels, mappingNull), raw.labels);
+  // compose-go's model keeps extra_hosts as written (`"${HOST:-db}:10.0.0.1"` could not be split
+  // at its `:` before interpolation anyway).
+  if ('extra_hosts' in s && !uninterpolated) s.extra_hosts = extraHosts(s.extra_hosts);
   for (const key of SERVICE_UNIONS) if (key in s) s[key] = stringOrList(s[key]);
   if ('env_file' in s) {
     const files = s.env_file === null ? [] : Array.isArray(s.env_file) ? s.env_file : [s.env_file];
@@ -377,11 +392,11 @@ export function canonicalService(raw: Dict, uninterpolated = false): Dict {
   if (isPlainObject(s.ulimits)) s.ulimits = ulimits(s.ulimits);
   if ('devices' in s) s.devices = (Array.isArray(s.devices) ? s.devices : stringOrList(s.devices)).map(deviceMapping);
   if (Array.isArray(s.tmpfs)) s.tmpfs = (s.tmpfs as string[]).map(cleanTmpfs);
-  if ('build' in s) s.build = canonicalBuild(s.build);
+  if ('build' in s) s.build = canonicalBuild(s.build, uninterpolated);
   for (const key of ['post_start', 'pre_stop', 'pre_start']) {
-    if (Array.isArray(s[key])) s[key] = (s[key] as unknown[]).map((h) => (isPlainObject(h) && 'environment' in h ? { ...h, environment: listOrDict(h.environment) } : h));
+    if (Array.isArray(s[key])) s[key] = (s[key] as unknown[]).map((h) => (isPlainObject(h) && 'environment' in h ? { ...h, environment: form(listOrDict(h.environment), h.environment) } : h));
   }
-  if (isPlainObject(s.deploy) && 'labels' in s.deploy) s.deploy = { ...s.deploy, labels: listOrDict(s.deploy.labels, '') };
+  if (isPlainObject(s.deploy) && 'labels' in s.deploy) s.deploy = { ...s.deploy, labels: form(listOrDict(s.deploy.labels, mappingNull), s.deploy.labels) };
   return s;
 }
 
@@ -409,13 +424,16 @@ function ulimits(v: Dict): Dict {
   return Object.fromEntries(Object.entries(v).map(([k, u]) => [k, isPlainObject(u) ? { ...u } : { soft: u, hard: u }]));
 }
 
-function canonicalBuild(v: unknown): Dict {
+function canonicalBuild(v: unknown, uninterpolated: boolean): Dict {
   if (!isPlainObject(v)) return { context: scalarString(v) };
   const b: Dict = { ...v };
-  if ('args' in b) b.args = listOrDict(b.args);
-  if ('labels' in b) b.labels = listOrDict(b.labels, '');
-  if ('additional_contexts' in b) b.additional_contexts = listOrDict(b.additional_contexts, '');
-  if ('extra_hosts' in b) b.extra_hosts = extraHosts(b.extra_hosts);
+  const form = uninterpolated ? markForm : <T>(c: T) => c;
+  const mappingNull = uninterpolated ? null : '';
+  if ('args' in b) b.args = form(listOrDict(b.args), v.args);
+  if ('labels' in b) b.labels = form(listOrDict(b.labels, mappingNull), v.labels);
+  // compose-go's Canonical makes additional_contexts a mapping whatever its written form.
+  if ('additional_contexts' in b) b.additional_contexts = form(listOrDict(b.additional_contexts, ''), {});
+  if ('extra_hosts' in b && !uninterpolated) b.extra_hosts = extraHosts(b.extra_hosts);
   for (const key of ['tags', 'platforms', 'cache_from', 'cache_to', 'no_cache_filter']) if (key in b) b[key] = stringOrList(b[key]);
   // `ssh: {default: null, key: path}` is the mapping form of `[default, key=path]`.
   if ('ssh' in b) b.ssh = isPlainObject(b.ssh) ? Object.entries(b.ssh).map(([k, v]) => (v === null || v === undefined || v === '' ? k : `${k}=${scalarString(v)}`)) : stringOrList(b.ssh);
@@ -425,9 +443,9 @@ function canonicalBuild(v: unknown): Dict {
 }
 
 /** Top-level networks/volumes/configs/secrets entries: labels as maps, `null` as `{}`. */
-export function canonicalResource(v: unknown): Dict {
+export function canonicalResource(v: unknown, uninterpolated = false): Dict {
   const r: Dict = isPlainObject(v) ? { ...v } : {};
-  if ('labels' in r) r.labels = listOrDict(r.labels, '');
+  if ('labels' in r) r.labels = uninterpolated ? markForm(listOrDict(r.labels, null), r.labels) : listOrDict(r.labels, '');
   return r;
 }
 
@@ -448,7 +466,7 @@ export function canonicalFile(doc: Dict, uninterpolated = false): Dict {
   }
   for (const key of ['networks', 'volumes', 'configs', 'secrets']) {
     if (isPlainObject(doc[key])) {
-      out[key] = Object.fromEntries(Object.entries(doc[key] as Dict).map(([n, r]) => [n, canonicalResource(r)]));
+      out[key] = Object.fromEntries(Object.entries(doc[key] as Dict).map(([n, r]) => [n, canonicalResource(r, uninterpolated)]));
     }
   }
   return out;

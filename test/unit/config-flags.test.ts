@@ -8,6 +8,7 @@ import { composeTable, environmentOutput, variablesOutput } from '../../src/cli/
 import { normaliseModel } from '../../src/stack/model-normalise.js';
 import { canonicalFile } from '../../src/stack/shapes.js';
 import { extractVariables } from '../../src/stack/variables.js';
+import { writtenForms } from '../../src/stack/written-form.js';
 
 const bin = join(fileURLToPath(new URL('../..', import.meta.url)), 'bin/tug.js');
 let work: string;
@@ -84,7 +85,8 @@ describe('the model --no-interpolate prints (compose-go Canonical with ignorePar
       { type: 'volume', source: '${SRC:-./src}', target: '/src' },
       { type: 'bind', source: './x', target: '${DEST:-/y}', bind: { create_host_path: true } },
     ]);
-    expect(web.environment).toEqual({ A: '${A}', B: null });
+    // Key-value attributes keep the form they were written in (compose-go's Canonical has no transform for them).
+    expect(writtenForms(web.environment)).toEqual(['A=${A}', 'B']);
     expect(web.networks).toBe('${NETS}');
     expect(web.build).toEqual({ context: '${CTX:-.}' });
     expect(web.extra_hosts).toEqual(['${HOST:-db}:10.0.0.1']);
@@ -202,6 +204,82 @@ describe('tug config flags (built CLI)', () => {
     expect(bare.networks).toBeUndefined();
     expect(bare.services.app!.build).toEqual({ context: work });
     expect(bare.services.web!.depends_on).toEqual({ db: { condition: 'service_started', required: true } });
+  });
+
+  it('--no-interpolate keeps key-value lists as lists and mappings as mappings; two files setting one make a list (compose-go mergeToSequence)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tug-config-forms-'));
+    try {
+      writeFileSync(join(dir, 'compose.yaml'), [
+        'services:',
+        '  web:',
+        '    image: x',
+        '    environment: ["A=${A}", SET, UNSET]',
+        '    labels: [com.b=1, com.a]',
+        '    sysctls: [net.core.somaxconn=1024]',
+        '    annotations: [a.b=c]',
+        '    extra_hosts: ["db:10.0.0.1"]',
+        '    build: {context: ., args: [SET, UNSET, GIVEN=1]}',
+        '  map:',
+        '    image: y',
+        '    environment: {Z: "1", A: "2", SET: null}',
+        '  child:',
+        '    extends: map',
+        '    environment: [C=3]',
+        'networks:',
+        '  back:',
+        '    labels: [x=1]',
+      ].join('\n'));
+      writeFileSync(join(dir, 'over.yaml'), 'services:\n  map:\n    environment: {Z: "9", M: m}\n');
+      const run = (extra: string[]) => spawnSync(process.execPath, [bin, '-f', 'compose.yaml', '-f', 'over.yaml', '-p', 'demo', 'config', '--no-interpolate', '--format', 'json', ...extra], {
+        cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', SET: 'v' },
+      });
+      const r = run([]);
+      expect(r.status, r.stderr).toBe(0);
+      const m = JSON.parse(r.stdout) as { networks: Record<string, unknown>; services: Record<string, Record<string, unknown>> };
+      const { web, map, child } = m.services;
+      expect(web!.environment).toEqual(['A=${A}', 'SET=v', 'UNSET']);
+      expect(web!.labels).toEqual(['com.b=1', 'com.a']);
+      expect(web!.sysctls).toEqual(['net.core.somaxconn=1024']);
+      expect(web!.annotations).toEqual(['a.b=c']);
+      expect(web!.extra_hosts).toEqual(['db:10.0.0.1']);
+      // Normalize drops a build arg without a value the environment cannot give.
+      expect((web!.build as Record<string, unknown>).args).toEqual(['SET=v', 'GIVEN=1']);
+      // Two mappings merged: each side's entries sorted, a key set twice in its first place with its last value.
+      expect(map!.environment).toEqual(['A=2', 'SET=v', 'Z=9', 'M=m']);
+      expect(child!.environment).toEqual(['A=2', 'SET=v', 'Z=1', 'C=3']);
+      expect(m.networks.back).toEqual({ labels: ['x=1'], name: 'demo_back' });
+      // compose-go resolves `- KEY` of a list environment even unnormalised; a mapping's null stays.
+      const bare = JSON.parse(run(['--no-normalize']).stdout) as typeof m;
+      expect(bare.services.web!.environment).toEqual(['A=${A}', 'SET=v', 'UNSET']);
+      expect(bare.services.web!.build).toEqual({ context: dir, args: ['SET', 'UNSET', 'GIVEN=1'] });
+      // Interpolated, the Project prints mappings, as Compose's does.
+      const project = JSON.parse(spawnSync(process.execPath, [bin, '-p', 'demo', 'config', '--format', 'json'], {
+        cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', SET: 'v', A: 'a' },
+      }).stdout) as typeof m;
+      expect(project.services.web!.environment).toEqual({ A: 'a', SET: 'v', UNSET: null });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--volumes, --networks and --profiles print one name a line; profiles sorted, disabled services\' too (docker compose runProfiles)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tug-config-lists-'));
+    try {
+      writeFileSync(join(dir, 'compose.yaml'), [
+        'services:',
+        '  web: {image: x, profiles: [web, debug], networks: [front], volumes: [data:/data]}',
+        '  ops: {image: y, profiles: [ops, debug], networks: [back]}',
+        '  db: {image: z, volumes: [logs:/logs]}',
+        'volumes: {logs: {}, data: {}}',
+        'networks: {front: {}, back: {}}',
+      ].join('\n'));
+      const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } });
+      expect(run(['config', '--profiles'])).toMatchObject({ status: 0, stdout: 'debug\nops\nweb\n', stderr: '' });
+      expect(run(['config', '--volumes']).stdout).toBe('data\nlogs\n');
+      expect(run(['config', '--networks']).stdout).toBe('back\ndefault\nfront\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('--no-normalize prints the merged, interpolated files without the default network normalising adds', () => {

@@ -100,6 +100,18 @@ describe('placeFailure', () => {
     expect(offline.hint).toMatch(/cannot be reached/);
   });
 
+  it('a pull the registry denies: image_not_found at the image line; no space left: the service, exit 5', async () => {
+    const { p } = await project();
+    const denied = placed(placeFailure(p, 'web', new TugError('pull_failed',
+      "pulling example/web:1: pull access denied for example/web, repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
+      { exitCode: ExitCode.serviceFailed })));
+    expect([denied.code, denied.location?.line, denied.exitCode]).toEqual(['image_not_found', 3, ExitCode.serviceFailed]);
+    expect(denied.hint).toContain('docker login');
+    const full = placed(placeFailure(p, 'web', new EngineApiError('failed to register layer: write /usr/lib/x.so: no space left on device', 500)));
+    expect([full.code, full.location?.line, full.exitCode]).toEqual(['no_space', 2, ExitCode.serviceFailed]);
+    expect(full.message).toMatch(/^service "web": the engine has no space left on its disk/);
+  });
+
   it('leaves what it cannot place as it is', async () => {
     const { p } = await project();
     const other = new TugError('internal', 'boom');

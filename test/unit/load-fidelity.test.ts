@@ -302,13 +302,28 @@ describe('a file without a YAML document adds nothing (compose-go\'s decoder mee
 });
 
 describe('build args without a value (docker compose resolveAndMergeBuildArgs: Resolve(project environment))', () => {
-  it('take the project environment\'s value, from the shell or .env, in list and mapping syntax; stay null when unset', async () => {
+  it('take the project environment\'s value, from the shell or .env, in list and mapping syntax; are dropped when unset (compose-go Normalize)', async () => {
     const { project } = await load({
       '.env': 'SENTRY_IMAGE=getsentry/sentry:24\n',
       'compose.yaml': 'services:\n  a:\n    build:\n      context: .\n      args: [SENTRY_IMAGE, FROM_SHELL, UNSET, SET=given]\n  b:\n    build:\n      context: .\n      args:\n        SENTRY_IMAGE:\n        EMPTY: ""\n',
     }, { env: { FROM_SHELL: 'sh' } });
-    expect(svc(project, 'a').build?.args).toEqual({ SENTRY_IMAGE: 'getsentry/sentry:24', FROM_SHELL: 'sh', UNSET: null, SET: 'given' });
+    expect(svc(project, 'a').build?.args).toEqual({ SENTRY_IMAGE: 'getsentry/sentry:24', FROM_SHELL: 'sh', SET: 'given' });
+    expect(toYaml(project)).not.toContain('UNSET');
     expect(svc(project, 'b').build?.args).toEqual({ SENTRY_IMAGE: 'getsentry/sentry:24', EMPTY: '' });
+  });
+});
+
+describe('tug config prints a build\'s Dockerfile (compose-go Normalize: dockerfile defaults to "Dockerfile")', () => {
+  it('when neither dockerfile nor dockerfile_inline is given', async () => {
+    const { project } = await load({
+      'compose.yaml': 'services:\n  a:\n    build: .\n  b:\n    build: {context: ., dockerfile: other.Dockerfile}\n  c:\n    build: {context: ., dockerfile_inline: "FROM x"}\n',
+    });
+    const printed = JSON.parse(toJson(project)) as { services: Record<string, { build: Record<string, unknown> }> };
+    expect(printed.services.a!.build.dockerfile).toBe('Dockerfile');
+    expect(printed.services.b!.build.dockerfile).toBe('other.Dockerfile');
+    expect(printed.services.c!.build).not.toHaveProperty('dockerfile');
+    // The Project itself is unchanged (its config hash too): only the print names the default.
+    expect(svc(project, 'a').build?.dockerfile).toBeUndefined();
   });
 });
 
@@ -366,7 +381,10 @@ describe('ports outside 1-65535 are refused at their line, in every syntax', () 
     ['"70000:80"', 'port 70000 in "70000:80"'],
     ['"8080:65536"', 'port 65536 in "8080:65536"'],
     ['"127.0.0.1:8000-70000:80-81"', 'port 70000 in "127.0.0.1:8000-70000:80-81"'],
-    ['"[::1]:0:80/udp"', 'port 0 in "[::1]:0:80/udp"'],
+    ['"[::1]:80:0/udp"', 'port 0 in "[::1]:80:0/udp"'],
+    ['"0"', 'port 0 in "0"'],
+    ['"0-1:80-81"', 'port 0 in "0-1:80-81"'],
+    ['{target: 0}', 'container port 0'],
     ['"1-99999999"', 'port 99999999 in "1-99999999"'],
     ['70000', 'port 70000 in "70000"'],
     ['{target: 70000}', 'container port 70000'],
@@ -375,6 +393,17 @@ describe('ports outside 1-65535 are refused at their line, in every syntax', () 
   ])('%s', async (spec, what) => {
     const { list } = await problems({ 'compose.yaml': `services:\n  web:\n    image: x\n    ports:\n      - "8080:80"\n      - ${spec}\n` });
     expect(list.map((p) => [p.code, p.message, p.location?.line])).toEqual([['invalid_port', `services.web.ports: ${what} is out of range: ports are 1 to 65535`, 6]]);
+  });
+
+  it('a published port of 0 alone is the engine\'s pick of a free one, as `docker run -p 0:80` (go-connections takes 0-65535)', async () => {
+    const { project } = await load({
+      'compose.yaml': 'services:\n  web:\n    image: x\n    scale: 2\n    ports: ["0:80", "127.0.0.1:0:81/udp", {target: 82, published: 0}]\n  api:\n    image: y\n    ports: ["0:80"]\n',
+    });
+    expect(svc(project, 'web').ports.map((p) => [p.host_ip, p.published, p.target, p.protocol])).toEqual([
+      [undefined, '0', 80, 'tcp'], ['127.0.0.1', '0', 81, 'udp'], [undefined, '0', 82, 'tcp'],
+    ]);
+    // Neither a clash between services nor a fixed port under scale: each container gets its own.
+    expect(svc(project, 'api').ports[0]!.published).toBe('0');
   });
 
   it('the bounds themselves are fine', async () => {

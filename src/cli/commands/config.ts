@@ -118,10 +118,14 @@ async function rendering(args: ConfigArgs, project: Project | undefined): Promis
   }
   const loaded = await model(args, !args['no-interpolate']);
   let m = loaded.model;
-  if (args['no-interpolate'] && !args['no-normalize']) {
+  if (args['no-interpolate']) {
+    const { normaliseModel, resolveListEnvironments } = await import('../../stack/model-normalise.js');
+    const { writtenForms } = await import('../../stack/written-form.js');
+    m = resolveListEnvironments(m, loaded.environment);
     // Compose normalises the model it prints for --no-interpolate (only --no-normalize skips it).
-    const { normaliseModel } = await import('../../stack/model-normalise.js');
-    m = normaliseModel(m, { projectName: String(m.name), workingDir: loaded.workingDir, env: loaded.environment });
+    if (!args['no-normalize']) m = normaliseModel(m, { projectName: String(m.name), workingDir: loaded.workingDir, env: loaded.environment });
+    // Key-value attributes as compose-go's model holds them: a list where written or merged as one.
+    m = writtenForms(m) as Dict;
   }
   m = sortKeys(m) as Dict;
   if (format === 'json') return escape(`${JSON.stringify(m, null, 2)}\n`);
