@@ -4,33 +4,23 @@
  * stop takes everything down. Imports come from the package entry point only.
  */
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { logs, ps, startStack, type ProgressEvent, type ProjectLogLine, type StartedStack } from '../../src/index.js';
-import { IMAGE, cleanupProject, connect, rand, removeDir, requireEngine, setupOnce, uniqueProject, writeStack } from './helpers.js';
+import { IMAGE, e2eScope, rand } from './helpers.js';
 import { listContainers, listNetworks, listVolumes } from '../../src/run/observe.js';
 
-const engine = connect();
-const projects: string[] = [];
-const dirs: string[] = [];
+// The API only: no CLI to build.
+const scope = e2eScope({ cli: false });
+const { engine } = scope;
 const marker = `api-says-${rand()}`;
 
-setupOnce(() => requireEngine(engine));
-
-afterAll(async () => {
-  for (const p of projects) await cleanupProject(engine, p);
-  for (const d of dirs) await removeDir(d);
-}, 60_000);
-
 async function files(yaml: string): Promise<string[]> {
-  const dir = await writeStack(yaml);
-  dirs.push(dir);
-  return [join(dir, 'compose.yaml')];
+  return [join(await scope.stack(yaml), 'compose.yaml')];
 }
 
 describe('startStack, logs, ps, stop', () => {
   it('starts a stack healthy, reads its logs, lists it, and takes it all down', async () => {
-    const projectName = uniqueProject('api');
-    projects.push(projectName);
+    const projectName = scope.project('api');
     const progress: ProgressEvent[] = [];
     const stack: StartedStack = await startStack({
       projectName,
@@ -96,8 +86,7 @@ volumes:
   });
 
   it('a start that fails rejects with the failure and leaves nothing behind', async () => {
-    const projectName = uniqueProject('apifail');
-    projects.push(projectName);
+    const projectName = scope.project('apifail');
     const err = await startStack({
       projectName,
       files: await files(`

@@ -3,11 +3,15 @@
  * of Node's own (a MaxListenersExceededWarning came with 6 containers), and an attached `up`
  * shows only what this run's containers wrote, never an earlier run's lines again.
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { BIN, IMAGE, cleanupProject, connect, ensureCli, nodeWarning, removeDir, requireEngine, setupOnce, tug, uniqueProject, watched, writeStack } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { BIN, IMAGE, e2eScope, nodeWarning, tug, watched, writeStack } from './helpers.js';
 
-const engine = connect();
-const project = uniqueProject('many');
+const scope = e2eScope({
+  setup: async () => {
+    dir = await scope.stack(stack('echo life-$$(cat /proc/sys/kernel/random/uuid); sleep 1'));
+  },
+});
+const project = scope.project('many');
 const SERVICES = 8;
 let dir: string;
 
@@ -24,17 +28,6 @@ function stack(command: string): string {
 const lines = (stdout: string) => stdout.split('\n').filter((l) => l.includes('life-'));
 
 describe(`${SERVICES} containers followed at once`, () => {
-  setupOnce(async () => {
-    await requireEngine(engine);
-    await ensureCli();
-    dir = await writeStack(stack('echo life-$$(cat /proc/sys/kernel/random/uuid); sleep 1'));
-  });
-
-  afterAll(async () => {
-    await cleanupProject(engine, project);
-    await removeDir(dir);
-  }, 60_000);
-
   it('attached up prints each container\'s line, no Node warning, and a second up none of the first run\'s lines', async () => {
     // tug() itself fails on any Node warning in stderr.
     const first = await tug(['up', '--progress', 'plain'], dir, { timeoutMs: 90_000 });

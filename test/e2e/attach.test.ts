@@ -3,12 +3,19 @@
  * container, Ctrl-C passed on (without a TTY), Ctrl-P Ctrl-Q detaching from a TTY inside a
  * pseudo-terminal (util-linux `script`), and the container's exit code as tug's.
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { BIN, IMAGE, cleanupProject, connect, ensureCli, inTerminal, removeDir, requireEngine, setupOnce, tug, tugLine, uniqueProject, watched, writeStack } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { BIN, IMAGE, e2eScope, inTerminal, tug, tugLine, watched } from './helpers.js';
 import { listContainers } from '../../src/run/observe.js';
 
-const project = uniqueProject('attach');
-const engine = connect();
+const scope = e2eScope({
+  setup: async () => {
+    dir = await scope.stack(STACK);
+    const r = await tug(['up', '-d', '--progress', 'quiet'], dir);
+    expect(r.code, r.stderr).toBe(0);
+  },
+});
+const { engine } = scope;
+const project = scope.project('attach');
 let dir: string;
 
 const STACK = `
@@ -37,19 +44,6 @@ const running = async (service: string) =>
   (await listContainers(engine, { project, service })).filter((c) => c.state === 'running').length;
 
 describe('tug attach on the real engine', () => {
-  setupOnce(async () => {
-    await requireEngine(engine);
-    await ensureCli();
-    dir = await writeStack(STACK);
-    const r = await tug(['up', '-d', '--progress', 'quiet'], dir);
-    expect(r.code, r.stderr).toBe(0);
-  });
-
-  afterAll(async () => {
-    await cleanupProject(engine, project);
-    await removeDir(dir);
-  }, 60_000);
-
   it('feeds stdin to the container and exits with its code', async () => {
     const p = watched(process.execPath, [BIN, 'attach', 'reader'], dir);
     // The container is blocked in `read` until the attach delivers a line.

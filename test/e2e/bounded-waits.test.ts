@@ -7,29 +7,17 @@
  * - a dependency probed every hour (the issue's case): its next probe is too far away to wait
  *   for, with or without --wait-timeout, and that is reported within seconds.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { listContainers } from '../../src/run/observe.js';
-import { IMAGE, cleanupProject, connect, ensureCli, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack } from './helpers.js';
+import { IMAGE, e2eScope, tug } from './helpers.js';
 
-const engine = connect();
-const projects: string[] = [];
-const dirs: string[] = [];
-
-setupOnce(async () => {
-  await requireEngine(engine);
-  await ensureCli();
-});
-
-afterAll(async () => {
-  for (const p of projects) await cleanupProject(engine, p);
-  for (const d of dirs) await removeDir(d);
-}, 60_000);
+const scope = e2eScope();
+const { engine } = scope;
 
 /** db's health never leaves `starting` (by `healthcheck`); app waits for it to be healthy. */
 async function stack(what: string, healthcheck: string): Promise<{ project: string; dir: string }> {
-  const project = uniqueProject(what);
-  projects.push(project);
-  const dir = await writeStack(`
+  const project = scope.project(what);
+  const dir = await scope.stack(`
 name: ${project}
 services:
   db:
@@ -46,7 +34,6 @@ ${healthcheck}
       db:
         condition: service_healthy
 `);
-  dirs.push(dir);
   return { project, dir };
 }
 

@@ -10,19 +10,25 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolveHost } from '../../src/engine/connect.js';
-import {
-  IMAGE, cleanupProject, connect, docker, ensureCli, rand, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack,
-} from './helpers.js';
+import { IMAGE, docker, e2eScope, rand, tug } from './helpers.js';
 
-const engine = connect();
-const projects: string[] = [];
-const dirs: string[] = [];
 const images: string[] = [];
 const cacheMarkers: string[] = [];
+const scope = e2eScope({
+  setup: async () => {
+    const support = await engine.images.builder();
+    if (!support.buildkit) throw new Error(`these tests need an engine with BuildKit: ${support.why}`);
+  },
+  afterCleanup: async () => {
+    for (const i of images) await engine.images.remove(i).catch(() => {});
+    for (const m of cacheMarkers) await pruneCacheMounts(m).catch(() => {});
+  },
+});
+const { engine } = scope;
 
 /** A raw Engine API call on the local socket (what the seam does not offer: the build cache). */
 function api(method: string, path: string): Promise<unknown> {
@@ -49,23 +55,6 @@ async function pruneCacheMounts(marker: string): Promise<void> {
   }
 }
 
-/** A stack directory: compose.yaml and the given files. */
-async function stackDir(yaml: string, files: Record<string, string>): Promise<string> {
-  const dir = await writeStack(yaml);
-  dirs.push(dir);
-  for (const [name, text] of Object.entries(files)) {
-    await mkdir(join(dir, name, '..'), { recursive: true });
-    await writeFile(join(dir, name), text);
-  }
-  return dir;
-}
-
-function newProject(what: string): string {
-  const p = uniqueProject(what);
-  projects.push(p);
-  return p;
-}
-
 interface JsonEvent {
   resource: string;
   name: string;
@@ -80,28 +69,14 @@ const jsonEvents = (stderr: string): JsonEvent[] =>
   stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as JsonEvent);
 
 describe('builds on the engine\'s BuildKit', () => {
-  setupOnce(async () => {
-    await requireEngine(engine);
-    const support = await engine.images.builder();
-    if (!support.buildkit) throw new Error(`these tests need an engine with BuildKit: ${support.why}`);
-    await ensureCli();
-  });
-
-  afterAll(async () => {
-    for (const p of projects) await cleanupProject(engine, p);
-    for (const i of images) await engine.images.remove(i).catch(() => {});
-    for (const m of cacheMarkers) await pruneCacheMounts(m).catch(() => {});
-    for (const d of dirs) await removeDir(d);
-  }, 60_000);
-
   it('a RUN --mount=type=cache survives between two builds: the second finds the first\'s file there, and is faster', async () => {
-    const project = newProject('bk-cache');
+    const project = scope.project('bk-cache');
     const marker = `tug-cache-${rand()}`;
     cacheMarkers.push(marker);
     const cache = `/${marker}`;
     const image = `${project}-app`;
     images.push(image);
-    const dir = await stackDir(`name: ${project}
+    const dir = await scope.stack(`name: ${project}
 services:
   app:
     build:
@@ -128,13 +103,13 @@ RUN --mount=type=cache,target=${cache} sh -c 'if [ -f ${cache}/warm ]; then echo
   }, 120_000);
 
   it('a build secret is readable in RUN and is not in the image', async () => {
-    const project = newProject('bk-secret');
+    const project = scope.project('bk-secret');
     const image = `${project}-app`;
     images.push(image);
     const fileValue = `file-secret-${rand()}${rand()}`;
     const envValue = `env-secret-${rand()}${rand()}`;
     const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-    const dir = await stackDir(`name: ${project}
+    const dir = await scope.stack(`name: ${project}
 services:
   app:
     build:
@@ -172,10 +147,10 @@ RUN --mount=type=secret,id=token --mount=type=secret,id=envtoken sh -c 'sha256su
   }, 120_000);
 
   it('two services build at once: their builds overlap in time, each reporting its current step', async () => {
-    const project = newProject('bk-parallel');
+    const project = scope.project('bk-parallel');
     images.push(`${project}-one`, `${project}-two`);
     const stamp = rand();
-    const dir = await stackDir(`name: ${project}
+    const dir = await scope.stack(`name: ${project}
 services:
   one:
     build: ./one
@@ -206,9 +181,9 @@ services:
   }, 120_000);
 
   it('a failing step exits 5 with its output and its Dockerfile line', async () => {
-    const project = newProject('bk-fail');
+    const project = scope.project('bk-fail');
     images.push(`${project}-app`);
-    const dir = await stackDir(`name: ${project}
+    const dir = await scope.stack(`name: ${project}
 services:
   app:
     build: ./app
@@ -231,7 +206,7 @@ RUN echo never
   }, 120_000);
 
   it('DOCKER_BUILDKIT=0 builds with the classic builder and says so; what it cannot do is refused at its line', async () => {
-    const project = newProject('bk-classic');
+    const project = scope.project('bk-classic');
     images.push(`${project}-app`);
     const yaml = `name: ${project}
 services:
@@ -243,7 +218,7 @@ secrets:
   token:
     file: ./token.txt
 `;
-    const dir = await stackDir(yaml, { 'token.txt': 'x', 'app/Dockerfile': `FROM ${IMAGE}\nRUN echo classic\n` });
+    const dir = await scope.stack(yaml, { 'token.txt': 'x', 'app/Dockerfile': `FROM ${IMAGE}\nRUN echo classic\n` });
     const refused = await tug(['build'], dir, { env: { DOCKER_BUILDKIT: '0' } });
     expect(refused.code, refused.stderr).toBe(3);
     const line = yaml.split('\n').findIndex((l) => l.includes('secrets: [token]')) + 1;
@@ -255,7 +230,7 @@ secrets:
   }, 120_000);
 
   it('what the Engine API\'s build cannot carry is refused at its line, before anything is created', async () => {
-    const project = newProject('bk-refuse');
+    const project = scope.project('bk-refuse');
     const yaml = `name: ${project}
 services:
   app:
@@ -264,14 +239,14 @@ services:
       additional_contexts:
         lib: ./lib
 `;
-    const dir = await stackDir(yaml, { 'app/Dockerfile': `FROM ${IMAGE}\n` });
+    const dir = await scope.stack(yaml, { 'app/Dockerfile': `FROM ${IMAGE}\n` });
     const r = await tug(['up', '-d'], dir);
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toContain(`compose.yaml:6:7: service "app": build.additional_contexts is not supported by tug`);
     expect(await engine.networks.list({ name: `${project}_default` })).toEqual([]);
   }, 60_000);
   it('what this engine\'s BuildKit cannot do is refused at its key\'s line: two platforms, a named network, shm_size before API 1.42, a local cache', async () => {
-    const project = newProject('bk-refuse-engine');
+    const project = scope.project('bk-refuse-engine');
     const apiVersion = await engine.system.apiVersion();
     const cases: [string, string][] = [
       ['platforms', '      platforms: [linux/amd64, linux/arm64]\n'],
@@ -280,7 +255,7 @@ services:
       // The engine hands BuildKit shm_size from Engine API 1.42 (Docker 23); this one may be older.
       ...(Number(apiVersion.split('.')[1]) < 42 ? [['shm_size', '      shm_size: 64m\n'] as [string, string]] : []),
     ];
-    const dir = await stackDir('', { 'app/Dockerfile': `FROM ${IMAGE}\n` });
+    const dir = await scope.stack('', { 'app/Dockerfile': `FROM ${IMAGE}\n` });
     for (const [key, line] of cases) {
       await writeFile(join(dir, 'compose.yaml'), `name: ${project}\nservices:\n  app:\n    build:\n      context: ./app\n${line}`);
       const r = await tug(['build'], dir);
@@ -290,10 +265,10 @@ services:
     expect(await engine.images.localId(`${project}-app`)).toBeUndefined();
   }, 60_000);
   it('target, args, labels, tags and network: none reach the BuildKit build', async () => {
-    const project = newProject('bk-keys');
+    const project = scope.project('bk-keys');
     const extra = `${project}-extra:v1`;
     images.push(`${project}-app`, extra);
-    const dir = await stackDir(`name: ${project}
+    const dir = await scope.stack(`name: ${project}
 services:
   app:
     build:
@@ -325,9 +300,9 @@ RUN echo prod > /stage
     expect(b).toBe(a);
   }, 60_000);
   it('an ssh agent is forwarded to RUN --mount=type=ssh, by the default id (SSH_AUTH_SOCK) and by a named one', async () => {
-    const project = newProject('bk-ssh');
+    const project = scope.project('bk-ssh');
     images.push(`${project}-app`);
-    const dir = await stackDir(`name: ${project}
+    const dir = await scope.stack(`name: ${project}
 services:
   app:
     build:
@@ -376,8 +351,8 @@ RUN --mount=type=ssh,id=nosuch,required=true true
     await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
     const host = `127.0.0.1:${(registry.address() as AddressInfo).port}`;
     try {
-      const project = newProject('bk-auth');
-      const dir = await stackDir(`name: ${project}\nservices:\n  app:\n    build: ./app\n`, {
+      const project = scope.project('bk-auth');
+      const dir = await scope.stack(`name: ${project}\nservices:\n  app:\n    build: ./app\n`, {
         'app/Dockerfile': `FROM ${host}/tug/private:1\nRUN true\n`,
         'docker/config.json': JSON.stringify({ auths: { [host]: { auth: Buffer.from('alice:s3cret').toString('base64') } } }),
         'empty/config.json': '{}',

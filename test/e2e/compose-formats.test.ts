@@ -7,12 +7,28 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
-import { BIN, IMAGE, cleanupProject, connect, ensureCli, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { BIN, IMAGE, e2eScope, tug } from './helpers.js';
 
 const run = promisify(execFile);
-const project = uniqueProject('fmt');
-const engine = connect();
+const scope = e2eScope({
+  setup: async () => {
+    dir = await scope.stack(STACK);
+    // A second earlier than up, in RFC 3339: the engine's times are whole seconds in --since.
+    before = new Date(Date.now() - 1000).toISOString();
+    const up = await tug(['up', '-d', '--progress', 'quiet'], dir, { timeoutMs: 60_000 });
+    expect(up.code, up.stderr).toBe(0);
+    // `once` exits at once; wait until it has, so that the states below are settled.
+    for (let i = 0; i < 100; i++) {
+      const r = await tug(['ps', '-a', '--filter', 'status=exited', '-q'], dir);
+      if (r.stdout.trim()) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    after = new Date(Date.now() + 1000).toISOString();
+  },
+  cleanupTimeoutMs: 10_000,
+});
+const project = scope.project('fmt');
 
 const STACK = `
 name: ${project}
@@ -39,28 +55,6 @@ const COMPOSE_FIELDS = ['Command', 'CreatedAt', 'ExitCode', 'Health', 'ID', 'Ima
   'Ports', 'Project', 'Publishers', 'RunningFor', 'Service', 'Size', 'State', 'Status'];
 
 describe('Compose\'s output formats on the real engine', () => {
-  setupOnce(async () => {
-    await requireEngine(engine);
-    await ensureCli();
-    dir = await writeStack(STACK);
-    // A second earlier than up, in RFC 3339: the engine's times are whole seconds in --since.
-    before = new Date(Date.now() - 1000).toISOString();
-    const up = await tug(['up', '-d', '--progress', 'quiet'], dir, { timeoutMs: 60_000 });
-    expect(up.code, up.stderr).toBe(0);
-    // `once` exits at once; wait until it has, so that the states below are settled.
-    for (let i = 0; i < 100; i++) {
-      const r = await tug(['ps', '-a', '--filter', 'status=exited', '-q'], dir);
-      if (r.stdout.trim()) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    after = new Date(Date.now() + 1000).toISOString();
-  });
-
-  afterAll(async () => {
-    await cleanupProject(engine, project);
-    await removeDir(dir);
-  });
-
   it('ps --format json prints one object a line with Compose\'s fields, read by jq', async () => {
     const r = await tug(['ps', '--format', 'json'], dir);
     expect(r.code, r.stderr).toBe(0);

@@ -5,16 +5,19 @@
  * Compose v2's documentation shows.
  */
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
-import { BIN, cleanupProject, cliEnv, connect, ensureCli, IMAGE, removeDir, requireEngine, setupOnce, uniqueProject, writeStack } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { BIN, cliEnv, e2eScope, IMAGE } from './helpers.js';
 import { listContainers } from '../../src/run/observe.js';
 
 const run = promisify(execFile);
-const project = uniqueProject('script');
-const engine = connect();
+const scope = e2eScope({
+  setup: async () => {
+    dir = await scope.stack(STACK, { '.env': 'DB_PASSWORD=secret\n' });
+  },
+});
+const { engine } = scope;
+const project = scope.project('script');
 let dir: string;
 
 const STACK = `
@@ -56,18 +59,6 @@ echo "unsupported flag exit: $? ($(head -1 /tmp/${project}.err))"
 `;
 
 describe('a script written for docker compose, run against tug', () => {
-  setupOnce(async () => {
-    await requireEngine(engine);
-    await ensureCli();
-    dir = await writeStack(STACK);
-    await writeFile(join(dir, '.env'), 'DB_PASSWORD=secret\n');
-  });
-
-  afterAll(async () => {
-    await cleanupProject(engine, project);
-    await removeDir(dir);
-  }, 60_000);
-
   it('gets Compose\'s answers', async () => {
     const { stdout } = await run('bash', ['-c', SCRIPT], { cwd: dir, env: cliEnv() });
     expect(stdout.split('\n')).toEqual([

@@ -5,17 +5,21 @@
  * event stream, so "nothing happened" is a claim about the engine, not about tug's report.
  * The steps build on each other and run in order.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/labels.js';
 import { up } from '../../src/run/up.js';
-import {
-  EventLog, IMAGE, cleanupProject, connect, dockerExec, ensureCli, inspect, load, progressLog, rand, removeDir, requireEngine, setupOnce, tug,
-  uniqueProject, writeStack,
-} from './helpers.js';
+import { EventLog, IMAGE, dockerExec, e2eScope, inspect, load, progressLog, rand, tug, writeStack } from './helpers.js';
 import { listContainers } from '../../src/run/observe.js';
 
-const project = uniqueProject('converge');
-const engine = connect();
+const scope = e2eScope({
+  setup: async () => {
+    dir = await scope.stack(stack());
+    await up(engine, await load(dir), {});
+    first = await ids();
+  },
+});
+const { engine } = scope;
+const project = scope.project('converge');
 
 function stack(opts: { dbVersion?: string; withOther?: boolean } = {}): string {
   const other = `
@@ -83,19 +87,6 @@ let first: Record<string, string>;
 const marker = rand();
 
 describe('up converges on the real engine', () => {
-  setupOnce(async () => {
-    await requireEngine(engine);
-    await ensureCli();
-    dir = await writeStack(stack());
-    await up(engine, await load(dir), {});
-    first = await ids();
-  });
-
-  afterAll(async () => {
-    await cleanupProject(engine, project);
-    await removeDir(dir);
-  }, 60_000);
-
   it('a second up with nothing changed does nothing at all', async () => {
     const p = await load(dir);
     const { value: result, log } = await recorded(() => up(engine, p, {}));

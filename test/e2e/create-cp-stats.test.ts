@@ -8,12 +8,17 @@ import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
-import { BIN, IMAGE, cleanupProject, cliEnv, connect, ensureCli, removeDir, requireEngine, setupOnce, tug, uniqueProject, watched, writeStack } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { BIN, IMAGE, cliEnv, e2eScope, tug, watched } from './helpers.js';
 import { listContainers } from '../../src/run/observe.js';
 
-const project = uniqueProject('cp');
-const engine = connect();
+const scope = e2eScope({
+  setup: async () => {
+    dir = await scope.stack(stack);
+  },
+});
+const { engine } = scope;
+const project = scope.project('cp');
 const sh = promisify(execFile);
 
 const stack = `
@@ -41,17 +46,6 @@ const inApp = async (script: string, service = 'app', index = 1) =>
   (await ok(['exec', '-T', '--index', String(index), service, 'sh', '-c', script])).stdout;
 
 describe('create, cp and stats on the real engine', () => {
-  setupOnce(async () => {
-    await requireEngine(engine);
-    await ensureCli();
-    dir = await writeStack(stack);
-  });
-
-  afterAll(async () => {
-    await cleanupProject(engine, project);
-    await removeDir(dir);
-  }, 60_000);
-
   it('create makes every container without starting one, and a second create changes nothing', async () => {
     await ok(['create', '--progress', 'quiet']);
     const list = await listContainers(engine, { project, all: true });

@@ -4,21 +4,26 @@
  * concurrency are read from the engine's event timestamps. Anything without the project's
  * label (a container started by hand, another project's resources) must survive.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type EngineEvent } from '../../src/engine/engine.js';
 import { LABEL } from '../../src/labels.js';
 import { down } from '../../src/run/down.js';
 import { up } from '../../src/run/up.js';
-import {
-  EventLog, IMAGE, cleanupProject, connect, docker, ensureCli, inspect, load, ms, rand, removeDir, requireEngine, setupOnce, tug, uniqueProject,
-  writeStack,
-} from './helpers.js';
+import { EventLog, IMAGE, docker, e2eScope, inspect, load, ms, rand, tug } from './helpers.js';
 import { listContainers, listNetworks } from '../../src/run/observe.js';
 
-const project = uniqueProject('down');
-const other = uniqueProject('down-other');
+const scope = e2eScope({
+  setup: async () => {
+    dir = await scope.stack(STACK);
+  },
+  beforeCleanup: async () => {
+    await docker(['rm', '-f', foreign], { allowFail: true });
+  },
+});
+const { engine } = scope;
+const project = scope.project('down');
+const other = scope.project('down-other');
 const foreign = `foreign-${rand()}`;
-const engine = connect();
 
 // front → mid → back stop fast (init forwards SIGTERM). The two stubborn services ignore
 // SIGTERM (sh as PID 1, no init), so each takes its whole 2 s grace period to stop: run one
@@ -67,19 +72,6 @@ async function projectVolumes(name: string): Promise<string[]> {
 }
 
 describe('down on the real engine', () => {
-  setupOnce(async () => {
-    await requireEngine(engine);
-    await ensureCli();
-    dir = await writeStack(STACK);
-  });
-
-  afterAll(async () => {
-    await docker(['rm', '-f', foreign], { allowFail: true });
-    await cleanupProject(engine, project);
-    await cleanupProject(engine, other);
-    await removeDir(dir);
-  }, 60_000);
-
   it('stops in reverse dependency order, independent services concurrently, and keeps named volumes', async () => {
     const p = await load(dir);
     const first = await up(engine, p, {});

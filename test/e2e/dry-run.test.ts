@@ -3,12 +3,17 @@
  * engine as it was (the project's containers, their states, networks and volumes); the
  * actions `up`/`down` print are those the real run then reports.
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupProject, connect, docker, ensureCli, IMAGE, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { docker, e2eScope, IMAGE, tug } from './helpers.js';
 import { listContainers, listNetworks, listVolumes } from '../../src/run/observe.js';
 
-const project = uniqueProject('dryrun');
-const engine = connect();
+const scope = e2eScope({
+  setup: async () => {
+    dir = await scope.stack(STACK);
+  },
+});
+const { engine } = scope;
+const project = scope.project('dryrun');
 let dir: string;
 
 const STACK = `
@@ -45,17 +50,6 @@ const actions = (rows: Row[], kinds = ['create', 'recreate', 'start', 'stop', 'r
     .map((r) => `${r.resource} ${r.action} ${r.name}`).sort();
 
 describe('--dry-run on the real engine', () => {
-  setupOnce(async () => {
-    await requireEngine(engine);
-    await ensureCli();
-    dir = await writeStack(STACK);
-  });
-
-  afterAll(async () => {
-    await cleanupProject(engine, project);
-    await removeDir(dir);
-  }, 60_000);
-
   it('up --dry-run changes nothing, and prints the actions the real up then takes', async () => {
     const before = await snapshot();
     const text = await tug(['--dry-run', 'up', '-d'], dir);

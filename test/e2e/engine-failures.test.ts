@@ -5,14 +5,17 @@
  */
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { IMAGE, cleanupProject, connect, docker, ensureCli, rand, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { IMAGE, docker, e2eScope, rand, tug } from './helpers.js';
 
-const engine = connect();
 const REGISTRY = '10.213.0.1:5000';
-const dirs: string[] = [];
-const projects: string[] = [];
+/** Containers a test made itself, by name: no project's clean-up finds them. */
 const foreign: string[] = [];
+const scope = e2eScope({
+  beforeCleanup: async () => {
+    if (foreign.length) await docker(['rm', '-f', ...foreign], { allowFail: true });
+  },
+});
 
 /** The 1-based line of the first line of `yaml` containing `marker`. */
 function lineOf(yaml: string, marker: string): number {
@@ -43,11 +46,9 @@ ${web}
 }
 
 async function upFails(web: string, args: string[] = ['--progress', 'quiet']) {
-  const project = uniqueProject('upfail');
-  projects.push(project);
+  const project = scope.project('upfail');
   const yaml = stack(project, web);
-  const dir = await writeStack(yaml);
-  dirs.push(dir);
+  const dir = await scope.stack(yaml);
   const r = await tug(['up', '-d', ...args], dir, { timeoutMs: 120_000 });
   return { ...r, yaml, project, file: join(dir, 'compose.yaml') };
 }
@@ -65,17 +66,6 @@ async function expectSummary(r: { stderr: string; project: string }, code: strin
 }
 
 describe('up: engine failures placed on the stack file, with a summary', () => {
-  setupOnce(async () => {
-    await requireEngine(engine);
-    await ensureCli();
-  });
-
-  afterAll(async () => {
-    if (foreign.length) await docker(['rm', '-f', ...foreign], { allowFail: true });
-    for (const p of projects) await cleanupProject(engine, p);
-    for (const d of dirs) await removeDir(d);
-  }, 60_000);
-
   it('a host port held by a process that is no container: port_allocated at the ports entry', async () => {
     const server: Server = createServer();
     const port = await new Promise<number>((resolve, reject) => {
@@ -133,8 +123,7 @@ describe('up: engine failures placed on the stack file, with a summary', () => {
   });
 
   it('a dependency OOM-killed at start: oom_killed at its mem_limit line, from inspect\'s State.OOMKilled', async () => {
-    const project = uniqueProject('upfail');
-    projects.push(project);
+    const project = scope.project('upfail');
     const yaml = `name: ${project}
 services:
   hog:
@@ -149,8 +138,7 @@ services:
       hog:
         condition: service_completed_successfully
 `;
-    const dir = await writeStack(yaml);
-    dirs.push(dir);
+    const dir = await scope.stack(yaml);
     const r = await tug(['up', '-d', '--progress', 'quiet'], dir, { timeoutMs: 120_000 });
     const at = `${join(dir, 'compose.yaml')}:${lineOf(yaml, 'mem_limit:')}:5`;
     expect(r.code, r.stderr).toBe(5);

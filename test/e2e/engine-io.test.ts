@@ -5,15 +5,25 @@
  * byte for byte.
  */
 import type { Readable } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EngineApiError } from '../../src/engine/api-error.js';
 import { type ContainerCreateBody, type ExecSession } from '../../src/engine/engine.js';
 import { LABEL } from '../../src/labels.js';
-import { IMAGE, cleanupProject, connect, rand, requireEngine, setupOnce, uniqueProject } from './helpers.js';
+import { IMAGE, e2eScope, rand } from './helpers.js';
 import { listContainers } from '../../src/run/observe.js';
 
-const project = uniqueProject('engineio');
-const engine = connect();
+const scope = e2eScope({
+  cli: false,
+  setup: async () => {
+    sleeper = await engine.containers.create(`${project}-sleeper-${rand()}`, body(['sleep', '300']));
+    await engine.containers.start(sleeper);
+  },
+  afterCleanup: async () => {
+    for (const t of tags) await engine.images.remove(t).catch(() => {});
+  },
+});
+const { engine } = scope;
+const project = scope.project('engineio');
 const tags: string[] = [];
 
 function body(cmd: string[], extra: ContainerCreateBody = {}): ContainerCreateBody {
@@ -40,17 +50,6 @@ async function finish(s: ExecSession): Promise<{ out: string; err: string; code:
 let sleeper: string;
 
 describe('DockerEngine exec, attach and reports', () => {
-  setupOnce(async () => {
-    await requireEngine(engine);
-    sleeper = await engine.containers.create(`${project}-sleeper-${rand()}`, body(['sleep', '300']));
-    await engine.containers.start(sleeper);
-  });
-
-  afterAll(async () => {
-    await cleanupProject(engine, project);
-    for (const t of tags) await engine.images.remove(t).catch(() => {});
-  }, 60_000);
-
   it('exec keeps stdout and stderr apart and reports the exit code', async () => {
     const s = await engine.exec.start(sleeper, { cmd: ['sh', '-c', 'echo out; echo err >&2; echo more; exit 3'], tty: false, stdin: false });
     expect(s.stdin).toBeUndefined();

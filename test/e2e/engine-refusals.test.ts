@@ -4,12 +4,20 @@
  * container made by hand, a container name taken by one, and a foreign container attached to
  * the project's network on `down` (never disconnected by tug).
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/labels.js';
-import { IMAGE, cleanupProject, connect, docker, ensureCli, rand, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack } from './helpers.js';
+import { IMAGE, cleanupProject, docker, e2eScope, rand, tug } from './helpers.js';
 
-const project = uniqueProject('refusals');
-const engine = connect();
+const scope = e2eScope({
+  setup: async () => {
+    dir = await scope.stack(STACK);
+  },
+  beforeCleanup: async () => {
+    await docker(['rm', '-f', squatter, visitor, `${project}-db-1`], { allowFail: true });
+  },
+});
+const { engine } = scope;
+const project = scope.project('refusals');
 const squatter = `squatter-${rand()}`;
 const visitor = `visitor-${rand()}`;
 const port = 20000 + Math.floor(Math.random() * 20000);
@@ -35,18 +43,6 @@ async function run(args: string[]) {
 }
 
 describe('engine refusals on the real engine', () => {
-  setupOnce(async () => {
-    await requireEngine(engine);
-    await ensureCli();
-    dir = await writeStack(STACK);
-  });
-
-  afterAll(async () => {
-    await docker(['rm', '-f', squatter, visitor, `${project}-db-1`], { allowFail: true });
-    await cleanupProject(engine, project);
-    await removeDir(dir);
-  }, 60_000);
-
   it('a host port taken by a container made by hand: exit 5, port_allocated, naming that container', async () => {
     await docker(['run', '-d', '--name', squatter, '-p', `${port}:80`, IMAGE, 'sleep', '300']);
     try {

@@ -6,13 +6,13 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { quote } from 'shlex';
-import { beforeAll, beforeEach } from 'vitest';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { resolveHost } from '../../src/engine/connect.js';
 import { dockerEngine } from '../../src/engine/docker/engine.js';
 import { type Engine, type EngineEvent } from '../../src/engine/engine.js';
@@ -118,6 +118,73 @@ export async function cleanupProject(engine: Engine, project: string): Promise<v
   }
   for (const n of await listNetworks(engine, { project })) await engine.networks.remove(n.id).catch(() => {});
   for (const v of await listVolumes(engine, { project })) await engine.volumes.remove(v.name).catch(() => {});
+}
+
+// ---- a file's scope on the real engine
+
+/** What a file made on the real engine and on disk, all of it removed by its afterAll. */
+export interface E2eScope {
+  readonly engine: Engine;
+  /** Projects whose labelled containers, networks and volumes go afterwards; push derived names here. */
+  readonly projects: string[];
+  /** Directories removed afterwards. */
+  readonly dirs: string[];
+  /** A project name of its own (uniqueProject), removed afterwards. */
+  project(what: string): string;
+  /** A temp directory holding `compose.yaml` and `files` (relative paths), removed afterwards. */
+  stack(yaml: string, files?: Record<string, string>): Promise<string>;
+}
+
+export interface E2eScopeOptions {
+  /** Whether the tests run the CLI binary, which must then be built first (default true). */
+  cli?: boolean;
+  /** The rest of the one-time set-up, once the engine has answered and the CLI is built. */
+  setup?: () => Promise<void>;
+  /** First thing afterwards: end what still uses the projects (children, event logs, containers by name). */
+  beforeCleanup?: () => Promise<unknown>;
+  /** After the projects are gone, before the directories: what else the file made (images, volumes...). */
+  afterCleanup?: () => Promise<unknown>;
+  /** The afterAll's timeout. */
+  cleanupTimeoutMs?: number;
+}
+
+/**
+ * The set-up and clean-up most files repeat: setupOnce requiring the engine (and the CLI),
+ * afterAll removing the file's projects and then its directories, and nothing else (a file
+ * touches only what it made). Called at the top of a file or in a describe, like the hooks.
+ */
+export function e2eScope(opts: E2eScopeOptions = {}): E2eScope {
+  const scope: E2eScope = {
+    engine: connect(),
+    projects: [],
+    dirs: [],
+    project(what) {
+      const p = uniqueProject(what);
+      scope.projects.push(p);
+      return p;
+    },
+    async stack(yaml, files = {}) {
+      const dir = await writeStack(yaml);
+      scope.dirs.push(dir);
+      for (const [name, text] of Object.entries(files)) {
+        await mkdir(join(dir, name, '..'), { recursive: true });
+        await writeFile(join(dir, name), text);
+      }
+      return dir;
+    },
+  };
+  setupOnce(async () => {
+    await requireEngine(scope.engine);
+    if (opts.cli ?? true) await ensureCli();
+    await opts.setup?.();
+  });
+  afterAll(async () => {
+    await opts.beforeCleanup?.();
+    for (const p of scope.projects) await cleanupProject(scope.engine, p);
+    await opts.afterCleanup?.();
+    for (const d of scope.dirs) await removeDir(d);
+  }, opts.cleanupTimeoutMs ?? 60_000);
+  return scope;
 }
 
 // ---- engine events

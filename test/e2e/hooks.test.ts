@@ -5,18 +5,14 @@
  * the engine's own event timestamps (an exec's `exec_start`/`exec_die`, a container's `start`,
  * `die`), never from tug's report.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../src/engine/engine.js';
 import { LABEL } from '../../src/labels.js';
 import { listContainers } from '../../src/run/observe.js';
-import {
-  EventLog, IMAGE, cleanupProject, connect, docker, dockerExec, ensureCli, removeDir, requireEngine, setupOnce, tug, uniqueProject,
-  writeStack,
-} from './helpers.js';
+import { EventLog, IMAGE, docker, dockerExec, e2eScope, tug, writeStack } from './helpers.js';
 
-const engine = connect();
-const projects: string[] = [];
-const dirs: string[] = [];
+const scope = e2eScope();
+const { engine } = scope;
 
 const sleeper = `
     image: ${IMAGE}
@@ -24,11 +20,9 @@ const sleeper = `
     command: ["sleep", "300"]`;
 
 async function stack(what: string, body: (project: string) => string): Promise<{ project: string; dir: string; yaml: string }> {
-  const project = uniqueProject(what);
-  projects.push(project);
+  const project = scope.project(what);
   const yaml = `name: ${project}\n${body(project)}`;
-  const dir = await writeStack(yaml);
-  dirs.push(dir);
+  const dir = await scope.stack(yaml);
   return { project, dir, yaml };
 }
 
@@ -55,16 +49,6 @@ async function readVolume(volume: string, file: string): Promise<string> {
 }
 
 describe('lifecycle hooks', () => {
-  setupOnce(async () => {
-    await requireEngine(engine);
-    await ensureCli();
-  });
-
-  afterAll(async () => {
-    for (const p of projects) await cleanupProject(engine, p);
-    for (const d of dirs) await removeDir(d);
-  }, 60_000);
-
   it('post_start runs in order by exec once the container started, with its user, working_dir and environment; dependents wait for it', async () => {
     const { project, dir } = await stack('hk-post', () => `services:
   db:${sleeper}

@@ -6,12 +6,22 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupProject, connect, dockerExec, ensureCli, IMAGE, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { dockerExec, e2eScope, IMAGE, tug } from './helpers.js';
 import { listContainers } from '../../src/run/observe.js';
 
-const project = uniqueProject('imgchg');
-const engine = connect();
+const scope = e2eScope({
+  setup: async () => {
+    dir = await scope.stack(`name: ${project}\nservices:\n  app:\n    build: .\n    init: true\n    stop_grace_period: 1s\n`, {
+      Dockerfile: dockerfile('one'),
+    });
+  },
+  afterCleanup: async () => {
+    await engine.images.remove(`${project}-app`).catch(() => {});
+  },
+});
+const { engine } = scope;
+const project = scope.project('imgchg');
 let dir: string;
 
 const dockerfile = (word: string) => `FROM ${IMAGE}\nRUN echo ${word} > /word\nCMD ["sleep", "600"]\n`;
@@ -23,18 +33,6 @@ async function app(): Promise<{ id: string; imageId?: string }> {
 }
 
 describe('a changed image recreates its replicas', () => {
-  setupOnce(async () => {
-    await requireEngine(engine);
-    await ensureCli();
-    dir = await writeStack(`name: ${project}\nservices:\n  app:\n    build: .\n    init: true\n    stop_grace_period: 1s\n`);
-    await writeFile(join(dir, 'Dockerfile'), dockerfile('one'));
-  });
-  afterAll(async () => {
-    await cleanupProject(engine, project);
-    await engine.images.remove(`${project}-app`).catch(() => {});
-    await removeDir(dir);
-  }, 60_000);
-
   it('tug build then up recreates from the new image; up with nothing changed keeps it; up --build does both at once', async () => {
     let r = await tug(['up', '-d', '--progress', 'plain'], dir, { timeoutMs: 120_000 });
     expect(r.code, r.stderr).toBe(0);

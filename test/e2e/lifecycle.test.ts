@@ -3,18 +3,21 @@
  * unpause, kill, scale and rm. Orders are proven from the engine's own event timestamps,
  * never from tug's report. The steps build on each other and run in order.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type EngineEvent } from '../../src/engine/engine.js';
 import { LABEL } from '../../src/labels.js';
 import { up } from '../../src/run/up.js';
-import {
-  EventLog, IMAGE, cleanupProject, connect, dockerExec, ensureCli, inspect, load, rand, removeDir, requireEngine, setupOnce, tug,
-  uniqueProject, writeStack,
-} from './helpers.js';
+import { EventLog, IMAGE, dockerExec, e2eScope, inspect, load, rand, tug } from './helpers.js';
 import { listContainers, listVolumes } from '../../src/run/observe.js';
 
-const project = uniqueProject('lifecycle');
-const engine = connect();
+const scope = e2eScope({
+  setup: async () => {
+    dir = await scope.stack(STACK);
+    await up(engine, await load(dir), { wait: true });
+  },
+});
+const { engine } = scope;
+const project = scope.project('lifecycle');
 
 const sleeper = `
     image: ${IMAGE}
@@ -81,18 +84,6 @@ async function state(service: string): Promise<string> {
 }
 
 describe('lifecycle verbs on the real engine', () => {
-  setupOnce(async () => {
-    await requireEngine(engine);
-    await ensureCli();
-    dir = await writeStack(STACK);
-    await up(engine, await load(dir), { wait: true });
-  });
-
-  afterAll(async () => {
-    await cleanupProject(engine, project);
-    await removeDir(dir);
-  }, 60_000);
-
   it('restart db restarts app (restart: true) only after db is healthy again, and leaves side alone', async () => {
     const before = Object.fromEntries((await containers()).map((c) => [c.service, c.id]));
     const { log, code, stderr } = await recorded(['restart', 'db']);

@@ -3,15 +3,20 @@
  * container's own cgroup files, written either as flat service keys or as
  * deploy.resources.limits. Contradicting the two forms is refused at load time.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StackInvalidError } from '../../src/errors.js';
 import { up, type UpResult } from '../../src/run/up.js';
-import {
-  IMAGE, cleanupProject, connect, docker, dockerExec, inspect, load, removeDir, requireEngine, setupOnce, uniqueProject, writeStack,
-} from './helpers.js';
+import { IMAGE, docker, dockerExec, e2eScope, inspect, load, removeDir, writeStack } from './helpers.js';
 
-const project = uniqueProject('limits');
-const engine = connect();
+const scope = e2eScope({
+  cli: false,
+  setup: async () => {
+    dir = await scope.stack(STACK);
+    result = await up(engine, await load(dir), {});
+  },
+});
+const { engine } = scope;
+const project = scope.project('limits');
 const MiB = 1024 * 1024;
 
 const STACK = `
@@ -63,17 +68,6 @@ async function cgroupVersion(service: string): Promise<1 | 2> {
 }
 
 describe('resource limits on the real engine', () => {
-  setupOnce(async () => {
-    await requireEngine(engine);
-    dir = await writeStack(STACK);
-    result = await up(engine, await load(dir), {});
-  });
-
-  afterAll(async () => {
-    await cleanupProject(engine, project);
-    await removeDir(dir);
-  }, 60_000);
-
   it('flat keys: the engine holds exactly the limits asked for', async () => {
     const hc = (await inspect(id('flat'))).HostConfig;
     expect(hc).toMatchObject({

@@ -6,16 +6,26 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { quote } from 'shlex';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/labels.js';
 import { prefixColor } from '../../src/run/attach.js';
-import {
-  BIN, EventLog, IMAGE, cleanupProject, connect, ensureCli, inTerminal as inTerminalAt, inspect, removeDir, requireEngine, setupOnce, tug, tugLine, uniqueProject, watched, writeStack,
-} from './helpers.js';
+import { BIN, EventLog, IMAGE, e2eScope, inTerminal as inTerminalAt, inspect, tug, tugLine, watched } from './helpers.js';
 import { listContainers } from '../../src/run/observe.js';
 
-const project = uniqueProject('lxr');
-const engine = connect();
+const scope = e2eScope({
+  setup: async () => {
+    dir = await scope.stack(STACK);
+    const r = await tug(['up', '-d', 'talker', 'chatter', 'replica'], dir);
+    if (r.code !== 0) throw new Error(`up failed: ${r.stderr}`);
+    // Their first lines are printed at start; wait until the engine has logged all of them.
+    await eventually('the first lines logged', async () => {
+      const l = await tug(['logs', 'talker', 'chatter'], dir);
+      return linesOf(l.stdout, 'talker-1').length === 3 && linesOf(l.stdout, 'chatter-1').length === 2;
+    });
+  },
+});
+const { engine } = scope;
+const project = scope.project('lxr');
 let dir: string;
 
 const STACK = `
@@ -62,24 +72,6 @@ async function eventually(what: string, check: () => Promise<boolean>, ms = 20_0
 }
 
 describe('logs, exec and run (CLI, real engine)', () => {
-  setupOnce(async () => {
-    await requireEngine(engine);
-    await ensureCli();
-    dir = await writeStack(STACK);
-    const r = await tug(['up', '-d', 'talker', 'chatter', 'replica'], dir);
-    if (r.code !== 0) throw new Error(`up failed: ${r.stderr}`);
-    // Their first lines are printed at start; wait until the engine has logged all of them.
-    await eventually('the first lines logged', async () => {
-      const l = await tug(['logs', 'talker', 'chatter'], dir);
-      return linesOf(l.stdout, 'talker-1').length === 3 && linesOf(l.stdout, 'chatter-1').length === 2;
-    });
-  });
-
-  afterAll(async () => {
-    await cleanupProject(engine, project);
-    await removeDir(dir);
-  }, 60_000);
-
   it('logs prints every service\'s lines with a container prefix, each service in order', async () => {
     const r = await tug(['logs', 'talker', 'chatter'], dir);
     expect(r.code).toBe(0);

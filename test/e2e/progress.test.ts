@@ -3,23 +3,18 @@
  * terminal): plain and JSON progress, CI=1 choosing plain, the failure report in full in every
  * mode, and `--abort-on-container-exit` / `--exit-code-from` deciding the exit code.
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import {
-  IMAGE, cleanupProject, connect, ensureCli, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack, type CliResult,
-} from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { IMAGE, e2eScope, tug, type CliResult } from './helpers.js';
 import { listContainers } from '../../src/run/observe.js';
 
-const engine = connect();
-const projects: string[] = [];
-const dirs: string[] = [];
+const scope = e2eScope();
+const { engine } = scope;
 const PLAIN_LINE = /^\d\d:\d\d:\d\d\.\d{3} /;
 
 /** A fresh project directory; `NAME` in the YAML becomes the project name. */
 async function stack(what: string, yaml: string): Promise<{ project: string; dir: string }> {
-  const project = uniqueProject(`progress-${what}`);
-  projects.push(project);
-  const dir = await writeStack(yaml.replaceAll('NAME', project));
-  dirs.push(dir);
+  const project = scope.project(`progress-${what}`);
+  const dir = await scope.stack(yaml.replaceAll('NAME', project));
   return { project, dir };
 }
 
@@ -52,16 +47,6 @@ async function tugInCI(args: string[], dir: string): Promise<CliResult> {
     else process.env.CI = before;
   }
 }
-
-setupOnce(async () => {
-  await requireEngine(engine);
-  await ensureCli();
-});
-
-afterAll(async () => {
-  for (const p of projects) await cleanupProject(engine, p);
-  for (const d of dirs) await removeDir(d);
-}, 60_000);
 
 describe('progress output', () => {
 

@@ -9,15 +9,24 @@
 import { existsSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/labels.js';
 import { DEFAULT_SOCKET } from '../../src/engine/target.js';
 import { dockerEngine } from '../../src/engine/docker/engine.js';
 import { up } from '../../src/run/up.js';
-import { IMAGE, cleanupProject, connect, docker, ensureCli, load, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack } from './helpers.js';
+import { IMAGE, cleanupProject, docker, e2eScope, load, tug } from './helpers.js';
 
-const project = uniqueProject('race');
-const engine = connect();
+const scope = e2eScope({
+  setup: async () => {
+    dir = await scope.stack(STACK);
+    spellings = socketSpellings();
+  },
+  afterCleanup: async () => {
+    for (const d of scratch) rmSync(d, { recursive: true, force: true });
+  },
+});
+const { engine } = scope;
+const project = scope.project('race');
 const ROUNDS = Number(process.env.TUG_RACE_ROUNDS ?? 10);
 
 const STACK = `
@@ -71,19 +80,6 @@ async function count(kind: 'ps' | 'network', filters: string[]): Promise<string[
 }
 
 describe('concurrent ups of one project, the engine spelled three ways', () => {
-  setupOnce(async () => {
-    await requireEngine(engine);
-    await ensureCli();
-    dir = await writeStack(STACK);
-    spellings = socketSpellings();
-  });
-
-  afterAll(async () => {
-    await cleanupProject(engine, project);
-    await removeDir(dir);
-    for (const d of scratch) rmSync(d, { recursive: true, force: true });
-  }, 60_000);
-
   it(`converges in every one of ${ROUNDS} rounds`, async () => {
     expect(spellings.length).toBe(3);
     const failures: string[] = [];

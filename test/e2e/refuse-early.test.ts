@@ -3,15 +3,12 @@
  * request is compiled while planning, so a key tug cannot honour on the third of five
  * services leaves no network, volume or container behind (not even for the first two).
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { listContainers, listNetworks, listVolumes } from '../../src/run/observe.js';
-import {
-  IMAGE, cleanupProject, connect, ensureCli, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack,
-} from './helpers.js';
+import { IMAGE, e2eScope, tug } from './helpers.js';
 
-const engine = connect();
-const projects: string[] = [];
-const dirs: string[] = [];
+const scope = e2eScope();
+const { engine } = scope;
 
 /** Five services, the third of which asks for something tug refuses (legacy external links). */
 function fiveServices(project: string): string {
@@ -46,22 +43,10 @@ async function nothingOf(project: string): Promise<void> {
 }
 
 describe('refusals come before any change', () => {
-  setupOnce(async () => {
-    await requireEngine(engine);
-    await ensureCli();
-  });
-
-  afterAll(async () => {
-    for (const p of projects) await cleanupProject(engine, p);
-    for (const d of dirs) await removeDir(d);
-  }, 60_000);
-
   it('up: a key tug cannot honour on the third of five services exits 3 naming it, and the engine shows nothing of the project', async () => {
-    const project = uniqueProject('refuse-up');
-    projects.push(project);
+    const project = scope.project('refuse-up');
     const yaml = fiveServices(project);
-    const dir = await writeStack(yaml);
-    dirs.push(dir);
+    const dir = await scope.stack(yaml);
     const line = yaml.split('\n').findIndex((l) => l.includes('external_links')) + 1;
     // The file itself is valid: config accepts it, only running it is refused.
     expect((await tug(['config', '-q'], dir)).code).toBe(0);
@@ -74,10 +59,8 @@ describe('refusals come before any change', () => {
   });
 
   it('run: a one-off of a service tug cannot run is refused before its dependencies are brought up', async () => {
-    const project = uniqueProject('refuse-run');
-    projects.push(project);
-    const dir = await writeStack(fiveServices(project));
-    dirs.push(dir);
+    const project = scope.project('refuse-run');
+    const dir = await scope.stack(fiveServices(project));
     const r = await tug(['run', '--rm', 'three', 'true'], dir);
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/external_links/);

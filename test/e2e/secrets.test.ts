@@ -3,14 +3,28 @@
  * read-only), inline content and an environment variable (both copied in after create,
  * before start, with the mode asked for).
  */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { up, type UpResult } from '../../src/run/up.js';
-import { IMAGE, cleanupProject, connect, docker, dockerExec, load, removeDir, requireEngine, setupOnce, uniqueProject, writeStack } from './helpers.js';
+import { IMAGE, docker, dockerExec, e2eScope, load } from './helpers.js';
 
-const project = uniqueProject('secrets');
-const engine = connect();
+const scope = e2eScope({
+  cli: false,
+  setup: async () => {
+    dir = await scope.stack(STACK, {
+      'db_password.txt': 's3cret\n',
+      'settings.ini': '[a]\nb=1\n',
+      // Set only in the project's .env: read at load time, as compose-go does, not from the process.
+      '.env': 'TUG_E2E_FROM_DOTENV=value-from-dotenv\n',
+    });
+    process.env.TUG_E2E_TOKEN = 'token-from-env';
+    result = await up(engine, await load(dir), {});
+  },
+  beforeCleanup: async () => {
+    delete process.env.TUG_E2E_TOKEN;
+  },
+});
+const { engine } = scope;
+const project = scope.project('secrets');
 
 const STACK = `
 name: ${project}
@@ -49,23 +63,6 @@ let dir: string;
 let result: UpResult;
 
 describe('secrets and configs', () => {
-  setupOnce(async () => {
-    await requireEngine(engine);
-    dir = await writeStack(STACK);
-    await writeFile(join(dir, 'db_password.txt'), 's3cret\n');
-    await writeFile(join(dir, 'settings.ini'), '[a]\nb=1\n');
-    // Set only in the project's .env: read at load time, as compose-go does, not from the process.
-    await writeFile(join(dir, '.env'), 'TUG_E2E_FROM_DOTENV=value-from-dotenv\n');
-    process.env.TUG_E2E_TOKEN = 'token-from-env';
-    result = await up(engine, await load(dir), {});
-  });
-
-  afterAll(async () => {
-    delete process.env.TUG_E2E_TOKEN;
-    await cleanupProject(engine, project);
-    await removeDir(dir);
-  }, 60_000);
-
   const id = () => result.containers.app![0]!.id;
 
   it('mounts a file secret read-only at /run/secrets/<name>', async () => {

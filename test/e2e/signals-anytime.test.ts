@@ -19,21 +19,20 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { listContainers, listNetworks } from '../../src/run/observe.js';
-import { BIN, IMAGE, cleanupProject, cliEnv, connect, ensureCli, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack, type CliResult } from './helpers.js';
+import { BIN, IMAGE, cleanupProject, cliEnv, e2eScope, tug, type CliResult } from './helpers.js';
 
-const engine = connect();
-const projects: string[] = [];
-const dirs: string[] = [];
 const SEEDS = [11, 23, 37, 41];
 let readyHook = '';
 
-setupOnce(async () => {
-  await requireEngine(engine);
-  await ensureCli();
+const scope = e2eScope({ setup, cleanupTimeoutMs: 120_000 });
+const { engine } = scope;
+
+/** Writes the preloaded module that tells the test, through fd 3, when tug's handlers are in place. */
+async function setup(): Promise<void> {
   const d = mkdtempSync(join(tmpdir(), 'tug-e2e-hook-'));
-  dirs.push(d);
+  scope.dirs.push(d);
   readyHook = join(d, 'ready.mjs');
   // Polled on the event loop that delivers signals: once this sees the listeners, a signal reaches them.
   // 'exit' says tug has run its last instruction: Node's own teardown follows, during which
@@ -49,12 +48,7 @@ const t = setInterval(() => {
 t.unref();
 process.on('exit', () => { try { writeSync(3, 'exiting'); } catch {} });
 `);
-});
-
-afterAll(async () => {
-  for (const p of projects) await cleanupProject(engine, p);
-  for (const d of dirs) await removeDir(d);
-}, 120_000);
+}
 
 /** mulberry32: a small seeded generator, so that a failing point can be replayed. */
 function random(seed: number): () => number {
@@ -106,12 +100,10 @@ interface Env {
 }
 
 async function fresh(what: string): Promise<Env> {
-  const project = uniqueProject(what);
-  projects.push(project);
-  const dir = await writeStack(stackYaml(project));
-  dirs.push(dir);
+  const project = scope.project(what);
+  const dir = await scope.stack(stackYaml(project));
   const runtime = mkdtempSync(join(tmpdir(), 'tug-e2e-xdg-'));
-  dirs.push(runtime);
+  scope.dirs.push(runtime);
   return { project, dir, runtime, env: { XDG_RUNTIME_DIR: runtime } };
 }
 
@@ -286,8 +278,7 @@ describe('a signal at a random moment of a mutating verb', () => {
 
 describe('a signal while the stack loads', () => {
   it('SIGTERM while a large stack loads: exit 130 with a message, nothing created', async () => {
-    const project = uniqueProject('sigload');
-    projects.push(project);
+    const project = scope.project('sigload');
     const services = Array.from({ length: 1500 }, (_, i) => [
       `  s${i}:`,
       `    image: ${IMAGE}`,
@@ -296,10 +287,9 @@ describe('a signal while the stack loads', () => {
       `    labels: { x.n: "${i}" }`,
       ...(i > 0 ? ['    depends_on:', `      s${i - 1}:`, '        condition: service_started'] : []),
     ].join('\n')).join('\n');
-    const dir = await writeStack(`name: ${project}\nservices:\n${services}\n`);
-    dirs.push(dir);
+    const dir = await scope.stack(`name: ${project}\nservices:\n${services}\n`);
     const runtime = mkdtempSync(join(tmpdir(), 'tug-e2e-xdg-'));
-    dirs.push(runtime);
+    scope.dirs.push(runtime);
     // Without the cache, loading this file takes over a second.
     const e: Env = { project, dir, runtime, env: { XDG_RUNTIME_DIR: runtime, TUG_NO_CACHE: '1' } };
     const r = await interrupt(e, ['up', '-d'], 'SIGTERM', 150);

@@ -11,18 +11,17 @@
  * `wait` event, while its dependency is still ~3 s away from healthy.
  */
 import { spawn } from 'node:child_process';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type NetworkSummary, type VolumeSummary } from '../../src/engine/engine.js';
 import type { ContainerSummary } from '../../src/plan/observed.js';
 import { LABEL } from '../../src/labels.js';
-import { BIN, IMAGE, cleanupProject, connect, ensureCli, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack } from './helpers.js';
+import { BIN, IMAGE, e2eScope, tug } from './helpers.js';
 import { listContainers, listNetworks, listVolumes } from '../../src/run/observe.js';
 
-const engine = connect();
-const projects: string[] = [];
-const dirs: string[] = [];
 /** Every tug started here: a failed test must not leave one creating containers after cleanup. */
 const children: Running[] = [];
+const scope = e2eScope({ beforeCleanup: () => Promise.all(children.map((c) => c.exit)) });
+const { engine } = scope;
 
 interface JsonEvent {
   resource: string;
@@ -163,10 +162,8 @@ volumes:
 }
 
 async function stack(what: string, yaml: (project: string) => string): Promise<{ project: string; dir: string }> {
-  const project = uniqueProject(what);
-  projects.push(project);
-  const dir = await writeStack(yaml(project));
-  dirs.push(dir);
+  const project = scope.project(what);
+  const dir = await scope.stack(yaml(project));
   return { project, dir };
 }
 
@@ -176,17 +173,6 @@ async function states(project: string): Promise<Record<string, string>> {
   const list = await listContainers(engine, { project, all: true });
   return Object.fromEntries(list.map((c) => [c.service, c.state]));
 }
-
-setupOnce(async () => {
-  await requireEngine(engine);
-  await ensureCli();
-});
-
-afterAll(async () => {
-  await Promise.all(children.map((c) => c.exit));
-  for (const p of projects) await cleanupProject(engine, p);
-  for (const d of dirs) await removeDir(d);
-}, 60_000);
 
 describe('signals during up', () => {
   it('the first SIGINT while a dependent waits on a health gate: stops what started, exits 130, labels everything; the next up converges', async () => {

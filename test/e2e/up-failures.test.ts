@@ -4,25 +4,20 @@
  * never starts the dependent. Each case is its own project, so one case's leftovers cannot
  * satisfy or fail another's gates.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/labels.js';
 import { DependencyFailedError } from '../../src/run/failure.js';
 import { up } from '../../src/run/up.js';
-import {
-  IMAGE, cleanupProject, connect, ensureCli, inspect, load, progressLog, rand, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack,
-} from './helpers.js';
+import { IMAGE, e2eScope, inspect, load, progressLog, rand, tug } from './helpers.js';
 import { listContainers } from '../../src/run/observe.js';
 
-const engine = connect();
-const projects: string[] = [];
-const dirs: string[] = [];
+const scope = e2eScope();
+const { engine } = scope;
 
 /** A fresh project directory for one case; `NAME` in the YAML becomes the project name. */
 async function stack(what: string, yaml: string): Promise<{ project: string; dir: string }> {
-  const project = uniqueProject(`fail-${what}`);
-  projects.push(project);
-  const dir = await writeStack(yaml.replaceAll('NAME', project));
-  dirs.push(dir);
+  const project = scope.project(`fail-${what}`);
+  const dir = await scope.stack(yaml.replaceAll('NAME', project));
   return { project, dir };
 }
 
@@ -51,16 +46,6 @@ async function expectNeverStarted(project: string, service: string): Promise<voi
 }
 
 describe('up when a dependency fails', () => {
-  setupOnce(async () => {
-    await requireEngine(engine);
-    await ensureCli();
-  });
-
-  afterAll(async () => {
-    for (const p of projects) await cleanupProject(engine, p);
-    for (const d of dirs) await removeDir(d);
-  }, 60_000);
-
   it('an always-failing healthcheck: rejects naming both services, unhealthy, probe output and logs', async () => {
     const marker = `sick-service-says-hello-${rand()}`;
     const { project, dir } = await stack('unhealthy', `

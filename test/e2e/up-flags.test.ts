@@ -5,10 +5,8 @@
  * stack on a non-zero exit only; --attach-dependencies adds the dependencies' output;
  * --no-build never builds; --quiet-build hides the build's progress.
  */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupProject, connect, docker, dockerExec, ensureCli, IMAGE, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { connect, docker, dockerExec, e2eScope, IMAGE, tug, uniqueProject } from './helpers.js';
 import { listContainers, listVolumes } from '../../src/run/observe.js';
 
 const project = uniqueProject('upflags');
@@ -39,19 +37,13 @@ services:
 `;
 
 describe('up --attach/--no-attach/--timestamps/--no-log-prefix/-V on the real engine', () => {
-  setupOnce(async () => {
-    await requireEngine(engine);
-    await ensureCli();
-    dir = await writeStack(STACK);
-    volDir = await writeStack(VOL_STACK);
+  const scope = e2eScope({
+    setup: async () => {
+      dir = await scope.stack(STACK);
+      volDir = await scope.stack(VOL_STACK);
+    },
   });
-
-  afterAll(async () => {
-    await cleanupProject(engine, project);
-    await cleanupProject(engine, VOL_PROJECT);
-    await removeDir(dir);
-    await removeDir(volDir);
-  }, 60_000);
+  scope.projects.push(project, VOL_PROJECT);
 
   it('--no-attach hides a service\'s output, and up still waits for it to end', async () => {
     const r = await tug(['up', '--no-attach', 'b', '--progress', 'quiet'], dir);
@@ -151,20 +143,15 @@ describe('up --abort-on-container-failure/--attach-dependencies/--no-build/--qui
   let failDir: string;
   let depsDir: string;
   let buildDir: string;
-  setupOnce(async () => {
-    await requireEngine(engine);
-    await ensureCli();
-    failDir = await writeStack(FAIL_STACK);
-    depsDir = await writeStack(DEPS_STACK);
-    buildDir = await writeStack(BUILD_STACK);
-    await writeFile(join(buildDir, 'Dockerfile'), `FROM ${IMAGE}\nRUN echo built > /built\n`);
+  const scope = e2eScope({
+    setup: async () => {
+      failDir = await scope.stack(FAIL_STACK);
+      depsDir = await scope.stack(DEPS_STACK);
+      buildDir = await scope.stack(BUILD_STACK, { Dockerfile: `FROM ${IMAGE}\nRUN echo built > /built\n` });
+    },
+    afterCleanup: () => docker(['rmi', '-f', `${BUILD_PROJECT}-app`], { allowFail: true }),
   });
-
-  afterAll(async () => {
-    for (const p of [FAIL_PROJECT, DEPS_PROJECT, BUILD_PROJECT]) await cleanupProject(engine, p);
-    await docker(['rmi', '-f', `${BUILD_PROJECT}-app`], { allowFail: true });
-    for (const d of [failDir, depsDir, buildDir]) await removeDir(d);
-  }, 60_000);
+  scope.projects.push(FAIL_PROJECT, DEPS_PROJECT, BUILD_PROJECT);
 
   it('--abort-on-container-failure: a zero exit does not stop the stack, a non-zero one does, with its code', async () => {
     const r = await tug(['up', '--abort-on-container-failure', '-t', '1', '--progress', 'plain'], failDir);

@@ -3,16 +3,34 @@
  * Order is proved from the engine's own event timestamps, recorded on a separate subscription
  * opened before `up`, never from wall-clock sleeps in the test.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type EngineEvent } from '../../src/engine/engine.js';
 import { LABEL } from '../../src/labels.js';
 import { up, type UpResult } from '../../src/run/up.js';
-import {
-  EventLog, IMAGE, cleanupProject, connect, ensureCli, inspect, ms, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack, load,
-} from './helpers.js';
+import { EventLog, IMAGE, e2eScope, inspect, ms, tug, load } from './helpers.js';
 
-const project = uniqueProject('order');
-const engine = connect();
+const scope = e2eScope({
+  setup: async () => {
+    dir = await scope.stack(STACK);
+    const p = await load(dir);
+    log = await EventLog.record(engine, project);
+    result = await up(engine, p, {
+      onProgress: (e) => {
+        if (e.resource === 'container' && e.action === 'start' && e.state === 'working' && e.service) startIssued.set(e.service, e.time);
+      },
+    });
+    // `slow` and `web` have no dependents, so up does not wait for their health; the
+    // assertions below need it, so wait for the engine to report it.
+    await log.waitFor(isHealthy('slow'), 'slow healthy');
+    await log.waitFor(isHealthy('web'), 'web healthy');
+    await log.flush();
+  },
+  beforeCleanup: async () => {
+    await log?.stop();
+  },
+});
+const { engine } = scope;
+const project = scope.project('order');
 
 // `quick` and `slow` are independent of each other and of the chain; they become healthy only
 // after their command has slept, so their health comes well after both have started, and
@@ -96,30 +114,6 @@ let result: UpResult;
 const startIssued = new Map<string, number>();
 
 describe('up ordering on the real engine', () => {
-  setupOnce(async () => {
-    await requireEngine(engine);
-    await ensureCli();
-    dir = await writeStack(STACK);
-    const p = await load(dir);
-    log = await EventLog.record(engine, project);
-    result = await up(engine, p, {
-      onProgress: (e) => {
-        if (e.resource === 'container' && e.action === 'start' && e.state === 'working' && e.service) startIssued.set(e.service, e.time);
-      },
-    });
-    // `slow` and `web` have no dependents, so up does not wait for their health; the
-    // assertions below need it, so wait for the engine to report it.
-    await log.waitFor(isHealthy('slow'), 'slow healthy');
-    await log.waitFor(isHealthy('web'), 'web healthy');
-    await log.flush();
-  });
-
-  afterAll(async () => {
-    await log?.stop();
-    await cleanupProject(engine, project);
-    await removeDir(dir);
-  }, 60_000);
-
   it('no dependent starts before its dependency is healthy (or, for a job, exited 0)', () => {
     const latencies: string[] = [];
     for (const { dependent, dependency, gate } of EDGES) {

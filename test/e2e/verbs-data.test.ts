@@ -3,16 +3,22 @@
  * ls, events), each through the CLI binary on one small busybox stack. The steps build on
  * each other (build, then up, then the reports) and run in order.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import {
-  BIN, IMAGE, cleanupProject, connect, docker, ensureCli, removeDir, requireEngine, setupOnce, tug, uniqueProject, watched, writeStack,
-} from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { BIN, IMAGE, docker, e2eScope, tug, watched } from './helpers.js';
 
-const project = uniqueProject('verbs');
-const engine = connect();
+const scope = e2eScope({
+  setup: async () => {
+    port = await freePort();
+    dir = await scope.stack(stack(port), { 'img/Dockerfile': `FROM ${IMAGE}\nRUN echo built > /built\n` });
+  },
+  afterCleanup: async () => {
+    await engine.images.remove(built).catch(() => {});
+  },
+});
+const { engine } = scope;
+const project = scope.project('verbs');
 const built = `${project}-app`;
 
 /** A host port nothing listens on now, so parallel runs do not fight over a fixed one. */
@@ -50,21 +56,6 @@ let dir: string;
 let port: number;
 
 describe('the data verbs on the real engine', () => {
-  setupOnce(async () => {
-    await requireEngine(engine);
-    await ensureCli();
-    port = await freePort();
-    dir = await writeStack(stack(port));
-    await mkdir(join(dir, 'img'));
-    await writeFile(join(dir, 'img', 'Dockerfile'), `FROM ${IMAGE}\nRUN echo built > /built\n`);
-  });
-
-  afterAll(async () => {
-    await cleanupProject(engine, project);
-    await engine.images.remove(built).catch(() => {});
-    await removeDir(dir);
-  }, 60_000);
-
   it('build tags <project>-<service> and shows the build output on stderr', async () => {
     const r = await tug(['build', '--progress', 'plain'], dir);
     expect(r.code, r.stderr).toBe(0);

@@ -4,12 +4,19 @@
  * volumes with it; `down -v` leaves no volume labelled as the project's, and the test leaves no
  * unlabelled (dangling) volume behind either: every volume tug asked for carries the labels.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/labels.js';
-import { IMAGE, cleanupProject, connect, docker, dockerExec, ensureCli, inspect, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack } from './helpers.js';
+import { IMAGE, docker, dockerExec, e2eScope, inspect, tug, writeStack } from './helpers.js';
 
-const project = uniqueProject('vols');
-const engine = connect();
+const scope = e2eScope({
+  setup: async () => {
+    dir = await scope.stack(stack('one'));
+  },
+  afterCleanup: async () => {
+    for (const v of seen) await docker(['volume', 'rm', v], { allowFail: true });
+  },
+});
+const project = scope.project('vols');
 
 const stack = (marker: string) => `
 name: ${project}
@@ -57,18 +64,6 @@ async function ok(args: string[]): Promise<string> {
 }
 
 describe('anonymous volumes do not leak', () => {
-  setupOnce(async () => {
-    await requireEngine(engine);
-    await ensureCli();
-    dir = await writeStack(stack('one'));
-  });
-
-  afterAll(async () => {
-    await cleanupProject(engine, project);
-    for (const v of seen) await docker(['volume', 'rm', v], { allowFail: true });
-    await removeDir(dir);
-  }, 60_000);
-
   it('data survives recreate, restart and scale-up; scale-down and down -v remove every volume of the project', async () => {
     const danglingBefore = await dangling();
 

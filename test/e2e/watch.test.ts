@@ -16,31 +16,26 @@
 import { spawn } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { BIN, cleanupProject, connect, docker, dockerExec, ensureCli, inspect, removeDir, requireEngine, setupOnce, tug, uniqueProject, writeStack } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { BIN, docker, dockerExec, e2eScope, inspect, tug } from './helpers.js';
 import { listContainers } from '../../src/run/observe.js';
 
-const engine = connect();
-const projects: string[] = [];
-const dirs: string[] = [];
 const children: Running[] = [];
-
-setupOnce(async () => {
-  await requireEngine(engine);
-  await ensureCli();
+const scope = e2eScope({
+  cleanupTimeoutMs: 120_000,
+  beforeCleanup: async () => {
+    for (const c of children) c.kill();
+  },
+  afterCleanup: async () => {
+    for (const p of scope.projects) {
+      // By name, never by id: an image built FROM busybox alone is busybox's own id, and removing
+      // that would take busybox:latest with it. Untagging leaves the shared image alone.
+      const images = (await docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${p}-*`], { allowFail: true })).stdout.split('\n').filter(Boolean);
+      if (images.length) await docker(['rmi', ...images], { allowFail: true });
+    }
+  },
 });
-
-afterAll(async () => {
-  for (const c of children) c.kill();
-  for (const p of projects) {
-    await cleanupProject(engine, p);
-    // By name, never by id: an image built FROM busybox alone is busybox's own id, and removing
-    // that would take busybox:latest with it. Untagging leaves the shared image alone.
-    const images = (await docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${p}-*`], { allowFail: true })).stdout.split('\n').filter(Boolean);
-    if (images.length) await docker(['rmi', ...images], { allowFail: true });
-  }
-  for (const d of dirs) await removeDir(d);
-}, 120_000);
+const { engine } = scope;
 
 interface JsonEvent {
   resource: string;
@@ -137,23 +132,12 @@ async function until(container: string, script: string, ok: (out: string) => boo
 
 const startedAt = async (container: string): Promise<string> => (await inspect(container)).State.StartedAt as string;
 
-async function stack(yaml: string, files: Record<string, string>): Promise<string> {
-  const dir = await writeStack(yaml);
-  dirs.push(dir);
-  for (const [name, content] of Object.entries(files)) {
-    await mkdir(join(dir, name, '..'), { recursive: true });
-    await writeFile(join(dir, name), content);
-  }
-  return dir;
-}
-
 const SLEEPER = `    init: true\n    command: ["sleep", "3600"]`;
 
 describe('tug watch', () => {
   it('syncs creates, updates and deletes (not ignored paths), restarts, runs hooks, and ends on Ctrl-C with 0', async () => {
-    const project = uniqueProject('watch');
-    projects.push(project);
-    const dir = await stack(`
+    const project = scope.project('watch');
+    const dir = await scope.stack(`
 name: ${project}
 services:
   web:
@@ -256,9 +240,8 @@ ${SLEEPER}
   }, 180_000);
 
   it('rebuilds and recreates a service when its build input changes, and restarts its restart: true dependent', async () => {
-    const project = uniqueProject('rebuild');
-    projects.push(project);
-    const dir = await stack(`
+    const project = scope.project('rebuild');
+    const dir = await scope.stack(`
 name: ${project}
 services:
   app:
@@ -296,9 +279,8 @@ ${SLEEPER}
   }, 180_000);
 
   it('syncs into every replica, one archive each, only what `include` takes', async () => {
-    const project = uniqueProject('replicas');
-    projects.push(project);
-    const dir = await stack(`
+    const project = scope.project('replicas');
+    const dir = await scope.stack(`
 name: ${project}
 services:
   web:
@@ -333,9 +315,8 @@ ${SLEEPER}
   }, 120_000);
 
   it('refuses a rule it cannot honour at its line, before starting anything', async () => {
-    const project = uniqueProject('refuse');
-    projects.push(project);
-    const dir = await stack(`
+    const project = scope.project('refuse');
+    const dir = await scope.stack(`
 name: ${project}
 services:
   web:
@@ -355,9 +336,8 @@ ${SLEEPER}
 
 describe('up --watch', () => {
   it('follows the logs, syncs, and stops the stack on Ctrl-C', async () => {
-    const project = uniqueProject('upwatch');
-    projects.push(project);
-    const dir = await stack(`
+    const project = scope.project('upwatch');
+    const dir = await scope.stack(`
 name: ${project}
 services:
   web:
