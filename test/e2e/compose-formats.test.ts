@@ -26,7 +26,6 @@ const scope = e2eScope({
     }
     after = new Date(Date.now() + 1000).toISOString();
   },
-  cleanupTimeoutMs: 10_000,
 });
 const project = scope.project('fmt');
 
