@@ -18,7 +18,7 @@ export interface AttachChoice {
   attachDependencies?: boolean;
 }
 
-/** The services whose lines are printed (the others are still followed to their end). */
+/** The services whose lines are printed (and, unless services are named, whose stop ends up). */
 export function attachedServices(project: Project, graph: DependencyGraph, choice: AttachChoice): Set<string> {
   let chosen: Set<string>;
   if (choice.attach?.length) {

@@ -1,6 +1,8 @@
 /**
- * Attached `up`: follow every container's output, prefixed `service-n | `, until they have
- * all stopped. Ctrl-C stops the stack (dependents first) and ends with "interrupted".
+ * Attached `up`: follow the containers' output, prefixed `service-n | `, until the watched
+ * ones have all stopped: as Compose's monitor, those of the services named on the command line,
+ * else of the services whose output is printed (all, when that leaves none). The others are
+ * left as they are. Ctrl-C stops the stack (dependents first) and ends with "interrupted".
  * With `--abort-on-container-exit` (or `--exit-code-from`) the first container to exit stops
  * the stack the same way, and its exit code (or the named service's) becomes tug's.
  */
@@ -28,11 +30,14 @@ export interface AttachOptions {
   abortOnContainerFailure?: boolean;
   /** Exit with this service's container's exit code; implies abortOnContainerExit (unless abortOnContainerFailure). */
   exitCodeFrom?: string;
-  /**
-   * Services whose output is printed (`up --attach`/`--no-attach`); default all. The others
-   * are still waited for: up ends when every container has stopped, printed or not.
-   */
+  /** Services whose output is printed (`up --attach`/`--no-attach`); default all. */
   printed?: (service: string) => boolean;
+  /**
+   * Services whose containers are watched (default all): up ends once these have stopped, and
+   * only their exits trigger --abort-on-container-exit. A container of another service is
+   * left running, as Compose leaves it (its monitor watches the named or attached services).
+   */
+  watched?: (service: string) => boolean;
   /** Each line after the engine's timestamp (`up --timestamps`). */
   timestamps?: boolean;
   /** False: lines without the `service-n | ` prefix (`up --no-log-prefix`). */
@@ -91,9 +96,18 @@ export async function attach(
   let onTrigger: () => void = () => {};
   const triggered = new Promise<void>((resolve) => (onTrigger = resolve));
   const jobs = completedJobs(project);
+  // No watched container at all watches them all, as Compose's monitor with no service.
+  const anyWatched = containers.some((c) => opts.watched?.(c.service ?? serviceOf(project, c.name)) ?? true);
+  const isWatched = (service: string) => !anyWatched || (opts.watched?.(service) ?? true);
 
-  const streams = containers.map(async (c) => {
+  const watchedStreams: Promise<void>[] = [];
+  const streams = containers.map((c) => {
     const service = c.service ?? serviceOf(project, c.name);
+    const stream = follow1(c, service);
+    if (isWatched(service)) watchedStreams.push(stream);
+    return stream;
+  });
+  async function follow1(c: AttachedContainer, service: string): Promise<void> {
     const paint = painter(opts.color, service);
     const name = prefixOf(project, c.name);
     const prefix = paint(`${name.padEnd(width)} |`) + ' ';
@@ -101,7 +115,7 @@ export async function attach(
       exited.push({ service, code });
       // A job others wait on with service_completed_successfully is meant to finish: that is
       // not the stack failing, and stopping everything for it would make the flag unusable.
-      if (abortMode && !trigger && !(code === 0 && (onFailureOnly || jobs.has(service)))) {
+      if (abortMode && !trigger && isWatched(service) && !(code === 0 && (onFailureOnly || jobs.has(service)))) {
         trigger = { service, code };
         onTrigger();
       }
@@ -121,11 +135,11 @@ export async function attach(
     // After the stream ended, so that the line comes after the container's last output.
     const code = await Promise.race([exit, aborted(follow.signal)]);
     if (code !== undefined && printed) write(`${paint(name)} exited with code ${code}\n`);
-  });
+  }
   const allStreams = Promise.allSettled(streams);
 
   try {
-    await Promise.race([allStreams, triggered, aborted(opts.signal)]);
+    await Promise.race([Promise.allSettled(watchedStreams), triggered, aborted(opts.signal)]);
     if (opts.signal.aborted) {
       await stopAll(engine, project, opts);
       throw new InterruptedError('interrupted: the stack was stopped');

@@ -25,6 +25,20 @@ services:
     command: ["sh", "-c", "sleep 0.3; echo hello-from-b"]
 `;
 
+// b outlives a: up watches only what it prints (or the services named), as Compose's monitor.
+const WATCH_PROJECT = `${project}-w`;
+const WATCH_STACK = `
+name: ${WATCH_PROJECT}
+services:
+  a:
+    image: ${IMAGE}
+    command: ["sh", "-c", "sleep 0.5; echo hello-from-a"]
+  b:
+    image: ${IMAGE}
+    init: true
+    command: ["sh", "-c", "echo hello-from-b; exec sleep 600"]
+`;
+
 const VOL_PROJECT = `${project}-v`;
 const VOL_STACK = `
 name: ${VOL_PROJECT}
@@ -41,19 +55,25 @@ describe('up --attach/--no-attach/--timestamps/--no-log-prefix/-V on the real en
     setup: async () => {
       dir = await scope.stack(STACK);
       volDir = await scope.stack(VOL_STACK);
+      watchDir = await scope.stack(WATCH_STACK);
     },
   });
-  scope.projects.push(project, VOL_PROJECT);
+  scope.projects.push(project, VOL_PROJECT, WATCH_PROJECT);
+  let watchDir: string;
 
-  it('--no-attach hides a service\'s output, and up still waits for it to end', async () => {
-    const r = await tug(['up', '--no-attach', 'b', '--progress', 'quiet'], dir);
+  it('--no-attach hides a service\'s output; up ends when the printed ones have stopped and leaves that one running, as Compose', async () => {
+    const r = await tug(['up', '--no-attach', 'b', '--progress', 'quiet'], watchDir, { timeoutMs: 60_000 });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^a-1 +\| hello-from-a$/m);
+    expect(r.stdout).toMatch(/^a-1 exited with code 0$/m);
     expect(r.stdout).not.toContain('hello-from-b');
-    expect(r.stdout).not.toMatch(/^b-1 exited/m);
-    // b had ended when up returned: it was waited for though not printed.
-    const b = (await listContainers(engine, { project, all: true })).find((c) => c.service === 'b')!;
-    expect(b.state).toBe('exited');
+    const states = async () => Object.fromEntries((await listContainers(engine, { project: WATCH_PROJECT, all: true })).map((c) => [c.service, c.state]));
+    expect(await states()).toEqual({ a: 'exited', b: 'running' });
+    // Named on the command line, a is what up watches, whatever it prints.
+    const named = await tug(['up', 'a', '--attach', 'b', '--progress', 'quiet'], watchDir, { timeoutMs: 60_000 });
+    expect(named.code, named.stderr).toBe(0);
+    expect(named.stdout).not.toContain('hello-from-a');
+    expect(await states()).toEqual({ a: 'exited', b: 'running' });
   });
 
   it('--attach prints only the named service; --timestamps and --no-log-prefix shape its lines', async () => {

@@ -75,7 +75,7 @@ const upOptions = {
   'exit-code-from': { type: 'string', requiresArg: true, describe: 'Exit with this service\'s exit code (implies --abort-on-container-exit)' },
   registry: { type: 'string', requiresArg: true, describe: 'Swarm mode: the registry (HOST:PORT) every node pulls from; tug pushes the images it builds or only has locally there' },
   watch: { alias: 'w', type: 'boolean', describe: 'Follow the logs and apply the services\' develop.watch rules as files change (see tug watch)' },
-  attach: { type: 'string', nargs: 1, coerce: (v: string | string[]) => [v].flat(), describe: 'Print the output of this service only, repeatable (the others are still followed to their end)' },
+  attach: { type: 'string', nargs: 1, coerce: (v: string | string[]) => [v].flat(), describe: 'Print the output of this service only, repeatable; up ends when the printed (or named) services have stopped' },
   'no-attach': { type: 'string', nargs: 1, coerce: (v: string | string[]) => [v].flat(), describe: 'Do not print the output of this service, repeatable' },
   'attach-dependencies': { type: 'boolean', describe: 'Also print the output of the services the named ones depend on' },
   timestamps: { type: 'boolean', describe: 'Show the engine\'s timestamp of each line' },
@@ -163,7 +163,7 @@ export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
       const { exitCode } = await attach(engine, project, containers, {
         signal, onProgress: stopProgress.listener, stopTimeout: args.timeout, color: stdoutColors(args),
         abortOnContainerExit: args['abort-on-container-exit'], abortOnContainerFailure: args['abort-on-container-failure'], exitCodeFrom: from,
-        printed: await printedServices(project, args), timestamps: args.timestamps, prefix: !args['no-log-prefix'],
+        ...(await attachChoice(project, args, from)), timestamps: args.timestamps, prefix: !args['no-log-prefix'],
       });
       if (exitCode !== undefined) process.exitCode = exitCode;
     }).finally(async () => {
@@ -174,14 +174,20 @@ export const upCommand: CommandModule<GlobalArgs, UpArgs> = {
   },
 };
 
-/** Whose output is printed: see plan/attach.ts (Compose's --attach, --no-attach, --attach-dependencies). */
-async function printedServices(project: Project, args: UpArgs): Promise<(service: string) => boolean> {
+/**
+ * Whose output is printed (see plan/attach.ts: Compose's --attach, --no-attach,
+ * --attach-dependencies), and whose containers up watches until they stop: as Compose's
+ * monitor, the services named on the command line, else the printed ones; and the service
+ * --exit-code-from names, whose code up must see.
+ */
+async function attachChoice(project: Project, args: UpArgs, exitCodeFrom: string | undefined) {
   const { attachedServices } = await import('../../plan/attach.js');
   const { DependencyGraph } = await import('../../graph/graph.js');
   const chosen = attachedServices(project, DependencyGraph.fromServices(project.services), {
     services: args.services, attach: args.attach, noAttach: args['no-attach'], attachDependencies: args['attach-dependencies'],
   });
-  return (service) => chosen.has(service);
+  const watched = new Set([...(args.services?.length ? args.services : chosen), ...(exitCodeFrom ? [exitCodeFrom] : [])]);
+  return { printed: (service: string) => chosen.has(service), watched: (service: string) => watched.has(service) };
 }
 
 /** `--quiet-pull`: pulls print nothing, unless one fails or warns. */
