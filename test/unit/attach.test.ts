@@ -41,7 +41,7 @@ function project(name: string, services: Record<string, Parameters<typeof makeSe
   };
 }
 
-async function run(p: Project, specs: Parameters<typeof fakeEngine>[1], opts: { exitCodeFrom?: string; abort?: boolean; color?: 0 | 1 } = {}) {
+async function run(p: Project, specs: Parameters<typeof fakeEngine>[1], opts: { exitCodeFrom?: string; abort?: boolean; color?: 0 | 1; watched?: string[] } = {}) {
   const f = fakeEngine(p.name, specs);
   let out = '';
   let notices = '';
@@ -49,6 +49,7 @@ async function run(p: Project, specs: Parameters<typeof fakeEngine>[1], opts: { 
     signal: new AbortController().signal, onProgress: (e) => void (e.state === 'warning' && (notices += `${e.message}\n`)),
     write: (s) => void (out += s),
     color: new Chalk({ level: opts.color ?? 0 }), abortOnContainerExit: opts.abort, exitCodeFrom: opts.exitCodeFrom,
+    ...(opts.watched ? { watched: (service: string) => opts.watched!.includes(service) } : {}),
   });
   return { result, out, notices, stops: f.stops() };
 }
@@ -104,6 +105,23 @@ describe('attach', () => {
     ], { abort: true });
     expect(r.result).toEqual({ exitCode: 2 });
     expect(r.notices).toContain('api exited with code 2');
+  });
+
+  it('ends once the watched services have stopped, leaving the others running; only their exits abort the stack', async () => {
+    // The sleeper runs until stopped: had attach waited for it, this would time out.
+    const r = await run(twoServices, quitAndSleep, { watched: ['quitter'] });
+    expect(r.result).toEqual({});
+    expect(r.stops).toEqual([]);
+    expect(r.out).toContain('quitter-1 exited with code 3');
+    expect(r.out).not.toContain('sleeper-1 exited');
+    // The sleeper exits by itself first, unwatched: no abort; the watched one's exit then ends up.
+    const late = [{ service: 'quitter', lines: ['bye'], exitAfterMs: 60, code: 0 }, { service: 'sleeper', lines: ['zzz'], exitAfterMs: 5, code: 4 }];
+    const aborting = await run(twoServices, late, { watched: ['quitter'], abort: true });
+    expect(aborting.result).toEqual({ exitCode: 0 });
+    expect(aborting.notices).toMatch(/quitter exited with code 0/);
+    // None watched at all means all, as Compose's monitor with no service.
+    const none = await run(twoServices, [quitAndSleep[0]!, { service: 'sleeper', lines: ['zzz'], exitAfterMs: 40, code: 0 }], { watched: [] });
+    expect(none.out).toContain('sleeper-1 exited with code 0');
   });
 
   it('without the flags, one container exiting stops nothing', async () => {
