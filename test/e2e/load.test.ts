@@ -7,9 +7,9 @@
  * `/usr/bin/time -v` reports as "Maximum resident set size"), read by a module preloaded into
  * it as it exits: nothing is sampled, so no peak is missed.
  */
-import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listContainers, listNetworks, listVolumes } from '../../src/run/observe.js';
+import { runMeasured } from '../measured-run.js';
 import { BIN, IMAGE, cleanupProject, cliEnv, connect, ensureCli, removeDir, requireEngine, setupOnce, uniqueProject, writeStack } from './helpers.js';
 
 const engine = connect();
@@ -17,10 +17,6 @@ const MB = 2 ** 20;
 const SERVICES = 200;
 const STACKS = 20;
 const RSS_LIMIT = 120 * MB;
-
-const REPORT_RSS = `data:text/javascript,${encodeURIComponent(
-  "import fs from 'node:fs'; process.on('exit', () => { try { fs.writeSync(3, String(process.resourceUsage().maxRSS * 1024)); } catch {} });",
-)}`;
 
 interface Run {
   code: number | null;
@@ -31,26 +27,10 @@ interface Run {
 }
 
 /** `tug ARGS` in `cwd`, with its peak RSS; killed (and failed) past `timeoutMs`. */
-function tugMeasured(args: string[], cwd: string, timeoutMs: number): Promise<Run> {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', REPORT_RSS, BIN, ...args], { cwd, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let rss = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    (child.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => (rss += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`tug ${args.join(' ')} did not exit within ${timeoutMs} ms\nstderr: ${stderr.slice(-3000)}`));
-    }, timeoutMs);
-    child.on('error', (e) => (clearTimeout(timer), reject(e)));
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - t0, maxRss: Number(rss) });
-    });
-  });
+async function tugMeasured(args: string[], cwd: string, timeoutMs: number): Promise<Run> {
+  const r = await runMeasured(BIN, args, { cwd, env: cliEnv(), timeoutMs });
+  if (r.timedOut) throw new Error(`tug ${args.join(' ')} did not exit within ${timeoutMs} ms\nstderr: ${r.stderr.slice(-3000)}`);
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr, ms: r.ms, maxRss: r.maxRss ?? 0 };
 }
 
 /** Exit 0, else the failure with tug's error lines (the progress lines would bury them). */

@@ -4,7 +4,6 @@
  * (exit 3) with a message, nothing else. Anything else, an internal error, another exit code,
  * a stack trace or a JavaScript error's text in a message, is a failure.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { isSwarm } from '../../src/cli/swarm-mode.js';
 import { ExitCode, TugError, formatDiagnostic } from '../../src/errors.js';
 import { loadProject } from '../../src/stack/load.js';
+import { runMeasured } from '../measured-run.js';
 import type { FuzzCase } from './generate.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -85,56 +85,21 @@ export interface CliRun {
   stderr: string;
 }
 
-/**
- * Preloaded into the CLI process: writes its peak RSS to fd 3 as it exits. `resourceUsage()`
- * is the kernel's getrusage high-water mark, so nothing is sampled and nothing is missed.
- */
-const REPORT_RSS = `data:text/javascript,${encodeURIComponent(
-  "import fs from 'node:fs'; process.on('exit', () => { try { fs.writeSync(3, String(process.resourceUsage().maxRSS * 1024)); } catch {} });",
-)}`;
-
 /** Runs the real binary; a run past `timeoutMs` is killed and is a failure (a hang). */
-export function runCli(c: FuzzCase, timeoutMs = 60_000): Promise<CliRun> {
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', REPORT_RSS, BIN, ...cliArgs(c)], {
-      cwd: c.projectDir,
-      env: fuzzEnv(),
-      // stdin as the in-process runs have it (/dev/null), so `/dev/stdin` means the same to both.
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let rss = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    (child.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => (rss += d.toString()));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const ms = performance.now() - t0;
-      const maxRss = rss ? Number(rss) : undefined;
-      const fail = (why: string): void => resolve({ verdict: { exit: 'failure', why: `${why}\nstderr: ${stderr.slice(0, 3000)}` }, maxRss, ms, stderr });
-      if (timedOut) return fail(`no exit within ${timeoutMs} ms (a hang)`);
-      if (code === null) return fail(`killed by ${signal}`);
-      if (JS_ERROR_TEXT.test(stderr)) return fail('a stack trace or an internal error on stderr');
-      if (stdout) return fail(`config -q printed to stdout: ${stdout.slice(0, 500)}`);
-      if (code === 0) return resolve({ verdict: { exit: 0 }, maxRss, ms, stderr });
-      if (code === 3) {
-        if (!/^error: /m.test(stderr)) return fail('exit 3 without an error message');
-        return resolve({ verdict: { exit: 3, code: '', message: stderr }, maxRss, ms, stderr });
-      }
-      fail(`exit ${code}, not 0 or 3`);
-    });
-  });
+export async function runCli(c: FuzzCase, timeoutMs = 60_000): Promise<CliRun> {
+  // stdin closed as the in-process runs have it (/dev/null), so `/dev/stdin` means the same to both.
+  const { code, signal, stdout, stderr, ms, maxRss, timedOut } = await runMeasured(BIN, cliArgs(c), { cwd: c.projectDir, env: fuzzEnv(), timeoutMs });
+  const fail = (why: string): CliRun => ({ verdict: { exit: 'failure', why: `${why}\nstderr: ${stderr.slice(0, 3000)}` }, maxRss, ms, stderr });
+  if (timedOut) return fail(`no exit within ${timeoutMs} ms (a hang)`);
+  if (code === null) return fail(`killed by ${signal}`);
+  if (JS_ERROR_TEXT.test(stderr)) return fail('a stack trace or an internal error on stderr');
+  if (stdout) return fail(`config -q printed to stdout: ${stdout.slice(0, 500)}`);
+  if (code === 0) return { verdict: { exit: 0 }, maxRss, ms, stderr };
+  if (code === 3) {
+    if (!/^error: /m.test(stderr)) return fail('exit 3 without an error message');
+    return { verdict: { exit: 3, code: '', message: stderr }, maxRss, ms, stderr };
+  }
+  return fail(`exit ${code}, not 0 or 3`);
 }
 
 /** Writes the case's mutated file; returns a function removing it. */
