@@ -96,17 +96,13 @@ export async function attach(
   let onTrigger: () => void = () => {};
   const triggered = new Promise<void>((resolve) => (onTrigger = resolve));
   const jobs = completedJobs(project);
+  const services = containers.map((c) => c.service ?? serviceOf(project, c.name));
   // No watched container at all watches them all, as Compose's monitor with no service.
-  const anyWatched = containers.some((c) => opts.watched?.(c.service ?? serviceOf(project, c.name)) ?? true);
+  const anyWatched = services.some((s) => opts.watched?.(s) ?? true);
   const isWatched = (service: string) => !anyWatched || (opts.watched?.(service) ?? true);
 
-  const watchedStreams: Promise<void>[] = [];
-  const streams = containers.map((c) => {
-    const service = c.service ?? serviceOf(project, c.name);
-    const stream = follow1(c, service);
-    if (isWatched(service)) watchedStreams.push(stream);
-    return stream;
-  });
+  const streams = containers.map((c, i) => follow1(c, services[i]!));
+  const watchedStreams = streams.filter((_, i) => isWatched(services[i]!));
   async function follow1(c: AttachedContainer, service: string): Promise<void> {
     const paint = painter(opts.color, service);
     const name = prefixOf(project, c.name);
