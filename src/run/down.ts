@@ -52,8 +52,7 @@ export async function down(engine: Engine, projectName: string, project: Project
     return task();
   });
   const all = await listContainers(engine, { project: projectName, all: true });
-  const known = project ? new Set([...Object.keys(project.services), ...Object.keys(project.disabled_services)]) : undefined;
-  const containers = all.filter((c) => !known || known.has(c.service) || opts.removeOrphans);
+  const containers = containersToRemove(all, project, opts.removeOrphans);
   for (const c of all) {
     if (!containers.includes(c)) {
       emit({ resource: 'container', name: c.name, service: c.service, action: 'orphan', state: 'warning', time: Date.now(),
@@ -144,7 +143,17 @@ export function stopTimeout(project: Project | undefined, service: string, flag?
   return ns === undefined ? undefined : Math.ceil(ns / 1e9);
 }
 
-function imagesToRemove(project: Project, mode: 'local' | 'all'): string[] {
+/**
+ * The project's containers `down` takes away: those of its services (disabled ones included),
+ * and the orphans only under --remove-orphans. Without the stack file, all of them.
+ */
+export function containersToRemove(all: ContainerSummary[], project: Project | undefined, removeOrphans: boolean | undefined): ContainerSummary[] {
+  const known = project ? new Set([...Object.keys(project.services), ...Object.keys(project.disabled_services)]) : undefined;
+  return all.filter((c) => !known || known.has(c.service) || removeOrphans);
+}
+
+/** `--rmi`: the images `down` removes (those still present locally). */
+export function imagesToRemove(project: Project, mode: 'local' | 'all'): string[] {
   const refs = new Set<string>();
   for (const svc of Object.values(project.services)) {
     // "local": only images tug named itself (build-only services), never one the user tagged.

@@ -11,6 +11,7 @@ import type { ContainerSummary } from '../plan/observed.js';
 import { planStop, type StopStep } from '../plan/down.js';
 import type { UpPlan } from '../plan/up.js';
 import type { Project } from '../stack/model.js';
+import { containersToRemove, imagesToRemove } from './down.js';
 import { imagePolicy } from './images.js';
 import { listContainers, listNetworks, listVolumes } from './observe.js';
 import type { ProgressAction, ProgressEvent, ResourceKind } from './progress.js';
@@ -97,16 +98,14 @@ export interface DownDryRunOptions {
 /** `down`: running containers stopped, every container removed, the project's networks, and volumes and images when asked. */
 export async function dryRunDown(engine: Engine, projectName: string, project: Project | undefined, opts: DownDryRunOptions): Promise<DryRunEvent[]> {
   const all = await listContainers(engine, { project: projectName, all: true });
-  const known = project ? new Set([...Object.keys(project.services), ...Object.keys(project.disabled_services)]) : undefined;
-  const containers = all.filter((c) => !known || known.has(c.service) || opts.removeOrphans);
+  const containers = containersToRemove(all, project, opts.removeOrphans);
   const out: DryRunEvent[] = [];
   for (const c of stopsOf(containers)) out.push(forContainer(c, 'stop'));
   for (const c of containers) out.push(forContainer(c, 'remove'));
   for (const n of await listNetworks(engine, { project: projectName })) out.push(ev('network', n.name, 'remove'));
   if (opts.volumes) for (const v of await listVolumes(engine, { project: projectName })) out.push(ev('volume', v.name, 'remove'));
   if (opts.rmi && project) {
-    const refs = new Set(Object.values(project.services).filter((s) => opts.rmi === 'all' || !s.image).map((s) => serviceImage(project, s)));
-    for (const ref of refs) if (await engine.images.localId(ref)) out.push(ev('image', ref, 'remove'));
+    for (const ref of imagesToRemove(project, opts.rmi)) if (await engine.images.localId(ref)) out.push(ev('image', ref, 'remove'));
   }
   return out;
 }
